@@ -16,10 +16,14 @@ export interface ConfState {
  * Single-server membership changes (Raft dissertation §4.1): a new server is
  * added as a learner, catches up, then is promoted to voter.
  */
-export type ConfChange =
+export type ConfChange = (
   | { readonly type: 'addLearner'; readonly nodeId: NodeId }
   | { readonly type: 'promote'; readonly nodeId: NodeId }
-  | { readonly type: 'remove'; readonly nodeId: NodeId };
+  | { readonly type: 'remove'; readonly nodeId: NodeId }
+) & {
+  /** Opaque to the core; the host records e.g. the member's address here. */
+  readonly context?: string;
+};
 
 /**
  * A log entry. A `normal` entry with empty data is the no-op a new leader
