@@ -1,0 +1,183 @@
+/**
+ * The KV command: what a Raft entry's `data` holds for the KV state machine,
+ * and what applying it answers. Encoded with msgpackr as compact tuples.
+ *
+ * Only our own code writes entries, so a malformed entry is a programmer
+ * error: `decode` asserts (InvariantError) with a message naming what is wrong.
+ * Empty data is a leader's no-op entry (Raft §8) and is not a command: check
+ * `isCommandData` before decoding.
+ *
+ * Extension: later commands (2PC prepare / decision / commit) join
+ * `SessionCmd` as new `op`s; a new op needs a tuple tag below, an encode and a
+ * decode case, and a case in the state machine's exhaustive switch.
+ */
+import { Packr } from 'msgpackr';
+import { assert, assertNever } from '../../raft/assert.js';
+
+/** The one Packr for KV commands and KV snapshots. Records off: plain msgpack. */
+export const kvPackr = new Packr({ useRecords: false });
+
+/** Longest accepted client id (the front door uses 32 hex chars). */
+export const clientIdCharsMax = 64;
+/** Most client commands one entry may carry (group commit at entry level). */
+export const batchCmdsMax = 4096;
+
+/**
+ * At-most-once envelope (Raft dissertation §6.3). `clientId` is chosen once per
+ * front door process (e.g. 16 random bytes in hex); `seq` starts at 1 and grows
+ * by one per command that client issues.
+ */
+export interface Session {
+  readonly clientId: string;
+  readonly seq: number;
+}
+
+/** `SET key v1 [v2 ...]`. Invariant: values.length >= 1. */
+export interface SetCmd extends Session {
+  readonly op: 'set';
+  readonly key: Buffer;
+  readonly values: readonly Buffer[];
+}
+
+/** `DEL k1 [k2 ...]`. Invariant: keys.length >= 1; duplicates allowed. */
+export interface DelCmd extends Session {
+  readonly op: 'del';
+  readonly keys: readonly Buffer[];
+}
+
+/** One client command with its own session envelope and its own result. */
+export type SessionCmd = SetCmd | DelCmd;
+
+/** Many client commands in one entry; applied in order, one result each. */
+export interface BatchCmd {
+  readonly op: 'batch';
+  readonly cmds: readonly SessionCmd[];
+}
+
+export type KvCommand = SessionCmd | BatchCmd;
+
+export const APPLY_ERROR_CODES = {
+  /** seq is older than the client's result window: it may or may not have been applied. */
+  staleSession: 'STALE_SESSION',
+  /** Unknown client whose seq shows it had a session before (evicted). */
+  sessionExpired: 'SESSION_EXPIRED',
+} as const;
+export type ApplyErrorCode = (typeof APPLY_ERROR_CODES)[keyof typeof APPLY_ERROR_CODES];
+
+/** What one client command answers. Cached per session, so it is plain data. */
+export type ApplyResult =
+  | { readonly type: 'ok' }
+  | { readonly type: 'count'; readonly n: number }
+  | { readonly type: 'error'; readonly code: ApplyErrorCode };
+
+/** Shared answer for every successful SET (saves one object per cached result). */
+export const OK_RESULT: ApplyResult = Object.freeze({ type: 'ok' });
+
+/** A leader's no-op entry has empty data and carries no command. */
+export function isCommandData(data: Uint8Array): boolean {
+  return data.length > 0;
+}
+
+// Wire tuples: [tag, clientId, seq, key, values] | [tag, clientId, seq, keys] | [tag, cmds].
+const TAG = { set: 'set', del: 'del', batch: 'batch' } as const;
+
+export function encode(cmd: KvCommand): Uint8Array {
+  assertCommand(cmd);
+  return kvPackr.pack(cmd.op === 'batch' ? [TAG.batch, cmd.cmds.map(toTuple)] : toTuple(cmd));
+}
+
+export function decode(data: Uint8Array): KvCommand {
+  assert(isCommandData(data), 'kv-command: empty data is a no-op entry, not a command');
+  // A Buffer source makes msgpackr hand out Buffer views (no copy); the state
+  // machine copies what it keeps, so a large frame is not retained.
+  const src = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let raw: unknown;
+  try {
+    raw = kvPackr.unpack(src);
+  } catch (err) {
+    assert(false, `kv-command: entry is not msgpack (${String(err)})`);
+  }
+  assert(Array.isArray(raw), 'kv-command: entry is not a tuple');
+  if (raw[0] === TAG.batch) {
+    assert(raw.length === 2 && Array.isArray(raw[1]), 'kv-command: batch must be [tag, cmds[]]');
+    const cmds = (raw[1] as unknown[]).map((t, i) => fromTuple(t, `batch[${i}]`));
+    assert(cmds.length >= 1 && cmds.length <= batchCmdsMax, `kv-command: batch size ${cmds.length} outside 1..${batchCmdsMax}`);
+    return { op: 'batch', cmds };
+  }
+  return fromTuple(raw, 'entry');
+}
+
+function toTuple(cmd: SessionCmd): unknown[] {
+  switch (cmd.op) {
+    case 'set':
+      return [TAG.set, cmd.clientId, cmd.seq, cmd.key, cmd.values];
+    case 'del':
+      return [TAG.del, cmd.clientId, cmd.seq, cmd.keys];
+    default:
+      return assertNever(cmd, 'kv command');
+  }
+}
+
+function fromTuple(raw: unknown, where: string): SessionCmd {
+  assert(Array.isArray(raw), `kv-command: ${where} is not a tuple`);
+  const [tag, clientId, seq] = raw as unknown[];
+  assertSession(clientId, seq, where);
+  assert(typeof seq === 'number', 'kv-command: seq is a number'); // narrowed above; restated for the type checker
+  if (tag === TAG.set) {
+    assert(raw.length === 5, `kv-command: ${where} set must have 5 fields, has ${raw.length}`);
+    const key = raw[3] as unknown;
+    const values = raw[4] as unknown;
+    assert(Buffer.isBuffer(key), `kv-command: ${where} set key is not bytes`);
+    assertBufferList(values, `${where} set values`);
+    return { op: 'set', clientId, seq, key, values };
+  }
+  if (tag === TAG.del) {
+    assert(raw.length === 4, `kv-command: ${where} del must have 4 fields, has ${raw.length}`);
+    const keys = raw[3] as unknown;
+    assertBufferList(keys, `${where} del keys`);
+    return { op: 'del', clientId, seq, keys };
+  }
+  assert(false, `kv-command: ${where} has unknown op ${JSON.stringify(tag)}`);
+}
+
+function assertSession(clientId: unknown, seq: unknown, where: string): asserts clientId is string {
+  assert(
+    typeof clientId === 'string' && clientId.length >= 1 && clientId.length <= clientIdCharsMax,
+    `kv-command: ${where} clientId must be a string of 1..${clientIdCharsMax} chars`,
+  );
+  assert(
+    typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1,
+    () => `kv-command: ${where} seq must be a positive safe integer, got ${String(seq)}`,
+  );
+}
+
+function assertBufferList(list: unknown, where: string): asserts list is Buffer[] {
+  assert(Array.isArray(list) && list.length >= 1, `kv-command: ${where} must be a non-empty list`);
+  for (const b of list as unknown[]) assert(Buffer.isBuffer(b), `kv-command: ${where} holds a non-bytes item`);
+}
+
+/** Encode-side check: refuse to write what decode would refuse to read. */
+function assertCommand(cmd: KvCommand): void {
+  if (cmd.op === 'batch') {
+    assert(cmd.cmds.length >= 1 && cmd.cmds.length <= batchCmdsMax, `kv-command: batch size ${cmd.cmds.length} outside 1..${batchCmdsMax}`);
+    cmd.cmds.forEach((c, i) => assertSessionCmd(c, `batch[${i}]`));
+    return;
+  }
+  assertSessionCmd(cmd, 'entry');
+}
+
+function assertSessionCmd(cmd: SessionCmd, where: string): void {
+  assert((cmd.op as string) !== 'batch', `kv-command: ${where} nests a batch`);
+  assertSession(cmd.clientId, cmd.seq, where);
+  switch (cmd.op) {
+    case 'set':
+      assert(cmd.key instanceof Uint8Array, `kv-command: ${where} set key is not bytes`);
+      assert(cmd.values.length >= 1, `kv-command: ${where} set needs at least one value`);
+      return;
+    case 'del':
+      assert(cmd.keys.length >= 1, `kv-command: ${where} del needs at least one key`);
+      return;
+    default:
+      assertNever(cmd, 'kv command');
+  }
+}
