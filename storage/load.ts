@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import type { Level } from 'level';
+import { MemoryStorage } from '../raft/memory-storage.js';
+import type { Entry, HardState, Snapshot } from '../raft/types.js';
+import {
+  DecodeError,
+  decodeChunk,
+  decodeEntry,
+  decodeFormat,
+  decodeHardState,
+  decodeLogStart,
+  decodeMeta,
+  decodeSnapshotMeta,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  plainBytes,
+} from './codec.js';
+import type { LogStart, StoredSnapshotMeta } from './codec.js';
+import { hex, parseKey } from './keys.js';
+import { StorageError } from './storage-error.js';
+
+export type Db = Level<Uint8Array, Uint8Array>;
+
+/** Keys read per native iterator call while loading. */
+const loadKeysPerStep = 1024;
+
+/** Everything a database holds, checked and loaded into memory. */
+export interface Loaded {
+  readonly log: MemoryStorage;
+  readonly snapshotMeta: StoredSnapshotMeta;
+  readonly logStart: LogStart;
+  readonly meta: Map<string, unknown>;
+}
+
+/**
+ * Reads the whole database once, decoding and checking every key and value.
+ * Returns 'empty' for a database with no keys at all (its creation was cut
+ * short before the first batch). Any value that does not decode, and any
+ * broken on-disk invariant, is a CORRUPT StorageError naming the key kind;
+ * nothing is ever deleted or rewritten here.
+ */
+export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'empty'> {
+  const corrupt = (problem: string, cause?: unknown): never => {
+    throw new StorageError('CORRUPT', dataDir, problem, cause === undefined ? {} : { cause });
+  };
+  const decode = <T>(what: string, key: Uint8Array, f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof DecodeError) return corrupt(`cannot decode the ${what} stored at key ${hex(key)}: ${err.message}`, err);
+      throw err;
+    }
+  };
+
+  let format: { name: string; version: number } | undefined;
+  let hardState: HardState | undefined;
+  let snapMeta: StoredSnapshotMeta | undefined;
+  let logStart: LogStart | undefined;
+  const entries: Entry[] = [];
+  const chunks: { snapshotIndex: number; chunk: number; data: Uint8Array }[] = [];
+  const meta = new Map<string, unknown>();
+  let keys = 0;
+
+  const it = db.iterator();
+  try {
+    for (;;) {
+      const step = await it.nextv(loadKeysPerStep);
+      if (step.length === 0) break;
+      for (const [key, value] of step) {
+        keys++;
+        const k = parseKey(key);
+        if (typeof k === 'string') return corrupt(k);
+        switch (k.kind) {
+          case 'format':
+            format = decode('format marker', key, () => decodeFormat(value));
+            break;
+          case 'hardState':
+            hardState = decode('hard state', key, () => decodeHardState(value));
+            break;
+          case 'snapshotMeta':
+            snapMeta = decode('snapshot meta', key, () => decodeSnapshotMeta(value));
+            break;
+          case 'logStart':
+            logStart = decode('log start', key, () => decodeLogStart(value));
+            break;
+          case 'entry': {
+            const prev = entries[entries.length - 1];
+            if (prev !== undefined && k.index !== prev.index + 1) {
+              corrupt(`the log has a gap: entry ${prev.index} is followed by entry ${k.index}`);
+            }
+            entries.push(decode(`log entry ${k.index}`, key, () => decodeEntry(k.index, value)));
+            break;
+          }
+          case 'chunk':
+            chunks.push({ ...k, data: decode(`snapshot chunk ${k.snapshotIndex}/${k.chunk}`, key, () => decodeChunk(value)) });
+            break;
+          case 'meta':
+            meta.set(k.name, decode(`node metadata "${k.name}"`, key, () => decodeMeta(value)));
+            break;
+        }
+      }
+    }
+  } catch (err) {
+    if (err instanceof StorageError) throw err;
+    throw new StorageError('IO', dataDir, `reading the database failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await it.close();
+  }
+
+  if (keys === 0) return 'empty';
+  if (format === undefined) return corrupt('the database has data but no format marker key');
+  if (format.name !== FORMAT_NAME) return corrupt(`the format marker names "${format.name}", not ${FORMAT_NAME}`);
+  if (format.version !== FORMAT_VERSION) {
+    throw new StorageError('VERSION', dataDir, `the database is format ${format.version}; this build reads format ${FORMAT_VERSION} only`);
+  }
+  if (hardState === undefined) return corrupt('the hard state key is missing');
+  if (snapMeta === undefined) return corrupt('the snapshot meta key is missing');
+  if (logStart === undefined) return corrupt('the log start key is missing');
+
+  const data = assembleSnapshot(snapMeta, chunks, corrupt);
+  checkLog(snapMeta, logStart, entries, hardState, corrupt);
+  const log = buildLog({ meta: { index: snapMeta.index, term: snapMeta.term, conf: snapMeta.conf }, data }, logStart, entries, hardState);
+  return { log, snapshotMeta: snapMeta, logStart, meta };
+}
+
+/** The snapshot's chunks, all present, in order, of the stored length and digest. */
+function assembleSnapshot(
+  m: StoredSnapshotMeta,
+  chunks: readonly { snapshotIndex: number; chunk: number; data: Uint8Array }[],
+  corrupt: (problem: string) => never,
+): Uint8Array {
+  const stray = chunks.find((c) => c.snapshotIndex !== m.index);
+  if (stray !== undefined) corrupt(`a chunk of snapshot ${stray.snapshotIndex} is stored but the snapshot is at ${m.index}`);
+  if (chunks.length !== m.chunks) corrupt(`snapshot ${m.index} has ${chunks.length} chunks stored, its meta says ${m.chunks}`);
+  chunks.forEach((c, n) => {
+    if (c.chunk !== n) corrupt(`snapshot ${m.index} lacks chunk ${n}`);
+  });
+  const data = plainBytes(Buffer.concat(chunks.map((c) => c.data)));
+  if (data.length !== m.bytes) corrupt(`snapshot ${m.index} holds ${data.length} bytes, its meta says ${m.bytes}`);
+  const digest = createHash('sha256').update(data).digest();
+  if (!digest.equals(m.sha256)) corrupt(`snapshot ${m.index} data does not match its sha256`);
+  return data;
+}
+
+/** On-disk invariants of the log (see RaftStore): contiguous after logStart, within the snapshot's reach. */
+function checkLog(
+  m: StoredSnapshotMeta,
+  start: LogStart,
+  entries: readonly Entry[],
+  hs: HardState,
+  corrupt: (problem: string) => never,
+): void {
+  if (start.index > m.index) corrupt(`the log starts after ${start.index}, beyond snapshot ${m.index}: entries were lost`);
+  if (start.index === m.index && start.term !== m.term) {
+    corrupt(`log start term ${start.term} differs from snapshot ${m.index} term ${m.term}`);
+  }
+  const first = entries[0];
+  if (first !== undefined && first.index !== start.index + 1) {
+    corrupt(`the log should start at ${start.index + 1} but starts at ${first.index}`);
+  }
+  const last = entries[entries.length - 1]?.index ?? start.index;
+  if (last < m.index) corrupt(`the log ends at ${last}, before snapshot ${m.index}`);
+  let prevTerm = start.term;
+  for (const e of entries) {
+    // Raft §5.3: terms never decrease along a log.
+    if (e.term < prevTerm) corrupt(`entry ${e.index} has term ${e.term} after term ${prevTerm}`);
+    prevTerm = e.term;
+  }
+  if (start.index < m.index) {
+    const t = entries[m.index - start.index - 1]?.term;
+    if (t !== m.term) corrupt(`snapshot ${m.index} has term ${m.term} but the log has term ${String(t)} there`);
+  }
+  if (hs.commit > last) corrupt(`the hard state commits ${hs.commit}, beyond the last log index ${last}`);
+  if (hs.commit < m.index) corrupt(`the hard state commits ${hs.commit}, before snapshot ${m.index}`);
+}
+
+/**
+ * Rebuilds the MemoryStorage the store had: entries after logStart, the
+ * snapshot (which may cover some of them when compaction kept a tail).
+ */
+export function buildLog(snap: Snapshot, start: LogStart, entries: readonly Entry[], hs: HardState): MemoryStorage {
+  const log = new MemoryStorage(snap.meta.conf);
+  if (start.index === snap.meta.index) {
+    if (snap.meta.index > 0) log.applySnapshot(snap);
+    log.append(entries);
+  } else {
+    // Compaction kept entries the snapshot covers: start from a data-less base at
+    // logStart, append, then record the snapshot over the kept entries.
+    log.applySnapshot({ meta: { index: start.index, term: start.term, conf: snap.meta.conf }, data: new Uint8Array(0) });
+    log.append(entries);
+    log.setHardState({ ...hs, commit: Math.max(hs.commit, snap.meta.index) });
+    log.createSnapshot(snap.meta.index, snap.meta.conf, snap.data);
+  }
+  log.setHardState(hs);
+  return log;
+}

@@ -1,0 +1,351 @@
+import { createHash } from 'node:crypto';
+import { Level } from 'level';
+import { assert } from '../raft/assert.js';
+import { MemoryStorage } from '../raft/memory-storage.js';
+import { EMPTY_HARD_STATE } from '../raft/types.js';
+import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.js';
+import {
+  encode,
+  encodeChunk,
+  encodeEntry,
+  encodeHardState,
+  encodeLogStart,
+  encodeSnapshotMeta,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  packr,
+} from './codec.js';
+import { inspectDataDir, writeMarker } from './data-dir.js';
+import { defaultGroupCommitLimits, GroupCommit } from './group-commit.js';
+import type { BatchOp, GroupCommitLimits, GroupCommitStats } from './group-commit.js';
+import { chunkKey, entryKey, metaKey, singletonKey } from './keys.js';
+import { buildLog, loadDatabase } from './load.js';
+import type { Db, Loaded } from './load.js';
+import { StorageError } from './storage-error.js';
+
+export interface RaftStoreLimits extends GroupCommitLimits {
+  /** Snapshot data is stored in chunks of this many bytes (the last may be shorter). */
+  readonly snapshotChunkBytes: number;
+  /** Encoded size of one putMeta value at most. */
+  readonly metaValueBytesMax: number;
+}
+
+export const defaultRaftStoreLimits: RaftStoreLimits = {
+  ...defaultGroupCommitLimits,
+  snapshotChunkBytes: 64 << 10,
+  metaValueBytesMax: 64 << 10,
+};
+
+export interface RaftStoreOptions {
+  /** Create the dir and a fresh database when the dir is absent or empty (default true). */
+  readonly create?: boolean;
+  /** Membership of a fresh database: the conf of its snapshot at index 0. */
+  readonly initialConf?: ConfState;
+  readonly limits?: Partial<RaftStoreLimits>;
+}
+
+/** What one Ready asks to persist (raft/ready.ts), written as one synced batch. */
+export interface PersistWrite {
+  readonly hardState?: HardState;
+  /** Appended after truncating any stored suffix from entries[0].index on (Raft §5.3). */
+  readonly entries: readonly Entry[];
+  /** A snapshot received from the leader: it replaces the whole log. */
+  readonly snapshot?: Snapshot;
+}
+
+/** Where the newest submitted snapshot's data lives, so a newer one can delete it. */
+interface ChunkSet {
+  readonly index: number;
+  readonly chunks: number;
+}
+
+/**
+ * A node's Raft log, hard state and snapshots in LevelDB (one database in
+ * the data dir), loaded at open into `log`, the MemoryStorage the Raft core
+ * reads synchronously.
+ *
+ * Every write is planned synchronously against `planned` (what disk will
+ * hold once all submitted writes are synced; it checks the write the same
+ * way MemoryStorage does), turned into LevelDB operations, and group
+ * committed. Only after its batch is synced is it mirrored into `log`.
+ *
+ * Invariants:
+ *  - `log` never holds anything that is not on disk (entries, hard state,
+ *    received snapshots; a snapshot the host creates with log.createSnapshot
+ *    is in `log` before saveSnapshot makes it durable, and compaction refuses
+ *    to go beyond a saved snapshot);
+ *  - disk (after every batch) holds: entries logStart.index+1 .. last,
+ *    contiguous; logStart.index <= snapshot index <= commit <= last;
+ *    exactly the snapshot's chunks; so a batch cut short by a crash is
+ *    absent entirely (LevelDB batches are atomic) and what is there is whole.
+ */
+export class RaftStore {
+  /** The loaded, kept-in-step copy the Raft core reads. */
+  readonly log: MemoryStorage;
+  private readonly gc: GroupCommit;
+  private readonly planned: MemoryStorage;
+  private plannedChunks: ChunkSet;
+  /** Node metadata as durable on disk. */
+  private readonly meta: Map<string, unknown>;
+  /** The last putMeta submitted per name, so getMeta reads its own writes. */
+  private readonly metaPending = new Map<string, Promise<void>>();
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  /** Set when planning a write broke an assertion: `planned` may be half-updated. */
+  private broken: Error | undefined;
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly db: Db,
+    loaded: Loaded,
+    private readonly limits: RaftStoreLimits,
+  ) {
+    this.log = loaded.log;
+    this.planned = buildLog(loaded.log.snapshot(), loaded.logStart, loaded.log.allEntries(), loaded.log.hardState());
+    this.plannedChunks = { index: loaded.snapshotMeta.index, chunks: loaded.snapshotMeta.chunks };
+    this.meta = loaded.meta;
+    this.gc = new GroupCommit(db, dataDir, limits);
+  }
+
+  static async open(dataDir: string, opts: RaftStoreOptions = {}): Promise<RaftStore> {
+    const limits: RaftStoreLimits = { ...defaultRaftStoreLimits, ...opts.limits };
+    assert(limits.snapshotChunkBytes >= 1, 'snapshotChunkBytes must be positive');
+    const dirState = inspectDataDir(dataDir, opts.create ?? true);
+    if (dirState === 'fresh') writeMarker(dataDir);
+    const db: Db = new Level<Uint8Array, Uint8Array>(dataDir, { keyEncoding: 'view', valueEncoding: 'view' });
+    try {
+      await db.open({ createIfMissing: dirState === 'fresh' });
+    } catch (err) {
+      throw openError(dataDir, err);
+    }
+    try {
+      let loaded = await loadDatabase(db, dataDir);
+      if (loaded === 'empty') {
+        // A fresh database, or one whose creation was cut short before its first batch.
+        await initialize(db, opts.initialConf ?? { voters: [], learners: [] });
+        loaded = await loadDatabase(db, dataDir);
+        assert(loaded !== 'empty', 'a just initialized database loads as empty');
+      }
+      return new RaftStore(dataDir, db, loaded, limits);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Persists one Ready: received snapshot, then entries (truncating any stored
+   * suffix from entries[0].index), then hard state, all in one synced batch
+   * (shared with whatever else is submitted meanwhile). Resolves once durable
+   * and mirrored into `log`.
+   */
+  persist(w: PersistWrite): Promise<void> {
+    return this.submit(() => {
+      const ops: BatchOp[] = [];
+      const snap = w.snapshot;
+      if (snap !== undefined) this.planReceivedSnapshot(snap, ops);
+      if (w.entries.length > 0) this.planEntries(w.entries, ops);
+      const hs = w.hardState;
+      if (hs !== undefined) {
+        ops.push([singletonKey('hardState'), encodeHardState(hs)]);
+        this.planned.setHardState(hs);
+      }
+      this.checkPlanned();
+      return {
+        ops,
+        onDurable: () => {
+          if (snap !== undefined) this.log.applySnapshot(snap);
+          if (w.entries.length > 0) this.log.append(w.entries);
+          if (hs !== undefined) this.log.setHardState(hs);
+        },
+      };
+    });
+  }
+
+  /**
+   * Makes a snapshot of the host's state machine durable (created with
+   * log.createSnapshot, or not yet recorded anywhere): its chunks and meta in
+   * one synced batch, the superseded snapshot's chunks deleted in it.
+   */
+  saveSnapshot(snap: Snapshot): Promise<void> {
+    return this.submit(() => {
+      const { index, term, conf } = snap.meta;
+      assert(this.planned.term(index) === term, () => `saveSnapshot: term ${term} at ${index}, log has ${String(this.planned.term(index))}`);
+      const ops: BatchOp[] = [];
+      this.planSnapshotData(snap, ops);
+      this.planned.createSnapshot(index, conf, snap.data);
+      return {
+        ops,
+        onDurable: () => {
+          if (this.log.snapshot().meta.index < index) this.log.createSnapshot(index, conf, snap.data);
+        },
+      };
+    });
+  }
+
+  /** Deletes the entries through `index`; only what a saved snapshot covers. */
+  compact(index: number): Promise<void> {
+    return this.submit(() => {
+      const offset = this.planned.firstIndex() - 1;
+      const ops: BatchOp[] = [];
+      if (index > offset) {
+        const snapIndex = this.planned.snapshot().meta.index;
+        assert(index <= snapIndex, () => `compact(${index}) beyond the saved snapshot at ${snapIndex}`);
+        const term = this.planned.term(index);
+        assert(term !== undefined, () => `compact(${index}): no term`);
+        for (let i = offset + 1; i <= index; i++) ops.push([entryKey(i), undefined]);
+        ops.push([singletonKey('logStart'), encodeLogStart({ index, term })]);
+        this.planned.compact(index);
+      }
+      return { ops, onDurable: () => this.log.compact(index) };
+    });
+  }
+
+  /** Node metadata as durable, after any putMeta of the same name submitted before. */
+  async getMeta(name: string): Promise<unknown> {
+    await this.metaPending.get(name)?.catch(() => undefined);
+    return this.meta.get(name);
+  }
+
+  /** Stores a small MessagePack-able value under `name`, synced. */
+  putMeta(name: string, value: unknown): Promise<void> {
+    const p = this.submit(() => {
+      const bytes = encode(value);
+      assert(bytes.length <= this.limits.metaValueBytesMax, () => `putMeta(${name}): ${bytes.length} bytes > ${this.limits.metaValueBytesMax}`);
+      // Keep what was written, not the caller's object (which it may change later).
+      const stored: unknown = packr.unpack(bytes);
+      return { ops: [[metaKey(name), bytes]], onDurable: () => this.meta.set(name, stored) };
+    });
+    this.metaPending.set(name, p);
+    void p.catch(() => undefined).finally(() => {
+      if (this.metaPending.get(name) === p) this.metaPending.delete(name);
+    });
+    return p;
+  }
+
+  /** Batches written and the writes they merged. */
+  stats(): Readonly<GroupCommitStats> {
+    return { ...this.gc.stats };
+  }
+
+  /** Writes everything submitted, then closes the database. */
+  async close(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'closing';
+    await this.gc.drain();
+    await this.db.close();
+    this.state = 'closed';
+  }
+
+  /**
+   * A crash for the simulator: writes not yet handed to LevelDB are dropped
+   * (their promises reject with CLOSED), the one in flight lands whole (as a
+   * synced batch either does or does not), the database is closed. Reopen
+   * with RaftStore.open(dataDir) to restart from what is on disk.
+   */
+  async crash(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closing';
+    this.gc.abandon(new StorageError('CLOSED', this.dataDir, 'the store crashed before this write was made'));
+    await this.gc.drain();
+    await this.db.close();
+    this.state = 'closed';
+  }
+
+  /** Plans one write synchronously and submits it to group commit. */
+  private submit(plan: () => { ops: BatchOp[]; onDurable: () => void }): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(new StorageError('CLOSED', this.dataDir, 'the store is closed'));
+    const failed = this.gc.failed();
+    if (failed !== undefined) return Promise.reject(failed);
+    if (this.broken !== undefined) return Promise.reject(this.broken);
+    let w: { ops: BatchOp[]; onDurable: () => void };
+    try {
+      w = plan();
+    } catch (err) {
+      // A programmer error; `planned` may be half-updated, so nothing more is written.
+      this.broken = err as Error;
+      return Promise.reject(err);
+    }
+    return this.gc.submit(w);
+  }
+
+  /** A snapshot from the leader replaces the log: every stored entry goes. */
+  private planReceivedSnapshot(snap: Snapshot, ops: BatchOp[]): void {
+    const { index, term } = snap.meta;
+    assert(index >= this.planned.snapshot().meta.index, () => `persist: snapshot ${index} older than ${this.planned.snapshot().meta.index}`);
+    for (let i = this.planned.firstIndex(); i <= this.planned.lastIndex(); i++) ops.push([entryKey(i), undefined]);
+    this.planSnapshotData(snap, ops);
+    ops.push([singletonKey('logStart'), encodeLogStart({ index, term })]);
+    this.planned.applySnapshot(snap);
+  }
+
+  /** Deletes the superseded snapshot's chunks, puts the new ones, then its meta (last). */
+  private planSnapshotData(snap: Snapshot, ops: BatchOp[]): void {
+    const { index, term, conf } = snap.meta;
+    const old = this.plannedChunks;
+    for (let n = 0; n < old.chunks; n++) ops.push([chunkKey(old.index, n), undefined]);
+    const size = this.limits.snapshotChunkBytes;
+    const chunks = Math.ceil(snap.data.length / size);
+    for (let n = 0; n < chunks; n++) ops.push([chunkKey(index, n), encodeChunk(snap.data.subarray(n * size, (n + 1) * size))]);
+    const sha256 = createHash('sha256').update(snap.data).digest();
+    ops.push([singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256 })]);
+    this.plannedChunks = { index, chunks };
+  }
+
+  private planEntries(entries: readonly Entry[], ops: BatchOp[]): void {
+    const first = entries[0];
+    assert(first !== undefined, 'planEntries: no entries');
+    entries.forEach((e, k) => assert(e.index === first.index + k, 'persist: entries must be contiguous'));
+    const offset = this.planned.firstIndex() - 1;
+    const oldLast = this.planned.lastIndex();
+    const commit = this.planned.hardState().commit;
+    const kept = first.index <= offset ? entries.slice(offset + 1 - first.index) : entries;
+    const from = kept[0];
+    if (from !== undefined) {
+      assert(from.index <= oldLast + 1, () => `persist: gap, last index ${oldLast} then entry ${from.index}`);
+      // Raft §5.3/§5.4: a committed entry is never replaced by a different one.
+      for (const e of kept) {
+        if (e.index > Math.min(commit, oldLast)) break;
+        assert(this.planned.term(e.index) === e.term, () => `persist: entry ${e.index} would replace a committed entry`);
+      }
+      const newLast = from.index + kept.length - 1;
+      for (let i = newLast + 1; i <= oldLast; i++) ops.push([entryKey(i), undefined]);
+      for (const e of kept) ops.push([entryKey(e.index), encodeEntry(e)]);
+    }
+    this.planned.append(entries);
+  }
+
+  /** The on-disk invariants the loader checks, enforced when writing. */
+  private checkPlanned(): void {
+    const { commit } = this.planned.hardState();
+    const last = this.planned.lastIndex();
+    const snapIndex = this.planned.snapshot().meta.index;
+    assert(commit <= last, () => `persist: hard state commit ${commit} beyond last index ${last}`);
+    assert(commit >= snapIndex, () => `persist: hard state commit ${commit} before snapshot ${snapIndex}`);
+  }
+}
+
+/** The first batch of a fresh database: marker, empty hard state, the index-0 snapshot. */
+async function initialize(db: Db, conf: ConfState): Promise<void> {
+  const empty = new Uint8Array(0);
+  const sha256 = createHash('sha256').update(empty).digest();
+  await db
+    .batch()
+    .put(singletonKey('hardState'), encodeHardState(EMPTY_HARD_STATE))
+    .put(singletonKey('logStart'), encodeLogStart({ index: 0, term: 0 }))
+    .put(singletonKey('snapshotMeta'), encodeSnapshotMeta({ index: 0, term: 0, conf, chunks: 0, bytes: 0, sha256 }))
+    .put(singletonKey('format'), encode({ name: FORMAT_NAME, version: FORMAT_VERSION }))
+    .write({ sync: true });
+}
+
+function openError(dataDir: string, err: unknown): StorageError {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const detail = cause?.message ?? (err as Error).message;
+  switch (cause?.code) {
+    case 'LEVEL_LOCKED':
+      return new StorageError('LOCKED', dataDir, `it is locked by another process, probably a running kvstore node (${detail})`, { cause: err });
+    case 'LEVEL_CORRUPTION':
+      return new StorageError('CORRUPT', dataDir, `LevelDB reports corruption: ${detail}`, { cause: err });
+    default:
+      return new StorageError('IO', dataDir, `LevelDB cannot open it: ${detail}`, { cause: err });
+  }
+}

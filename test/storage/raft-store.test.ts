@@ -1,0 +1,230 @@
+import test from 'ava';
+import { Level } from 'level';
+import { RaftStore } from '../../storage/raft-store.js';
+import { StorageError } from '../../storage/storage-error.js';
+import { entryKey, singletonKey } from '../../storage/keys.js';
+import { entries, entry, tempDir } from './helpers.js';
+
+const conf = { voters: [1, 2, 3], learners: [] };
+
+test('a fresh store holds the initial membership as the snapshot at index 0', async (t) => {
+  const dir = tempDir(t);
+  const s = await RaftStore.open(dir, { initialConf: conf });
+  t.deepEqual(s.log.snapshot().meta, { index: 0, term: 0, conf });
+  t.is(s.log.firstIndex(), 1);
+  t.is(s.log.lastIndex(), 0);
+  t.deepEqual(s.log.hardState(), { term: 0, vote: 0, commit: 0 });
+  await s.close();
+  const again = await RaftStore.open(dir, { initialConf: { voters: [9], learners: [] } });
+  t.deepEqual(again.log.snapshot().meta.conf, conf, 'initialConf only applies to a fresh database');
+  await again.close();
+});
+
+test('persist appends, truncates a conflicting suffix (§5.3) and survives reopen', async (t) => {
+  const dir = tempDir(t);
+  let s = await RaftStore.open(dir, { initialConf: conf });
+  await s.persist({ entries: entries(1, 10, 1), hardState: { term: 1, vote: 1, commit: 3 } });
+  t.is(s.log.lastIndex(), 10);
+  await s.persist({ entries: entries(6, 7, 2), hardState: { term: 2, vote: 2, commit: 3 } });
+  t.is(s.log.lastIndex(), 7);
+  t.is(s.log.term(7), 2);
+  await s.close();
+  s = await RaftStore.open(dir);
+  t.is(s.log.lastIndex(), 7);
+  t.is(s.log.term(5), 1);
+  t.is(s.log.term(6), 2);
+  t.is(s.log.term(8), undefined);
+  t.deepEqual(s.log.hardState(), { term: 2, vote: 2, commit: 3 });
+  t.deepEqual(s.log.entries(1, 8, Infinity), [...entries(1, 5, 1), ...entries(6, 7, 2)]);
+  await s.close();
+  // The truncated keys are gone from disk, not just hidden.
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  t.is(await db.get(entryKey(8)), undefined);
+  t.truthy(await db.get(entryKey(7)));
+  await db.close();
+});
+
+test('entry data comes back as bytes, entries() honours its byte bound', async (t) => {
+  const dir = tempDir(t);
+  let s = await RaftStore.open(dir, { initialConf: conf });
+  await s.persist({
+    entries: [entry(1, 1, 100), { type: 'conf', index: 2, term: 1, change: { type: 'addLearner', nodeId: 4 } }, entry(3, 1, 100)],
+  });
+  await s.close();
+  s = await RaftStore.open(dir);
+  const got = s.log.entries(1, 4, Infinity);
+  const e1 = got[0];
+  t.true(e1?.type === 'normal' && e1.data instanceof Uint8Array);
+  t.deepEqual(got[1], { type: 'conf', index: 2, term: 1, change: { type: 'addLearner', nodeId: 4 } });
+  t.is(s.log.entries(1, 4, 150).length, 2, 'the byte bound stops after the 2nd entry');
+  t.is(s.log.entries(1, 4, 1).length, 1, 'always at least one entry');
+  await s.close();
+});
+
+test('log is mirrored only after the batch is durable', async (t) => {
+  const s = await RaftStore.open(tempDir(t), { initialConf: conf });
+  const p = s.persist({ entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
+  t.is(s.log.lastIndex(), 0);
+  t.is(s.log.hardState().term, 0);
+  await p;
+  t.is(s.log.lastIndex(), 3);
+  t.is(s.log.hardState().term, 1);
+  await s.close();
+});
+
+test('concurrent callers share one synced batch (group commit), in call order', async (t) => {
+  const s = await RaftStore.open(tempDir(t), { initialConf: conf });
+  const order: number[] = [];
+  const ps = [];
+  for (let i = 1; i <= 64; i++) {
+    ps.push(s.persist({ entries: [entry(i, 1)], hardState: { term: 1, vote: 1, commit: i - 1 } }).then(() => order.push(i)));
+  }
+  await Promise.all(ps);
+  t.deepEqual(order, Array.from({ length: 64 }, (_, k) => k + 1));
+  t.is(s.log.lastIndex(), 64);
+  t.is(s.log.hardState().commit, 63);
+  const st = s.stats();
+  t.is(st.writes, 64);
+  t.true(st.batches <= 2, `64 calls in one tick took ${st.batches} batches`);
+  // Merged writes keep log semantics: a truncation made after appends wins.
+  const a = s.persist({ entries: entries(65, 70, 1) });
+  const b = s.persist({ entries: entries(66, 67, 2) });
+  await Promise.all([a, b]);
+  t.is(s.log.lastIndex(), 67);
+  t.is(s.log.term(67), 2);
+  await s.close();
+  const r = await RaftStore.open(s.dataDir);
+  t.is(r.log.lastIndex(), 67);
+  t.is(r.log.term(66), 2);
+  await r.close();
+});
+
+test('saveSnapshot stores chunks + meta, compaction keeps a covered tail, reopen restores both', async (t) => {
+  const dir = tempDir(t);
+  let s = await RaftStore.open(dir, { initialConf: conf, limits: { snapshotChunkBytes: 1000 } });
+  await s.persist({ entries: entries(1, 20, 1), hardState: { term: 1, vote: 1, commit: 15 } });
+  const data = new Uint8Array(4500).map((_, k) => k % 251);
+  const snap = s.log.createSnapshot(12, { voters: [1, 2], learners: [3] }, data);
+  const saved = s.saveSnapshot(snap);
+  const compacted = s.compact(10);
+  await Promise.all([saved, compacted]);
+  t.is(s.log.firstIndex(), 11);
+  await s.close();
+  s = await RaftStore.open(dir);
+  t.deepEqual(s.log.snapshot().meta, { index: 12, term: 1, conf: { voters: [1, 2], learners: [3] } });
+  t.deepEqual(new Uint8Array(s.log.snapshot().data), data);
+  t.is(s.log.firstIndex(), 11);
+  t.is(s.log.term(10), 1);
+  t.is(s.log.term(9), undefined);
+  t.is(s.log.lastIndex(), 20);
+  // A newer snapshot supersedes the old one and its chunks.
+  const snap2 = s.log.createSnapshot(15, conf, new Uint8Array(10).fill(7));
+  await s.saveSnapshot(snap2);
+  await s.compact(15);
+  await s.close();
+  s = await RaftStore.open(dir);
+  t.is(s.log.snapshot().meta.index, 15);
+  t.deepEqual([...s.log.snapshot().data], Array(10).fill(7));
+  t.is(s.log.firstIndex(), 16);
+  await s.close();
+});
+
+test('compaction refuses what no saved snapshot covers', async (t) => {
+  const s = await RaftStore.open(tempDir(t), { initialConf: conf });
+  await s.persist({ entries: entries(1, 5, 1), hardState: { term: 1, vote: 1, commit: 5 } });
+  s.log.createSnapshot(4, conf, new Uint8Array(1)); // in memory only, not saved
+  await t.throwsAsync(s.compact(3), { message: /beyond the saved snapshot/ });
+  await s.crash();
+});
+
+test('a snapshot received from the leader replaces the log', async (t) => {
+  const dir = tempDir(t);
+  let s = await RaftStore.open(dir, { initialConf: conf });
+  await s.persist({ entries: entries(1, 5, 1), hardState: { term: 1, vote: 1, commit: 2 } });
+  const snap = { meta: { index: 8, term: 3, conf }, data: new Uint8Array([1, 2, 3]) };
+  await s.persist({ snapshot: snap, entries: entries(9, 10, 3), hardState: { term: 3, vote: 0, commit: 8 } });
+  t.is(s.log.firstIndex(), 9);
+  await s.close();
+  s = await RaftStore.open(dir);
+  t.is(s.log.firstIndex(), 9);
+  t.is(s.log.lastIndex(), 10);
+  t.is(s.log.term(8), 3);
+  t.deepEqual([...s.log.snapshot().data], [1, 2, 3]);
+  await s.close();
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  for (let i = 1; i <= 5; i++) t.is(await db.get(entryKey(i)), undefined, `entry ${i} deleted`);
+  await db.close();
+});
+
+test('misuse is an assertion and stops further writes', async (t) => {
+  const s = await RaftStore.open(tempDir(t), { initialConf: conf });
+  await t.throwsAsync(s.persist({ entries: entries(3, 4, 1) }), { message: /gap/ });
+  await t.throwsAsync(s.persist({ entries: entries(1, 1, 1) }), { message: /gap/ }, 'the store is broken after an assertion');
+  await s.crash();
+});
+
+test('a committed entry is never overwritten by a different one', async (t) => {
+  const s = await RaftStore.open(tempDir(t), { initialConf: conf });
+  await s.persist({ entries: entries(1, 4, 1), hardState: { term: 1, vote: 1, commit: 3 } });
+  await t.throwsAsync(s.persist({ entries: entries(3, 3, 2) }), { message: /committed/ });
+  await s.crash();
+});
+
+test('meta values are synced and survive reopen', async (t) => {
+  const dir = tempDir(t);
+  let s = await RaftStore.open(dir, { initialConf: conf });
+  t.is(await s.getMeta('group'), undefined);
+  const v = { group: 2, members: [1, 2, 3] };
+  const p = s.putMeta('group', v);
+  v.group = 99; // the caller changing its object later does not change what was stored
+  t.deepEqual(await s.getMeta('group'), { group: 2, members: [1, 2, 3] });
+  await p;
+  await s.close();
+  s = await RaftStore.open(dir);
+  t.deepEqual(await s.getMeta('group'), { group: 2, members: [1, 2, 3] });
+  await s.close();
+});
+
+test('a second open of the same dir is LOCKED and a closed store refuses writes', async (t) => {
+  const dir = tempDir(t);
+  const s = await RaftStore.open(dir, { initialConf: conf });
+  const err = await t.throwsAsync(RaftStore.open(dir), { instanceOf: StorageError });
+  t.is(err?.code, 'LOCKED');
+  t.true(err?.message.includes(dir));
+  await s.close();
+  const err2 = await t.throwsAsync(s.persist({ entries: [] }), { instanceOf: StorageError });
+  t.is(err2?.code, 'CLOSED');
+});
+
+test('a value that does not decode is CORRUPT, naming the dir and key kind, and stays on disk', async (t) => {
+  const dir = tempDir(t);
+  const s = await RaftStore.open(dir, { initialConf: conf });
+  await s.persist({ entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 1 } });
+  await s.close();
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  await db.put(singletonKey('hardState'), Uint8Array.of(0xc1)); // 0xc1: never used in MessagePack
+  await db.close();
+  const err = await t.throwsAsync(RaftStore.open(dir), { instanceOf: StorageError });
+  t.is(err?.code, 'CORRUPT');
+  t.regex(err?.message ?? '', /hard state/);
+  t.true(err?.message.includes(dir));
+  await db.open();
+  t.deepEqual([...(await db.get(singletonKey('hardState'))) ?? []], [0xc1]);
+  await db.close();
+});
+
+test('a dir that is not ours is refused and a missing one is not created when asked not to', async (t) => {
+  const dir = tempDir(t);
+  const err = await t.throwsAsync(RaftStore.open(dir, { create: false }), { instanceOf: StorageError });
+  t.is(err?.code, 'MISSING');
+  const foreign = new Level(dir);
+  await foreign.open();
+  await foreign.put('hello', 'world');
+  await foreign.close();
+  const err2 = await t.throwsAsync(RaftStore.open(dir), { instanceOf: StorageError });
+  t.is(err2?.code, 'NOT_OURS');
+  t.regex(err2?.message ?? '', /not a kvstore data dir/);
+});
