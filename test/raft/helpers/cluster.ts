@@ -5,7 +5,7 @@ import type { Message } from '../../../raft/messages.js';
 import { RawNode } from '../../../raft/raw-node.js';
 import type { Ready } from '../../../raft/ready.js';
 import { SeededRng } from '../../../raft/rng.js';
-import type { ConfState, Entry, NodeId, ReadState } from '../../../raft/types.js';
+import type { ConfState, Entry, HardState, NodeId, ReadState } from '../../../raft/types.js';
 
 /**
  * A hand-driven cluster for unit tests: messages are delivered only when the
@@ -67,16 +67,114 @@ export class TestNode {
     }
     return seen;
   }
+
+  /** Drains, then hands over (and forgets) everything this node wants to send. */
+  take(): Message[] {
+    this.drain();
+    const out = this.outbox;
+    this.outbox = [];
+    return out;
+  }
+
+  status(): ReturnType<RawNode['status']> {
+    return this.node.status();
+  }
+
+  /** Terms of the entries on disk, from firstIndex to lastIndex (index k+firstIndex at position k). */
+  terms(): number[] {
+    const out: number[] = [];
+    for (let i = this.disk.firstIndex(); i <= this.disk.lastIndex(); i++) out.push(this.disk.term(i) ?? -1);
+    return out;
+  }
+
+  /** Indexes of applied entries that carry data (the leader's empty no-ops left out). */
+  appliedData(): string[] {
+    return this.applied.filter((e) => e.type === 'normal' && e.data.length > 0).map((e) => (e.type === 'normal' ? text(e.data) : ''));
+  }
+}
+
+/** Entries of the given terms, at indexes 1..n, each carrying its "index/term" as data. */
+export function entriesOfTerms(terms: readonly number[], from = 1): Entry[] {
+  return terms.map((term, k) => ({ type: 'normal', term, index: from + k, data: bytes(`${from + k}/${term}`) }));
+}
+
+/** A disk that already holds a log and hard state (a node that lived before the test). */
+export function seededDisk(conf: ConfState, terms: readonly number[], hard: Partial<HardState> = {}): MemoryStorage {
+  const disk = new MemoryStorage(conf);
+  disk.append(entriesOfTerms(terms));
+  disk.setHardState({ term: Math.max(0, ...terms), vote: 0, commit: 0, ...hard });
+  return disk;
 }
 
 export class TestCluster {
   readonly nodes = new Map<NodeId, TestNode>();
   /** Links that drop everything: "a->b". */
   readonly cut = new Set<string>();
+  /** Crashed nodes: they neither run nor receive until restart(). */
+  readonly down = new Set<NodeId>();
+  /** Messages matching any of these are dropped by deliverAll / flush. */
+  readonly dropRules: ((m: Message) => boolean)[] = [];
+  readonly conf: ConfState;
 
-  constructor(ids: readonly NodeId[], overrides: Partial<RaftConfig> = {}) {
-    const conf = { voters: [...ids], learners: [] };
-    for (const id of ids) this.nodes.set(id, new TestNode(id, conf, overrides));
+  /**
+   * `disks` gives some nodes a log they had before the test (see seededDisk);
+   * the others start empty.
+   */
+  constructor(ids: readonly NodeId[], overrides: Partial<RaftConfig> = {}, disks: ReadonlyMap<NodeId, MemoryStorage> = new Map()) {
+    this.conf = { voters: [...ids], learners: [] };
+    for (const id of ids) this.nodes.set(id, new TestNode(id, this.conf, overrides, disks.get(id)));
+  }
+
+  /** Adds a node process that is not (yet) a member, e.g. to join as a learner. */
+  addNode(id: NodeId, overrides: Partial<RaftConfig> = {}): TestNode {
+    const node = new TestNode(id, this.conf, overrides);
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  /** Drops every message between `a` and `b`, both ways. */
+  cutLink(a: NodeId, b: NodeId): void {
+    this.cut.add(`${a}->${b}`);
+    this.cut.add(`${b}->${a}`);
+  }
+
+  /** The process dies: what is on its disk survives, nothing else. */
+  crash(id: NodeId): void {
+    this.n(id).outbox = [];
+    this.down.add(id);
+  }
+
+  /** A crashed node starts again from its disk (MemoryStorage kept, RawNode rebuilt). */
+  restart(id: NodeId): void {
+    this.down.delete(id);
+    this.n(id).restart();
+  }
+
+  private passes(m: Message): boolean {
+    return !this.cut.has(`${m.from}->${m.to}`) && !this.down.has(m.to) && !this.dropRules.some((rule) => rule(m));
+  }
+
+  /** Steps one message into its target (no filters apply), checking invariants. */
+  deliver(m: Message): void {
+    const target = this.n(m.to);
+    target.node.step(m);
+    target.node.checkInvariants();
+  }
+
+  /** One hop: what `id` wants to send now is delivered (unless dropped); returns what was delivered. */
+  flush(id: NodeId, filter: (m: Message) => boolean = () => true): Message[] {
+    const delivered: Message[] = [];
+    for (const m of this.n(id).take()) {
+      if (!this.passes(m) || !filter(m)) continue;
+      this.deliver(m);
+      delivered.push(m);
+    }
+    return delivered;
+  }
+
+  /** Runs the host loop on every live node. */
+  drainAll(): void {
+    for (const [id, node] of this.nodes) if (!this.down.has(id)) node.drain();
   }
 
   n(id: NodeId): TestNode {
@@ -102,16 +200,15 @@ export class TestCluster {
     const delivered: Message[] = [];
     for (let round = 0; round < maxRounds; round++) {
       let moved = false;
-      for (const node of this.nodes.values()) node.drain();
-      for (const node of this.nodes.values()) {
+      this.drainAll();
+      for (const [id, node] of this.nodes) {
+        if (this.down.has(id)) continue;
         const out = node.outbox;
         node.outbox = [];
         for (const m of out) {
-          if (this.cut.has(`${m.from}->${m.to}`) || !filter(m)) continue;
-          const target = this.nodes.get(m.to);
-          if (target === undefined) continue;
-          target.node.step(m);
-          target.node.checkInvariants();
+          if (!this.passes(m) || !filter(m)) continue;
+          if (!this.nodes.has(m.to)) continue;
+          this.deliver(m);
           delivered.push(m);
           moved = true;
         }
@@ -122,7 +219,15 @@ export class TestCluster {
   }
 
   tick(id: NodeId, times = 1): void {
-    for (let k = 0; k < times; k++) this.n(id).node.tick();
+    for (let k = 0; k < times; k++) {
+      this.n(id).node.tick();
+      this.n(id).node.checkInvariants();
+    }
+  }
+
+  /** Ticks every live node once. */
+  tickAll(times = 1): void {
+    for (let k = 0; k < times; k++) for (const id of this.nodes.keys()) if (!this.down.has(id)) this.tick(id);
   }
 
   /** Ticks everyone until someone leads; returns the leader id. */
@@ -134,14 +239,14 @@ export class TestCluster {
     for (let t = 0; t < 500; t++) {
       const leader = this.leader();
       if (leader !== undefined) return leader;
-      for (const id of this.nodes.keys()) this.tick(id);
+      this.tickAll();
       this.deliverAll();
     }
     throw new Error('no leader elected');
   }
 
   leader(): NodeId | undefined {
-    for (const [id, node] of this.nodes) if (node.node.status().role === 'leader') return id;
+    for (const [id, node] of this.nodes) if (!this.down.has(id) && node.node.status().role === 'leader') return id;
     return undefined;
   }
 }
