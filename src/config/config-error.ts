@@ -1,0 +1,38 @@
+/**
+ * A config file the program cannot run with. The message always names the
+ * file, and the line when one is to blame (`config/x.conf:3: ...`), so a
+ * person can fix it without reading code. CLIs print it and exit with
+ * status 2 (see exitOnConfigError in lab-config.ts).
+ */
+export const CONFIG_ERROR_CODES = [
+  'READ_FAILED', // the file cannot be read
+  'TOO_LARGE', // the file exceeds configBytesMax
+  'UNKNOWN_PARAMETER',
+  'MISSING_VALUE', // a parameter with no value
+  'EXTRA_TOKENS', // more than one value on a line
+  'BAD_ADDRESS', // not IPv4-or-localhost:port
+  'BAD_VALUE', // a value of the wrong form (mode, node_id, log_level, ...)
+  'MISSING_MODE', // no mode line where one is required
+  'MODE_NOT_FIRST', // mode after another parameter line
+  'DUPLICATE_MODE',
+  'MISSING_PARAMETER', // e.g. a coordinator without participant_info
+  'DUPLICATE_PARAMETER', // a parameter that may appear once, twice
+  'DUPLICATE_ADDRESS', // the same IP:PORT twice in one file
+  'WRONG_MODE_PARAMETER', // e.g. follower_info in a coordinator config
+  'TOO_MANY_ADDRESSES', // more than addressesMax addresses
+] as const;
+
+export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly code: ConfigErrorCode,
+    readonly file: string,
+    /** 1-based line the error is about, or null for the file as a whole. */
+    readonly line: number | null,
+    readonly reason: string,
+  ) {
+    super(line === null ? `${file}: ${reason}` : `${file}:${line}: ${reason}`);
+  }
+}

@@ -1,0 +1,331 @@
+import { readFile } from 'node:fs/promises';
+import { assertNever } from '../../raft/assert.js';
+import { addressProblem, endpointKey, parseEndpoint, type Endpoint } from './address.js';
+import { ConfigError, type ConfigErrorCode } from './config-error.js';
+
+/**
+ * The lab's config files: `parameter value` lines, `!` comments.
+ *
+ * | parameter          | kinds                  | meaning                                                     |
+ * | ------------------ | ---------------------- | ----------------------------------------------------------- |
+ * | mode               | all (raft: optional)   | `coordinator`, `participant` or `raft`; first parameter line |
+ * | coordinator_info   | coordinator, participant | the coordinator's IP:PORT (exactly one)                   |
+ * | participant_info   | coordinator, participant | coordinator: each participant (>= 1); participant: itself |
+ * | follower_info      | raft                   | each peer's IP:PORT (>= 1); the first line is this peer     |
+ * | data_dir PATH      | all (extension)        | where this node keeps its LevelDB (one token, no spaces)    |
+ * | node_id N          | raft (extension)       | pins this peer's id; must equal the id derived below        |
+ * | log_level LEVEL    | all (extension)        | fatal, error, warn, info, debug, trace or silent            |
+ * | snapshot_entries N | participant, raft (ext.) | applied entries between snapshots, 1..1e9                 |
+ * | cluster_name NAME  | all (extension)        | checked in the peer handshake; [A-Za-z0-9][A-Za-z0-9._-]{0,63} |
+ *
+ * Raft peer ids: every peer's id is the 1-based rank of its address in
+ * sorted (numeric IP, then port) order. Not file position: each peer's file
+ * lists itself first, so positions differ between files, while ranks are the
+ * same in all of them. config/README.md says the same for users.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Our optional extension lines; absent means "use the program's default". */
+export interface ConfigExtensions {
+  readonly dataDir?: string;
+  readonly logLevel?: LogLevel;
+  readonly snapshotEntries?: number;
+  readonly clusterName?: string;
+}
+
+export interface CoordinatorConfig extends ConfigExtensions {
+  readonly kind: 'coordinator';
+  readonly file: string;
+  /** coordinator_info: where this coordinator listens. */
+  readonly self: Endpoint;
+  /** participant_info lines, in file order. Invariant: non-empty, distinct. */
+  readonly participants: readonly Endpoint[];
+}
+
+export interface ParticipantConfig extends ConfigExtensions {
+  readonly kind: 'participant';
+  readonly file: string;
+  /** participant_info: where this participant listens. */
+  readonly self: Endpoint;
+  readonly coordinator: Endpoint;
+}
+
+export interface RaftPeer {
+  readonly id: number;
+  readonly address: Endpoint;
+}
+
+export interface RaftConfig extends ConfigExtensions {
+  readonly kind: 'raft';
+  readonly file: string;
+  /** The first follower_info line. Invariant: self is in peers. */
+  readonly self: RaftPeer;
+  /** Every follower_info line, self included, sorted by id (ids 1..n). */
+  readonly peers: readonly RaftPeer[];
+}
+
+export type LabConfig = CoordinatorConfig | ParticipantConfig | RaftConfig;
+export type ConfigKind = LabConfig['kind'];
+
+/** Limits on what a config may hold. */
+export const configBytesMax = 1024 * 1024;
+export const addressesMax = 256;
+const snapshotEntriesMax = 1_000_000_000;
+
+const PARAMETERS = [
+  'mode', 'coordinator_info', 'participant_info', 'follower_info',
+  'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name',
+] as const;
+type Parameter = (typeof PARAMETERS)[number];
+
+/** Which parameters each kind accepts. */
+const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name']),
+  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name']),
+};
+
+/** One parameter line. */
+interface Line {
+  readonly name: Parameter;
+  readonly value: string;
+  /** 1-based line number. */
+  readonly at: number;
+}
+
+function isParameter(name: string): name is Parameter {
+  return (PARAMETERS as readonly string[]).includes(name);
+}
+
+function isKind(value: string): value is ConfigKind {
+  return value === 'coordinator' || value === 'participant' || value === 'raft';
+}
+
+/** Parses a config file's text; `file` is only used in error messages. */
+export function parseLabConfig(text: string, file: string): LabConfig {
+  const fail: Fail = (code, at, reason) => {
+    throw new ConfigError(code, file, at, reason);
+  };
+  const lines = tokenize(text, fail);
+  const first = lines[0];
+  const modeLine = first?.name === 'mode' ? first : undefined;
+  let kind: ConfigKind;
+  if (modeLine !== undefined) {
+    if (!isKind(modeLine.value)) {
+      return fail('BAD_VALUE', modeLine.at, `unknown mode "${modeLine.value}" (expected coordinator, participant or raft)`);
+    }
+    kind = modeLine.value;
+  } else if (lines.some((l) => l.name === 'follower_info')) {
+    kind = 'raft';
+  } else {
+    return fail('MISSING_MODE', first?.at ?? null, 'the first parameter line must be "mode coordinator" or "mode participant"');
+  }
+  for (const l of lines) {
+    if (!ALLOWED[kind].has(l.name)) fail('WRONG_MODE_PARAMETER', l.at, `${l.name} does not belong in a ${kind} config`);
+  }
+  const ctx = new Checker(lines, fail, modeLine?.at ?? null);
+  const ext = ctx.extensions();
+  switch (kind) {
+    case 'coordinator': {
+      const self = ctx.exactlyOne('coordinator_info', 'the coordinator\'s own address');
+      const participants = ctx.atLeastOne('participant_info', 'one per participant');
+      ctx.distinct([self, ...participants]);
+      return { kind: 'coordinator', file, self: self.endpoint, participants: participants.map((p) => p.endpoint), ...ext };
+    }
+    case 'participant': {
+      const self = ctx.exactlyOne('participant_info', 'this participant\'s own address');
+      const coordinator = ctx.exactlyOne('coordinator_info', 'the coordinator\'s address');
+      ctx.distinct([self, coordinator]);
+      return { kind: 'participant', file, self: self.endpoint, coordinator: coordinator.endpoint, ...ext };
+    }
+    case 'raft': {
+      const followers = ctx.atLeastOne('follower_info', 'one per peer, this peer first');
+      ctx.distinct(followers);
+      const ranked = [...followers].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const peers = ranked.map((f, i): RaftPeer => ({ id: i + 1, address: f.endpoint }));
+      const selfLine = followers[0]!;
+      const self = peers[ranked.indexOf(selfLine)]!;
+      const nodeId = ctx.optionalOne('node_id');
+      if (nodeId !== undefined) {
+        const n = ctx.positiveInt(nodeId, addressesMax);
+        if (n !== self.id) {
+          fail('BAD_VALUE', nodeId.at, `node_id ${n} does not match this peer's id ${self.id} (ids are ranks of the follower_info addresses in sorted order)`);
+        }
+      }
+      return { kind: 'raft', file, self, peers, ...ext };
+    }
+    default:
+      return assertNever(kind, 'config kind');
+  }
+}
+
+type Fail = (code: ConfigErrorCode, at: number | null, reason: string) => never;
+
+/** Lines -> parameter lines: comments and blanks dropped, one value checked. */
+function tokenize(text: string, fail: Fail): Line[] {
+  const out: Line[] = [];
+  let modeAt: number | null = null;
+  const rows = text.replace(/^\uFEFF/, '').split('\n');
+  for (let i = 0; i < rows.length; i++) {
+    const at = i + 1;
+    const trimmed = (rows[i] as string).trim(); // also drops the \r of CRLF
+    if (trimmed === '' || trimmed.startsWith('!')) continue;
+    const [name, ...values] = trimmed.split(/\s+/) as [string, ...string[]];
+    if (!isParameter(name)) return fail('UNKNOWN_PARAMETER', at, `unknown parameter "${name}"`);
+    const param = name;
+    if (values.length === 0) fail('MISSING_VALUE', at, `${param} needs a value`);
+    if (values.length > 1) fail('EXTRA_TOKENS', at, `${param} takes one value, got ${values.length}: ${values.join(' ')}`);
+    if (param === 'mode') {
+      if (modeAt !== null) fail('DUPLICATE_MODE', at, `mode given twice (first on line ${modeAt})`);
+      if (out.length > 0) fail('MODE_NOT_FIRST', at, `mode must be the first parameter line (line ${out[0]!.at} comes before it)`);
+      modeAt = at;
+    }
+    out.push({ name: param, value: values[0] as string, at });
+    if (out.length > addressesMax + PARAMETERS.length) {
+      fail('TOO_MANY_ADDRESSES', at, `more than ${addressesMax + PARAMETERS.length} parameter lines`);
+    }
+  }
+  return out;
+}
+
+interface AddressLine {
+  readonly line: Line;
+  readonly endpoint: Endpoint;
+  readonly key: string;
+}
+
+/** Count and value checks over the parameter lines of one file. */
+class Checker {
+  constructor(
+    private readonly lines: readonly Line[],
+    private readonly fail: Fail,
+    /** Whole-file complaints point at the mode line when there is one. */
+    private readonly modeAt: number | null,
+  ) {}
+
+  exactlyOne(name: Parameter, what: string): AddressLine {
+    const found = this.all(name);
+    if (found.length === 0) this.fail('MISSING_PARAMETER', this.modeAt, `missing ${name} (${what})`);
+    if (found.length > 1) {
+      this.fail('DUPLICATE_PARAMETER', found[1]!.at, `${name} may appear once (first on line ${found[0]!.at})`);
+    }
+    return this.address(found[0]!);
+  }
+
+  atLeastOne(name: Parameter, what: string): AddressLine[] {
+    const found = this.all(name);
+    if (found.length === 0) this.fail('MISSING_PARAMETER', this.modeAt, `missing ${name} (${what})`);
+    if (found.length > addressesMax) this.fail('TOO_MANY_ADDRESSES', found[addressesMax]!.at, `more than ${addressesMax} ${name} lines`);
+    return found.map((l) => this.address(l));
+  }
+
+  optionalOne(name: Parameter): Line | undefined {
+    const found = this.all(name);
+    if (found.length > 1) {
+      this.fail('DUPLICATE_PARAMETER', found[1]!.at, `${name} may appear once (first on line ${found[0]!.at})`);
+    }
+    return found[0];
+  }
+
+  /** Fails on the second line that names an address already used in this file. */
+  distinct(addresses: readonly AddressLine[]): void {
+    const seen = new Map<string, AddressLine>();
+    for (const a of [...addresses].sort((x, y) => x.line.at - y.line.at)) {
+      const prev = seen.get(a.key);
+      if (prev !== undefined) {
+        this.fail('DUPLICATE_ADDRESS', a.line.at, `address ${a.line.value} already used on line ${prev.line.at} (${prev.line.name})`);
+      }
+      seen.set(a.key, a);
+    }
+  }
+
+  positiveInt(line: Line, max: number): number {
+    if (!/^[1-9][0-9]*$/.test(line.value) || Number(line.value) > max) {
+      this.fail('BAD_VALUE', line.at, `${line.name} must be an integer in 1..${max}, got "${line.value}"`);
+    }
+    return Number(line.value);
+  }
+
+  extensions(): ConfigExtensions {
+    const ext: { dataDir?: string; logLevel?: LogLevel; snapshotEntries?: number; clusterName?: string } = {};
+    const dataDir = this.optionalOne('data_dir');
+    if (dataDir !== undefined) ext.dataDir = dataDir.value;
+    const logLevel = this.optionalOne('log_level');
+    if (logLevel !== undefined) {
+      if (!(LOG_LEVELS as readonly string[]).includes(logLevel.value)) {
+        this.fail('BAD_VALUE', logLevel.at, `log_level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel.value}"`);
+      }
+      ext.logLevel = logLevel.value as LogLevel;
+    }
+    const snap = this.optionalOne('snapshot_entries');
+    if (snap !== undefined) ext.snapshotEntries = this.positiveInt(snap, snapshotEntriesMax);
+    const cluster = this.optionalOne('cluster_name');
+    if (cluster !== undefined) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(cluster.value)) {
+        this.fail('BAD_VALUE', cluster.at, `cluster_name must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}, got "${cluster.value}"`);
+      }
+      ext.clusterName = cluster.value;
+    }
+    return ext;
+  }
+
+  private all(name: Parameter): Line[] {
+    return this.lines.filter((l) => l.name === name);
+  }
+
+  private address(line: Line): AddressLine {
+    const problem = addressProblem(line.value);
+    if (problem !== null) this.fail('BAD_ADDRESS', line.at, problem);
+    const endpoint = parseEndpoint(line.value);
+    return { line, endpoint, key: endpointKey(endpoint) };
+  }
+}
+
+/** Reads and parses a config file; every failure is a ConfigError naming the file. */
+export async function loadConfigFile(path: string): Promise<LabConfig> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError('READ_FAILED', path, null, `cannot read config file (${code}): ${(err as Error).message}`);
+  }
+  if (bytes.length > configBytesMax) {
+    throw new ConfigError('TOO_LARGE', path, null, `config file is ${bytes.length} bytes, more than ${configBytesMax}`);
+  }
+  return parseLabConfig(bytes.toString('utf8'), path);
+}
+
+/** What exitOnConfigError writes to and exits through; real process by default. */
+export interface ExitIo {
+  readonly writeError: (text: string) => void;
+  readonly exit: (status: number) => never;
+}
+
+const processIo: ExitIo = {
+  writeError: (text) => process.stderr.write(text),
+  exit: (status) => process.exit(status),
+};
+
+/**
+ * For CLIs: a ConfigError is printed (one line, file and line named) and the
+ * process exits with status 2; anything else is rethrown, it is a bug.
+ */
+export function exitOnConfigError(err: unknown, io: ExitIo = processIo): never {
+  if (err instanceof ConfigError) {
+    io.writeError(`${err.message}\n`);
+    return io.exit(2);
+  }
+  throw err;
+}
+
+/** `loadConfigFile`, exiting with status 2 on a bad or unreadable file. */
+export async function loadConfigFileOrExit(path: string, io: ExitIo = processIo): Promise<LabConfig> {
+  try {
+    return await loadConfigFile(path);
+  } catch (err) {
+    return exitOnConfigError(err, io);
+  }
+}
