@@ -121,6 +121,7 @@ function toTuple(cmd: SessionCmd): unknown[] {
 function fromTuple(raw: unknown, where: string): SessionCmd {
   assert(Array.isArray(raw), `kv-command: ${where} is not a tuple`);
   const [tag, clientId, seq] = raw as unknown[];
+  assert(tag === TAG.set || tag === TAG.del, () => `kv-command: ${where} has unknown op ${JSON.stringify(tag)}`);
   assertSession(clientId, seq, where);
   assert(typeof seq === 'number', 'kv-command: seq is a number'); // narrowed above; restated for the type checker
   if (tag === TAG.set) {
@@ -131,13 +132,10 @@ function fromTuple(raw: unknown, where: string): SessionCmd {
     assertBufferList(values, `${where} set values`);
     return { op: 'set', clientId, seq, key, values };
   }
-  if (tag === TAG.del) {
-    assert(raw.length === 4, `kv-command: ${where} del must have 4 fields, has ${raw.length}`);
-    const keys = raw[3] as unknown;
-    assertBufferList(keys, `${where} del keys`);
-    return { op: 'del', clientId, seq, keys };
-  }
-  assert(false, `kv-command: ${where} has unknown op ${JSON.stringify(tag)}`);
+  assert(raw.length === 4, `kv-command: ${where} del must have 4 fields, has ${raw.length}`);
+  const keys = raw[3] as unknown;
+  assertBufferList(keys, `${where} del keys`);
+  return { op: 'del', clientId, seq, keys };
 }
 
 function assertSession(clientId: unknown, seq: unknown, where: string): asserts clientId is string {

@@ -86,10 +86,10 @@ export class KvStateMachine {
    */
   apply(index: number, data: Uint8Array): ApplyResult[] {
     assert(index === this.#appliedIndex + 1, () => `kv-state-machine: apply(${index}) after ${this.#appliedIndex}; entries must be applied in order, once`);
+    const cmd = isCommandData(data) ? decode(data) : undefined; // decode first: a bad entry changes nothing
     this.#appliedIndex = index;
     this.#version++;
-    if (!isCommandData(data)) return [];
-    const cmd = decode(data);
+    if (cmd === undefined) return [];
     if (cmd.op === 'batch') return cmd.cmds.map((c) => this.#applyOne(index, c));
     return [this.#applyOne(index, cmd)];
   }
