@@ -1,5 +1,6 @@
 import { assert, assertNever } from './assert.js';
 import type { AppRespMsg, HeartbeatRespMsg, Message } from './messages.js';
+import { isMember } from './conf-change.js';
 import { quorumMatchIndex } from './quorum.js';
 import type { Raft } from './raft.js';
 import type { NodeId } from './types.js';
@@ -16,6 +17,14 @@ export function sendAppend(r: Raft, to: NodeId, sendIfEmpty = true): boolean {
   assert(pr !== undefined, () => `raft: sendAppend to non-member ${to}`);
   if (pr.isPaused()) return false;
   const prevLogIndex = pr.next - 1;
+  if (prevLogIndex === 0) {
+    // The bootstrap membership lives in the snapshot at index 0, not in the
+    // log: a follower replaying from index 1 learns it only from a snapshot.
+    // Members of that bootstrap conf hold it already; a joiner must wait for one.
+    const snap = r.log.snapshot();
+    if (snap.meta.index > 0) return sendSnapshot(r, to);
+    if (!isMember(snap.meta.conf, to)) return false;
+  }
   const prevLogTerm = r.log.term(prevLogIndex);
   const entries = r.log.slice(pr.next, r.log.lastIndex() + 1, r.cfg.maxMsgBytes);
   if (prevLogTerm === undefined || entries === undefined) return sendSnapshot(r, to);
