@@ -1,16 +1,14 @@
 import test from 'ava';
-import type { Message, VoteMsg } from '../../raft/messages.js';
+import type { VoteMsg } from '../../raft/messages.js';
 import { MemoryStorage } from '../../raft/memory-storage.js';
 import { RawNode } from '../../raft/raw-node.js';
 import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
 import { SeededRng } from '../../raft/rng.js';
 import { TestCluster, seededDisk } from './helpers/cluster.js';
+import { ofType as of } from './helpers/msgs.js';
 
 /** Plain Raft of the paper: no PreVote, no CheckQuorum (they get their own files). */
 const plain = { preVote: false, checkQuorum: false } as const;
-
-const of = <T extends Message['type']>(msgs: readonly Message[], type: T): Extract<Message, { type: T }>[] =>
-  msgs.filter((m): m is Extract<Message, { type: T }> => m.type === type);
 
 /** Ticks a lone node until it campaigns; returns how many ticks that took. */
 function ticksUntilCampaign(seed: number): number {
