@@ -1,0 +1,350 @@
+import { assert } from '../../raft/assert.js';
+import type { MemoryStorage } from '../../raft/memory-storage.js';
+import type { Message } from '../../raft/messages.js';
+import { RawNode } from '../../raft/raw-node.js';
+import type { RaftStatus, Ready } from '../../raft/ready.js';
+import type { RaftConfig } from '../../raft/config.js';
+import type { ConfChange, Entry, NodeId, Snapshot, SoftState } from '../../raft/types.js';
+import { NodeError } from './node-error.js';
+
+/** The durable side of a node: a synced write per Ready, mirrored into `log`. */
+export interface HostStore {
+  readonly log: MemoryStorage;
+  persist(w: { hardState?: Ready['hardState']; entries: readonly Entry[]; snapshot?: Snapshot }): Promise<void>;
+  saveSnapshot(snap: Snapshot): Promise<void>;
+  /** Drops entries through index, which a saved snapshot covers. */
+  compact(index: number): Promise<void>;
+}
+
+export interface HostTransport {
+  send(to: NodeId, msg: Message, opts?: { onSent?: (ok: boolean) => void }): void;
+}
+
+/** What the host replicates: applies entries in order, snapshots and restores. */
+export interface HostStateMachine {
+  /** Applies one normal entry (empty data: a leader's no-op); returns one result per command inside. */
+  applyEntry(index: number, data: Uint8Array): unknown[];
+  /** Applies a committed membership change at its index (e.g. records the member's address). */
+  applyConfChange(index: number, change: ConfChange): void;
+  snapshot(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+export interface HostLimits {
+  readonly tickMs: number;
+  /** Applied entries between snapshots. */
+  readonly snapshotEntries: number;
+  /** Entries kept behind a snapshot for followers that lag a little. */
+  readonly compactionLagEntries: number;
+  /** Commands queued for the next proposal batch before new ones are refused. */
+  readonly pendingProposalsMax: number;
+  /** Commands packed into one Raft entry batch. */
+  readonly proposalBatchMax: number;
+}
+
+interface ProposalWaiter {
+  resolve(results: unknown[]): void;
+  reject(err: Error): void;
+  deadlineMs: number;
+}
+
+interface QueuedProposal {
+  readonly data: Uint8Array;
+  readonly waiter: ProposalWaiter;
+}
+
+interface ReadWaiter {
+  resolve(): void;
+  reject(err: Error): void;
+  deadlineMs: number;
+}
+
+export interface HostEvents {
+  onSoftState?(soft: SoftState): void;
+  onFatal(err: unknown): void;
+}
+
+/**
+ * Drives one RawNode: a tick timer, inputs queued while a Ready is being
+ * persisted (so each fsync carries everything that arrived meanwhile: group
+ * commit), and the Ready order persist -> send -> apply -> advance -> answer.
+ * Invariant: nothing is fed to the core between ready() and advance().
+ */
+export class RaftHost {
+  readonly node: RawNode;
+  private readonly inbox: Message[] = [];
+  private ticksDue = 0;
+  private readonly ops: Array<() => void> = [];
+  private readonly proposals: QueuedProposal[] = [];
+  /** Proposed entries by index: the term they were proposed in, and who waits. */
+  private readonly inflight = new Map<number, { term: number; waiter: ProposalWaiter }>();
+  private readonly readsQueued: ReadWaiter[] = [];
+  private readonly readsInflight = new Map<number, ReadWaiter[]>();
+  private nextReadCtx = 1;
+  private pumping = false;
+  private pumpAgain = false;
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastSnapshotIndex: number;
+  private soft: SoftState = { leaderId: 0, role: 'follower' };
+
+  constructor(
+    cfg: RaftConfig,
+    private readonly store: HostStore,
+    private readonly transport: HostTransport,
+    private readonly sm: HostStateMachine,
+    private readonly limits: HostLimits,
+    private readonly events: HostEvents,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.node = new RawNode(cfg, store.log);
+    this.lastSnapshotIndex = store.log.snapshot().meta.index;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.ticksDue++;
+      this.expireWaiters();
+      this.kick();
+    }, this.limits.tickMs);
+    this.kick();
+  }
+
+  get leaderId(): NodeId {
+    return this.soft.leaderId;
+  }
+
+  get isLeader(): boolean {
+    return this.soft.role === 'leader';
+  }
+
+  status(): RaftStatus {
+    return this.node.status();
+  }
+
+  /** A message from a peer. */
+  deliver(msg: Message): void {
+    if (this.closed) return;
+    this.inbox.push(msg);
+    this.kick();
+  }
+
+  /** Runs fn against the core at the next safe point (never inside a Ready). */
+  withNode<T>(fn: (node: RawNode) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.ops.push(() => {
+        try {
+          resolve(fn(this.node));
+        } catch (err) {
+          reject(err);
+        }
+      });
+      this.kick();
+    });
+  }
+
+  /** Replicates one command; resolves with its results once applied here. */
+  propose(data: Uint8Array, timeoutMs: number): Promise<unknown[]> {
+    return new Promise<unknown[]>((resolve, reject) => {
+      if (this.closed) return reject(new NodeError('CLOSED', 'node is shutting down'));
+      if (!this.isLeader) return reject(new NodeError('NOT_LEADER', 'not the leader'));
+      if (this.proposals.length >= this.limits.pendingProposalsMax) {
+        return reject(new NodeError('OVERLOADED', 'too many pending proposals'));
+      }
+      this.proposals.push({ data, waiter: { resolve, reject, deadlineMs: this.now() + timeoutMs } });
+      this.kick();
+    });
+  }
+
+  /** Resolves once this node's state machine is linearizably current (ReadIndex). */
+  readBarrier(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.closed) return reject(new NodeError('CLOSED', 'node is shutting down'));
+      if (!this.isLeader) return reject(new NodeError('NOT_LEADER', 'not the leader'));
+      this.readsQueued.push({ resolve, reject, deadlineMs: this.now() + timeoutMs });
+      this.kick();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    const err = new NodeError('CLOSED', 'node is shutting down');
+    this.failAll(err);
+  }
+
+  // ---- the loop -----------------------------------------------------------------
+
+  private kick(): void {
+    if (this.closed) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    setImmediate(() => {
+      this.pump().then(
+        () => {
+          this.pumping = false;
+          if (this.pumpAgain) {
+            this.pumpAgain = false;
+            this.kick();
+          }
+        },
+        (err: unknown) => {
+          this.pumping = false;
+          this.events.onFatal(err);
+        },
+      );
+    });
+  }
+
+  private feed(): void {
+    const node = this.node;
+    for (; this.ticksDue > 0; this.ticksDue--) node.tick();
+    for (const m of this.inbox.splice(0)) node.step(m);
+    for (const op of this.ops.splice(0)) op();
+    this.proposeQueued();
+    this.readQueued();
+  }
+
+  private proposeQueued(): void {
+    while (this.proposals.length > 0) {
+      const batch = this.proposals.splice(0, this.limits.proposalBatchMax);
+      const res = this.node.proposeBatch(batch.map((p) => p.data));
+      if (!res.ok) {
+        for (const p of batch) p.waiter.reject(new NodeError(res.code === 'notLeader' ? 'NOT_LEADER' : 'UNAVAILABLE', `proposal refused: ${res.code}`));
+        continue;
+      }
+      batch.forEach((p, k) => this.inflight.set(res.index + k, { term: res.term, waiter: p.waiter }));
+    }
+  }
+
+  private readQueued(): void {
+    if (this.readsQueued.length === 0) return;
+    const batch = this.readsQueued.splice(0);
+    const ctx = this.nextReadCtx++;
+    if (!this.node.readIndex(ctx)) {
+      for (const w of batch) w.reject(new NodeError('NOT_LEADER', 'not the leader'));
+      return;
+    }
+    this.readsInflight.set(ctx, batch);
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      this.pumpAgain = false;
+      this.feed();
+      if (!this.node.hasReady()) return;
+      const rd = this.node.ready();
+      if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
+        await this.store.persist({
+          ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
+          entries: rd.entries,
+          ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
+        });
+      }
+      for (const m of rd.messages) {
+        if (m.type === 'snap') {
+          this.transport.send(m.to, m, { onSent: (ok) => this.ops.push(() => this.node.reportSnapshot(m.to, ok)) });
+        } else {
+          this.transport.send(m.to, m);
+        }
+      }
+      if (rd.snapshot !== undefined) {
+        this.sm.restore(rd.snapshot.data);
+        this.lastSnapshotIndex = rd.snapshot.meta.index;
+      }
+      this.apply(rd.committedEntries);
+      this.node.advance(rd);
+      for (const rs of rd.readStates) this.settleRead(rs.ctx, undefined);
+      for (const ctx of rd.droppedReads) this.settleRead(ctx, new NodeError('NOT_LEADER', 'leadership lost during read'));
+      if (rd.softState !== undefined) this.onSoftState(rd.softState);
+      await this.maybeSnapshot();
+    }
+  }
+
+  private apply(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      const waiting = this.inflight.get(e.index);
+      if (waiting !== undefined) this.inflight.delete(e.index);
+      if (e.type === 'conf') {
+        this.sm.applyConfChange(e.index, e.change);
+        waiting?.waiter.resolve([]);
+        continue;
+      }
+      const results = this.sm.applyEntry(e.index, e.data);
+      if (waiting === undefined) continue;
+      if (e.data.length === 0) {
+        // A leader's no-op took this index: whatever was proposed here was lost.
+        waiting.waiter.reject(new NodeError('LOST', `entry ${e.index} was replaced`));
+        continue;
+      }
+      if (waiting.term === e.term) waiting.waiter.resolve(results);
+      else waiting.waiter.reject(new NodeError('LOST', `entry ${e.index} was replaced by term ${e.term}`));
+    }
+  }
+
+  private settleRead(ctx: number, err: Error | undefined): void {
+    const batch = this.readsInflight.get(ctx);
+    if (batch === undefined) return;
+    this.readsInflight.delete(ctx);
+    for (const w of batch) {
+      if (err === undefined) w.resolve();
+      else w.reject(err);
+    }
+  }
+
+  private onSoftState(soft: SoftState): void {
+    const wasLeader = this.soft.role === 'leader';
+    this.soft = soft;
+    if (wasLeader && soft.role !== 'leader') {
+      // Proposals made as leader may still commit under the next leader; they
+      // settle when applied or at their deadline. Queued ones cannot be proposed here.
+      const err = new NodeError('NOT_LEADER', 'leadership lost');
+      for (const p of this.proposals.splice(0)) p.waiter.reject(err);
+      for (const r of this.readsQueued.splice(0)) r.reject(err);
+    }
+    this.events.onSoftState?.(soft);
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const st = this.node.status();
+    if (st.applied - this.lastSnapshotIndex < this.limits.snapshotEntries) return;
+    const snap = this.store.log.createSnapshot(st.applied, this.node.confState(), this.sm.snapshot());
+    await this.store.saveSnapshot(snap);
+    this.lastSnapshotIndex = snap.meta.index;
+    const compactTo = Math.max(0, snap.meta.index - this.limits.compactionLagEntries);
+    if (compactTo > this.store.log.firstIndex() - 1) {
+      assert(compactTo <= this.lastSnapshotIndex, 'host: compaction beyond the snapshot');
+      await this.store.compact(compactTo);
+    }
+  }
+
+  private expireWaiters(): void {
+    const now = this.now();
+    const timeout = new NodeError('TIMEOUT', 'timed out waiting for the cluster');
+    for (const [index, w] of this.inflight) {
+      if (w.waiter.deadlineMs <= now) {
+        this.inflight.delete(index);
+        w.waiter.reject(timeout);
+      }
+    }
+    for (const [ctx, batch] of this.readsInflight) {
+      if (batch.every((w) => w.deadlineMs <= now)) {
+        this.readsInflight.delete(ctx);
+        for (const w of batch) w.reject(timeout);
+      }
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.proposals.splice(0)) p.waiter.reject(err);
+    for (const w of this.inflight.values()) w.waiter.reject(err);
+    this.inflight.clear();
+    for (const r of this.readsQueued.splice(0)) r.reject(err);
+    for (const batch of this.readsInflight.values()) for (const w of batch) w.reject(err);
+    this.readsInflight.clear();
+  }
+}

@@ -1,0 +1,194 @@
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
+import { SeededRng } from '../../raft/rng.js';
+import type { ConfState, NodeId } from '../../raft/types.js';
+import { RaftStore } from '../../storage/raft-store.js';
+import { sniffConnection } from '../net/connection-sniffer.js';
+import { PeerTransport } from '../net/peer-transport.js';
+import { ClientConnection } from '../server/client-connection.js';
+import type { Logger } from '../server/logger.js';
+import { NodeStateMachine } from './node-state-machine.js';
+import { RaftHost } from './raft-host.js';
+import type { HostLimits } from './raft-host.js';
+import { checkRaftMessage } from './raft-message-guard.js';
+import { ReplicatedKv } from './replicated-kv.js';
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function parseAddress(s: string): Address {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+}
+
+export function formatAddress(a: Address): string {
+  return `${a.host}:${a.port}`;
+}
+
+export interface MemberOptions {
+  readonly id: NodeId;
+  readonly listen: Address;
+  /** Members at bootstrap (id -> address, self included); empty for a node that waits to be added. */
+  readonly initialMembers: ReadonlyMap<NodeId, string>;
+  readonly dataDir: string;
+  readonly cluster: string;
+  readonly logger: Logger;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly snapshotEntries?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+/** A running Raft member: storage, transport, core host, KV service and its one port. */
+export interface RaftMember {
+  readonly id: NodeId;
+  readonly host: RaftHost;
+  readonly sm: () => NodeStateMachine;
+  readonly server: Server;
+  readonly transport: PeerTransport;
+  readonly store: RaftStore;
+  /** Adds a member: learner first, promoted once it has caught up. */
+  addMember(id: NodeId, address: string): Promise<void>;
+  removeMember(id: NodeId): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startMember(o: MemberOptions): Promise<RaftMember> {
+  const log = o.logger;
+  const voters = [...o.initialMembers.keys()].sort((a, b) => a - b);
+  const initialConf: ConfState = { voters, learners: [] };
+  const store = await RaftStore.open(o.dataDir, { create: true, initialConf });
+
+  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
+  const syncAddresses = (addresses: ReadonlyMap<NodeId, string>): void => {
+    for (const [id, addr] of addresses) if (id !== o.id) transport.setAddress(id, parseAddress(addr));
+  };
+  const sm = new NodeStateMachine(o.initialMembers, syncAddresses);
+  const snap = store.log.snapshot();
+  if (snap.meta.index > 0) sm.restore(snap.data);
+  syncAddresses(sm.addresses);
+
+  const tickMs = o.tickMs ?? 50;
+  const limits: HostLimits = {
+    tickMs,
+    snapshotEntries: o.snapshotEntries ?? 10_000,
+    compactionLagEntries: 1_000,
+    pendingProposalsMax: 100_000,
+    proposalBatchMax: 4_096,
+  };
+  let fatal = false;
+  const host = new RaftHost(
+    {
+      ...DEFAULT_RAFT_LIMITS,
+      id: o.id,
+      electionTicks: o.electionTicks ?? 10,
+      heartbeatTicks: 1,
+      rng: new SeededRng((Date.now() ^ (o.id * 2654435761)) >>> 0),
+      applied: snap.meta.index,
+    },
+    store,
+    transport,
+    sm,
+    limits,
+    {
+      onSoftState: (soft) => log.info({ role: soft.role, leader: soft.leaderId, term: host.status().term }, 'raft role'),
+      onFatal: (err) => {
+        if (fatal) return;
+        fatal = true;
+        // Storage failed or an invariant broke: continuing could diverge. Crash loudly.
+        log.fatal({ err: err instanceof Error ? err.stack : String(err) }, 'raft host failed');
+        process.exitCode = 1;
+        setImmediate(() => process.exit(1));
+      },
+    },
+  );
+
+  const kv = new ReplicatedKv(host, () => sm, transport, {
+    requestTimeoutMs: o.requestTimeoutMs ?? 1_500,
+    retryDelayMs: 25,
+  });
+
+  transport.onRaft((from, raw) => {
+    const msg = checkRaftMessage(raw, from, o.id);
+    if (typeof msg === 'string') {
+      log.warn({ from, problem: msg }, 'dropping malformed raft message');
+      return;
+    }
+    host.deliver(msg);
+  });
+  transport.onRequest((_from, body) => kv.serveForwarded(body));
+  transport.onUnreachable((peer) => {
+    void host.withNode((n) => n.reportUnreachable(peer));
+  });
+
+  const clients = new Set<Socket>();
+  const server = createServer((socket) => {
+    socket.on('error', () => {});
+    sniffConnection(socket, {
+      onPeer: (s, head) => transport.acceptPeer(s, head),
+      onClient: (s, head) => {
+        clients.add(s);
+        s.on('close', () => clients.delete(s));
+        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: {} }, log);
+      },
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.listen.port, o.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  host.start();
+  log.info({ id: o.id, listen: formatAddress(o.listen), dataDir: o.dataDir, members: voters }, 'member started');
+
+  const waitCaughtUp = async (id: NodeId): Promise<void> => {
+    for (let k = 0; k < 600; k++) {
+      const st = host.status();
+      const pr = st.peers.find((p) => p.id === id);
+      if (pr !== undefined && pr.match >= st.commit) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`node ${id} did not catch up`);
+  };
+
+  const confChange = async (change: Parameters<typeof host.node.proposeConfChange>[0]): Promise<void> => {
+    const res = await host.withNode((n) => n.proposeConfChange(change));
+    if (!res.ok) throw new Error(`membership change refused: ${res.code}`);
+    // Applied when the host applies the entry at res.index.
+    for (let k = 0; k < 200; k++) {
+      if (host.status().applied >= res.index) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('membership change did not commit in time');
+  };
+
+  return {
+    id: o.id,
+    host,
+    sm: () => sm,
+    server,
+    transport,
+    store,
+    async addMember(id, address) {
+      transport.setAddress(id, parseAddress(address));
+      await confChange({ type: 'addLearner', nodeId: id, context: address });
+      await waitCaughtUp(id);
+      await confChange({ type: 'promote', nodeId: id });
+    },
+    async removeMember(id) {
+      await confChange({ type: 'remove', nodeId: id });
+    },
+    async close() {
+      host.close();
+      for (const s of clients) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+      transport.close();
+      await store.close();
+    },
+  };
+}

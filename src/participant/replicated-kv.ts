@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import type { NodeId } from '../../raft/types.js';
+import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
+import { encode } from './kv-command.js';
+import type { ApplyResult, SessionCmd } from './kv-command.js';
+import type { ForwardReply, ForwardRequest } from './forward-protocol.js';
+import { parseForwardRequest } from './forward-protocol.js';
+import { NodeError } from './node-error.js';
+import type { NodeStateMachine } from './node-state-machine.js';
+import type { RaftHost } from './raft-host.js';
+
+export interface Forwarder {
+  request(to: NodeId, body: unknown, timeoutMs: number): Promise<unknown>;
+}
+
+export interface ReplicatedKvLimits {
+  /** A client request answers -ERROR after this long without success. */
+  readonly requestTimeoutMs: number;
+  /** Pause between attempts while there is no leader or it just changed. */
+  readonly retryDelayMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function answerOf(cmd: SessionCmd, result: unknown): KvAnswer {
+  const r = result as ApplyResult | undefined;
+  if (r === undefined || typeof r !== 'object') throw new NodeError('UNAVAILABLE', 'no result for a write');
+  if (r.type === 'error') throw new NodeError('UNAVAILABLE', `write refused: ${r.code}`);
+  if (cmd.op === 'set') return { type: 'ok' };
+  if (r.type !== 'count') throw new NodeError('UNAVAILABLE', `unexpected result ${r.type} for DEL`);
+  return { type: 'count', n: r.n };
+}
+
+/**
+ * The KV service of a Raft member: on the leader, writes are proposed and
+ * reads wait for a ReadIndex barrier; elsewhere both are forwarded to the
+ * leader. Every attempt reuses the command's (clientId, seq), so retrying
+ * through leader changes applies it at most once.
+ */
+export class ReplicatedKv implements KvService {
+  private readonly processId = randomBytes(8).toString('hex');
+  private sessions = 0;
+
+  constructor(
+    private readonly host: RaftHost,
+    private readonly sm: () => NodeStateMachine,
+    private readonly forwarder: Forwarder,
+    private readonly limits: ReplicatedKvLimits,
+  ) {}
+
+  openSession(): KvSession {
+    const clientId = `${this.processId}-${++this.sessions}`;
+    let seq = 0;
+    return {
+      execute: (op: KvOp) => {
+        if (op.type === 'get') return this.read(op.key);
+        seq++;
+        const cmd: SessionCmd =
+          op.type === 'set'
+            ? { op: 'set', clientId, seq, key: op.key, values: [...op.values] }
+            : { op: 'del', clientId, seq, keys: [...op.keys] };
+        return this.write(cmd);
+      },
+      close: () => {},
+    };
+  }
+
+  private async write(cmd: SessionCmd): Promise<KvAnswer> {
+    const deadline = Date.now() + this.limits.requestTimeoutMs;
+    return answerOf(cmd, await this.attempt(deadline, 'write', (left) => this.writeHere(cmd, left), { t: 'write', cmd }, (reply) => {
+      if (reply.t !== 'written') throw new NodeError('UNAVAILABLE', 'bad forward reply');
+      return reply.result;
+    }));
+  }
+
+  private async read(key: Buffer): Promise<KvAnswer> {
+    const deadline = Date.now() + this.limits.requestTimeoutMs;
+    const values = await this.attempt(deadline, 'read', (left) => this.readHere(key, left), { t: 'read', key }, (reply) => {
+      if (reply.t !== 'values') throw new NodeError('UNAVAILABLE', 'bad forward reply');
+      return reply.values ?? undefined;
+    });
+    return { type: 'values', values };
+  }
+
+  /** Runs locally when leader, else forwards; retries until the deadline. */
+  private async attempt<T>(
+    deadline: number,
+    what: string,
+    local: (leftMs: number) => Promise<T>,
+    forward: ForwardRequest,
+    unwrap: (reply: ForwardReply) => T,
+  ): Promise<T> {
+    let lastErr: unknown = new NodeError('NO_LEADER', `no leader for ${what}`);
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw lastErr;
+      const leader = this.host.leaderId;
+      try {
+        if (this.host.isLeader) return await local(left);
+        if (leader !== 0) {
+          const reply = (await this.forwarder.request(leader, forward, left)) as ForwardReply;
+          return unwrap(reply);
+        }
+      } catch (err) {
+        lastErr = err;
+        if (err instanceof NodeError && !err.retryable) throw err;
+      }
+      await sleep(Math.min(this.limits.retryDelayMs, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  private async writeHere(cmd: SessionCmd, leftMs: number): Promise<unknown> {
+    const results = await this.host.propose(encode(cmd), leftMs);
+    return results[0];
+  }
+
+  private async readHere(key: Buffer, leftMs: number): Promise<Buffer[] | undefined> {
+    await this.host.readBarrier(leftMs);
+    return this.sm().kv.get(key);
+  }
+
+  /** Serves a request forwarded by another member (we are, or were, the leader). */
+  async serveForwarded(body: unknown): Promise<ForwardReply> {
+    const req = parseForwardRequest(body);
+    if (typeof req === 'string') throw new NodeError('BAD_REQUEST', `forwarded request: ${req}`);
+    const left = this.limits.requestTimeoutMs;
+    if (req.t === 'read') {
+      const values = await this.readHere(req.key, left);
+      return { t: 'values', values: values ?? null };
+    }
+    return { t: 'written', result: await this.writeHere(req.cmd, left) };
+  }
+}

@@ -1,0 +1,174 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { CommandError, toRequest } from '../protocol/commands.js';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import { encodeBulkArray, encodeInteger, LAB_ERROR_REPLY, LAB_NIL_REPLY, OK_REPLY, PONG_REPLY } from '../protocol/resp-encoder.js';
+import { RespParser } from '../protocol/resp-parser.js';
+import type { RespParserLimits } from '../protocol/resp-parser.js';
+import type { KvAnswer, KvService, KvSession } from './kv-service.js';
+
+export interface ClientConnectionLimits {
+  /** Requests of one connection being executed at once; beyond it we stop reading. */
+  readonly pipelineMax: number;
+  readonly parser: Partial<RespParserLimits>;
+}
+
+/** A reply slot: filled when its request finishes; flushed strictly in request order. */
+interface Slot {
+  bytes: Buffer | undefined;
+  closeAfter: boolean;
+}
+
+export function encodeAnswer(a: KvAnswer): Buffer {
+  switch (a.type) {
+    case 'ok':
+      return OK_REPLY;
+    case 'values':
+      return a.values === undefined ? LAB_NIL_REPLY : encodeBulkArray(a.values);
+    case 'count':
+      return encodeInteger(a.n);
+  }
+}
+
+/**
+ * One RESP client. Requests may be pipelined; replies go out in request
+ * order, everything ready in one turn in one write. A malformed frame gets
+ * `-ERROR` and the connection closes; an unknown command or wrong arity gets
+ * `-ERROR` and the connection lives on.
+ */
+export class ClientConnection {
+  private readonly parser: RespParser;
+  private readonly slots: Slot[] = [];
+  private readonly session: KvSession;
+  private executing = 0;
+  private paused = false;
+  private flushQueued = false;
+  private closing = false;
+
+  constructor(
+    private readonly socket: Socket,
+    head: Buffer,
+    service: KvService,
+    private readonly limits: ClientConnectionLimits,
+    private readonly log: Logger,
+  ) {
+    this.parser = new RespParser(limits.parser);
+    this.session = service.openSession();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'client socket error'));
+    socket.on('close', () => {
+      this.closing = true;
+      this.session.close();
+    });
+    if (head.length > 0) this.onData(head);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    try {
+      for (const cmd of this.parser.feed(chunk)) {
+        this.handle(cmd.name, () => toRequest(cmd));
+        if (this.closing) return;
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.log.info({ code: err.code, reason: err.message }, 'malformed request: closing connection');
+      this.push({ bytes: LAB_ERROR_REPLY, closeAfter: true });
+      this.closing = true;
+    }
+    if (this.executing >= this.limits.pipelineMax && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private handle(name: string, parse: () => ReturnType<typeof toRequest>): void {
+    let req;
+    try {
+      req = parse();
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err;
+      this.log.info({ command: name, code: err.code, reason: err.reason }, 'bad command');
+      this.push({ bytes: LAB_ERROR_REPLY, closeAfter: false });
+      return;
+    }
+    switch (req.type) {
+      case 'ping':
+        this.push({ bytes: PONG_REPLY, closeAfter: false });
+        return;
+      case 'quit':
+        this.push({ bytes: OK_REPLY, closeAfter: true });
+        this.closing = true;
+        return;
+      case 'set':
+      case 'get':
+      case 'del': {
+        const slot: Slot = { bytes: undefined, closeAfter: false };
+        this.slots.push(slot);
+        this.executing++;
+        this.session.execute(req).then(
+          (answer) => this.finish(slot, encodeAnswer(answer)),
+          (err: unknown) => {
+            this.log.info({ command: req.type, err: describe(err) }, 'request failed');
+            this.finish(slot, LAB_ERROR_REPLY);
+          },
+        );
+        return;
+      }
+    }
+  }
+
+  private finish(slot: Slot, bytes: Buffer): void {
+    slot.bytes = bytes;
+    this.executing--;
+    if (this.paused && this.executing < this.limits.pipelineMax) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.scheduleFlush();
+  }
+
+  private push(slot: Slot): void {
+    this.slots.push(slot);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const out: Buffer[] = [];
+    let close = false;
+    while (this.slots.length > 0) {
+      const head = this.slots[0]!;
+      if (head.bytes === undefined) break;
+      this.slots.shift();
+      out.push(head.bytes);
+      if (head.closeAfter) {
+        close = true;
+        break;
+      }
+    }
+    if (this.socket.destroyed) return;
+    if (out.length > 0) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (close) {
+      this.slots.length = 0;
+      this.socket.end();
+    }
+  }
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}

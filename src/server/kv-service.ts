@@ -1,0 +1,26 @@
+/**
+ * What a front door needs from whatever holds the data: a Raft group it is a
+ * member of, or (for the coordinator) groups it reaches over the network.
+ * Failures are thrown as typed errors; the front door maps them to `-ERROR`.
+ */
+export type KvOp =
+  | { readonly type: 'set'; readonly key: Buffer; readonly values: readonly Buffer[] }
+  | { readonly type: 'get'; readonly key: Buffer }
+  | { readonly type: 'del'; readonly keys: readonly Buffer[] };
+
+export type KvAnswer =
+  | { readonly type: 'ok' }
+  /** GET: the stored words, or undefined for a missing key. */
+  | { readonly type: 'values'; readonly values: readonly Buffer[] | undefined }
+  | { readonly type: 'count'; readonly n: number };
+
+/** One client's ordered stream of commands (it owns an at-most-once session). */
+export interface KvSession {
+  execute(op: KvOp): Promise<KvAnswer>;
+  close(): void;
+}
+
+export interface KvService {
+  /** A session per client connection: its writes carry their own (clientId, seq). */
+  openSession(): KvSession;
+}
