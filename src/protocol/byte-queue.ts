@@ -30,7 +30,8 @@ export class ByteQueue {
 
   /** The byte at `pos` (0 = read head). Fast path: the head chunk. */
   byteAt(pos: number): number {
-    assert(pos >= 0 && pos < this.unread, () => `byteAt(${pos}) outside 0..${this.unread - 1}`);
+    // Static messages on the hot path: a message closure would be allocated per call.
+    assert(pos >= 0 && pos < this.unread, 'byteAt: position outside the unread bytes');
     let i = this.first;
     let at = pos + this.offset;
     for (;;) {
@@ -58,8 +59,12 @@ export class ByteQueue {
       if (from < base + len) {
         const lo = start + Math.max(0, from - base);
         const hi = start + Math.min(len, stop - base);
-        const found = c.subarray(0, hi).indexOf(byte, lo);
-        if (found !== -1) return base + (found - start);
+        // Unbounded native search, result checked against hi: a match past
+        // hi is only possible when the window is already full (the caller's
+        // error case), so the overscan happens at most once.
+        const found = c.indexOf(byte, lo);
+        if (found !== -1 && found < hi) return base + (found - start);
+        if (found !== -1) return -1;
       }
       base += len;
     }
@@ -68,12 +73,17 @@ export class ByteQueue {
 
   /** Copies the next `n` bytes into a fresh Buffer and consumes them. */
   take(n: number): Buffer {
-    assert(n >= 0 && n <= this.unread, () => `take(${n}) with ${this.unread} unread`);
+    assert(n >= 0 && n <= this.unread, 'take: more bytes than unread');
     const head = this.chunks[this.first];
     if (head !== undefined && n <= head.length - this.offset) {
       // Copy (not subarray) so the caller never pins a whole socket chunk.
       const out = Buffer.allocUnsafe(n);
-      head.copy(out, 0, this.offset, this.offset + n);
+      if (n <= smallCopyBytesMax) {
+        // Buffer#copy costs more in call overhead than a short loop.
+        for (let i = 0, from = this.offset; i < n; i++) out[i] = head[from + i] as number;
+      } else {
+        head.copy(out, 0, this.offset, this.offset + n);
+      }
       this.skip(n);
       return out;
     }
@@ -91,7 +101,7 @@ export class ByteQueue {
 
   /** Consumes `n` bytes without copying them. */
   skip(n: number): void {
-    assert(n >= 0 && n <= this.unread, () => `skip(${n}) with ${this.unread} unread`);
+    assert(n >= 0 && n <= this.unread, 'skip: more bytes than unread');
     this.unread -= n;
     let left = n;
     while (left > 0) {
@@ -130,3 +140,5 @@ export class ByteQueue {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Up to this size, take() copies with a loop instead of Buffer#copy. */
+const smallCopyBytesMax = 64;
