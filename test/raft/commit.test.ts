@@ -46,7 +46,7 @@ test('a heartbeat never tells a follower to commit beyond what the leader knows 
   t.deepEqual(hbs.map((m) => [m.to, m.commit]), [[2, 2], [3, 1]]);
 });
 
-test('a new leader commits entries of earlier terms only by committing its own no-op (§5.4.2)', (t) => {
+test('a new leader commits the entries of earlier terms before it by committing its own no-op (§5.4.2, §8)', (t) => {
   const conf = { voters: [1, 2, 3], learners: [] };
   const c = new TestCluster(
     [1, 2, 3],
@@ -150,6 +150,8 @@ test('Figure 8: a leader does not commit an entry of an earlier term by counting
 
 test('Figure 8 (d): had it been committed, S5 could overwrite it — S5 wins term 5 and replaces index 2 everywhere (§5.4.2)', (t) => {
   const c = figure8c();
+  // S1 never recorded index 2 as committed, so what follows loses nothing committed.
+  t.is(c.n(1).disk.hardState().commit, 1);
   c.crash(1);
   c.restart(5);
   c.dropRules.length = 0;
