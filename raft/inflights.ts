@@ -42,6 +42,13 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest message: its acknowledgement may have been lost (see heartbeat responses). */
+  freeFirstOne(): void {
+    if (this.count === 0) return;
+    this.start = (this.start + 1) % this.capacity;
+    this.count--;
+  }
+
   reset(): void {
     this.start = 0;
     this.count = 0;

@@ -158,6 +158,10 @@ function handleHeartbeatResp(r: Raft, m: HeartbeatRespMsg): void {
   if (pr === undefined) return;
   pr.recentActive = true;
   pr.probeSent = false;
+  // The follower is alive but its acks may all have been lost: with a full
+  // window nothing would ever be sent again. Free one slot so an append goes
+  // out; a reject then sends us back to probing.
+  if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
   if (pr.match < r.log.lastIndex()) sendAppend(r, m.from);
   if (!pr.learner && m.readRound > 0) {
     r.readIndex.ack(m.from, m.readRound);
