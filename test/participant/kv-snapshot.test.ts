@@ -1,0 +1,97 @@
+import test from 'ava';
+import { InvariantError } from '../../raft/assert.js';
+import { encode, kvPackr } from '../../src/participant/kv-command.js';
+import { KvStateMachine, SnapshotRestorer, snapshotKeysPerChunk } from '../../src/participant/kv-state-machine.js';
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+const limits = { sessionsMax: 50, windowSeqs: 8 };
+
+/** A state machine with binary data, multi-value keys, deletes and several sessions. */
+function populated(keys: number): KvStateMachine {
+  const sm = new KvStateMachine(limits);
+  let i = 0;
+  for (; i < keys; i++) {
+    const values = i % 5 === 0 ? [b(`v${i}`), Buffer.from([0, 13, 10, 255])] : [Buffer.from([i & 255, 0x0d, 0x0a, 0x80, 0])];
+    sm.apply(i + 1, encode({ op: 'set', clientId: `client-${i % 7}`, seq: Math.floor(i / 7) + 1, key: b(`key\r\n${i}`), values }));
+  }
+  sm.apply(i + 1, encode({ op: 'del', clientId: 'deleter', seq: 1, keys: [b('key\r\n0'), b('key\r\n1'), b('none')] }));
+  sm.apply(i + 2, new Uint8Array(0));
+  return sm;
+}
+
+function sameState(t: import('ava').ExecutionContext, a: KvStateMachine, c: KvStateMachine, keys: number): void {
+  t.is(c.appliedIndex, a.appliedIndex);
+  t.is(c.size, a.size);
+  t.is(c.sessionCount, a.sessionCount);
+  for (let i = 0; i < keys; i++) {
+    const k = b(`key\r\n${i}`);
+    const want = a.get(k);
+    const got = c.get(k);
+    if (want === undefined) t.is(got, undefined);
+    else if (got === undefined || !got.every((x, j) => x.equals(want[j] as Buffer)) || got.length !== want.length) t.fail(`key ${i} differs`);
+  }
+  c.checkInvariants();
+}
+
+test('snapshot -> restore gives the same keys, values, applied index and sessions', (t) => {
+  const sm = populated(300);
+  const copy = KvStateMachine.restore(sm.snapshot(), limits);
+  sameState(t, sm, copy, 300);
+  t.deepEqual(Buffer.from(copy.snapshot()), Buffer.from(sm.snapshot()), 'restoring is lossless, order included');
+});
+
+test('a retry after restore still gets the cached result and is not re-applied', (t) => {
+  const sm = populated(50);
+  const retry = encode({ op: 'del', clientId: 'deleter', seq: 1, keys: [b('key\r\n0'), b('key\r\n1'), b('none')] });
+  const copy = KvStateMachine.restore(sm.snapshot(), limits);
+  const reset = encode({ op: 'set', clientId: 'x', seq: 1, key: b('key\r\n0'), values: [b('back')] });
+  copy.apply(copy.appliedIndex + 1, reset);
+  t.deepEqual(copy.apply(copy.appliedIndex + 1, retry), [{ type: 'count', n: 2 }]);
+  t.deepEqual(copy.get(b('key\r\n0')), [b('back')]);
+  t.is(copy.appliedIndex, sm.appliedIndex + 2, 'applies continue from the snapshot index');
+});
+
+test('chunks: several key chunks, restore from chunks and with the push restorer', (t) => {
+  const keys = snapshotKeysPerChunk * 2 + 17;
+  const sm = populated(keys);
+  const chunks = Array.from(sm.snapshotChunks());
+  t.is(chunks.length, 1 + 1 + 3, 'header, one sessions chunk, three key chunks');
+  sameState(t, sm, KvStateMachine.restoreChunks(chunks, limits), keys);
+  const r = new SnapshotRestorer(limits);
+  for (const c of chunks) r.pushEncoded(c);
+  sameState(t, sm, r.finish(), keys);
+});
+
+test('in-place restore replaces all state (InstallSnapshot)', (t) => {
+  const source = populated(40);
+  const target = new KvStateMachine(limits);
+  target.apply(1, encode({ op: 'set', clientId: 'z', seq: 1, key: b('only-here'), values: [b('x')] }));
+  target.restore(source.snapshot());
+  t.is(target.get(b('only-here')), undefined);
+  sameState(t, source, target, 40);
+});
+
+test('a truncated or foreign snapshot is refused', (t) => {
+  const sm = populated(snapshotKeysPerChunk + 5);
+  const chunks = Array.from(sm.snapshotChunks());
+  t.throws(() => KvStateMachine.restoreChunks(chunks.slice(0, -1), limits), { instanceOf: InvariantError, message: /truncated/ });
+  t.throws(() => KvStateMachine.restoreChunks(chunks.slice(1), limits), { instanceOf: InvariantError, message: /header/ });
+  t.throws(() => KvStateMachine.restore(sm.snapshot(), { sessionsMax: 50, windowSeqs: 64 }), { instanceOf: InvariantError, message: /session limits/ });
+  t.throws(() => KvStateMachine.restoreChunks([kvPackr.pack({ type: 'header', version: 99 })], limits), { message: /version 99/ });
+});
+
+test('a lazy snapshot iteration asserts that no entry was applied meanwhile', (t) => {
+  const sm = populated(snapshotKeysPerChunk + 5);
+  const it = sm.snapshotChunks();
+  it.next();
+  it.next();
+  sm.apply(sm.appliedIndex + 1, new Uint8Array(0));
+  t.throws(() => it.next(), { instanceOf: InvariantError, message: /changed during a snapshot/ });
+});
+
+test('an empty state machine round-trips', (t) => {
+  const sm = new KvStateMachine();
+  const copy = KvStateMachine.restore(sm.snapshot());
+  t.is(copy.appliedIndex, 0);
+  t.is(copy.size, 0);
+});
