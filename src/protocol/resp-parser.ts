@@ -198,7 +198,8 @@ export class RespParser {
   /**
    * Reads a `*N\r\n` or `$N\r\n` line at the head (type byte already checked)
    * and returns N, or undefined if the line is not complete yet.
-   * Accepts an optional '-' and decimal digits; -1 is the only negative allowed.
+   * Accepts an optional '-' and decimal digits without leading zeros; -1 is
+   * the only negative allowed.
    */
   private lengthLine(): number | undefined {
     const lf = this.queue.indexOf(LF, 1, lengthLineBytesMax);
@@ -223,6 +224,10 @@ export class RespParser {
     const negative = i < to && this.queue.byteAt(i) === 0x2d;
     if (negative) i++;
     if (i >= to) throw new ProtocolError('BAD_LENGTH', 'empty length');
+    // As Redis's string2ll: no leading zeros, so "0" is the only spelling of zero.
+    if (this.queue.byteAt(i) === 0x30 && (negative || i + 1 < to)) {
+      throw new ProtocolError('BAD_LENGTH', 'length with a leading zero');
+    }
     let n = 0;
     for (; i < to; i++) {
       const d = this.queue.byteAt(i) - 0x30;

@@ -188,7 +188,7 @@ export class RespReplyParser {
   private length(crAt: number, max: number, tooBig: 'BULK_TOO_LARGE' | 'ARRAY_TOO_LONG'): number {
     let text = '';
     for (let i = 1; i < crAt && i <= 21; i++) text += String.fromCharCode(this.queue.byteAt(i));
-    if (crAt > 21 || !/^(-1|\d+)$/.test(text)) {
+    if (crAt > 21 || !/^(-1|0|[1-9][0-9]*)$/.test(text)) {
       throw new ProtocolError('BAD_LENGTH', `bad length ${JSON.stringify(text)}`);
     }
     const n = Number(text);

@@ -125,6 +125,9 @@ test('non-numeric, empty, signed or too-negative lengths are BAD_LENGTH', (t) =>
   expectError(t, '*1\r\n$-2\r\n', 'BAD_LENGTH');
   expectError(t, '*1\r\n$-1\r\n', 'BAD_LENGTH'); // null bulk is no request argument
   expectError(t, '*1 \r\n', 'BAD_LENGTH');
+  expectError(t, '*01\r\n$4\r\nPING\r\n', 'BAD_LENGTH'); // leading zero, as Redis
+  expectError(t, '*1\r\n$-0\r\n', 'BAD_LENGTH');
+  expectError(t, '*-01\r\n', 'BAD_LENGTH');
   expectError(t, '*99999999999999999999\r\n', 'BAD_LENGTH');
   expectError(t, '*1111111111111111111111111111111111111', 'BAD_LENGTH'); // no LF within 32 bytes
 });

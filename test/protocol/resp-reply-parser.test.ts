@@ -65,6 +65,7 @@ test('malformed replies are typed errors with stable codes', (t) => {
   expectError(t, '$-2\r\n', 'BAD_LENGTH');
   expectError(t, '*-5\r\n', 'BAD_LENGTH');
   expectError(t, '$\r\n', 'BAD_LENGTH');
+  expectError(t, '$01\r\na\r\n', 'BAD_LENGTH');
   expectError(t, '$3\r\nabcd\r\n', 'MISSING_CRLF');
   expectError(t, '+OK\n', 'MISSING_CRLF');
   expectError(t, ':1.5\r\n', 'BAD_INTEGER');
