@@ -116,9 +116,9 @@ export class FramedSocket {
     this.socket.write(data, (err) => report(err === undefined || err === null));
   }
 
-  /** Closes the connection locally (no error reported). Idempotent. */
-  close(): void {
-    this.shutdown(undefined);
+  /** Closes the connection; `reason` (if any) is what onClose reports. Idempotent. */
+  close(reason?: NetError): void {
+    this.shutdown(reason);
   }
 
   private receive(chunk: Buffer): void {

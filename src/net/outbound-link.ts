@@ -312,9 +312,7 @@ export class OutboundLink {
 
   private failConnection(conn: FramedSocket, reason: NetError): void {
     if (conn !== this.conn) return;
-    this.options.logger.warn({ ...this.options.logFields, code: reason.code, reason: reason.reason }, 'closing connection to peer');
-    conn.close();
-    this.onConnClosed(conn, reason);
+    conn.close(reason); // onClose -> onConnClosed logs it and schedules the redial
   }
 
   private onConnClosed(conn: FramedSocket, reason: NetError | undefined): void {

@@ -21,7 +21,7 @@ export function recordingLogger(): NetLogger & { entries: LogEntry[] } {
 }
 
 /** Polls `cond` every few ms; fails the test if it does not hold within `timeoutMs`. */
-export async function waitFor(cond: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
+export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
