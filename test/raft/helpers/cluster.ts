@@ -76,6 +76,16 @@ export class TestNode {
     return out;
   }
 
+  /**
+   * The host's log-compaction hook: snapshot the state machine as of `index`
+   * (the applied data joined by commas) and drop the log through it.
+   */
+  compact(index: number): void {
+    const data = bytes(this.appliedData(index).join(','));
+    this.disk.createSnapshot(index, this.node.confState(), data);
+    this.disk.compact(index);
+  }
+
   status(): ReturnType<RawNode['status']> {
     return this.node.status();
   }
@@ -87,9 +97,11 @@ export class TestNode {
     return out;
   }
 
-  /** Indexes of applied entries that carry data (the leader's empty no-ops left out). */
-  appliedData(): string[] {
-    return this.applied.filter((e) => e.type === 'normal' && e.data.length > 0).map((e) => (e.type === 'normal' ? text(e.data) : ''));
+  /** Data of the applied entries that carry some, through index `upTo` (the leaders' empty no-ops left out). */
+  appliedData(upTo = Number.MAX_SAFE_INTEGER): string[] {
+    return this.applied
+      .filter((e) => e.index <= upTo && e.type === 'normal' && e.data.length > 0)
+      .map((e) => (e.type === 'normal' ? text(e.data) : ''));
   }
 }
 
