@@ -89,8 +89,18 @@ export class FrameDecoder {
   private bodyBytes = -1;
   private failed = false;
 
-  constructor(private readonly frameBytesMax: number = FRAME_BYTES_MAX_DEFAULT) {
+  constructor(private frameBytesMax: number = FRAME_BYTES_MAX_DEFAULT) {
     assertFrameBytesMax(frameBytesMax);
+  }
+
+  /**
+   * Changes the limit for frames whose header has not been read yet. Used to
+   * keep unauthenticated connections to a small hello-sized limit, raised
+   * once the handshake succeeded.
+   */
+  setFrameBytesMax(frameBytesMax: number): void {
+    assertFrameBytesMax(frameBytesMax);
+    this.frameBytesMax = frameBytesMax;
   }
 
   /** Bytes held for a partial frame (for tests and stats). */

@@ -64,6 +64,11 @@ export class FramedSocket {
     if (!this.closedFlag) this.socket.resume();
   }
 
+  /** See FrameDecoder.setFrameBytesMax. */
+  setFrameBytesMax(frameBytesMax: number): void {
+    this.decoder.setFrameBytesMax(frameBytesMax);
+  }
+
   get closed(): boolean {
     return this.closedFlag;
   }

@@ -7,6 +7,12 @@ import { NetError } from './net-error.js';
 import type { NetLogger } from './net-logger.js';
 import { clip, WIRE_VERSION, type HelloFrame, type PeerRole, type RaftFrame, type ReqFrame, type WireFrame } from './wire.js';
 
+/**
+ * Until the hello is accepted, frames may be at most this large: a stranger
+ * cannot make us buffer frameBytesMax (a snapshot's worth) per connection.
+ */
+export const HELLO_FRAME_BYTES_MAX = 4 * 1024;
+
 /** How long a refused connection may take to receive its helloReject before it is destroyed. */
 const REJECT_LINGER_MS = 1_000;
 
@@ -60,7 +66,7 @@ export class InboundConnection {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setKeepAlive(true, 5_000);
     this.conn = new FramedSocket(socket, {
-      frameBytesMax: options.frameBytesMax,
+      frameBytesMax: Math.min(HELLO_FRAME_BYTES_MAX, options.frameBytesMax),
       logger: options.logger,
       logFields: { dir: 'in', remote: this.remote },
       onFrame: (frame) => this.onFrame(frame),
@@ -94,6 +100,7 @@ export class InboundConnection {
       if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
       this.handshakeTimer = undefined;
       this.identity = { from: frame.from, role: frame.role };
+      this.conn.setFrameBytesMax(this.options.frameBytesMax);
       this.options.logger.debug({ remote: this.remote, from: frame.from, role: frame.role }, 'peer connection accepted');
       this.conn.enqueue(encodeFrame({ t: 'helloAck', from: this.options.selfId }, this.options.frameBytesMax));
       return;

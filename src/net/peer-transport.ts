@@ -148,10 +148,12 @@ export class PeerTransport {
     this.links.delete(id);
   }
 
-  /** Queues a Raft message for this turn's write to `to`. Never throws for network reasons. */
+  /**
+   * Queues a Raft message for this turn's write to `to`. Never throws for
+   * network reasons. After close() (a node shutting down mid-turn) it drops.
+   */
   send(to: NodeId, msg: unknown, options: SendOptions = {}): void {
-    assert(!this.closed, 'send after close');
-    const link = this.link(to);
+    const link = this.closed ? undefined : this.link(to);
     if (link === undefined) {
       this.counters.droppedNoAddressMsgs += 1;
       options.onSent?.(false);

@@ -4,7 +4,7 @@ import { isNetError, NetError } from '../../src/net/net-error.js';
 import { parseWireFrame } from '../../src/net/wire.js';
 import { PeerTransport } from '../../src/net/peer-transport.js';
 import { pino } from 'pino';
-import { helloBytes, rawDial } from './fake-peer.js';
+import { frameBytes, helloBytes, rawDial } from './fake-peer.js';
 import { freePort, mesh, sleep, startNode, waitFor } from './helpers.js';
 
 test('two transports exchange raft messages both ways and RPCs with replies', async (t) => {
@@ -72,6 +72,24 @@ test('garbage after the magic byte closes that connection only; another peer kee
     b.transport.onRequest(async (_f, body) => body);
     return a.transport.request(2, 'still here', 2_000);
   })(), 'still here');
+});
+
+test('before its hello is accepted a connection may not send big frames; after it, it may', async (t) => {
+  const b = await startNode(t, 2);
+  const got: unknown[] = [];
+  b.transport.onRaft((_f, m) => got.push(m));
+  const big = frameBytes({ t: 'raft', msg: { type: 'snap', data: Buffer.alloc(100_000, 3) } });
+
+  const stranger = await rawDial(t, b.port);
+  stranger.socket.write(Buffer.concat([Buffer.from([0xf5]), big]));
+  await waitFor(() => stranger.closed(), 10_000, 'stranger closed');
+  t.true(b.logger.entries.some((e) => e.fields['code'] === 'FRAME_TOO_LARGE'));
+
+  const peer = await rawDial(t, b.port);
+  peer.socket.write(Buffer.concat([helloBytes('test', 5), big]));
+  await waitFor(() => got.length === 1, 10_000, 'big frame after hello');
+  t.is((got[0] as { data: Uint8Array }).data.length, 100_000);
+  t.false(peer.closed());
 });
 
 test('a hello naming another cluster is refused with a reason, logged, and the dialer backs off', async (t) => {
