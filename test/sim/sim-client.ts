@@ -97,6 +97,16 @@ export class SimClient {
     return n;
   }
 
+  /** `op=12@n3#2 (40,5)` for the oldest pending writes: liveness failure detail. */
+  describePendingBefore(opIdFloor: number, max = 5): string {
+    const out: string[] = [];
+    for (const w of this.writes.values()) {
+      if (w.opId >= opIdFloor || out.length >= max) continue;
+      out.push(`op=${w.opId}@n${w.node}#${w.incarnation} (${w.index},${w.term}) t=${w.tick}`);
+    }
+    return out.join(', ');
+  }
+
   nextOpIdValue(): number {
     return this.nextOpId;
   }
@@ -137,11 +147,9 @@ export class SimClient {
     to.drain();
   }
 
-  /** A node applied `e`: settle the write proposed there, if any. */
+  /** A node applied `e`: settle the writes proposed there at that index. */
   onApplied(node: SimNode, e: Entry): void {
-    if (e.type !== 'normal') return;
-    // Settle by index: what the proposer applied at its write's index decides it.
-    const opId = decodeCommand(e.data);
+    const opId = e.type === 'normal' ? decodeCommand(e.data) : 0;
     const w = opId === 0 ? undefined : this.writes.get(opId);
     if (w !== undefined && w.node === node.id && w.incarnation === node.incarnation) {
       assert(w.index === e.index, () => `client: op ${opId} proposed at ${w.index} applied at ${e.index}`);
@@ -150,15 +158,13 @@ export class SimClient {
       if (this.finalWrite?.opId === opId) this.finalWrite.acked = true;
       if (e.index > this.cluster.safety.ackedMaxIndex) this.cluster.safety.ackedMaxIndex = e.index;
       this.cluster.trace.event(this.cluster.tick, `n${node.id} ack op=${opId} at ${e.index}`);
-      return;
     }
-    // Anything else at a pending write's index means that write was overwritten.
-    for (const p of this.writes.values()) {
+    // Any other write this proposer placed at this index (in an older term) was overwritten.
+    for (const p of [...this.writes.values()]) {
       if (p.node === node.id && p.incarnation === node.incarnation && p.index === e.index) {
         this.writes.delete(p.opId);
         this.lost++;
         this.cluster.trace.event(this.cluster.tick, `n${node.id} lost op=${p.opId} (index ${e.index} holds other data)`);
-        break;
       }
     }
   }

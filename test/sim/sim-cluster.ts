@@ -58,6 +58,7 @@ export class SimCluster implements NodeHost {
     private readonly params: NodeParams,
     readonly trace: Trace,
     readonly seam: SimSeam | undefined,
+    private readonly batchDelivery: boolean,
   ) {
     this.net = new SimNetwork(netRng);
   }
@@ -104,6 +105,12 @@ export class SimCluster implements NodeHost {
   deliver(): void {
     for (const f of this.net.takeOverflow()) this.settle(f);
     for (const f of this.net.takeDue()) this.settle(f);
+    for (const n of this.all) {
+      if (!n.stepped) continue;
+      n.stepped = false;
+      n.drain();
+      this.invariants(n);
+    }
   }
 
   /** Ticks every running node. */
@@ -156,8 +163,15 @@ export class SimCluster implements NodeHost {
       const msg = this.seam === 'forgeVoteGrants' ? forgeGrant(m) : m;
       this.trace.delivered(this.tick, msg);
       this.reportSnap(m, true);
-      to.step(msg);
-      this.invariants(to);
+      // Batched: every message due this tick is stepped, then one drain per
+      // node (as a host reading a socket buffer does). Otherwise one drain per message.
+      if (this.batchDelivery) {
+        to.raw!.step(msg);
+        to.stepped = true;
+      } else {
+        to.step(msg);
+        this.invariants(to);
+      }
       return;
     }
     const reason = f.delivered ? 'receiver down' : f.reason;

@@ -62,6 +62,8 @@ export class SimNode {
   crashPending: CrashMode | undefined;
   /** A removed member: never restarted. */
   retired = false;
+  /** Stepped since its last drain (batched delivery). */
+  stepped = false;
   /** Role as of the last Ready's softState (follower while down). */
   role: Role = 'follower';
   private pendingReads: ReadState[] = [];
@@ -105,6 +107,7 @@ export class SimNode {
     assert(this.raw !== undefined, () => `n${this.id}: crash while down`);
     this.raw = undefined;
     this.crashPending = undefined;
+    this.stepped = false;
     this.role = 'follower';
     for (const rs of this.pendingReads) this.host.readDropped(this, rs.ctx);
     this.pendingReads = [];

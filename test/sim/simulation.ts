@@ -91,7 +91,10 @@ export class SimulationFailure extends Error {
 }
 
 /** Per-seed parameters: every knob drawn from the seed, so runs differ widely. */
-function drawParams(rng: SeededRng, nodes: number): { node: NodeParams; work: WorkloadParams; nemesis: NemesisParams } {
+function drawParams(
+  rng: SeededRng,
+  nodes: number,
+): { node: NodeParams; work: WorkloadParams; nemesis: NemesisParams; batchDelivery: boolean } {
   const node: NodeParams = {
     raft: {
       ...DEFAULT_RAFT_LIMITS,
@@ -126,7 +129,7 @@ function drawParams(rng: SeededRng, nodes: number): { node: NodeParams; work: Wo
     dupRateMax: rng.pick([0, 0.2]),
     delayTicksMax: rng.pick([3, 8, 20]),
   };
-  return { node, work, nemesis };
+  return { node, work, nemesis, batchDelivery: rng.chance(0.75) };
 }
 
 /**
@@ -137,7 +140,7 @@ export function runSeed(opts: SimOptions): SimResult {
   const { seed } = opts;
   const trace = new Trace(TRACE_TAIL_LINES, opts.traceSink);
   const params = drawParams(new SeededRng(mixSeed(seed, 0, 1)), opts.nodes);
-  const cluster = new SimCluster(seed, new SeededRng(mixSeed(seed, 0, 2)), params.node, trace, opts.seam);
+  const cluster = new SimCluster(seed, new SeededRng(mixSeed(seed, 0, 2)), params.node, trace, opts.seam, params.batchDelivery);
   const client = new SimClient(
     new SeededRng(mixSeed(seed, 0, 4)),
     cluster,
@@ -217,11 +220,16 @@ function quietPhase(cluster: SimCluster, client: SimClient, nemesis: Nemesis, fa
     }
   }
   const leader = cluster.leader();
+  const voters = (leader?.raw?.confState().voters ?? []).map((id) => {
+    const n = cluster.node(id);
+    return n === undefined ? `n${id}:missing` : `n${id}:${n.up ? `applied=${n.sm.applied}` : 'down'}`;
+  });
   throw new CheckFailure(
     'liveness',
+    `voters [${voters.join(' ')}]; ` +
     `${QUIET_TICKS_MAX} ticks after faults stopped: leader=${leader === undefined ? 'none' : `n${leader.id}`}, ` +
       `final write ${finalIndex === undefined ? 'not applied by its proposer' : `at ${finalIndex} not applied by every voter`}, ` +
-      `${client.pendingWritesBefore(opFloor)} writes from the fault phase still pending`,
+      `${client.pendingWritesBefore(opFloor)} writes from the fault phase still pending: ${client.describePendingBefore(opFloor)}`,
   );
 }
 
