@@ -81,9 +81,13 @@ export class TestNode {
    * (the applied data joined by commas) and drop the log through it.
    */
   compact(index: number): void {
-    const data = bytes(this.appliedData(index).join(','));
-    this.disk.createSnapshot(index, this.node.confState(), data);
+    this.snapshotAt(index);
     this.disk.compact(index);
+  }
+
+  /** Takes the snapshot but keeps the log (entries a snapshot covers may stay for slow followers). */
+  snapshotAt(index: number): void {
+    this.disk.createSnapshot(index, this.node.confState(), bytes(this.appliedData(index).join(',')));
   }
 
   status(): ReturnType<RawNode['status']> {
@@ -132,14 +136,18 @@ export class TestCluster {
    * `disks` gives some nodes a log they had before the test (see seededDisk);
    * the others start empty.
    */
-  constructor(ids: readonly NodeId[], overrides: Partial<RaftConfig> = {}, disks: ReadonlyMap<NodeId, MemoryStorage> = new Map()) {
+  constructor(
+    ids: readonly NodeId[],
+    private readonly overrides: Partial<RaftConfig> = {},
+    disks: ReadonlyMap<NodeId, MemoryStorage> = new Map(),
+  ) {
     this.conf = { voters: [...ids], learners: [] };
     for (const id of ids) this.nodes.set(id, new TestNode(id, this.conf, overrides, disks.get(id)));
   }
 
-  /** Adds a node process that is not (yet) a member, e.g. to join as a learner. */
-  addNode(id: NodeId, overrides: Partial<RaftConfig> = {}): TestNode {
-    const node = new TestNode(id, this.conf, overrides);
+  /** Adds a node process that is not (yet) a member, e.g. to join as a learner. Same config as the others. */
+  addNode(id: NodeId): TestNode {
+    const node = new TestNode(id, this.conf, this.overrides);
     this.nodes.set(id, node);
     return node;
   }
