@@ -1,13 +1,43 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { addressProblem, parseEndpoint } from '../config/address.js';
+import { createLogger } from '../server/logger.js';
+import { runMember } from './run-member.js';
 
-/**
- * `kvstore`: the umbrella CLI. Sub-commands arrive with the issues that build
- * them (node, cluster, bench); until then it explains itself.
- */
+/** `kvstore`: the umbrella CLI (node; more sub-commands arrive with later work). */
 export function kvstoreProgram(): Command {
   const program = new Command('kvstore')
     .description('kvstore: a replicated key-value store (Raft over LevelDB, RESP front door)')
-    .version('0.1.0');
+    .version('0.1.0')
+    .showHelpAfterError();
+
+  program
+    .command('node')
+    .description('run one Raft member by hand; add others from its prompt with `add <id> <ip:port>`')
+    .requiredOption('--id <n>', 'this member\'s id (a positive integer)', (v) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('a positive integer');
+      return n;
+    })
+    .requiredOption('--listen <ip:port>', 'where it serves clients and peers', (v) => {
+      const problem = addressProblem(v);
+      if (problem !== null) throw new InvalidArgumentError(problem);
+      return v;
+    })
+    .option('--join', 'wait to be added by an existing member instead of starting a one-member cluster')
+    .option('--data-dir <dir>', 'LevelDB data dir (default data/node-<id>)')
+    .option('--cluster <name>', 'cluster name checked in the peer handshake', 'kvstore')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .action(async (o: { id: number; listen: string; join?: boolean; dataDir?: string; cluster: string; logLevel?: string }) => {
+      const listen = parseEndpoint(o.listen);
+      await runMember({
+        id: o.id,
+        listen,
+        initialMembers: o.join === true ? new Map() : new Map([[o.id, o.listen]]),
+        dataDir: o.dataDir ?? `data/node-${o.id}`,
+        cluster: o.cluster,
+        logger: createLogger(`node-${o.id}`, o.logLevel),
+      });
+    });
   return program;
 }
 
@@ -15,5 +45,5 @@ const program = kvstoreProgram();
 if (process.argv.length <= 2) {
   program.outputHelp();
 } else {
-  program.parse(process.argv);
+  await program.parseAsync(process.argv);
 }

@@ -74,6 +74,8 @@ export class ClientSessions {
   readonly #byClient = new Map<string, ClientSession>();
   /** lastIndex of the newest session (the Map's last); 0 when empty. */
   #newestIndex = 0;
+  /** clientId of the Map's last session, if known: touching it again needs no move. */
+  #newestClient: string | undefined;
 
   constructor(limits: SessionLimits = DEFAULT_SESSION_LIMITS) {
     assert(Number.isSafeInteger(limits.sessionsMax) && limits.sessionsMax >= 1, 'client-sessions: sessionsMax >= 1');
@@ -163,6 +165,7 @@ export class ClientSessions {
   #insert(clientId: string, s: ClientSession): void {
     assert(s.lastIndex >= this.#newestIndex, 'client-sessions: entries are applied in index order');
     this.#newestIndex = s.lastIndex;
+    this.#newestClient = clientId;
     this.#byClient.set(clientId, s);
     // The first key has the lowest lastIndex: a deterministic choice from log data only.
     while (this.#byClient.size > this.limits.sessionsMax) {
@@ -176,6 +179,8 @@ export class ClientSessions {
     assert(index >= this.#newestIndex, 'client-sessions: entries are applied in index order');
     s.lastIndex = index;
     this.#newestIndex = index;
+    if (this.#newestClient === clientId) return; // already last
+    this.#newestClient = clientId;
     this.#byClient.delete(clientId); // move to the end: keeps Map order == lastIndex order
     this.#byClient.set(clientId, s);
   }

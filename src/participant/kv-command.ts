@@ -17,6 +17,17 @@ import { assert, assertNever } from '../../raft/assert.js';
 /** The one Packr for KV commands and KV snapshots. Records off: plain msgpack. */
 export const kvPackr = new Packr({ useRecords: false });
 
+const msgpackNil = Buffer.from([0xc0]);
+
+/**
+ * msgpackr keeps a module-level reference to the last buffer it decoded; after
+ * decoding a large snapshot that would pin ~100 MB until the next unpack.
+ * Decoding one nil byte drops the reference.
+ */
+export function releaseDecodeSource(): void {
+  kvPackr.unpack(msgpackNil);
+}
+
 /** Longest accepted client id (the front door uses 32 hex chars). */
 export const clientIdCharsMax = 64;
 /** Most client commands one entry may carry (group commit at entry level). */

@@ -23,7 +23,7 @@
  */
 import { assert, assertNever } from '../../raft/assert.js';
 import { ClientSessions, DEFAULT_SESSION_LIMITS, type SessionLimits, type SessionTuple } from './client-sessions.js';
-import { OK_RESULT, decode, isCommandData, kvPackr, type ApplyResult, type SessionCmd } from './kv-command.js';
+import { OK_RESULT, decode, isCommandData, kvPackr, releaseDecodeSource, type ApplyResult, type SessionCmd } from './kv-command.js';
 
 /** Keys per snapshot chunk (~1-2 MB for 100-byte values). */
 export const snapshotKeysPerChunk = 10_000;
@@ -291,8 +291,9 @@ export class SnapshotRestorer {
           const v = e[i + 1];
           assert(typeof k === 'string', 'kv-snapshot: key is not a string');
           assert(typeof v === 'string' || (Array.isArray(v) && v.length >= 2 && v.every((s) => typeof s === 'string')), 'kv-snapshot: bad value');
-          assert(!this.#data.has(k), 'kv-snapshot: duplicate key');
+          const before = this.#data.size;
           this.#data.set(k, v as StoredValue);
+          assert(this.#data.size === before + 1, 'kv-snapshot: duplicate key');
         }
         return;
       }
@@ -302,6 +303,7 @@ export class SnapshotRestorer {
   }
 
   finish(): KvStateMachine {
+    releaseDecodeSource();
     const h = this.#header;
     assert(h !== undefined, 'kv-snapshot: empty snapshot (no header)');
     assert(this.#data.size === h.keys, () => `kv-snapshot: truncated: ${this.#data.size} of ${h.keys} keys`);

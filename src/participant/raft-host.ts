@@ -61,6 +61,7 @@ interface ReadWaiter {
 
 export interface HostEvents {
   onSoftState?(soft: SoftState): void;
+  onSnapshot?(kind: 'restored' | 'taken', index: number): void;
   onFatal(err: unknown): void;
 }
 
@@ -255,6 +256,7 @@ export class RaftHost {
       if (rd.snapshot !== undefined) {
         this.sm.restore(rd.snapshot.data);
         this.lastSnapshotIndex = rd.snapshot.meta.index;
+        this.events.onSnapshot?.('restored', rd.snapshot.meta.index);
       }
       this.apply(rd.committedEntries);
       this.node.advance(rd);
@@ -315,6 +317,7 @@ export class RaftHost {
     const snap = this.store.log.createSnapshot(st.applied, this.node.confState(), this.sm.snapshot());
     await this.store.saveSnapshot(snap);
     this.lastSnapshotIndex = snap.meta.index;
+    this.events.onSnapshot?.('taken', snap.meta.index);
     const compactTo = Math.max(0, snap.meta.index - this.limits.compactionLagEntries);
     if (compactTo > this.store.log.firstIndex() - 1) {
       assert(compactTo <= this.lastSnapshotIndex, 'host: compaction beyond the snapshot');

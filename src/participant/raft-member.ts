@@ -7,6 +7,7 @@ import { RaftStore } from '../../storage/raft-store.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
 import { ClientConnection } from '../server/client-connection.js';
+import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { NodeStateMachine } from './node-state-machine.js';
 import { RaftHost } from './raft-host.js';
@@ -26,6 +27,20 @@ export function parseAddress(s: string): Address {
 
 export function formatAddress(a: Address): string {
   return `${a.host}:${a.port}`;
+}
+
+/** `{t:'members', addresses: [[id, "host:port"], ...]}` from a leader adding us, else undefined. */
+function parseMembersNotice(body: unknown): Map<NodeId, string> | undefined {
+  if (typeof body !== 'object' || body === null || (body as { t?: unknown }).t !== 'members') return undefined;
+  const list = (body as { addresses?: unknown }).addresses;
+  const out = new Map<NodeId, string>();
+  if (!Array.isArray(list)) return out;
+  for (const pair of list) {
+    if (Array.isArray(pair) && Number.isSafeInteger(pair[0]) && pair[0] > 0 && typeof pair[1] === 'string' && /^[^:\s]+:\d{1,5}$/.test(pair[1])) {
+      out.set(pair[0] as number, pair[1]);
+    }
+  }
+  return out;
 }
 
 export interface MemberOptions {
@@ -53,6 +68,12 @@ export interface RaftMember {
   /** Adds a member: learner first, promoted once it has caught up. */
   addMember(id: NodeId, address: string): Promise<void>;
   removeMember(id: NodeId): Promise<void>;
+  /** A client session for the node prompt. */
+  kvSession(): KvSession;
+  /** `stat`: id, role, term, leader, commit, applied, last log index, snapshot index. */
+  statusText(): string;
+  /** `list`: members with role, match index and reachability. */
+  membersText(): string;
   close(): Promise<void>;
 }
 
@@ -95,6 +116,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     limits,
     {
       onSoftState: (soft) => log.info({ role: soft.role, leader: soft.leaderId, term: host.status().term }, 'raft role'),
+      onSnapshot: (kind, index) => log.info({ kind, index }, `snapshot ${kind}`),
       onFatal: (err) => {
         if (fatal) return;
         fatal = true;
@@ -119,7 +141,15 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     }
     host.deliver(msg);
   });
-  transport.onRequest((_from, body) => kv.serveForwarded(body));
+  transport.onRequest(async (from, body) => {
+    const members = parseMembersNotice(body);
+    if (members === undefined) return kv.serveForwarded(body);
+    // A leader adding us tells us where everyone is before it replicates to us.
+    log.info({ from, members: Object.fromEntries(members) }, 'learned member addresses');
+    for (const [id, addr] of members) if (!sm.addresses.has(id)) sm.addresses.set(id, addr);
+    syncAddresses(sm.addresses);
+    return { t: 'ok' };
+  });
   transport.onUnreachable((peer) => {
     void host.withNode((n) => n.reportUnreachable(peer));
   });
@@ -176,12 +206,48 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     store,
     async addMember(id, address) {
       transport.setAddress(id, parseAddress(address));
+      const book: Array<[NodeId, string]> = [...sm.addresses.entries(), [o.id, formatAddress(o.listen)]];
+      await transport.request(id, { t: 'members', addresses: book }, 2_000).catch((err: unknown) => {
+        log.warn({ id, err: String(err) }, 'new member did not take the address book; it will learn it from the log');
+      });
       await confChange({ type: 'addLearner', nodeId: id, context: address });
       await waitCaughtUp(id);
       await confChange({ type: 'promote', nodeId: id });
     },
     async removeMember(id) {
       await confChange({ type: 'remove', nodeId: id });
+    },
+    kvSession: () => kv.openSession(),
+    statusText: () => {
+      const st = host.status();
+      return [
+        `id        ${st.id}`,
+        `role      ${st.role}`,
+        `term      ${st.term}`,
+        `leader    ${st.leaderId === 0 ? 'none' : st.leaderId}`,
+        `commit    ${st.commit}`,
+        `applied   ${st.applied}`,
+        `last log  ${st.lastIndex}`,
+        `snapshot  ${st.snapshotIndex}`,
+        `keys      ${sm.kv.size}`,
+      ].join('\n');
+    },
+    membersText: () => {
+      const st = host.status();
+      const rows = ['id  address               role      match     reachable'];
+      const members = [...st.conf.voters.map((id) => [id, 'voter'] as const), ...st.conf.learners.map((id) => [id, 'learner'] as const)];
+      members.sort((a, b) => a[0] - b[0]);
+      const peerStats = transport.stats().peers;
+      for (const [id, kind] of members) {
+        const pr = st.peers.find((p) => p.id === id);
+        const role = id === st.leaderId ? 'leader' : kind === 'learner' ? 'learner' : 'follower';
+        const addr = id === o.id ? formatAddress(o.listen) : (sm.addresses.get(id) ?? '?');
+        const match = id === o.id ? String(st.lastIndex) : pr !== undefined ? String(pr.match) : '-';
+        const link = peerStats[String(id)];
+        const reachable = id === o.id ? 'self' : link === undefined ? 'unknown' : link.state === 'ready' ? 'yes' : 'no';
+        rows.push(`${String(id).padEnd(4)}${addr.padEnd(22)}${role.padEnd(10)}${match.padEnd(10)}${reachable}`);
+      }
+      return rows.join('\n');
     },
     async close() {
       host.close();

@@ -62,6 +62,8 @@ export class ClientConnection {
       this.session.close();
     });
     if (head.length > 0) this.onData(head);
+    // The sniffer hands the socket over paused; listeners are attached now.
+    if (!this.paused) socket.resume();
   }
 
   private onData(chunk: Buffer): void {

@@ -1,0 +1,73 @@
+import test from 'ava';
+import { RaftProcCluster, lastRole } from '../helpers/raft-cluster.js';
+import { waitFor, sleep } from '../helpers/processes.js';
+import { ERROR, NIL, OK, arrayReply, cmd, sendRaw } from '../helpers/resp-client.js';
+
+test('three peers elect a leader and answer SET/GET/DEL exactly, from any node, as nc would send', async (t) => {
+  const c = await RaftProcCluster.create(3);
+  t.teardown(() => c.cleanup());
+  c.startAll();
+  await c.leader();
+  const [p1, p2, p3] = [c.port(1), c.port(2), c.port(3)];
+  t.is(await cmd(p1, 'SET', 'CS06142', 'Cloud', 'Computing'), OK);
+  t.is(await cmd(p2, 'GET', 'CS06142'), arrayReply('Cloud', 'Computing'));
+  t.is(await cmd(p3, 'SET', 'CS06142', 'again'), OK, 'overwrite');
+  t.is(await cmd(p1, 'GET', 'CS06142'), arrayReply('again'));
+  t.is(await cmd(p2, 'GET', 'missing'), NIL);
+  t.is(await cmd(p3, 'SET', 'k2', 'v2'), OK);
+  t.is(await cmd(p1, 'DEL', 'CS06142', 'k2', 'nope'), ':2\r\n');
+  t.is(await cmd(p2, 'DEL', 'CS06142'), ':0\r\n');
+  t.is(await cmd(p3, 'GET', 'CS06142'), NIL);
+  // Inline commands typed into nc, quoted words kept together.
+  t.is(await sendRaw(p2, 'SET CS06142 "Cloud Computing"\r\n'), OK);
+  t.is(await sendRaw(p3, 'GET CS06142\r\n'), arrayReply('Cloud Computing'));
+  // Unknown command and wrong arity: -ERROR, the connection lives on (PING answers after).
+  t.is(await sendRaw(p1, 'FOO bar\r\nPING\r\n', 3000, 2), `${ERROR}+PONG\r\n`);
+  t.is(await sendRaw(p1, '*1\r\n$3\r\nGET\r\n*1\r\n$4\r\nPING\r\n', 3000, 2), `${ERROR}+PONG\r\n`);
+  // A malformed frame: -ERROR and the connection is closed (nothing after it is served).
+  t.is(await sendRaw(p1, '*1\r\n$x\r\nPING\r\n*1\r\n$4\r\nPING\r\n', 3000, 2), ERROR);
+  t.is(await cmd(p1, 'GET', 'CS06142'), arrayReply('Cloud Computing'), 'the node keeps serving others');
+});
+
+test('kill -9 of the leader: a new leader within about 2 s, every acknowledged write still readable', async (t) => {
+  const c = await RaftProcCluster.create(3);
+  t.teardown(() => c.cleanup());
+  c.startAll();
+  const leader = await c.leader();
+  const acked: string[] = [];
+  for (let k = 0; k < 50; k++) {
+    const via = c.port(((k % 3) + 1));
+    if ((await cmd(via, 'SET', `key${k}`, `value${k}`)) === OK) acked.push(`key${k}`);
+  }
+  t.is(acked.length, 50);
+  await c.kill(leader);
+  const killedAt = Date.now();
+  const survivors = c.ids.filter((id) => id !== leader);
+  const newLeader = await waitFor('a new leader', () => survivors.find((id) => lastRole(c.proc(id))?.role === 'leader'), 5_000, 20);
+  const failoverMs = Date.now() - killedAt;
+  t.log(`failover: new leader n${newLeader} ${failoverMs} ms after kill -9 of n${leader}`);
+  t.true(failoverMs < 2_500, `failover took ${failoverMs} ms`);
+  for (const k of acked) t.is(await cmd(c.port(survivors[0]!), 'GET', k), arrayReply(`value${k.slice(3)}`));
+});
+
+test('kill -9 two of three: -ERROR promptly; restart them: the data is back', async (t) => {
+  const c = await RaftProcCluster.create(3);
+  t.teardown(() => c.cleanup());
+  c.startAll();
+  await c.leader();
+  t.is(await cmd(c.port(1), 'SET', 'durable', 'yes'), OK);
+  await c.kill(2);
+  await c.kill(3);
+  await sleep(200);
+  for (const words of [['GET', 'durable'], ['SET', 'x', 'y']]) {
+    const started = Date.now();
+    t.is(await cmd(c.port(1), ...words), ERROR);
+    const ms = Date.now() - started;
+    t.log(`${words[0]} without a majority answered -ERROR in ${ms} ms`);
+    t.true(ms < 2_500, `${words[0]} took ${ms} ms`);
+  }
+  c.start(2);
+  c.start(3);
+  await c.leader(15_000);
+  t.is(await cmd(c.port(3), 'GET', 'durable'), arrayReply('yes'));
+});
