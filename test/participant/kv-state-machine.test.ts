@@ -130,3 +130,24 @@ test('no-op entries advance appliedIndex; entries must be applied in order exact
   sm.apply(2, e);
   t.is(sm.appliedIndex, 2);
 });
+
+test('two state machines fed the same entries evict the same sessions (only log data drives eviction)', (t) => {
+  const limits = { sessionsMax: 5, windowSeqs: 4 };
+  const entries: Uint8Array[] = [];
+  for (let i = 0; i < 60; i++) {
+    const client = `c${(i * 7) % 13}`;
+    entries.push(encode({ op: 'set', clientId: client, seq: 1 + Math.floor(i / 13), key: b(`k${i % 9}`), values: [b(`${i}`)] }));
+  }
+  const run = (): KvStateMachine => {
+    const sm = new KvStateMachine(limits);
+    entries.forEach((e, i) => sm.apply(i + 1, e));
+    sm.checkInvariants();
+    return sm;
+  };
+  const one = run();
+  const two = run();
+  t.is(one.sessionCount, 5);
+  t.deepEqual(Buffer.from(one.snapshot()), Buffer.from(two.snapshot()));
+  // The newest five clients survive; an evicted one is refused rather than re-applied.
+  t.deepEqual(one.apply(61, encode({ op: 'del', clientId: 'c0', seq: 5, keys: [b('k0')] })), [{ type: 'error', code: 'SESSION_EXPIRED' }]);
+});
