@@ -155,6 +155,7 @@ export class KvStateMachine {
       windowSeqs: this.limits.windowSeqs,
     };
     yield kvPackr.pack(header);
+    stillSame(); // checked on every resume, before reading state again
     let sessions: SessionTuple[] = [];
     for (const t of this.#sessions.tuples()) {
       sessions.push(t);
