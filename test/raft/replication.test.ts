@@ -256,3 +256,31 @@ test('reportUnreachable puts a replicating follower back into probe (one message
   const to2 = ofType(c.n(1).take(), 'app').filter((m) => m.to === 2);
   t.is(to2.length, 1, 'probe: one message until an answer');
 });
+
+test('Figure 7: a term-8 leader brings followers (a)-(f) — missing, extra and conflicting entries — to its own log (§5.3, §5.4.1)', (t) => {
+  const leaderLog = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
+  const followers: Record<string, number[]> = {
+    a: [1, 1, 1, 4, 4, 5, 5, 6, 6],
+    b: [1, 1, 1, 4],
+    c: [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6],
+    d: [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7],
+    e: [1, 1, 1, 4, 4, 4, 4],
+    f: [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],
+  };
+  const ids = [1, 2, 3, 4, 5, 6, 7];
+  const conf = { voters: ids, learners: [] };
+  const logs = [leaderLog, ...Object.values(followers)];
+  const disks = new Map(ids.map((id, k) => [id, seededDisk(conf, logs[k]!, { term: 7, commit: 3 })]));
+  const c = new TestCluster(ids, plain, disks);
+  c.n(1).node.campaign();
+  const delivered = c.deliverAll();
+  // (c) and (d) hold more up-to-date logs and refuse; (a), (b), (e), (f) grant: 5 of 7.
+  const answers = ofType(delivered, 'voteResp').map((m) => [m.from, m.reject]);
+  t.deepEqual(answers.sort((x, y) => Number(x[0]) - Number(y[0])), [[2, false], [3, false], [4, true], [5, true], [6, false], [7, false]]);
+  t.is(c.leader(), 1);
+  t.is(c.n(1).status().term, 8);
+  c.tick(1, 1);
+  c.deliverAll();
+  for (const id of ids) t.deepEqual(c.n(id).terms(), [...leaderLog, 8], `n${id}`);
+  t.is(c.n(1).status().commit, 11);
+});
