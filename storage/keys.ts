@@ -37,10 +37,19 @@ export const metaNameBytesMax = 255;
 
 const TWO_32 = 2 ** 32;
 
-function writeU64(view: DataView, at: number, n: number): void {
+/** Writes n as 8 big-endian bytes at `at` (byte stores: cheaper than a DataView per key). */
+function writeU64(key: Uint8Array, at: number, n: number): void {
   assert(Number.isSafeInteger(n) && n >= 0, () => `key index ${n} not a safe non-negative integer`);
-  view.setUint32(at, Math.floor(n / TWO_32));
-  view.setUint32(at + 4, n >>> 0);
+  const hi = Math.floor(n / TWO_32);
+  const lo = n >>> 0;
+  key[at] = hi >>> 24;
+  key[at + 1] = (hi >>> 16) & 0xff;
+  key[at + 2] = (hi >>> 8) & 0xff;
+  key[at + 3] = hi & 0xff;
+  key[at + 4] = lo >>> 24;
+  key[at + 5] = (lo >>> 16) & 0xff;
+  key[at + 6] = (lo >>> 8) & 0xff;
+  key[at + 7] = lo & 0xff;
 }
 
 function readU64(view: DataView, at: number): number {
@@ -54,7 +63,7 @@ export function singletonKey(kind: 'format' | 'hardState' | 'snapshotMeta' | 'lo
 export function entryKey(index: number): Uint8Array {
   const key = new Uint8Array(9);
   key[0] = KEY_KINDS.entry;
-  writeU64(new DataView(key.buffer), 1, index);
+  writeU64(key, 1, index);
   return key;
 }
 
@@ -62,9 +71,8 @@ export function chunkKey(snapshotIndex: number, chunk: number): Uint8Array {
   assert(Number.isInteger(chunk) && chunk >= 0 && chunk <= chunkNumberMax, () => `chunk number ${chunk}`);
   const key = new Uint8Array(13);
   key[0] = KEY_KINDS.chunk;
-  const view = new DataView(key.buffer);
-  writeU64(view, 1, snapshotIndex);
-  view.setUint32(9, chunk);
+  writeU64(key, 1, snapshotIndex);
+  new DataView(key.buffer).setUint32(9, chunk);
   return key;
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Level } from 'level';
+import { InvariantError } from '../raft/assert.js';
 import { MemoryStorage } from '../raft/memory-storage.js';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
 import {
@@ -119,7 +120,14 @@ export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'e
 
   const data = assembleSnapshot(snapMeta, chunks, corrupt);
   checkLog(snapMeta, logStart, entries, hardState, corrupt);
-  const log = buildLog({ meta: { index: snapMeta.index, term: snapMeta.term, conf: snapMeta.conf }, data }, logStart, entries, hardState);
+  let log: MemoryStorage;
+  try {
+    log = buildLog({ meta: { index: snapMeta.index, term: snapMeta.term, conf: snapMeta.conf }, data }, logStart, entries, hardState);
+  } catch (err) {
+    // checkLog should have caught whatever MemoryStorage refuses; if not, it is still bad data.
+    if (err instanceof InvariantError) return corrupt(`the stored log does not load: ${err.message}`, err);
+    throw err;
+  }
   return { log, snapshotMeta: snapMeta, logStart, meta };
 }
 
