@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { addTotals, emptyTotals, runSeed, SimulationFailure } from './simulation.js';
-import type { SimOptions, SimTotals } from './simulation.js';
+import type { SimOptions } from './simulation.js';
+import { formatTotals } from './totals-format.js';
 
 /**
  * The long campaign: `npm run sim -- --seeds 100000` runs seeds in order and
@@ -24,16 +25,6 @@ function nodeCount(v: string): 3 | 5 {
   if (v === '3') return 3;
   if (v === '5') return 5;
   throw new InvalidArgumentError('--nodes must be 3 or 5');
-}
-
-export function formatTotals(t: SimTotals, seconds: number): string {
-  const rate = seconds > 0 ? t.seeds / seconds : 0;
-  return [
-    `seeds ${t.seeds}  ticks ${t.ticks}  faults ${t.faults} (crashes ${t.crashes})  elections ${t.elections}`,
-    `commits ${t.commits}  writes acked ${t.writesAcked}  reads ${t.reads}  snapshots ${t.snapshots} (sent ${t.snapshotsSent})`,
-    `conf changes ${t.confChanges}  transfers ${t.transfers}  messages ${t.messages}`,
-    `${seconds.toFixed(1)} s, ${rate.toFixed(1)} seeds/s`,
-  ].join('\n');
 }
 
 function main(argv: readonly string[]): number {

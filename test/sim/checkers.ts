@@ -157,6 +157,18 @@ export function checkHardStateTransition(node: NodeId, prev: HardState, next: Ha
   }
 }
 
+/** A restarted node finds on its disk exactly the hard state it last persisted. */
+export function checkDiskKeptHardState(node: NodeId, persisted: HardState | undefined, onDisk: HardState): void {
+  if (persisted === undefined) return;
+  if (persisted.term !== onDisk.term || persisted.vote !== onDisk.vote || persisted.commit !== onDisk.commit) {
+    throw new CheckFailure(
+      'committedDurability',
+      `n${node} restarts with term=${onDisk.term} vote=${onDisk.vote} commit=${onDisk.commit}, ` +
+        `but it persisted term=${persisted.term} vote=${persisted.vote} commit=${persisted.commit}`,
+    );
+  }
+}
+
 /**
  * Nothing committed is ever lost: an append never rewrites an entry at or
  * below the node's persisted commit index, and no entry the node itself

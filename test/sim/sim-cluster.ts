@@ -4,12 +4,13 @@ import type { Message } from '../../raft/messages.js';
 import type { Ready } from '../../raft/ready.js';
 import type { SeededRng } from '../../raft/rng.js';
 import { NONE } from '../../raft/types.js';
-import type { Entry, NodeId, ReadState, Snapshot } from '../../raft/types.js';
+import type { Entry, HardState, NodeId, ReadState, Snapshot } from '../../raft/types.js';
 import {
   CheckFailure,
   SafetyState,
   checkAppendKeepsCommitted,
   checkApply,
+  checkDiskKeptHardState,
   checkElectionSafety,
   checkHardStateTransition,
   checkLeaderCompleteness,
@@ -26,7 +27,13 @@ import type { Trace } from './trace.js';
  * Deliberate host/network defects, for tests proving the checkers catch them
  * ("teeth"). Never used by a real campaign; raft/ has no such switches.
  */
-export const SIM_SEAMS = ['forgeVoteGrants', 'forgetVoteOnCrash', 'skipSnapshotRestore', 'staleFollowerReads'] as const;
+export const SIM_SEAMS = [
+  'forgeVoteGrants',
+  'forgetVoteOnCrash',
+  'skipSnapshotRestore',
+  'sendBeforePersist',
+  'staleFollowerReads',
+] as const;
 export type SimSeam = (typeof SIM_SEAMS)[number];
 
 /**
@@ -44,6 +51,8 @@ export class SimCluster implements NodeHost {
   /** Snapshot messages in flight -> the sender incarnation that must hear their fate. */
   private readonly snapSenders = new Map<Message, number>();
   private readonly toRetire: NodeId[] = [];
+  /** The last hard state each node's host persisted: what its disk must give back after a crash. */
+  private readonly persistedHard = new Map<NodeId, HardState>();
   /** Totals. */
   elections = 0;
   snapshots = 0;
@@ -95,6 +104,7 @@ export class SimCluster implements NodeHost {
 
   restart(n: SimNode): void {
     this.restarts++;
+    checkDiskKeptHardState(n.id, this.persistedHard.get(n.id), n.disk.hardState());
     n.start();
     this.trace.event(this.tick, `n${n.id} restart #${n.incarnation} (snapshot ${n.disk.snapshot().meta.index}, last ${n.disk.lastIndex()}, ${fmtHard(n)})`);
     this.invariants(n);
@@ -143,7 +153,8 @@ export class SimCluster implements NodeHost {
   }
 
   private createNode(id: NodeId, disk: MemoryStorage): SimNode {
-    const n = new SimNode(id, disk, this.seed, this.params, this);
+    const seam = this.seam === 'sendBeforePersist' || this.seam === 'skipSnapshotRestore' ? this.seam : undefined;
+    const n = new SimNode(id, disk, this.seed, this.params, this, seam);
     this.all = [...this.all, n].sort((a, b) => a.id - b.id);
     n.start();
     this.invariants(n);
@@ -199,7 +210,10 @@ export class SimCluster implements NodeHost {
   // ---- NodeHost: every node's host loop reports here ------------------------
 
   beforePersist(node: SimNode, rd: Ready): void {
-    if (rd.hardState !== undefined) checkHardStateTransition(node.id, node.disk.hardState(), rd.hardState);
+    if (rd.hardState !== undefined) {
+      checkHardStateTransition(node.id, node.disk.hardState(), rd.hardState);
+      this.persistedHard.set(node.id, rd.hardState);
+    }
     checkAppendKeepsCommitted(this.safety, node.id, node.disk, rd.entries, rd.hardState?.commit ?? node.disk.hardState().commit);
     if (rd.snapshot !== undefined) {
       this.trace.event(this.tick, `n${node.id} installs snapshot (${rd.snapshot.meta.index},${rd.snapshot.meta.term})`);
@@ -225,7 +239,6 @@ export class SimCluster implements NodeHost {
   }
 
   restored(node: SimNode, snap: Snapshot): void {
-    if (this.seam === 'skipSnapshotRestore') node.sm.applied = snap.meta.index; // keep the old chain: a host bug
     const rec = this.safety.applied[snap.meta.index];
     if (rec !== undefined && rec.chain !== node.sm.chain) {
       throw new CheckFailure(

@@ -23,6 +23,9 @@ export const PENDING_READS_MAX = 10_000;
 export const CRASH_MODES = ['beforePersist', 'afterPersist', 'afterSend'] as const;
 export type CrashMode = (typeof CRASH_MODES)[number];
 
+/** Host-loop defects a teeth test may plant in a node (never in a campaign). */
+export type NodeSeam = 'sendBeforePersist' | 'skipSnapshotRestore';
+
 /** Per-seed tuning of every node (the core's limits plus the host's snapshot policy). */
 export interface NodeParams {
   readonly raft: Omit<RaftConfig, 'id' | 'rng' | 'applied'>;
@@ -76,6 +79,8 @@ export class SimNode {
     private readonly seed: number,
     private readonly params: NodeParams,
     private readonly host: NodeHost,
+    /** Host defects for teeth tests only (see SimCluster). */
+    private readonly seam?: NodeSeam,
   ) {}
 
   get up(): boolean {
@@ -137,6 +142,11 @@ export class SimNode {
 
   private handle(raw: RawNode, rd: Ready): void {
     if (this.crashPending === 'beforePersist') return this.crash('beforePersist');
+    if (this.seam === 'sendBeforePersist') {
+      // Seam: the host sends what the Ready promises before making it durable.
+      if (rd.messages.length > 0) this.host.send(rd.messages);
+      if (this.crashPending !== undefined) return this.crash(`${this.crashPending}, sent but never persisted`);
+    }
     // 1. Persist (one synced write).
     this.host.beforePersist(this, rd);
     if (rd.snapshot !== undefined) this.disk.applySnapshot(rd.snapshot);
@@ -144,7 +154,7 @@ export class SimNode {
     if (rd.hardState !== undefined) this.disk.setHardState(rd.hardState);
     if (this.crashPending === 'afterPersist') return this.crash('afterPersist');
     // 2. Send.
-    if (rd.messages.length > 0) this.host.send(rd.messages);
+    if (rd.messages.length > 0 && this.seam !== 'sendBeforePersist') this.host.send(rd.messages);
     if (this.crashPending === 'afterSend') return this.crash('afterSend');
     if (rd.softState !== undefined) {
       this.role = rd.softState.role;
@@ -152,7 +162,9 @@ export class SimNode {
     }
     // 3. Apply.
     if (rd.snapshot !== undefined) {
-      this.sm.restore(rd.snapshot);
+      // Seam: a host that forgets to load the snapshot into its state machine.
+      if (this.seam === 'skipSnapshotRestore') this.sm.applied = rd.snapshot.meta.index;
+      else this.sm.restore(rd.snapshot);
       this.host.restored(this, rd.snapshot);
     }
     for (const e of rd.committedEntries) this.host.applied(this, e, this.sm.apply(e));
