@@ -2,7 +2,8 @@ import test from 'ava';
 import { Level } from 'level';
 import { RaftStore } from '../../storage/raft-store.js';
 import { StorageError } from '../../storage/storage-error.js';
-import { entryKey, singletonKey } from '../../storage/keys.js';
+import { chunkKey, entryKey, singletonKey } from '../../storage/keys.js';
+import { encodeChunk } from '../../storage/codec.js';
 import { entries, entry, tempDir } from './helpers.js';
 
 const conf = { voters: [1, 2, 3], learners: [] };
@@ -227,4 +228,36 @@ test('a dir that is not ours is refused and a missing one is not created when as
   const err2 = await t.throwsAsync(RaftStore.open(dir), { instanceOf: StorageError });
   t.is(err2?.code, 'NOT_OURS');
   t.regex(err2?.message ?? '', /not a kvstore data dir/);
+});
+
+/** Opens the raw database, lets `f` tamper with it, closes it. */
+async function tamper(dir: string, f: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  await f(db);
+  await db.close();
+}
+
+test('a gap in the log, a missing or altered snapshot chunk: each is CORRUPT with its reason', async (t) => {
+  const make = async (): Promise<string> => {
+    const dir = tempDir(t);
+    const s = await RaftStore.open(dir, { initialConf: conf, limits: { snapshotChunkBytes: 100 } });
+    await s.persist({ entries: entries(1, 10, 1), hardState: { term: 1, vote: 1, commit: 8 } });
+    await s.saveSnapshot(s.log.createSnapshot(5, conf, new Uint8Array(350).fill(3)));
+    await s.close();
+    return dir;
+  };
+  const cases: [string, (db: Level<Uint8Array, Uint8Array>) => Promise<void>, RegExp][] = [
+    ['gap', (db) => db.del(entryKey(7)), /gap: entry 6 is followed by entry 8/],
+    ['missing chunk', (db) => db.del(chunkKey(5, 2)), /snapshot 5 has 3 chunks stored, its meta says 4/],
+    ['altered chunk', (db) => db.put(chunkKey(5, 0), encodeChunk(new Uint8Array(100).fill(4))), /does not match its sha256/],
+    ['foreign key', (db) => db.put(new TextEncoder().encode('zzz'), Uint8Array.of(1)), /unknown key 0x7a7a7a/],
+  ];
+  for (const [name, f, re] of cases) {
+    const dir = await make();
+    await tamper(dir, f);
+    const err = await t.throwsAsync(RaftStore.open(dir), { instanceOf: StorageError }, name);
+    t.is(err?.code, 'CORRUPT', name);
+    t.regex(err?.message ?? '', re, name);
+  }
 });
