@@ -90,6 +90,7 @@ export class RaftStore {
   /** The last putMeta submitted per name, so getMeta reads its own writes. */
   private readonly metaPending = new Map<string, Promise<void>>();
   private state: 'open' | 'closing' | 'closed' = 'open';
+  private closing: Promise<void> | undefined;
   /** Set when planning a write broke an assertion: `planned` may be half-updated. */
   private broken: Error | undefined;
 
@@ -227,13 +228,10 @@ export class RaftStore {
     return { ...this.gc.stats };
   }
 
-  /** Writes everything submitted, then closes the database. */
-  async close(): Promise<void> {
-    if (this.state !== 'open') return;
-    this.state = 'closing';
-    await this.gc.drain();
-    await this.db.close();
-    this.state = 'closed';
+  /** Writes everything submitted, then closes the database. Repeated calls share the first. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown(() => undefined);
+    return this.closing;
   }
 
   /**
@@ -242,10 +240,16 @@ export class RaftStore {
    * synced batch either does or does not), the database is closed. Reopen
    * with RaftStore.open(dataDir) to restart from what is on disk.
    */
-  async crash(): Promise<void> {
-    if (this.state === 'closed') return;
+  crash(): Promise<void> {
+    this.closing ??= this.shutDown(() =>
+      this.gc.abandon(new StorageError('CLOSED', this.dataDir, 'the store crashed before this write was made')),
+    );
+    return this.closing;
+  }
+
+  private async shutDown(dropQueued: () => void): Promise<void> {
     this.state = 'closing';
-    this.gc.abandon(new StorageError('CLOSED', this.dataDir, 'the store crashed before this write was made'));
+    dropQueued();
     await this.gc.drain();
     await this.db.close();
     this.state = 'closed';

@@ -261,3 +261,20 @@ test('a gap in the log, a missing or altered snapshot chunk: each is CORRUPT wit
     t.regex(err?.message ?? '', re, name);
   }
 });
+
+test('crash(): the batch in flight lands whole, queued writes are dropped with CLOSED', async (t) => {
+  const dir = tempDir(t);
+  const s = await RaftStore.open(dir, { initialConf: conf });
+  const a = s.persist({ entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 1 } });
+  await Promise.resolve(); // the batch holding `a` is now being written
+  const b = s.persist({ entries: entries(4, 5, 1), hardState: { term: 1, vote: 1, commit: 4 } });
+  const crashed = s.crash();
+  await t.notThrowsAsync(a);
+  const err = await t.throwsAsync(b, { instanceOf: StorageError });
+  t.is(err?.code, 'CLOSED');
+  await crashed;
+  const r = await RaftStore.open(dir);
+  t.is(r.log.lastIndex(), 3);
+  t.deepEqual(r.log.hardState(), { term: 1, vote: 1, commit: 1 });
+  await r.close();
+});
