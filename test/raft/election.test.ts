@@ -244,3 +244,85 @@ test('leader sends heartbeats every heartbeatTicks so followers do not time out 
   t.is(c.n(2).status().term, 1);
   t.is(c.n(3).status().term, 1);
 });
+
+/**
+ * n1 leads term 1; then n2 hears nothing more. Returns the cluster and how many
+ * ticks n2 needs to time out from here (measured on an identical twin).
+ */
+function leaderThenSilence(): { c: TestCluster; timeout: number } {
+  const build = (): TestCluster => {
+    const c = new TestCluster([1, 2, 3], plain);
+    c.elect(1);
+    c.deliverAll();
+    c.isolate(2);
+    return c;
+  };
+  const twin = build();
+  let timeout = 0;
+  while (twin.n(2).status().role === 'follower') {
+    twin.tick(2);
+    timeout++;
+  }
+  return { c: build(), timeout };
+}
+
+test('a follower\'s election timer restarts whenever it hears from the current leader (Figure 2 followers, §5.2)', (t) => {
+  const { c, timeout } = leaderThenSilence();
+  t.true(timeout >= 10 && timeout < 20, `timeout ${timeout}`);
+  c.tick(2, timeout - 1);
+  c.heal();
+  c.tick(1, 1); // one heartbeat reaches n2
+  c.deliverAll();
+  c.isolate(2);
+  c.tick(2, timeout - 1);
+  t.is(c.n(2).status().role, 'follower', `${2 * timeout - 2} ticks in all, but never ${timeout} in a row`);
+  c.tick(2, 1);
+  t.is(c.n(2).status().role, 'candidate');
+});
+
+test('a follower\'s election timer restarts when it grants a vote (Figure 2 followers, §5.2)', (t) => {
+  const conf = { voters: [1, 2, 3], learners: [] };
+  // n3's log is behind: n2 refuses it, which moves n2 to term 1 without a vote.
+  const build = (): TestCluster =>
+    new TestCluster(
+      [1, 2, 3],
+      plain,
+      new Map([
+        [1, seededDisk(conf, [1], { term: 1 })],
+        [2, seededDisk(conf, [1], { term: 1 })],
+        [3, seededDisk(conf, [], { term: 1 })],
+      ]),
+    );
+  const start = (c: TestCluster): void => {
+    c.deliver({ type: 'vote', from: 3, to: 2, term: 2, lastLogIndex: 0, lastLogTerm: 0, transfer: false });
+    c.n(2).take();
+  };
+  const twin = build();
+  start(twin);
+  let timeout = 0;
+  while (twin.n(2).status().role === 'follower') {
+    twin.tick(2);
+    timeout++;
+  }
+  const c = build();
+  start(c);
+  t.deepEqual([c.n(2).status().term, c.n(2).status().vote], [2, 0]);
+  c.tick(2, timeout - 1);
+  c.deliver({ type: 'vote', from: 1, to: 2, term: 2, lastLogIndex: 1, lastLogTerm: 1, transfer: false });
+  t.false(of(c.n(2).take(), 'voteResp')[0]!.reject);
+  c.tick(2, timeout - 1);
+  t.is(c.n(2).status().role, 'follower');
+  c.tick(2, 1);
+  t.is(c.n(2).status().role, 'candidate');
+});
+
+test('a candidate that receives AppendEntries of a higher term adopts the term and follows that leader (§5.1, §5.2)', (t) => {
+  const c = new TestCluster([1, 2, 3], plain);
+  c.n(3).node.campaign();
+  c.n(3).take();
+  t.deepEqual([c.n(3).status().role, c.n(3).status().term], ['candidate', 1]);
+  c.deliver({ type: 'app', from: 1, to: 3, term: 4, prevLogIndex: 0, prevLogTerm: 0, entries: [], commit: 0 });
+  const s = c.n(3).status();
+  t.deepEqual([s.role, s.term, s.leaderId, s.vote], ['follower', 4, 1, 0]);
+  t.deepEqual(of(c.n(3).take(), 'appResp').map((m) => [m.term, m.reject, m.index]), [[4, false, 0]]);
+});
