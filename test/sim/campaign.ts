@@ -1,17 +1,22 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { Command, InvalidArgumentError } from 'commander';
-import { addTotals, emptyTotals, runSeed, SimulationFailure } from './simulation.js';
-import type { SimOptions } from './simulation.js';
+import { runStride } from './campaign-stride.js';
+import type { StrideResult, StrideSpec } from './campaign-stride.js';
+import { addTotals, emptyTotals } from './simulation.js';
 import { formatTotals } from './totals-format.js';
 
 /**
- * The long campaign: `npm run sim -- --seeds 100000` runs seeds in order and
- * prints totals; `--seed S` replays exactly one seed (add `--trace` for
- * every step). A failure prints the one-line replay command and the last
- * steps of its trace, and exits 1.
+ * The long campaign: `npm run sim -- --seeds 100000` runs seeds (on --jobs
+ * worker threads) and prints totals; `--seed S` replays exactly one seed
+ * (add `--trace` for every step). A failure prints the one-line replay
+ * command and the last steps of its trace, and exits 1.
  */
 
 /** Progress lines at most this often. */
 const PROGRESS_EVERY_MS = 10_000;
+/** Worker threads at most. */
+const JOBS_MAX = 64;
 
 function int(name: string): (v: string) => number {
   return (v) => {
@@ -27,47 +32,79 @@ function nodeCount(v: string): 3 | 5 {
   throw new InvalidArgumentError('--nodes must be 3 or 5');
 }
 
-function main(argv: readonly string[]): number {
-  const program = new Command()
+interface CliOptions {
+  seeds: number;
+  from: number;
+  seed?: number;
+  ticks: number;
+  nodes?: 3 | 5;
+  trace: boolean;
+  jobs: number;
+}
+
+function parse(argv: readonly string[]): CliOptions {
+  return new Command()
     .name('sim')
     .description('deterministic Raft cluster simulator')
     .option('--seeds <n>', 'number of seeds to run', int('--seeds'), 1000)
     .option('--from <s>', 'first seed', int('--from'), 1)
     .option('--seed <s>', 'replay exactly this seed', int('--seed'))
     .option('--ticks <t>', 'fault-phase ticks per seed', int('--ticks'), 3000)
-    .option('--nodes <n>', '3 or 5; default: alternate by seed', nodeCount)
+    .option('--nodes <n>', '3 or 5 (default: 5 for even seeds, 3 for odd)', nodeCount)
     .option('--trace', 'print every trace line (with --seed)', false)
-    .parse(argv, { from: 'user' });
-  const o = program.opts<{ seeds: number; from: number; seed?: number; ticks: number; nodes?: 3 | 5; trace: boolean }>();
-  const first = o.seed ?? o.from;
-  const count = o.seed !== undefined ? 1 : o.seeds;
-  const totals = emptyTotals();
-  const started = Date.now();
-  let lastProgress = started;
-  for (let seed = first; seed < first + count; seed++) {
-    const opts: SimOptions = {
-      seed,
-      nodes: o.nodes ?? (seed % 2 === 0 ? 5 : 3),
-      ticks: o.ticks,
-      ...(o.trace ? { traceSink: (line: string) => console.log(line) } : {}),
-    };
-    try {
-      addTotals(totals, runSeed(opts).totals);
-    } catch (err) {
-      if (!(err instanceof SimulationFailure)) throw err;
-      console.log(err.report());
-      console.log(formatTotals(totals, (Date.now() - started) / 1000));
-      console.log(`FAILED seed ${seed}; replay: ${err.replayCommand()}`);
-      return 1;
-    }
-    const now = Date.now();
-    if (now - lastProgress >= PROGRESS_EVERY_MS) {
-      lastProgress = now;
-      console.log(`... ${totals.seeds}/${count} seeds, ${((now - started) / 1000).toFixed(0)} s`);
-    }
-  }
-  console.log(formatTotals(totals, (Date.now() - started) / 1000));
-  return 0;
+    .option('--jobs <n>', 'worker threads', int('--jobs'), Math.min(2, availableParallelism()))
+    .parse(argv, { from: 'user' })
+    .opts<CliOptions>();
 }
 
-process.exitCode = main(process.argv.slice(2));
+/** Runs every stride on its own worker thread; resolves with each stride's result. */
+function runWorkers(specs: readonly StrideSpec[], onProgress: (seeds: number) => void): Promise<StrideResult[]> {
+  return Promise.all(
+    specs.map(
+      (spec) =>
+        new Promise<StrideResult>((resolve, reject) => {
+          const w = new Worker(new URL('./campaign-worker.js', import.meta.url), { workerData: spec });
+          w.on('message', (m: { type: 'progress'; seeds: number } | { type: 'done'; result: StrideResult }) => {
+            if (m.type === 'progress') onProgress(m.seeds);
+            else resolve(m.result);
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => {
+            if (code !== 0) reject(new Error(`campaign worker exited with ${code}`));
+          });
+        }),
+    ),
+  );
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const o = parse(argv);
+  const first = o.seed ?? o.from;
+  const count = o.seed !== undefined ? 1 : o.seeds;
+  const jobs = Math.max(1, Math.min(o.jobs, JOBS_MAX, count));
+  const started = Date.now();
+  let done = 0;
+  let lastProgress = started;
+  const onProgress = (seeds: number): void => {
+    done += seeds;
+    const now = Date.now();
+    if (now - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = now;
+    console.log(`... ${done}/${count} seeds, ${((now - started) / 1000).toFixed(0)} s`);
+  };
+  const base = { first, count, stride: jobs, nodes: o.nodes, ticks: o.ticks, trace: o.trace };
+  const specs = Array.from({ length: jobs }, (_, offset): StrideSpec => ({ ...base, offset }));
+  // A single job (and every replay) runs in this thread, so --trace output stays in order.
+  const results = jobs === 1 ? [runStride(specs[0]!, onProgress)] : await runWorkers(specs, onProgress);
+  const totals = emptyTotals();
+  for (const r of results) addTotals(totals, r.totals);
+  const failures = results.flatMap((r) => (r.failure === undefined ? [] : [r.failure])).sort((a, b) => a.seed - b.seed);
+  const failure = failures[0];
+  if (failure !== undefined) console.log(failure.report);
+  console.log(formatTotals(totals, (Date.now() - started) / 1000));
+  if (failure === undefined) return 0;
+  console.log(`FAILED seed ${failure.seed}; replay: ${failure.replay}`);
+  return 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));
