@@ -223,8 +223,9 @@ export class SimClient {
       this.cluster.addNode(this.joining);
       cc = { type: 'addLearner', nodeId: this.joining };
     } else if (conf.voters.length > this.initialNodes) {
+      // Now and then the leader removes itself (it must step down once that commits).
       const others = conf.voters.filter((v) => v !== leader.id);
-      cc = { type: 'remove', nodeId: this.rng.pick(others) };
+      cc = { type: 'remove', nodeId: this.rng.chance(0.2) ? leader.id : this.rng.pick(others) };
     }
     if (cc === undefined) return;
     const res = leader.raw.proposeConfChange(cc);
