@@ -48,17 +48,21 @@ export interface SimTotals {
   confChanges: number;
   transfers: number;
   messages: number;
+  /** Longest quiet phase before liveness was shown (a maximum over seeds, not a sum). */
+  recoveryTicksMax: number;
 }
 
 export function emptyTotals(): SimTotals {
   return {
     seeds: 0, ticks: 0, faults: 0, crashes: 0, elections: 0, commits: 0, writesAcked: 0,
-    reads: 0, snapshots: 0, snapshotsSent: 0, confChanges: 0, transfers: 0, messages: 0,
+    reads: 0, snapshots: 0, snapshotsSent: 0, confChanges: 0, transfers: 0, messages: 0, recoveryTicksMax: 0,
   };
 }
 
 export function addTotals(into: SimTotals, t: SimTotals): void {
-  for (const k of Object.keys(into) as (keyof SimTotals)[]) into[k] += t[k];
+  for (const k of Object.keys(into) as (keyof SimTotals)[]) {
+    into[k] = k === 'recoveryTicksMax' ? Math.max(into[k], t[k]) : into[k] + t[k];
+  }
 }
 
 export interface SimResult {
@@ -151,6 +155,7 @@ export function runSeed(opts: SimOptions): SimResult {
   );
   cluster.client = client;
   const nemesis = new Nemesis(new SeededRng(mixSeed(seed, 0, 3)), cluster, params.nemesis);
+  let recoveryTicks = 0;
   try {
     trace.event(0, `seed ${seed}: ${opts.nodes} nodes, ${JSON.stringify({ ...params.node.raft, ...params.work, faultRate: params.nemesis.faultRate })}`);
     cluster.net.beginTick(0);
@@ -161,7 +166,7 @@ export function runSeed(opts: SimOptions): SimResult {
         client.step(false);
       });
     }
-    quietPhase(cluster, client, nemesis, opts.ticks);
+    recoveryTicks = quietPhase(cluster, client, nemesis, opts.ticks);
   } catch (err) {
     throw toFailure(err, opts, cluster.tick, trace);
   }
@@ -179,6 +184,7 @@ export function runSeed(opts: SimOptions): SimResult {
     confChanges: client.confChanges,
     transfers: client.transfers,
     messages: cluster.net.sent,
+    recoveryTicksMax: recoveryTicks,
   };
   return { totals, digest: trace.digest() };
 }
@@ -199,7 +205,7 @@ function step(cluster: SimCluster, t: number, act: () => void): void {
  * write pending when faults stopped is settled (applied or known lost) and a
  * final write is applied by every voter, all within bounded ticks.
  */
-function quietPhase(cluster: SimCluster, client: SimClient, nemesis: Nemesis, faultTicks: number): void {
+function quietPhase(cluster: SimCluster, client: SimClient, nemesis: Nemesis, faultTicks: number): number {
   nemesis.stop();
   const opFloor = client.nextOpIdValue();
   let leaderAt = -1;
@@ -216,7 +222,7 @@ function quietPhase(cluster: SimCluster, client: SimClient, nemesis: Nemesis, fa
     }
     if (finalIndex !== undefined && client.pendingWritesBefore(opFloor) === 0 && allVotersApplied(cluster, finalIndex)) {
       cluster.checkLogs();
-      return;
+      return k;
     }
   }
   const leader = cluster.leader();

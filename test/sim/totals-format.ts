@@ -6,7 +6,7 @@ export function formatTotals(t: SimTotals, seconds: number): string {
   return [
     `seeds ${t.seeds}  ticks ${t.ticks}  faults ${t.faults} (crashes ${t.crashes})  elections ${t.elections}`,
     `commits ${t.commits}  writes acked ${t.writesAcked}  reads ${t.reads}  snapshots ${t.snapshots} (sent ${t.snapshotsSent})`,
-    `conf changes ${t.confChanges}  transfers ${t.transfers}  messages ${t.messages}`,
+    `conf changes ${t.confChanges}  transfers ${t.transfers}  messages ${t.messages}  slowest recovery ${t.recoveryTicksMax} ticks`,
     `${seconds.toFixed(1)} s, ${rate.toFixed(1)} seeds/s`,
   ].join('\n');
 }
