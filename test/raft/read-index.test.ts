@@ -139,3 +139,41 @@ test('ReadIndex: a learner acknowledging the heartbeat does not count toward the
   c.deliverAll();
   t.deepEqual(c.n(1).readStates, [{ index: 3, ctx: 41 }]);
 });
+
+test('ReadIndex: one acknowledgement in a five-node group is not enough; the second (a majority with the leader) releases the read (§6.4)', (t) => {
+  const c = new TestCluster([1, 2, 3, 4, 5], plain);
+  c.elect(1);
+  c.deliverAll();
+  t.true(c.n(1).node.readIndex(51));
+  const hbs = ofType(c.n(1).take(), 'heartbeat');
+  t.is(hbs.length, 4);
+  c.deliver(hbs[0]!);
+  c.flush(2);
+  c.n(1).drain();
+  t.deepEqual(c.n(1).readStates, [], '2 of 5');
+  c.deliver(hbs[1]!);
+  c.flush(3);
+  c.n(1).drain();
+  t.deepEqual(c.n(1).readStates, [{ index: 1, ctx: 51 }], '3 of 5');
+});
+
+test('ReadIndex: a late acknowledgement of an earlier read round does not confirm a later read (§6.4)', (t) => {
+  const c = settled();
+  t.true(c.n(1).node.readIndex(61));
+  const round1 = ofType(c.n(1).take(), 'heartbeat');
+  t.true(c.n(1).node.readIndex(62));
+  const round2 = ofType(c.n(1).take(), 'heartbeat');
+  t.deepEqual([round1[0]!.readRound, round2[0]!.readRound], [1, 2]);
+  // Round 1's heartbeat comes back from n2: it confirms read 61 only.
+  c.deliver(round1[0]!);
+  c.flush(2);
+  c.n(1).drain();
+  t.deepEqual(c.n(1).readStates, [{ index: 2, ctx: 61 }]);
+  c.deliver(round2[1]!);
+  c.flush(3);
+  c.n(1).drain();
+  t.deepEqual(c.n(1).readStates, [
+    { index: 2, ctx: 61 },
+    { index: 2, ctx: 62 },
+  ]);
+});
