@@ -69,7 +69,18 @@ export function runSchedule(opts: ScheduleOptions): ScheduleReport {
       if (leader !== undefined) c.n(leader).node.propose(bytes(`${step}`));
     } else if (roll < 0.425 && c.down.size < 2) {
       const id = rng.pick(all);
-      if (live(id)) c.crash(id);
+      if (live(id)) {
+        const how = rng.intBetween(0, 3);
+        if (how === 0) {
+          // Dies holding a Ready it never handled: the step's effects are lost whole.
+          const k = pending.findIndex((m) => m.to === id);
+          if (k >= 0) c.deliver(pending.splice(k, 1)[0]!);
+        } else if (how === 1) {
+          // Dies after persisting, before its messages leave.
+          for (let k = pending.length - 1; k >= 0; k--) if (pending[k]!.from === id) pending.splice(k, 1);
+        }
+        c.crash(id);
+      }
     } else if (roll < 0.44 && c.down.size > 0) {
       c.restart([...c.down][0]!);
     } else if (roll < 0.46) {
