@@ -197,3 +197,21 @@ test('determinism: the same seed and inputs give an identical sequence of Readie
   t.deepEqual(a, b);
   t.notDeepEqual(run(2025), a, 'another schedule gives another history');
 });
+
+test('Ready.softState is present exactly when the role or the known leader changed', (t) => {
+  const c = new TestCluster([1, 2, 3], plain);
+  c.n(1).node.campaign();
+  c.deliverAll();
+  c.n(1).take();
+  // Every Ready n1 handled so far was drained; a heartbeat changes neither role nor leader.
+  c.tick(1, 1);
+  const quiet = c.n(1).drain();
+  t.true(quiet.length > 0);
+  t.true(quiet.every((rd) => rd.softState === undefined));
+  // n2 learned its leader from the first AppendEntries; stepping down to a higher term reports it.
+  c.n(2).take();
+  c.deliver(vote(3, 2, 5));
+  const rds = c.n(2).drain();
+  t.deepEqual(rds.map((rd) => rd.softState).filter((s) => s !== undefined), [{ leaderId: 0, role: 'follower' }]);
+  t.deepEqual(rds.map((rd) => rd.hardState).filter((h) => h !== undefined), [{ term: 5, vote: 0, commit: 1 }]);
+});
