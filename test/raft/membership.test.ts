@@ -176,3 +176,16 @@ test('a new leader refuses membership changes until it has applied everything fr
   t.is(c.n(2).status().applied, 3);
   t.deepEqual(c.n(2).node.proposeConfChange({ type: 'addLearner', nodeId: 4 }), { ok: true, index: 4, term: 2 });
 });
+
+test('a leader that removes itself fails the reads it still held (Ready.droppedReads)', (t) => {
+  const c = new TestCluster([1, 2, 3], plain);
+  c.elect(1);
+  c.deliverAll();
+  t.true(c.n(1).node.proposeConfChange({ type: 'remove', nodeId: 1 }).ok);
+  // The read's heartbeats are lost, so it is still pending when the removal applies.
+  t.true(c.n(1).node.readIndex(71));
+  c.deliverAll(1000, (m) => m.type !== 'heartbeat');
+  t.is(c.n(1).status().role, 'follower');
+  t.deepEqual(c.n(1).dropped, [71]);
+  t.deepEqual(c.n(1).readStates, []);
+});
