@@ -168,3 +168,24 @@ test('a node restarts from its snapshot: first index, applied index and membersh
   t.deepEqual(c.n(1).applied.map((e) => e.index), [6]);
   t.deepEqual(c.n(1).appliedData(), ['e']);
 });
+
+test('log compaction that keeps a tail behind the snapshot lets a slightly slow follower catch up by AppendEntries, without a snapshot', (t) => {
+  const c = new TestCluster([1, 2, 3], plain);
+  c.elect(1);
+  c.deliverAll();
+  c.n(1).node.propose(bytes('a'));
+  c.deliverAll();
+  c.isolate(3);
+  for (const s of ['b', 'c', 'd']) c.n(1).node.propose(bytes(s));
+  c.deliverAll();
+  // Snapshot at 5, but keep entries 3.. (n3 holds 1..2).
+  c.n(1).snapshotAt(5);
+  c.n(1).disk.compact(2);
+  t.deepEqual([c.n(1).status().firstIndex, c.n(1).status().snapshotIndex], [3, 5]);
+  c.heal();
+  c.tick(1, 1);
+  const delivered = c.deliverAll();
+  t.deepEqual(ofType(delivered, 'snap'), []);
+  t.deepEqual(c.n(3).terms(), [1, 1, 1, 1, 1]);
+  t.deepEqual(c.n(3).appliedData(), ['a', 'b', 'c', 'd']);
+});
