@@ -88,6 +88,8 @@ export class RaftHost {
   private timer: NodeJS.Timeout | undefined;
   private lastSnapshotIndex: number;
   private soft: SoftState = { leaderId: 0, role: 'follower' };
+  /** Callers waiting for a snapshot at least as new as the applied index when they asked. */
+  private snapshotWaiters: Array<{ index: number; resolve: () => void; reject: (e: Error) => void }> = [];
 
   constructor(
     cfg: RaftConfig,
@@ -167,6 +169,21 @@ export class RaftHost {
     });
   }
 
+  /**
+   * Takes a snapshot at the current applied index soon (if none covers it yet).
+   * A member added with an empty disk can only learn the bootstrap membership
+   * from a snapshot, so adding one starts with this.
+   */
+  snapshotNow(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.closed) return reject(new NodeError('CLOSED', 'node is shutting down'));
+      this.ops.push(() => {
+        this.snapshotWaiters.push({ index: this.node.status().applied, resolve, reject });
+      });
+      this.kick();
+    });
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
@@ -237,7 +254,10 @@ export class RaftHost {
       if (this.closed) return;
       this.pumpAgain = false;
       this.feed();
-      if (!this.node.hasReady()) return;
+      if (!this.node.hasReady()) {
+        if (this.snapshotWaiters.length > 0) await this.maybeSnapshot();
+        return;
+      }
       const rd = this.node.ready();
       if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
         await this.store.persist({
@@ -313,7 +333,11 @@ export class RaftHost {
 
   private async maybeSnapshot(): Promise<void> {
     const st = this.node.status();
-    if (st.applied - this.lastSnapshotIndex < this.limits.snapshotEntries) return;
+    const asked = this.snapshotWaiters.some((w) => w.index > this.lastSnapshotIndex);
+    if (!asked && st.applied - this.lastSnapshotIndex < this.limits.snapshotEntries) {
+      this.settleSnapshotWaiters();
+      return;
+    }
     const snap = this.store.log.createSnapshot(st.applied, this.node.confState(), this.sm.snapshot());
     await this.store.saveSnapshot(snap);
     this.lastSnapshotIndex = snap.meta.index;
@@ -323,6 +347,13 @@ export class RaftHost {
       assert(compactTo <= this.lastSnapshotIndex, 'host: compaction beyond the snapshot');
       await this.store.compact(compactTo);
     }
+    this.settleSnapshotWaiters();
+  }
+
+  private settleSnapshotWaiters(): void {
+    const done = this.snapshotWaiters.filter((w) => w.index <= this.lastSnapshotIndex);
+    this.snapshotWaiters = this.snapshotWaiters.filter((w) => w.index > this.lastSnapshotIndex);
+    for (const w of done) w.resolve();
   }
 
   private expireWaiters(): void {
@@ -349,5 +380,6 @@ export class RaftHost {
     for (const r of this.readsQueued.splice(0)) r.reject(err);
     for (const batch of this.readsInflight.values()) for (const w of batch) w.reject(err);
     this.readsInflight.clear();
+    for (const w of this.snapshotWaiters.splice(0)) w.reject(err);
   }
 }

@@ -210,6 +210,8 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       await transport.request(id, { t: 'members', addresses: book }, 2_000).catch((err: unknown) => {
         log.warn({ id, err: String(err) }, 'new member did not take the address book; it will learn it from the log');
       });
+      // An empty newcomer learns the bootstrap membership only from a snapshot.
+      await host.snapshotNow();
       await confChange({ type: 'addLearner', nodeId: id, context: address });
       await waitCaughtUp(id);
       await confChange({ type: 'promote', nodeId: id });
@@ -251,9 +253,10 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     },
     async close() {
       host.close();
+      // Peer sockets belong to the transport: close it first, or server.close() waits on them.
+      transport.close();
       for (const s of clients) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
-      transport.close();
       await store.close();
     },
   };

@@ -12,9 +12,11 @@ export function isLogLevel(s: string): s is LogLevel {
 
 /**
  * Structured logs to stderr (stdout stays for prompts and replies). The level
- * comes from the config's `log_level`, else KVSTORE_LOG_LEVEL, else info.
+ * comes from the config's `log_level`, else KVSTORE_LOG_LEVEL, else info
+ * (warn at a terminal).
  */
 export function createLogger(name: string, level?: string): Logger {
-  const chosen = level ?? process.env['KVSTORE_LOG_LEVEL'] ?? 'info';
+  // At a terminal the prompt is for people: only warnings unless asked.
+  const chosen = level ?? process.env['KVSTORE_LOG_LEVEL'] ?? (process.stdin.isTTY ? 'warn' : 'info');
   return pino({ name, level: isLogLevel(chosen) ? chosen : 'info' }, destination({ fd: 2, sync: false }));
 }

@@ -83,3 +83,48 @@ export function arrayReply(...words: string[]): string {
 export const NIL = '*1\r\n$3\r\nnil\r\n';
 export const OK = '+OK\r\n';
 export const ERROR = '-ERROR\r\n';
+
+/**
+ * Sends `count` SETs pipelined on one connection (`window` in flight at a
+ * time) and resolves with how many were answered +OK. Keys are `${prefix}${i}`.
+ */
+export function pipelineSets(port: number, prefix: string, count: number, window = 256, timeoutMs = 60_000): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let sent = 0;
+    let answered = 0;
+    let ok = 0;
+    let buf = '';
+    const timer = setTimeout(() => done(), timeoutMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const pump = (): void => {
+      const parts: Buffer[] = [];
+      while (sent < count && sent - answered < window) {
+        parts.push(encodeRequest(['SET', `${prefix}${sent}`, `v${sent}`]));
+        sent++;
+      }
+      if (parts.length > 0) socket.write(Buffer.concat(parts));
+    };
+    socket.on('connect', pump);
+    socket.on('data', (d) => {
+      buf += d.toString('latin1');
+      let at = 0;
+      for (;;) {
+        const next = buf.indexOf('\r\n', at);
+        if (next < 0) break;
+        if (buf.startsWith('+OK', at)) ok++;
+        answered++;
+        at = next + 2;
+      }
+      buf = buf.slice(at);
+      if (answered >= count) done();
+      else pump();
+    });
+    socket.on('error', done);
+    socket.on('close', done);
+  });
+}
