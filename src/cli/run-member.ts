@@ -36,7 +36,7 @@ export async function runMember(o: MemberOptions): Promise<RaftMember> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   if (process.stdin.isTTY) {
-    runNodePrompt(member, process.stdin, process.stdout, stop);
+    runNodePrompt({ ...member, prompt: `kvstore_server ${member.id}> ` }, process.stdin, process.stdout, stop);
   }
   return member;
 }

@@ -6,8 +6,11 @@ import type { SessionCmd } from './kv-command.js';
  * validates every field (a peer may speak garbage) before proposing.
  */
 export type ForwardRequest =
-  | { readonly t: 'write'; readonly cmd: SessionCmd }
-  | { readonly t: 'read'; readonly key: Buffer };
+  | { readonly t: 'write'; readonly cmd: SessionCmd; readonly hops?: number }
+  | { readonly t: 'read'; readonly key: Buffer; readonly hops?: number };
+
+/** A request that has been forwarded this many times is served where it lands or refused. */
+export const FORWARD_HOPS_MAX = 1;
 
 export type ForwardReply =
   | { readonly t: 'written'; readonly result: unknown }
@@ -20,8 +23,10 @@ const toBuffer = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : B
 export function parseForwardRequest(body: unknown): ForwardRequest | string {
   if (typeof body !== 'object' || body === null) return 'not an object';
   const b = body as Record<string, unknown>;
+  const hops = b['hops'] ?? 0;
+  if (typeof hops !== 'number' || !Number.isSafeInteger(hops) || hops < 0) return 'bad hops';
   if (b['t'] === 'read') {
-    return isBytes(b['key']) ? { t: 'read', key: toBuffer(b['key']) } : 'read without a key';
+    return isBytes(b['key']) ? { t: 'read', key: toBuffer(b['key']), hops } : 'read without a key';
   }
   if (b['t'] !== 'write') return `unknown request ${JSON.stringify(b['t'])}`;
   const c = b['cmd'];
@@ -36,12 +41,12 @@ export function parseForwardRequest(body: unknown): ForwardRequest | string {
   if (cmd['op'] === 'set') {
     const values = list(cmd['values']);
     if (!isBytes(cmd['key']) || values === undefined) return 'bad set';
-    return { t: 'write', cmd: { op: 'set', clientId, seq, key: toBuffer(cmd['key']), values } };
+    return { t: 'write', cmd: { op: 'set', clientId, seq, key: toBuffer(cmd['key']), values }, hops };
   }
   if (cmd['op'] === 'del') {
     const keys = list(cmd['keys']);
     if (keys === undefined) return 'bad del';
-    return { t: 'write', cmd: { op: 'del', clientId, seq, keys } };
+    return { t: 'write', cmd: { op: 'del', clientId, seq, keys }, hops };
   }
   return `unknown op ${JSON.stringify(cmd['op'])}`;
 }

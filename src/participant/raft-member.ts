@@ -142,6 +142,11 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     host.deliver(msg);
   });
   transport.onRequest(async (from, body) => {
+    if (typeof body === 'object' && body !== null && (body as { t?: unknown }).t === 'status') {
+      // The coordinator's heartbeat.
+      const st = host.status();
+      return { id: st.id, role: st.role, term: st.term, leaderId: st.leaderId, commit: st.commit, applied: st.applied };
+    }
     const members = parseMembersNotice(body);
     if (members === undefined) return kv.serveForwarded(body);
     // A leader adding us tells us where everyone is before it replicates to us.

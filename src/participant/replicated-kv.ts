@@ -4,7 +4,7 @@ import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.
 import { encode } from './kv-command.js';
 import type { ApplyResult, SessionCmd } from './kv-command.js';
 import type { ForwardReply, ForwardRequest } from './forward-protocol.js';
-import { parseForwardRequest } from './forward-protocol.js';
+import { FORWARD_HOPS_MAX, parseForwardRequest } from './forward-protocol.js';
 import { NodeError } from './node-error.js';
 import type { NodeStateMachine } from './node-state-machine.js';
 import type { RaftHost } from './raft-host.js';
@@ -65,21 +65,26 @@ export class ReplicatedKv implements KvService {
     };
   }
 
-  private async write(cmd: SessionCmd): Promise<KvAnswer> {
-    const deadline = Date.now() + this.limits.requestTimeoutMs;
-    return answerOf(cmd, await this.attempt(deadline, 'write', (left) => this.writeHere(cmd, left), { t: 'write', cmd }, (reply) => {
-      if (reply.t !== 'written') throw new NodeError('UNAVAILABLE', 'bad forward reply');
-      return reply.result;
-    }));
+  private async write(cmd: SessionCmd, hops = 0): Promise<KvAnswer> {
+    return answerOf(cmd, await this.writeResult(cmd, Date.now() + this.limits.requestTimeoutMs, hops));
   }
 
-  private async read(key: Buffer): Promise<KvAnswer> {
-    const deadline = Date.now() + this.limits.requestTimeoutMs;
-    const values = await this.attempt(deadline, 'read', (left) => this.readHere(key, left), { t: 'read', key }, (reply) => {
+  private writeResult(cmd: SessionCmd, deadline: number, hops: number): Promise<unknown> {
+    return this.attempt(deadline, 'write', (left) => this.writeHere(cmd, left), { t: 'write', cmd, hops: hops + 1 }, hops, (reply) => {
+      if (reply.t !== 'written') throw new NodeError('UNAVAILABLE', 'bad forward reply');
+      return reply.result;
+    });
+  }
+
+  private async read(key: Buffer, hops = 0): Promise<KvAnswer> {
+    return { type: 'values', values: await this.readValues(key, Date.now() + this.limits.requestTimeoutMs, hops) };
+  }
+
+  private readValues(key: Buffer, deadline: number, hops: number): Promise<Buffer[] | undefined> {
+    return this.attempt(deadline, 'read', (left) => this.readHere(key, left), { t: 'read', key, hops: hops + 1 }, hops, (reply) => {
       if (reply.t !== 'values') throw new NodeError('UNAVAILABLE', 'bad forward reply');
       return reply.values ?? undefined;
     });
-    return { type: 'values', values };
   }
 
   /** Runs locally when leader, else forwards; retries until the deadline. */
@@ -88,6 +93,7 @@ export class ReplicatedKv implements KvService {
     what: string,
     local: (leftMs: number) => Promise<T>,
     forward: ForwardRequest,
+    hops: number,
     unwrap: (reply: ForwardReply) => T,
   ): Promise<T> {
     let lastErr: unknown = new NodeError('NO_LEADER', `no leader for ${what}`);
@@ -95,6 +101,8 @@ export class ReplicatedKv implements KvService {
       const left = deadline - Date.now();
       if (left <= 0) throw lastErr;
       const leader = this.host.leaderId;
+      // Already forwarded to us: the sender retries elsewhere, faster than we could.
+      if (!this.host.isLeader && hops >= FORWARD_HOPS_MAX) throw new NodeError('NOT_LEADER', `not the leader (leader is ${leader})`);
       try {
         if (this.host.isLeader) return await local(left);
         if (leader !== 0) {
@@ -119,15 +127,19 @@ export class ReplicatedKv implements KvService {
     return this.sm().kv.get(key);
   }
 
-  /** Serves a request forwarded by another member (we are, or were, the leader). */
+  /**
+   * Serves a request from another member or the coordinator: here if we lead,
+   * else forwarded once more to the leader (never further: no forwarding loops).
+   */
   async serveForwarded(body: unknown): Promise<ForwardReply> {
     const req = parseForwardRequest(body);
     if (typeof req === 'string') throw new NodeError('BAD_REQUEST', `forwarded request: ${req}`);
-    const left = this.limits.requestTimeoutMs;
+    const deadline = Date.now() + this.limits.requestTimeoutMs;
+    const hops = req.hops ?? 0;
     if (req.t === 'read') {
-      const values = await this.readHere(req.key, left);
+      const values = await this.readValues(req.key, deadline, hops);
       return { t: 'values', values: values ?? null };
     }
-    return { t: 'written', result: await this.writeHere(req.cmd, left) };
+    return { t: 'written', result: await this.writeResult(req.cmd, deadline, hops) };
   }
 }

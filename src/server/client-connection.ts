@@ -7,6 +7,13 @@ import { RespParser } from '../protocol/resp-parser.js';
 import type { RespParserLimits } from '../protocol/resp-parser.js';
 import type { KvAnswer, KvService, KvSession } from './kv-service.js';
 
+/**
+ * Operator commands outside the lab's set, named `KVSTORE.<WORD>` (e.g. a
+ * participant asking the coordinator for its group). Returns the reply bytes,
+ * or undefined for an unknown one.
+ */
+export type AdminCommands = (name: string, args: readonly Buffer[]) => Buffer | undefined;
+
 export interface ClientConnectionLimits {
   /** Requests of one connection being executed at once; beyond it we stop reading. */
   readonly pipelineMax: number;
@@ -51,6 +58,7 @@ export class ClientConnection {
     service: KvService,
     private readonly limits: ClientConnectionLimits,
     private readonly log: Logger,
+    private readonly admin?: AdminCommands,
   ) {
     this.parser = new RespParser(limits.parser);
     this.session = service.openSession();
@@ -70,6 +78,10 @@ export class ClientConnection {
     if (this.closing) return;
     try {
       for (const cmd of this.parser.feed(chunk)) {
+        if (this.admin !== undefined && cmd.name.startsWith('KVSTORE.')) {
+          this.push({ bytes: this.admin(cmd.name, cmd.args) ?? LAB_ERROR_REPLY, closeAfter: false });
+          continue;
+        }
         this.handle(cmd.name, () => toRequest(cmd));
         if (this.closing) return;
       }

@@ -1,8 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { RaftMember } from '../participant/raft-member.js';
 import { encodeAnswer } from '../server/client-connection.js';
-import type { KvOp } from '../server/kv-service.js';
+import type { KvOp, KvSession } from '../server/kv-service.js';
 import { ShellLineError, tokenizeShellLine } from './line-tokenizer.js';
 
 const HELP = `Usage:
@@ -25,12 +24,22 @@ export function respLines(bytes: Buffer): string {
   return text.endsWith('\r\n') ? text.slice(0, -2).split('\r\n').join('\n') : text;
 }
 
+/** What a prompt operates: a Raft member, or the coordinator (no membership changes). */
+export interface PromptTarget {
+  readonly prompt: string;
+  kvSession(): KvSession;
+  statusText(): string;
+  membersText(): string;
+  addMember?(id: number, address: string): Promise<void>;
+  removeMember?(id: number): Promise<void>;
+}
+
 /**
  * The per-node prompt (`kvstore_server <id>> `), shown only on a TTY: the
- * NuRaft-style operator console of a running member.
+ * NuRaft-style operator console of a running member or coordinator.
  */
-export function runNodePrompt(member: RaftMember, input: Readable, output: Writable, onQuit: () => void): void {
-  const rl = createInterface({ input, output, prompt: `kvstore_server ${member.id}> `, historySize: 1000 });
+export function runNodePrompt(member: PromptTarget, input: Readable, output: Writable, onQuit: () => void): void {
+  const rl = createInterface({ input, output, prompt: member.prompt, historySize: 1000 });
   const session = member.kvSession();
   const say = (s: string): void => {
     output.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -74,26 +83,36 @@ export function runNodePrompt(member: RaftMember, input: Readable, output: Writa
         say(member.membersText());
         return true;
       case 'add': {
+        const add = member.addMember?.bind(member);
+        if (add === undefined) {
+          say('membership changes are made on a participant\'s prompt');
+          return true;
+        }
         const id = Number(args[0]);
         if (args.length !== 2 || !Number.isInteger(id) || id <= 0 || !/^[^:\s]+:\d+$/.test(args[1]!)) {
           say('usage: add <server id> <address>:<port>');
           return true;
         }
         say('async request is in progress (check with `list` command)');
-        member.addMember(id, args[1]!).then(
+        add(id, args[1]!).then(
           () => say(`\nserver ${id} added`),
           (err: unknown) => say(`\nadd ${id} failed: ${err instanceof Error ? err.message : String(err)}`),
         );
         return true;
       }
       case 'remove': {
+        const remove = member.removeMember?.bind(member);
+        if (remove === undefined) {
+          say('membership changes are made on a participant\'s prompt');
+          return true;
+        }
         const id = Number(args[0]);
         if (args.length !== 1 || !Number.isInteger(id) || id <= 0) {
           say('usage: remove <server id>');
           return true;
         }
         try {
-          await member.removeMember(id);
+          await remove(id);
           say(`server ${id} removed`);
         } catch (err) {
           say(`remove ${id} failed: ${err instanceof Error ? err.message : String(err)}`);

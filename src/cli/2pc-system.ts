@@ -1,0 +1,82 @@
+import { Command } from 'commander';
+import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js';
+import { loadConfigFileOrExit } from '../config/lab-config.js';
+import type { CoordinatorConfig, ParticipantConfig } from '../config/lab-config.js';
+import { startCoordinator } from '../coordinator/coordinator.js';
+import { GROUP_META, learnGroup, rankGroup } from '../participant/group-bootstrap.js';
+import { createLogger } from '../server/logger.js';
+import { runNodePrompt } from '../shell/node-prompt.js';
+import { runMember } from './run-member.js';
+
+/**
+ * `kvstore2pcsystem --config_path FILE`: the lab's main program, a
+ * coordinator or a participant as the config's `mode` line says.
+ */
+const program = new Command('kvstore2pcsystem')
+  .description('kvstore coordinator or participant, as the config file\'s mode says')
+  .option('--config_path <file>', 'lab config file (mode coordinator | participant)')
+  .option('--config <file>', 'same as --config_path (older lab solutions used it)')
+  .showHelpAfterError();
+program.parse(process.argv);
+const opts = program.opts<{ config_path?: string; config?: string }>();
+const path = opts.config_path ?? opts.config;
+if (path === undefined) {
+  process.stderr.write('kvstore2pcsystem: --config_path FILE is required\n');
+  process.exit(2);
+}
+const cfg = await loadConfigFileOrExit(path);
+if (cfg.kind === 'coordinator') await runCoordinator(cfg);
+else if (cfg.kind === 'participant') await runParticipant(cfg);
+else {
+  process.stderr.write(`${path}: kvstore2pcsystem needs "mode coordinator" or "mode participant"; follower_info configs are for kvstoreraftsystem\n`);
+  process.exit(2);
+}
+
+async function runCoordinator(c: CoordinatorConfig): Promise<void> {
+  const log = createLogger('coordinator', c.logLevel);
+  let coord;
+  try {
+    coord = await startCoordinator(c, log);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`kvstore2pcsystem: cannot listen on ${formatEndpoint(c.self)}: ${e.code ?? e.message}\n`);
+    process.exit(2);
+  }
+  const running = coord;
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  if (process.stdin.isTTY) runNodePrompt({ ...running, prompt: 'kvstore_coordinator> ' }, process.stdin, process.stdout, stop);
+}
+
+async function runParticipant(p: ParticipantConfig): Promise<void> {
+  const self = formatEndpoint(p.self);
+  const log = createLogger(`participant-${self}`, p.logLevel);
+  const dataDir = p.dataDir ?? `data/participant-${self.replace(':', '-')}`;
+  const { members, fresh } = await learnGroup(dataDir, p.coordinator, self, log);
+  const ranked = rankGroup(members);
+  const selfKey = endpointKey(p.self);
+  const id = [...ranked].find(([, a]) => endpointKey(parseEndpoint(a)) === selfKey)?.[0];
+  if (id === undefined) {
+    process.stderr.write(`${p.file}: ${self} is not in its group (${members.join(', ')})\n`);
+    process.exit(2);
+  }
+  const member = await runMember({
+    id,
+    listen: p.self,
+    initialMembers: ranked,
+    dataDir,
+    cluster: p.clusterName ?? 'kvstore',
+    logger: log,
+    ...(p.snapshotEntries !== undefined ? { snapshotEntries: p.snapshotEntries } : {}),
+  });
+  if (fresh) await member.store.putMeta(GROUP_META, members);
+}

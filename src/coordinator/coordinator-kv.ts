@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import type { SessionCmd } from '../participant/kv-command.js';
+import type { ForwardReply, ForwardRequest } from '../participant/forward-protocol.js';
+import type { ApplyResult } from '../participant/kv-command.js';
+import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
+import type { Logger } from '../server/logger.js';
+import type { ParticipantTracker } from './participant-tracker.js';
+
+export class CoordinatorError extends Error {
+  override readonly name = 'CoordinatorError';
+  constructor(
+    readonly code: 'NO_LEADER' | 'TIMEOUT' | 'REFUSED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CoordinatorKvLimits {
+  /** A client request answers -ERROR after this long without success. */
+  readonly requestTimeoutMs: number;
+  readonly retryDelayMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The coordinator's KV service: it holds no data, forwards each command to
+ * the participant it believes leads, and retries through leader changes with
+ * the command's (clientId, seq) unchanged, so nothing is applied twice.
+ */
+export class CoordinatorKv implements KvService {
+  /** New per process: a restarted coordinator starts fresh sessions. */
+  private readonly processId = `c${randomBytes(6).toString('hex')}`;
+  private sessions = 0;
+
+  constructor(
+    private readonly tracker: ParticipantTracker,
+    private readonly limits: CoordinatorKvLimits,
+    private readonly log: Logger,
+  ) {}
+
+  openSession(): KvSession {
+    const clientId = `${this.processId}-${++this.sessions}`;
+    let seq = 0;
+    return {
+      execute: async (op: KvOp): Promise<KvAnswer> => {
+        if (op.type === 'get') {
+          const reply = await this.forward({ t: 'read', key: op.key });
+          if (reply.t !== 'values') throw new CoordinatorError('REFUSED', 'unexpected reply to a read');
+          return { type: 'values', values: reply.values ?? undefined };
+        }
+        seq++;
+        const cmd: SessionCmd =
+          op.type === 'set'
+            ? { op: 'set', clientId, seq, key: op.key, values: [...op.values] }
+            : { op: 'del', clientId, seq, keys: [...op.keys] };
+        const reply = await this.forward({ t: 'write', cmd });
+        if (reply.t !== 'written') throw new CoordinatorError('REFUSED', 'unexpected reply to a write');
+        const r = reply.result as ApplyResult | undefined;
+        if (r === undefined || r.type === 'error') throw new CoordinatorError('REFUSED', `write refused: ${r?.code ?? 'no result'}`);
+        if (op.type === 'set') return { type: 'ok' };
+        if (r.type !== 'count') throw new CoordinatorError('REFUSED', `unexpected result ${r.type} for DEL`);
+        return { type: 'count', n: r.n };
+      },
+      close: () => {},
+    };
+  }
+
+  private async forward(req: ForwardRequest): Promise<ForwardReply> {
+    const deadline = Date.now() + this.limits.requestTimeoutMs;
+    let lastErr: unknown = new CoordinatorError('NO_LEADER', 'no participant leads');
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw lastErr;
+      const target = this.tracker.leader() ?? this.tracker.anyAlive();
+      if (target === undefined) {
+        await this.tracker.waitForLeader(Math.min(left, 100));
+        continue;
+      }
+      try {
+        return (await target.rpc.request(req, left)) as ForwardReply;
+      } catch (err) {
+        lastErr = err;
+        this.log.debug({ participant: target.id, err: err instanceof Error ? err.message : String(err) }, 'forward failed; retrying');
+        this.tracker.suspect(target.id);
+        await sleep(Math.min(this.limits.retryDelayMs, Math.max(1, deadline - Date.now())));
+      }
+    }
+  }
+}
