@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { addressProblem, parseEndpoint } from '../config/address.js';
 import { createLogger } from '../server/logger.js';
 import { runMember } from './run-member.js';
+import { addBenchCommand } from './bench.js';
 
 /** `kvstore`: the umbrella CLI (node; more sub-commands arrive with later work). */
 export function kvstoreProgram(): Command {
@@ -38,6 +39,7 @@ export function kvstoreProgram(): Command {
         logger: createLogger(`node-${o.id}`, o.logLevel),
       });
     });
+  addBenchCommand(program);
   return program;
 }
 

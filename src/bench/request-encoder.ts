@@ -1,0 +1,90 @@
+import { assert } from '../../raft/assert.js';
+import { SeededRng } from '../../raft/rng.js';
+import type { CommandMix } from './bench-options.js';
+
+export const BenchCommand = { set: 0, get: 1, del: 2 } as const;
+export type BenchCommand = (typeof BenchCommand)[keyof typeof BenchCommand];
+
+const keyPrefix = 'key:';
+
+/**
+ * Encodes the load generator's requests as RESP arrays of bulk strings,
+ * a whole batch into one buffer so a connection writes it with one
+ * socket write. Keys are `key:<n>` zero-padded to one width, so every
+ * request of a command has the same length and its header is precomputed.
+ * Commands and keys come from a seeded generator: a run is repeatable.
+ */
+export class RequestEncoder {
+  private readonly rng: SeededRng;
+  private readonly keyspace: number;
+  private readonly digits: number;
+  /** Cumulative weights: a draw r in [0, total) is SET if r < setUpTo, GET if r < getUpTo, else DEL. */
+  private readonly setUpTo: number;
+  private readonly getUpTo: number;
+  private readonly total: number;
+  /** `*3 $3 SET $<kl>` + `key:` ; value section `\r\n$<vl>\r\n<value>\r\n`. */
+  private readonly setHead: Buffer;
+  private readonly getHead: Buffer;
+  private readonly delHead: Buffer;
+  private readonly setTail: Buffer;
+  private readonly shortTail = Buffer.from('\r\n');
+  /** Longest single request, for sizing a batch. */
+  readonly requestBytesMax: number;
+
+  constructor(mix: CommandMix, keyspace: number, valueBytes: number, seed: number) {
+    assert(keyspace >= 1, 'encoder: keyspace >= 1');
+    this.rng = new SeededRng(seed);
+    this.keyspace = keyspace;
+    this.digits = String(keyspace - 1).length;
+    this.setUpTo = mix.set;
+    this.getUpTo = mix.set + mix.get;
+    this.total = mix.set + mix.get + mix.del;
+    assert(this.total > 0, 'encoder: mix weights sum to 0');
+    const keyLen = keyPrefix.length + this.digits;
+    const head = (n: number, name: string): Buffer => Buffer.from(`*${n}\r\n$${name.length}\r\n${name}\r\n$${keyLen}\r\n${keyPrefix}`);
+    this.setHead = head(3, 'SET');
+    this.getHead = head(2, 'GET');
+    this.delHead = head(2, 'DEL');
+    // One word of printable bytes: the lab's SET stores value words.
+    const value = Buffer.alloc(valueBytes, 0x76);
+    this.setTail = Buffer.concat([Buffer.from(`\r\n$${valueBytes}\r\n`), value, this.shortTail]);
+    this.requestBytesMax = this.setHead.length + this.digits + this.setTail.length;
+  }
+
+  /** The next command of the mix. */
+  nextCommand(): BenchCommand {
+    const r = this.rng.intBetween(0, this.total);
+    if (r < this.setUpTo) return BenchCommand.set;
+    if (r < this.getUpTo) return BenchCommand.get;
+    return BenchCommand.del;
+  }
+
+  /**
+   * Fills a new buffer with `count` requests; calls onCommand for each in
+   * order (the caller counts them). One allocation per batch: the socket
+   * keeps a written buffer until flushed, so batches are never reused.
+   */
+  encodeBatch(count: number, onCommand: (c: BenchCommand) => void): Buffer {
+    const buf = Buffer.allocUnsafe(count * this.requestBytesMax);
+    let at = 0;
+    for (let k = 0; k < count; k++) {
+      const command = this.nextCommand();
+      onCommand(command);
+      const head = command === BenchCommand.set ? this.setHead : command === BenchCommand.get ? this.getHead : this.delHead;
+      at += head.copy(buf, at);
+      at = this.writeKeyDigits(buf, at, this.rng.intBetween(0, this.keyspace));
+      const tail = command === BenchCommand.set ? this.setTail : this.shortTail;
+      at += tail.copy(buf, at);
+    }
+    return buf.subarray(0, at);
+  }
+
+  private writeKeyDigits(buf: Buffer, at: number, n: number): number {
+    let v = n;
+    for (let d = this.digits - 1; d >= 0; d--) {
+      buf[at + d] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    return at + this.digits;
+  }
+}
