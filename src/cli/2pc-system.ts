@@ -77,6 +77,7 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
     cluster: p.clusterName ?? 'kvstore',
     logger: log,
     ...(p.snapshotEntries !== undefined ? { snapshotEntries: p.snapshotEntries } : {}),
+    ...(p.peerRoutes !== undefined ? { peerRoutes: p.peerRoutes } : {}),
   });
   if (fresh) await member.store.putMeta(GROUP_META, members);
 }

@@ -3,6 +3,7 @@ import { addressProblem, parseEndpoint } from '../config/address.js';
 import { createLogger } from '../server/logger.js';
 import { runMember } from './run-member.js';
 import { addBenchCommand } from './bench.js';
+import { addClusterCommand } from './cluster.js';
 
 /** `kvstore`: the umbrella CLI (node; more sub-commands arrive with later work). */
 export function kvstoreProgram(): Command {
@@ -40,6 +41,7 @@ export function kvstoreProgram(): Command {
       });
     });
   addBenchCommand(program);
+  addClusterCommand(program);
   return program;
 }
 

@@ -34,4 +34,5 @@ await runMember({
   cluster: cfg.clusterName ?? 'kvstore',
   logger: createLogger(`raft-${cfg.self.id}`, cfg.logLevel),
   ...(cfg.snapshotEntries !== undefined ? { snapshotEntries: cfg.snapshotEntries } : {}),
+  ...(cfg.peerRoutes !== undefined ? { peerRoutes: cfg.peerRoutes } : {}),
 });

@@ -33,6 +33,12 @@ export interface ConfigExtensions {
   readonly logLevel?: LogLevel;
   readonly snapshotEntries?: number;
   readonly clusterName?: string;
+  /**
+   * peer_route PEER VIA: dial PEER (as named in the group) at VIA instead, e.g.
+   * a fault-injecting proxy a test harness places between peers. Keyed by
+   * endpointKey(PEER).
+   */
+  readonly peerRoutes?: ReadonlyMap<string, Endpoint>;
 }
 
 export interface CoordinatorConfig extends ConfigExtensions {
@@ -76,15 +82,15 @@ const snapshotEntriesMax = 1_000_000_000;
 
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
-  'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name',
+  'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route',
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name']),
-  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name']),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name']),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route']),
+  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route']),
 };
 
 /** One parameter line. */
@@ -176,13 +182,16 @@ function tokenize(text: string, fail: Fail): Line[] {
     if (!isParameter(name)) return fail('UNKNOWN_PARAMETER', at, `unknown parameter "${name}"`);
     const param = name;
     if (values.length === 0) fail('MISSING_VALUE', at, `${param} needs a value`);
-    if (values.length > 1) fail('EXTRA_TOKENS', at, `${param} takes one value, got ${values.length}: ${values.join(' ')}`);
+    // peer_route takes two addresses: the peer, and where to dial it.
+    const want = param === 'peer_route' ? 2 : 1;
+    if (values.length < want) fail('MISSING_VALUE', at, `${param} needs ${want} values`);
+    if (values.length > want) fail('EXTRA_TOKENS', at, `${param} takes ${want === 1 ? 'one value' : `${want} values`}, got ${values.length}: ${values.join(' ')}`);
     if (param === 'mode') {
       if (modeAt !== null) fail('DUPLICATE_MODE', at, `mode given twice (first on line ${modeAt})`);
       if (out.length > 0) fail('MODE_NOT_FIRST', at, `mode must be the first parameter line (line ${out[0]!.at} comes before it)`);
       modeAt = at;
     }
-    out.push({ name: param, value: values[0] as string, at });
+    out.push({ name: param, value: values.join(' '), at });
     if (out.length > addressesMax + PARAMETERS.length) {
       fail('TOO_MANY_ADDRESSES', at, `more than ${addressesMax + PARAMETERS.length} parameter lines`);
     }
@@ -249,7 +258,18 @@ class Checker {
   }
 
   extensions(): ConfigExtensions {
-    const ext: { dataDir?: string; logLevel?: LogLevel; snapshotEntries?: number; clusterName?: string } = {};
+    const ext: { dataDir?: string; logLevel?: LogLevel; snapshotEntries?: number; clusterName?: string; peerRoutes?: Map<string, Endpoint> } = {};
+    for (const line of this.lines.filter((l) => l.name === 'peer_route')) {
+      const [peer, via] = line.value.split(' ') as [string, string];
+      for (const a of [peer, via]) {
+        const problem = addressProblem(a);
+        if (problem !== null) this.fail('BAD_ADDRESS', line.at, problem);
+      }
+      ext.peerRoutes ??= new Map();
+      const key = endpointKey(parseEndpoint(peer));
+      if (ext.peerRoutes.has(key)) this.fail('DUPLICATE_ADDRESS', line.at, `a second peer_route for ${peer}`);
+      ext.peerRoutes.set(key, parseEndpoint(via));
+    }
     const dataDir = this.optionalOne('data_dir');
     if (dataDir !== undefined) ext.dataDir = dataDir.value;
     const logLevel = this.optionalOne('log_level');

@@ -44,7 +44,9 @@ export function rankParticipants(cfg: CoordinatorConfig): Array<{ id: number; ad
  */
 export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limits: CoordinatorLimits = COORDINATOR_LIMITS_DEFAULT): Promise<Coordinator> {
   const participants = rankParticipants(cfg);
-  const tracker = new ParticipantTracker(participants, cfg.clusterName ?? 'kvstore', limits, log);
+  // Heartbeats and forwards dial each participant at its peer_route, if it has one.
+  const dialed = participants.map((p) => ({ id: p.id, address: cfg.peerRoutes?.get(endpointKey(p.address)) ?? p.address }));
+  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log);
   const kv = new CoordinatorKv(tracker, { requestTimeoutMs: limits.requestTimeoutMs, retryDelayMs: 25 }, log);
   const groupReply = encodeBulkArray(participants.map((p) => Buffer.from(formatEndpoint(p.address))));
   const admin = (name: string): Buffer | undefined => (name === 'KVSTORE.GROUP' ? groupReply : undefined);

@@ -4,6 +4,7 @@ import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
 import { SeededRng } from '../../raft/rng.js';
 import type { ConfState, NodeId } from '../../raft/types.js';
 import { RaftStore } from '../../storage/raft-store.js';
+import { endpointKey } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
 import { ClientConnection } from '../server/client-connection.js';
@@ -55,6 +56,8 @@ export interface MemberOptions {
   readonly electionTicks?: number;
   readonly snapshotEntries?: number;
   readonly requestTimeoutMs?: number;
+  /** Dial some peers elsewhere (config `peer_route`), keyed by endpointKey of the peer's address. */
+  readonly peerRoutes?: ReadonlyMap<string, Address>;
 }
 
 /** A running Raft member: storage, transport, core host, KV service and its one port. */
@@ -84,8 +87,12 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const store = await RaftStore.open(o.dataDir, { create: true, initialConf });
 
   const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
+  const dialAddress = (addr: string): Address => {
+    const a = parseAddress(addr);
+    return o.peerRoutes?.get(endpointKey(a)) ?? a;
+  };
   const syncAddresses = (addresses: ReadonlyMap<NodeId, string>): void => {
-    for (const [id, addr] of addresses) if (id !== o.id) transport.setAddress(id, parseAddress(addr));
+    for (const [id, addr] of addresses) if (id !== o.id) transport.setAddress(id, dialAddress(addr));
   };
   const sm = new NodeStateMachine(o.initialMembers, syncAddresses);
   const snap = store.log.snapshot();
@@ -210,7 +217,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     transport,
     store,
     async addMember(id, address) {
-      transport.setAddress(id, parseAddress(address));
+      transport.setAddress(id, dialAddress(address));
       const book: Array<[NodeId, string]> = [...sm.addresses.entries(), [o.id, formatAddress(o.listen)]];
       await transport.request(id, { t: 'members', addresses: book }, 2_000).catch((err: unknown) => {
         log.warn({ id, err: String(err) }, 'new member did not take the address book; it will learn it from the log');

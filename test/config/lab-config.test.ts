@@ -237,3 +237,11 @@ await loadConfigFileOrExit(${JSON.stringify(file)}); console.log('not reached');
   t.is(r.stdout, '');
   t.is(r.stderr, `${file}:3: unknown parameter "foo"\n`);
 });
+
+test('peer_route PEER VIA: dial a peer through another address (e.g. a test proxy); both must be addresses', (t) => {
+  const cfg = parseLabConfig('follower_info 127.0.0.1:8101\nfollower_info 127.0.0.1:8102\npeer_route 127.0.0.1:8102 127.0.0.1:9102\n', 'r.conf');
+  t.is(cfg.kind, 'raft');
+  t.deepEqual([...(cfg.peerRoutes?.values() ?? [])], [{ host: '127.0.0.1', port: 9102 }]);
+  expectError(t, 'follower_info 127.0.0.1:8101\npeer_route 127.0.0.1:8102\n', 'MISSING_VALUE', 'config/x.conf:2: peer_route needs 2 values');
+  expectError(t, 'follower_info 127.0.0.1:8101\npeer_route 127.0.0.1:8102 nowhere:1\n', 'BAD_ADDRESS', 'config/x.conf:2: bad address "nowhere:1": "nowhere" is not an IPv4 address (a.b.c.d, each 0..255) or localhost');
+});
