@@ -1,0 +1,135 @@
+/**
+ * `npm run bench:cluster` (after `npm run build`): the standard suite of
+ * issue 7 against our two cluster shapes and durable redis, in one run on
+ * this machine, with the same in-process load generator.
+ *
+ *   node dist/test/bench/bench-cluster.js [--seconds 5] [--rounds 3] [--systems raft,2pc,redis]
+ *
+ * Rows are interleaved across systems within each round, so slow drift of
+ * the shared machine's load hits every system alike; the table shows the
+ * median of the rounds. Every process started here is stopped at the end,
+ * on error and on Ctrl-C.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_BENCH_OPTIONS } from '../../src/bench/bench-options.js';
+import type { BenchOptions } from '../../src/bench/bench-options.js';
+import { runBench } from '../../src/bench/run-bench.js';
+import type { BenchResult } from '../../src/bench/run-bench.js';
+import { ProcessOwner, start2pc, startRaft, startRedis } from './cluster-systems.js';
+import type { RunningSystem } from './cluster-systems.js';
+import { formatTable, type Measured, type SuiteRow } from './suite-table.js';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    systems: { type: 'string', default: '2pc,raft,redis' },
+  },
+});
+const seconds = Number(args.seconds);
+const rounds = Number(args.rounds);
+if (!(seconds > 0) || !Number.isSafeInteger(rounds) || rounds < 1) {
+  process.stderr.write('bench:cluster: --seconds must be > 0 and --rounds a positive integer\n');
+  process.exit(2);
+}
+const wanted = new Set(args.systems.split(','));
+
+/** The standard suite of issue 7, plus one pipelined row. */
+const SUITE: SuiteRow[] = [
+  { name: 'SET c=1', connections: 1, pipeline: 1, mix: { set: 1, get: 0, del: 0 } },
+  { name: 'SET c=16', connections: 16, pipeline: 1, mix: { set: 1, get: 0, del: 0 } },
+  { name: 'SET c=128', connections: 128, pipeline: 1, mix: { set: 1, get: 0, del: 0 } },
+  { name: 'GET/SET 50/50 c=128', connections: 128, pipeline: 1, mix: { set: 1, get: 1, del: 0 } },
+  { name: 'SET c=16 P=16 (pipelined)', connections: 16, pipeline: 16, mix: { set: 1, get: 0, del: 0 } },
+];
+
+const owner = new ProcessOwner();
+const dir = mkdtempSync(join(tmpdir(), 'kvstore-bench-'));
+let cleaned = false;
+async function cleanup(): Promise<void> {
+  if (cleaned) return;
+  cleaned = true;
+  await owner.stopAll();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', () => owner.killAllNow());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    process.stderr.write(`\nbench:cluster: ${signal}, stopping everything it started\n`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+const log = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
+
+function options(sys: RunningSystem, row: SuiteRow, seed: number): BenchOptions {
+  return {
+    ...DEFAULT_BENCH_OPTIONS,
+    port: sys.port,
+    connections: row.connections,
+    pipeline: row.pipeline,
+    mix: row.mix,
+    ops: null,
+    durationMs: Math.round(seconds * 1000),
+    valueBytes: 100,
+    keyspace: 10_000,
+    pids: sys.pids,
+    seed,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const systems: RunningSystem[] = [];
+  const unavailable: string[] = [];
+  const starters: [string, string, typeof startRaft][] = [
+    ['2pc', 'coordinator+3', start2pc],
+    ['raft', 'raft leader', startRaft],
+    ['redis', 'redis aof always', startRedis],
+  ];
+  for (const [key, label, start] of starters) {
+    if (!wanted.has(key)) continue;
+    log(`starting ${label} ...`);
+    try {
+      systems.push(await start(owner, dir));
+    } catch (err) {
+      unavailable.push(`${label}: not available — ${(err as Error).message}`);
+      log(`  ${label} not available: ${(err as Error).message}`);
+    }
+  }
+  if (systems.length === 0) throw new Error('no system could be started');
+
+  // Warm-up: fills the keyspace a little and lets each system reach steady state.
+  for (const sys of systems) {
+    await runBench({ ...options(sys, SUITE[1]!, 7), durationMs: 1000, pids: [] });
+  }
+
+  const measured: Measured[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const row of SUITE) {
+      for (const sys of systems) {
+        const r: BenchResult = await runBench(options(sys, row, round * 1000 + measured.length));
+        measured.push({ row: row.name, system: sys.name, result: r });
+        const errs = r.errors.error + r.errors.otherError + r.errors.timeout + r.errors.connection;
+        log(`round ${round}/${rounds}  ${row.name.padEnd(26)} ${sys.name.padEnd(18)} ${Math.round(r.opsPerSec).toString().padStart(7)} ops/s  p50 ${r.latencyUs.p50} µs  cpu ${r.cpu?.usPerOp.toFixed(0) ?? '-'} µs/op${errs > 0 ? `  errors ${errs}` : ''}`);
+      }
+    }
+  }
+  process.stdout.write(`${formatTable(SUITE, systems.map((s) => s.name), measured, 'redis aof always')}\n`);
+  for (const u of unavailable) process.stdout.write(`${u.split('\n')[0]}\n`);
+  process.stdout.write(`${rounds} rounds × ${seconds} s per measurement; medians shown; took ${Math.round((Date.now() - started) / 1000)} s\n`);
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench:cluster failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,215 @@
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { freePorts } from '../helpers/ports.js';
+
+/** The repository root: the nearest folder above this file with bin/ (works from test/ and from dist/test/). */
+function findRepo(): string {
+  let d = import.meta.dirname;
+  for (let up = 0; up < 6; up++) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'bin'))) return d;
+    d = resolve(d, '..');
+  }
+  throw new Error(`no repository root above ${import.meta.dirname}`);
+}
+export const REPO = findRepo();
+
+/** Kept of each server's stderr for leader detection and failure messages. */
+const stderrTailBytesMax = 64 * 1024;
+/** How long a system may take to serve its first write. */
+export const startTimeoutMs = 30_000;
+
+/** A system under test that is up and serving at `port`. */
+export interface RunningSystem {
+  readonly name: string;
+  readonly port: number;
+  /** Server processes whose CPU is charged to this system. */
+  readonly pids: number[];
+}
+
+/** A started server process. */
+export interface ServerProc {
+  readonly name: string;
+  readonly child: ChildProcess;
+  stderr: string;
+}
+
+/** Owns every process the benchmark starts; stopAll() kills them all, whatever happened. */
+export class ProcessOwner {
+  private readonly procs = new Set<ServerProc>();
+
+  start(name: string, command: string, args: readonly string[], cwd: string): ServerProc {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+    const proc: ServerProc = { name, child, stderr: '' };
+    child.stderr?.on('data', (d: Buffer) => {
+      proc.stderr = (proc.stderr + d.toString('utf8')).slice(-stderrTailBytesMax);
+    });
+    child.on('error', (err) => {
+      proc.stderr += `\nspawn failed: ${err.message}`;
+    });
+    this.procs.add(proc);
+    child.on('exit', () => this.procs.delete(proc));
+    return proc;
+  }
+
+  /** SIGTERM, then SIGKILL after graceMs for any still alive. */
+  async stopAll(graceMs = 2000): Promise<void> {
+    const live = [...this.procs];
+    await Promise.all(live.map((p) => new Promise<void>((done) => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return done();
+      const killer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+      p.child.once('exit', () => {
+        clearTimeout(killer);
+        done();
+      });
+      p.child.kill('SIGTERM');
+    })));
+  }
+
+  /** Last resort on process exit: synchronous SIGKILL to every child still alive. */
+  killAllNow(): void {
+    for (const p of this.procs) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    }
+  }
+}
+
+/** Sends one raw RESP request and resolves with the first reply bytes (or rejects). */
+export function rawRequest(port: number, words: string[], timeoutMs = 2000): Promise<string> {
+  return new Promise((resolveReply, reject) => {
+    const s = connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error('no reply'));
+    }, timeoutMs);
+    let got = '';
+    s.on('connect', () => s.write(`*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`));
+    s.on('data', (d) => {
+      got += d.toString('latin1');
+      if (got.endsWith('\r\n')) {
+        clearTimeout(timer);
+        s.destroy();
+        resolveReply(got);
+      }
+    });
+    s.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function exited(p: ServerProc): boolean {
+  return p.child.exitCode !== null || p.child.signalCode !== null;
+}
+
+function tail(p: ServerProc, lines = 8): string {
+  return p.stderr.trim().split('\n').slice(-lines).map((l) => `    ${p.name}: ${l}`).join('\n');
+}
+
+/** Waits until a SET through `port` answers +OK; throws with the processes' last words otherwise. */
+async function waitForWrite(port: number, procs: ServerProc[], what: string): Promise<void> {
+  const deadline = Date.now() + startTimeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const dead = procs.find(exited);
+    if (dead !== undefined) throw new Error(`${what}: ${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode})\n${tail(dead)}`);
+    try {
+      const reply = await rawRequest(port, ['SET', '__bench_probe', 'x']);
+      if (reply === '+OK\r\n') return;
+      last = reply.trim();
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`${what}: no +OK to a SET within ${startTimeoutMs} ms (last: ${last})\n${procs.map((p) => tail(p, 4)).join('\n')}`);
+}
+
+/** The peer whose last `"msg":"raft role"` log line says leader, if any. */
+function loggedLeader(procs: ServerProc[]): number | undefined {
+  for (let k = 0; k < procs.length; k++) {
+    const lines = procs[k]!.stderr.split('\n').filter((l) => l.includes('"msg":"raft role"'));
+    const last = lines[lines.length - 1];
+    if (last === undefined) continue;
+    try {
+      if ((JSON.parse(last) as { role?: string }).role === 'leader') return k;
+    } catch {
+      // a line cut by the tail window: ignore
+    }
+  }
+  return undefined;
+}
+
+/** (a) A 3-peer kvstoreraftsystem; the load goes to the leader found from its log. */
+export async function startRaft(owner: ProcessOwner, dir: string): Promise<RunningSystem> {
+  const bin = join(REPO, 'bin', 'kvstoreraftsystem');
+  if (!existsSync(bin)) throw new Error(`${bin} does not exist`);
+  const ports = await freePorts(3);
+  const procs = ports.map((self, k) => {
+    const peerDir = join(dir, `raft-${k + 1}`);
+    mkdirSync(peerDir, { recursive: true });
+    const conf = join(peerDir, 'raft.conf');
+    writeFileSync(conf, [
+      '! written by npm run bench:cluster',
+      `follower_info 127.0.0.1:${self}`,
+      ...ports.filter((p) => p !== self).map((p) => `follower_info 127.0.0.1:${p}`),
+      `data_dir ${join(peerDir, 'data')}`,
+      'log_level info',
+      '',
+    ].join('\n'));
+    return owner.start(`raft-${k + 1}`, process.execPath, [bin, '--config_path', conf], peerDir);
+  });
+  await waitForWrite(ports[0]!, procs, 'kvstoreraftsystem');
+  const deadline = Date.now() + startTimeoutMs;
+  let leader = loggedLeader(procs);
+  while (leader === undefined && Date.now() < deadline) {
+    await sleep(100);
+    leader = loggedLeader(procs);
+  }
+  if (leader === undefined) throw new Error('kvstoreraftsystem: no peer logged "raft role" leader');
+  return { name: 'raft leader', port: ports[leader]!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined) };
+}
+
+/** (b) A coordinator and 3 participants (kvstore2pcsystem); the load goes to the coordinator. */
+export async function start2pc(owner: ProcessOwner, dir: string): Promise<RunningSystem> {
+  const bin = join(REPO, 'bin', 'kvstore2pcsystem');
+  if (!existsSync(bin)) throw new Error(`${bin} does not exist yet`);
+  const [coordinator, ...participants] = await freePorts(4);
+  const conf = (name: string, lines: string[]): { path: string; cwd: string } => {
+    const cwd = join(dir, name);
+    mkdirSync(cwd, { recursive: true });
+    const path = join(cwd, `${name}.conf`);
+    writeFileSync(path, ['! written by npm run bench:cluster', ...lines, `data_dir ${join(cwd, 'data')}`, 'log_level info', ''].join('\n'));
+    return { path, cwd };
+  };
+  const procs = participants.map((p, k) => {
+    const c = conf(`participant-${k + 1}`, ['mode participant', `participant_info 127.0.0.1:${p}`, `coordinator_info 127.0.0.1:${coordinator}`]);
+    return owner.start(`participant-${k + 1}`, process.execPath, [bin, '--config_path', c.path], c.cwd);
+  });
+  const c = conf('coordinator', ['mode coordinator', `coordinator_info 127.0.0.1:${coordinator}`, ...participants.map((p) => `participant_info 127.0.0.1:${p}`)]);
+  procs.push(owner.start('coordinator', process.execPath, [bin, '--config_path', c.path], c.cwd));
+  await waitForWrite(coordinator!, procs, 'kvstore2pcsystem');
+  return { name: 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined) };
+}
+
+/** (c) The reference: one redis-server, every write fsynced before its reply. */
+export async function startRedis(owner: ProcessOwner, dir: string): Promise<RunningSystem> {
+  const which = spawnSync('which', ['redis-server'], { encoding: 'utf8' });
+  const bin = which.stdout.trim();
+  if (which.status !== 0 || bin === '') throw new Error('redis-server is not installed (apt-get install -y redis-server)');
+  const [port] = await freePorts(1);
+  const cwd = join(dir, 'redis');
+  mkdirSync(cwd, { recursive: true });
+  const proc = owner.start('redis', bin, [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', cwd,
+    '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
+    '--daemonize', 'no', '--logfile', '',
+  ], cwd);
+  await waitForWrite(port!, [proc], 'redis-server');
+  return { name: 'redis aof always', port: port!, pids: [proc.child.pid!] };
+}
