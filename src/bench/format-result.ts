@@ -17,6 +17,7 @@ export function formatResult(r: BenchResult): string {
     `latency (OK)  p50 ${formatUs(r.latencyUs.p50)}  p99 ${formatUs(r.latencyUs.p99)}  p99.9 ${formatUs(r.latencyUs.p999)}  max ${formatUs(r.latencyUs.max)}  mean ${formatUs(r.latencyUs.mean)}`,
     `errors        -ERROR ${e.error}  other error replies ${e.otherError}  timeouts ${e.timeout}  lost on close ${e.connection}  failed connects ${e.connect}`,
   ];
+  lines.push(`bench CPU     ${r.clientUsPerOp.toFixed(1)} µs/op  (this load generator's own process)`);
   if (r.cpu !== null) {
     const per = r.cpu.perPid.map((p) => `${p.pid}: ${p.cpuUs === null ? 'unreadable' : `${(p.cpuUs / 1e6).toFixed(2)} s`}`).join(', ');
     lines.push(`server CPU    ${r.cpu.usPerOp.toFixed(1)} µs/op  (${(r.cpu.totalUs / 1e6).toFixed(2)} s total; ${per})`);

@@ -46,6 +46,8 @@ export interface BenchResult {
   };
   readonly commands: { readonly set: number; readonly get: number; readonly del: number };
   /** CPU time of the given server PIDs over the run; null when none were given. */
+  /** CPU this load generator's own process spent per reply (µs), to show it is not the bottleneck. */
+  readonly clientUsPerOp: number;
   readonly cpu: { readonly perPid: { pid: number; cpuUs: number | null }[]; readonly totalUs: number; readonly usPerOp: number } | null;
 }
 
@@ -75,6 +77,7 @@ class BenchRun implements ConnectionOwner {
   private readonly errors = { error: 0, otherError: 0, timeout: 0, connection: 0, connect: 0 };
   private readonly commands = { set: 0, get: 0, del: 0 };
   private startMs = 0;
+  private clientCpuBefore: NodeJS.CpuUsage = { user: 0, system: 0 };
   private stopSendingAtMs = Infinity;
   private lastReplyMs = 0;
   private lastProgressMs = 0;
@@ -95,6 +98,7 @@ class BenchRun implements ConnectionOwner {
 
   async run(): Promise<BenchResult> {
     const before = this.o.pids.map(sampleCpu);
+    this.clientCpuBefore = process.cpuUsage();
     this.startMs = performance.now();
     this.lastProgressMs = this.startMs;
     if (this.o.durationMs !== null) this.stopSendingAtMs = this.startMs + this.o.durationMs;
@@ -213,6 +217,7 @@ class BenchRun implements ConnectionOwner {
     // Percentiles come back as the top of their bucket (3 significant
     // digits), which can pass the exact maximum; never report p > max.
     const at = (p: number): number => (empty ? 0 : Math.min(h.getValueAtPercentile(p), h.maxValue));
+    const client = process.cpuUsage(this.clientCpuBefore);
     const totalUs = cpu === null ? 0 : cpu.reduce((s, p) => s + (p.cpuUs ?? 0), 0);
     return {
       target: `${this.o.host}:${this.o.port}`,
@@ -234,6 +239,7 @@ class BenchRun implements ConnectionOwner {
       },
       errors: { ...this.errors },
       commands: { ...this.commands },
+      clientUsPerOp: ops > 0 ? (client.user + client.system) / ops : 0,
       cpu: cpu === null ? null : { perPid: cpu, totalUs, usPerOp: ops > 0 ? totalUs / ops : 0 },
     };
   }

@@ -27,6 +27,7 @@ test('--ops sends and counts exactly that many requests, with latencies recorded
   t.true(r.latencyUs.p50 > 0);
   t.true(r.latencyUs.p50 <= r.latencyUs.p99 && r.latencyUs.p99 <= r.latencyUs.p999 && r.latencyUs.p999 <= r.latencyUs.max);
   t.true(r.opsPerSec > 0);
+  t.true(r.clientUsPerOp > 0, 'the generator\'s own CPU is measured');
   t.is(r.cpu, null);
 });
 

@@ -28,12 +28,13 @@ const ratio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` :
 
 /**
  * The summary table: per row and system, medians over the rounds of ops/s,
- * p50 / p99 latency and server CPU per op, total errors, and the ratio to
+ * p50 / p99 latency, server CPU per op (all the system's processes) and
+ * the load generator's own CPU per op, total errors, and the ratio to
  * the reference system (ops/s; for single-connection rows also p50, the
  * figure the c=1 target is about).
  */
 export function formatTable(suite: readonly SuiteRow[], systems: readonly string[], measured: readonly Measured[], reference: string): string {
-  const header = ['row', 'system', 'ops/s', 'p50', 'p99', 'p99.9', 'CPU/op', 'errors', `ops/s ÷ redis`, 'p50 ÷ redis'];
+  const header = ['row', 'system', 'ops/s', 'p50', 'p99', 'p99.9', 'CPU/op', 'gen CPU/op', 'errors', `ops/s ÷ redis`, 'p50 ÷ redis'];
   const rows: string[][] = [];
   const med = (row: string, system: string, f: (r: BenchResult) => number): number =>
     median(measured.filter((m) => m.row === row && m.system === system).map((m) => f(m.result)));
@@ -55,6 +56,7 @@ export function formatTable(suite: readonly SuiteRow[], systems: readonly string
         us(med(row.name, system, (r) => r.latencyUs.p99)),
         us(med(row.name, system, (r) => r.latencyUs.p999)),
         us(med(row.name, system, (r) => r.cpu?.usPerOp ?? NaN)),
+        us(med(row.name, system, (r) => r.clientUsPerOp)),
         String(errors),
         isRef ? '1.00×' : ratio(ops / refOps),
         row.connections * row.pipeline === 1 ? (isRef ? '1.00×' : ratio(p50 / refP50)) : '',
