@@ -37,6 +37,8 @@ export interface MyshellOptions {
   /** `-c LINE`: send this one line, print its reply, and return. */
   readonly command?: string;
   readonly limits?: Partial<RespConnectionLimits>;
+  /** Ends the session from outside (the cluster launcher on SIGTERM), like Ctrl-D. */
+  readonly signal?: AbortSignal;
 }
 
 type LineOutcome = 'replied' | 'blank' | 'not-sent' | 'no-reply' | 'quit';
@@ -49,6 +51,7 @@ type LineOutcome = 'replied' | 'blank' | 'not-sent' | 'no-reply' | 'quit';
  * drops, the next command reconnects.
  */
 export async function runMyshell(o: MyshellOptions): Promise<MyshellExit> {
+  if (o.signal?.aborted === true) return MYSHELL_EXIT.ok;
   const conn = new RespConnection(o.endpoint, o.limits);
   const complain = (text: string): void => {
     o.errors.write(`myshell: ${text}\n`);
@@ -115,13 +118,23 @@ async function session(
   onQuit: () => void,
 ): Promise<MyshellExit> {
   let status: MyshellExit = MYSHELL_EXIT.ok;
+  /** Leaves at once, also mid-command: the reply is not awaited. */
+  const quit = (): void => {
+    onQuit();
+    rl.close();
+    conn.close();
+  };
+  if (o.signal?.aborted === true) {
+    // Aborted while connecting: no session to run.
+    rl.close();
+    return MYSHELL_EXIT.ok;
+  }
+  o.signal?.addEventListener('abort', quit, { once: true });
   if (o.interactive) {
-    // Ctrl-C leaves the shell (also mid-command: the reply is not awaited).
+    // Ctrl-C leaves the shell.
     rl.on('SIGINT', () => {
-      onQuit();
       o.output.write('\n');
-      rl.close();
-      conn.close();
+      quit();
     });
     o.output.write(`myshell: connected to ${conn.address}. Commands like SET k "v", GET k, DEL k; quit or Ctrl-D to leave.\n`);
     rl.prompt();
@@ -135,6 +148,7 @@ async function session(
       if (o.interactive) rl.prompt();
     }
   } finally {
+    o.signal?.removeEventListener('abort', quit);
     rl.close();
   }
   return o.interactive ? MYSHELL_EXIT.ok : status;
