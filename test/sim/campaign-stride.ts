@@ -1,4 +1,5 @@
 import { addTotals, emptyTotals, runSeed, SimulationFailure } from './simulation.js';
+import type { DiskKind } from './sim-disk.js';
 import type { SimOptions, SimTotals } from './simulation.js';
 
 /** Seeds first + offset, first + offset + stride, ... below first + count. */
@@ -11,6 +12,8 @@ export interface StrideSpec {
   readonly nodes: 3 | 5 | undefined;
   readonly ticks: number;
   readonly trace: boolean;
+  /** Node disks: the in-memory model or real LevelDB stores (default memory). */
+  readonly disk?: DiskKind;
 }
 
 export interface StrideResult {
@@ -18,31 +21,47 @@ export interface StrideResult {
   readonly failure?: { readonly seed: number; readonly report: string; readonly replay: string };
 }
 
-/** Seeds between progress callbacks. */
+/** Seeds between progress callbacks (LevelDB seeds are slow: each one reports). */
 const PROGRESS_EVERY_SEEDS = 50;
+const PROGRESS_EVERY_SEEDS_LEVELDB = 1;
 
 export function nodesFor(spec: Pick<StrideSpec, 'nodes'>, seed: number): 3 | 5 {
   return spec.nodes ?? (seed % 2 === 0 ? 5 : 3);
 }
 
-/** Runs one stride of a campaign, stopping at the first failing seed. */
+/**
+ * Runs one stride of a campaign, stopping at the first failing seed. On
+ * LevelDB disks every seed is also run on memory disks: the two traces must
+ * have the same digest, or the store did not behave like the model.
+ */
 export function runStride(spec: StrideSpec, progress: (seeds: number) => void): StrideResult {
   const totals = emptyTotals();
+  const progressEvery = spec.disk === 'leveldb' ? PROGRESS_EVERY_SEEDS_LEVELDB : PROGRESS_EVERY_SEEDS;
   let sinceProgress = 0;
   for (let seed = spec.first + spec.offset; seed < spec.first + spec.count; seed += spec.stride) {
     const opts: SimOptions = {
       seed,
       nodes: nodesFor(spec, seed),
       ticks: spec.ticks,
+      ...(spec.disk !== undefined ? { disk: spec.disk } : {}),
       ...(spec.trace ? { traceSink: (line: string) => console.log(line) } : {}),
     };
     try {
-      addTotals(totals, runSeed(opts).totals);
+      const r = runSeed(opts);
+      addTotals(totals, r.totals);
+      if (spec.disk === 'leveldb') {
+        const model = runSeed({ seed, nodes: opts.nodes, ticks: opts.ticks }).digest;
+        if (model !== r.digest) {
+          const replay = `npm run sim -- --seed ${seed} --nodes ${opts.nodes} --ticks ${opts.ticks} --trace [--disk leveldb]`;
+          const report = `seed ${seed}: the LevelDB run's trace digest ${r.digest} differs from the memory run's ${model}: the store did not behave like the model (diff the two traces)`;
+          return { totals, failure: { seed, report, replay } };
+        }
+      }
     } catch (err) {
       if (!(err instanceof SimulationFailure)) throw err;
       return { totals, failure: { seed, report: err.report(), replay: err.replayCommand() } };
     }
-    if (++sinceProgress === PROGRESS_EVERY_SEEDS) {
+    if (++sinceProgress === progressEvery) {
       progress(sinceProgress);
       sinceProgress = 0;
     }

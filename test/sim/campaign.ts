@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Command, InvalidArgumentError } from 'commander';
 import { runStride } from './campaign-stride.js';
+import { DISK_KINDS } from './sim-disk.js';
+import type { DiskKind } from './sim-disk.js';
 import type { StrideResult, StrideSpec } from './campaign-stride.js';
 import { addTotals, emptyTotals } from './simulation.js';
 import { formatTotals } from './totals-format.js';
@@ -9,7 +11,8 @@ import { formatTotals } from './totals-format.js';
 /**
  * The long campaign: `npm run sim -- --seeds 100000` runs seeds (on --jobs
  * worker threads) and prints totals; `--seed S` replays exactly one seed
- * (add `--trace` for every step). A failure prints the one-line replay
+ * (add `--trace` for every step). `--disk leveldb` runs every node on a real
+ * RaftStore (each seed must print the digest it has on memory disks). A failure prints the one-line replay
  * command and the last steps of its trace, and exits 1.
  */
 
@@ -26,6 +29,12 @@ function int(name: string): (v: string) => number {
   };
 }
 
+function diskKind(v: string): DiskKind {
+  const kind = DISK_KINDS.find((k) => k === v);
+  if (kind === undefined) throw new InvalidArgumentError(`--disk must be one of ${DISK_KINDS.join(', ')}`);
+  return kind;
+}
+
 function nodeCount(v: string): 3 | 5 {
   if (v === '3') return 3;
   if (v === '5') return 5;
@@ -40,6 +49,7 @@ interface CliOptions {
   nodes?: 3 | 5;
   trace: boolean;
   jobs: number;
+  disk: DiskKind;
 }
 
 function parse(argv: readonly string[]): CliOptions {
@@ -52,6 +62,7 @@ function parse(argv: readonly string[]): CliOptions {
     .option('--ticks <t>', 'fault-phase ticks per seed', int('--ticks'), 3000)
     .option('--nodes <n>', '3 or 5 (default: 5 for even seeds, 3 for odd)', nodeCount)
     .option('--trace', 'print every trace line (with --seed)', false)
+    .option('--disk <kind>', 'node disks: memory (the model) or leveldb (a RaftStore per node in a temp dir)', diskKind, 'memory')
     .option('--jobs <n>', 'worker threads', int('--jobs'), Math.min(2, availableParallelism()))
     .parse(argv, { from: 'user' })
     .opts<CliOptions>();
@@ -92,7 +103,7 @@ async function main(argv: readonly string[]): Promise<number> {
     lastProgress = now;
     console.log(`... ${done}/${count} seeds, ${((now - started) / 1000).toFixed(0)} s`);
   };
-  const base = { first, count, stride: jobs, nodes: o.nodes, ticks: o.ticks, trace: o.trace };
+  const base = { first, count, stride: jobs, nodes: o.nodes, ticks: o.ticks, trace: o.trace, disk: o.disk };
   const specs = Array.from({ length: jobs }, (_, offset): StrideSpec => ({ ...base, offset }));
   // A single job (and every replay) runs in this thread, so --trace output stays in order.
   const results = jobs === 1 ? [runStride(specs[0]!, onProgress)] : await runWorkers(specs, onProgress);

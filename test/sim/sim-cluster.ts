@@ -1,10 +1,9 @@
 import { assert } from '../../raft/assert.js';
-import { MemoryStorage } from '../../raft/memory-storage.js';
 import type { Message } from '../../raft/messages.js';
 import type { Ready } from '../../raft/ready.js';
 import type { SeededRng } from '../../raft/rng.js';
 import { NONE } from '../../raft/types.js';
-import type { Entry, HardState, NodeId, ReadState, Snapshot } from '../../raft/types.js';
+import type { ConfState, Entry, HardState, NodeId, ReadState, Snapshot } from '../../raft/types.js';
 import {
   CheckFailure,
   SafetyState,
@@ -17,6 +16,8 @@ import {
   checkLogMatching,
 } from './checkers.js';
 import type { SimClient } from './sim-client.js';
+import { MemoryDisk } from './sim-disk.js';
+import type { SimDisk } from './sim-disk.js';
 import { SimNetwork } from './sim-network.js';
 import type { Fate } from './sim-network.js';
 import { SimNode } from './sim-node.js';
@@ -35,6 +36,11 @@ export const SIM_SEAMS = [
   'staleFollowerReads',
 ] as const;
 export type SimSeam = (typeof SIM_SEAMS)[number];
+
+/** Makes node `id`'s disk, fresh, its snapshot at 0 holding `conf`. */
+export type DiskFactory = (id: NodeId, conf: ConfState) => SimDisk;
+
+const memoryDisks: DiskFactory = (_id, conf) => new MemoryDisk(conf);
 
 /**
  * The simulated cluster: nodes, the network between them, and the hooks
@@ -68,6 +74,7 @@ export class SimCluster implements NodeHost {
     readonly trace: Trace,
     readonly seam: SimSeam | undefined,
     private readonly batchDelivery: boolean,
+    private readonly makeDisk: DiskFactory = memoryDisks,
   ) {
     this.net = new SimNetwork(netRng);
   }
@@ -75,7 +82,7 @@ export class SimCluster implements NodeHost {
   /** Bootstraps nodes 1..n, each knowing the initial membership. */
   bootstrap(n: number): void {
     const voters = Array.from({ length: n }, (_, k) => k + 1);
-    for (const id of voters) this.createNode(id, new MemoryStorage({ voters, learners: [] }));
+    for (const id of voters) this.createNode(id, this.makeDisk(id, { voters, learners: [] }));
   }
 
   nodes(): readonly SimNode[] {
@@ -99,7 +106,7 @@ export class SimCluster implements NodeHost {
   addNode(id: NodeId): SimNode {
     assert(this.node(id) === undefined, () => `cluster: node ${id} exists`);
     this.trace.event(this.tick, `n${id} created (empty disk, joins as learner)`);
-    return this.createNode(id, new MemoryStorage());
+    return this.createNode(id, this.makeDisk(id, { voters: [], learners: [] }));
   }
 
   restart(n: SimNode): void {
@@ -152,7 +159,12 @@ export class SimCluster implements NodeHost {
     }
   }
 
-  private createNode(id: NodeId, disk: MemoryStorage): SimNode {
+  /** The run is over: releases every node's disk. */
+  closeDisks(): void {
+    for (const n of this.all) n.store.close();
+  }
+
+  private createNode(id: NodeId, disk: SimDisk): SimNode {
     const seam = this.seam === 'sendBeforePersist' || this.seam === 'skipSnapshotRestore' ? this.seam : undefined;
     const n = new SimNode(id, disk, this.seed, this.params, this, seam);
     this.all = [...this.all, n].sort((a, b) => a.id - b.id);

@@ -6,6 +6,7 @@ import { RawNode } from '../../raft/raw-node.js';
 import type { Ready } from '../../raft/ready.js';
 import { SeededRng } from '../../raft/rng.js';
 import type { Entry, NodeId, ReadState, Role, Snapshot } from '../../raft/types.js';
+import type { SimDisk } from './sim-disk.js';
 import { SimStateMachine } from './sim-state-machine.js';
 
 /** Readies one drain may handle before we call it a livelock in the core. */
@@ -50,10 +51,10 @@ export interface NodeHost {
 }
 
 /**
- * One simulated server: the host loop around a RawNode, its disk (a
- * MemoryStorage that survives crashes) and its state machine (which does
- * not). Follows the host contract of raft/ready.ts exactly: persist, send,
- * apply, advance, then answer reads.
+ * One simulated server: the host loop around a RawNode, its disk (a SimDisk:
+ * the in-memory model or a real LevelDB store; it survives crashes) and its
+ * state machine (which does not). Follows the host contract of
+ * raft/ready.ts exactly: persist, send, apply, advance, then answer reads.
  */
 export class SimNode {
   /** Undefined while crashed (or after being shut down for good). */
@@ -75,13 +76,18 @@ export class SimNode {
 
   constructor(
     readonly id: NodeId,
-    readonly disk: MemoryStorage,
+    readonly store: SimDisk,
     private readonly seed: number,
     private readonly params: NodeParams,
     private readonly host: NodeHost,
     /** Host defects for teeth tests only (see SimCluster). */
     private readonly seam?: NodeSeam,
   ) {}
+
+  /** What the core reads: exactly what the disk holds durable. */
+  get disk(): MemoryStorage {
+    return this.store.log;
+  }
 
   get up(): boolean {
     return this.raw !== undefined;
@@ -107,10 +113,11 @@ export class SimNode {
     this.raw = new RawNode(config, this.disk);
   }
 
-  /** Loses everything but the disk. Pending reads fail. */
+  /** Loses everything but the disk (which reads back what is durable). Pending reads fail. */
   crash(how: string): void {
     assert(this.raw !== undefined, () => `n${this.id}: crash while down`);
     this.raw = undefined;
+    this.store.crash();
     this.crashPending = undefined;
     this.stepped = false;
     this.role = 'follower';
@@ -147,11 +154,9 @@ export class SimNode {
       if (rd.messages.length > 0) this.host.send(rd.messages);
       if (this.crashPending !== undefined) return this.crash(`${this.crashPending}, sent but never persisted`);
     }
-    // 1. Persist (one synced write).
+    // 1. Persist (one synced write; returns once durable).
     this.host.beforePersist(this, rd);
-    if (rd.snapshot !== undefined) this.disk.applySnapshot(rd.snapshot);
-    this.disk.append(rd.entries);
-    if (rd.hardState !== undefined) this.disk.setHardState(rd.hardState);
+    this.store.persist(rd);
     if (this.crashPending === 'afterPersist') return this.crash('afterPersist');
     // 2. Send.
     if (rd.messages.length > 0 && this.seam !== 'sendBeforePersist') this.host.send(rd.messages);
@@ -190,8 +195,7 @@ export class SimNode {
   private maybeSnapshot(raw: RawNode): void {
     const snapIndex = this.disk.snapshot().meta.index;
     if (this.sm.applied - snapIndex < this.params.snapshotEveryEntries) return;
-    this.disk.createSnapshot(this.sm.applied, raw.confState(), this.sm.encode());
-    this.disk.compact(this.sm.applied - this.params.compactKeepEntries);
+    this.store.snapshot(this.sm.applied, raw.confState(), this.sm.encode(), this.sm.applied - this.params.compactKeepEntries);
     this.snapshotsTaken++;
     this.host.snapshotTaken(this, this.sm.applied);
   }

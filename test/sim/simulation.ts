@@ -1,14 +1,19 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { InvariantError } from '../../raft/assert.js';
 import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
 import { SeededRng } from '../../raft/rng.js';
 import { CheckFailure } from './checkers.js';
 import type { CheckName } from './checkers.js';
+import { LevelDbDisk } from './leveldb-disk.js';
 import { Nemesis } from './nemesis.js';
 import type { NemesisParams } from './nemesis.js';
 import { SimClient } from './sim-client.js';
 import type { WorkloadParams } from './sim-client.js';
 import { SimCluster } from './sim-cluster.js';
-import type { SimSeam } from './sim-cluster.js';
+import type { DiskFactory, SimSeam } from './sim-cluster.js';
+import type { DiskKind } from './sim-disk.js';
 import { mixSeed } from './sim-node.js';
 import type { NodeParams } from './sim-node.js';
 import { Trace, TRACE_TAIL_LINES } from './trace.js';
@@ -30,6 +35,12 @@ export interface SimOptions {
   /** Every trace line as it happens (`--trace`). */
   readonly traceSink?: (line: string) => void;
   readonly seam?: SimSeam;
+  /**
+   * What node disks are made of (default memory). 'leveldb' gives every node
+   * a RaftStore in a temp dir (removed after the run); the run must give the
+   * same digest as on memory disks.
+   */
+  readonly disk?: DiskKind;
 }
 
 /** What one run did; sums over seeds give the campaign totals. */
@@ -86,7 +97,8 @@ export class SimulationFailure extends Error {
   }
 
   replayCommand(): string {
-    return `npm run sim -- --seed ${this.opts.seed} --nodes ${this.opts.nodes} --ticks ${this.opts.ticks}`;
+    const disk = this.opts.disk === 'leveldb' ? ' --disk leveldb' : '';
+    return `npm run sim -- --seed ${this.opts.seed} --nodes ${this.opts.nodes} --ticks ${this.opts.ticks}${disk}`;
   }
 
   report(): string {
@@ -144,7 +156,9 @@ export function runSeed(opts: SimOptions): SimResult {
   const { seed } = opts;
   const trace = new Trace(TRACE_TAIL_LINES, opts.traceSink);
   const params = drawParams(new SeededRng(mixSeed(seed, 0, 1)), opts.nodes);
-  const cluster = new SimCluster(seed, new SeededRng(mixSeed(seed, 0, 2)), params.node, trace, opts.seam, params.batchDelivery);
+  const root = opts.disk === 'leveldb' ? fs.mkdtempSync(path.join(os.tmpdir(), `kvstore-sim-${seed}-`)) : undefined;
+  const makeDisk: DiskFactory | undefined = root === undefined ? undefined : (id, conf) => new LevelDbDisk(path.join(root, `n${id}`), conf);
+  const cluster = new SimCluster(seed, new SeededRng(mixSeed(seed, 0, 2)), params.node, trace, opts.seam, params.batchDelivery, makeDisk);
   const client = new SimClient(
     new SeededRng(mixSeed(seed, 0, 4)),
     cluster,
@@ -169,6 +183,8 @@ export function runSeed(opts: SimOptions): SimResult {
     recoveryTicks = quietPhase(cluster, client, nemesis, opts.ticks);
   } catch (err) {
     throw toFailure(err, opts, cluster.tick, trace);
+  } finally {
+    if (root !== undefined) releaseDisks(cluster, root);
   }
   const totals: SimTotals = {
     seeds: 1,
@@ -247,6 +263,15 @@ function allVotersApplied(cluster: SimCluster, index: number): boolean {
     if (n === undefined || !n.up || n.sm.applied < index) return false;
   }
   return true;
+}
+
+/** Closes every store, then removes the run's temp dir (even when the run failed). */
+function releaseDisks(cluster: SimCluster, root: string): void {
+  try {
+    cluster.closeDisks();
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 }
 
 function toFailure(err: unknown, opts: SimOptions, tick: number, trace: Trace): SimulationFailure {
