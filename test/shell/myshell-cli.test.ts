@@ -73,7 +73,8 @@ test('bin/myshell: usage and config problems are one clear line and status 2', a
 
 test('bin/myshell on a terminal: shows a prompt and the banner, answers, up-arrow recalls the last line, Ctrl-D leaves with 0', async (t) => {
   const server = await FakeRespServer.start(() => ({ reply: '*1\r\n$5\r\nHello\r\n' }));
-  const pty = new PtySession(`${JSON.stringify(process.execPath)} bin/myshell --address 127.0.0.1:${server.port}`, REPO);
+  // TERM=xterm: on a dumb terminal node:readline offers no history keys.
+  const pty = new PtySession(`${JSON.stringify(process.execPath)} bin/myshell --address 127.0.0.1:${server.port}`, REPO, { TERM: 'xterm' });
   t.teardown(async () => {
     pty.kill();
     await server.close();
