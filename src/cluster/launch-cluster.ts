@@ -111,8 +111,9 @@ export async function launchCluster(o: LaunchOptions): Promise<LaunchExit> {
   process.on('SIGTERM', onSignal);
   let started = false;
   const supervisor = new ClusterSupervisor((name, how, tail) => {
-    complain(`${name} ${how}${started ? '; the others keep running' : ''}. Last lines of logs/${name}.log:`);
-    if (tail !== '') o.err.write(`${tail.split('\n').map((l) => `  | ${l}`).join('\n')}\n`);
+    // One write, so the name and its log tail are never interleaved with other output.
+    const shown = tail === '' ? '  | (empty)' : tail.split('\n').map((l) => `  | ${l}`).join('\n');
+    complain(`${name} ${how}${started ? '; the others keep running' : ''}. Last lines of logs/${name}.log:\n${shown}`);
   });
   try {
     for (const p of placed) {

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, waitFor } from '../helpers/processes.js';
+import { PtySession } from '../helpers/pty.js';
 import { OK, arrayReply, cmd } from '../helpers/resp-client.js';
 
 interface Launcher {
@@ -14,9 +15,10 @@ interface Launcher {
   readonly exited: Promise<number | null>;
 }
 
-/** `kvstore cluster --raft --no-shell` in `dir`, stdin not a TTY. */
-function launch(dir: string, basePort: number): Launcher {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'kvstore'), 'cluster', '--raft', '--no-shell', '--dir', join(dir, 'c'), '--base-port', String(basePort)], {
+/** `kvstore cluster [--raft] --no-shell` in `dir`, stdin not a TTY. */
+function launch(dir: string, basePort: number, shape: 'raft' | '2pc' = 'raft'): Launcher {
+  const args = ['cluster', ...(shape === 'raft' ? ['--raft'] : []), '--no-shell', '--dir', join(dir, 'c'), '--base-port', String(basePort)];
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'kvstore'), ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -29,7 +31,7 @@ function launch(dir: string, basePort: number): Launcher {
 /** The members' pids from the launcher's table (`raft1  kvstoreraftsystem  127.0.0.1:P  PID ...`). */
 function pidsOf(out: string): Map<string, number> {
   const pids = new Map<string, number>();
-  for (const m of out.matchAll(/^ {2}(raft\d)\s+kvstoreraftsystem\s+\S+\s+(\d+)\s/gm)) pids.set(m[1]!, Number(m[2]));
+  for (const m of out.matchAll(/^ {2}(raft\d|coordinator|participant\d)\s+kvstore\w+system\s+\S+\s+(\d+)\s/gm)) pids.set(m[1]!, Number(m[2]));
   return pids;
 }
 
@@ -42,11 +44,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** A base port whose raft ports (base+100..+102) are free right now. */
-async function freeRaftBase(): Promise<number> {
+/** A base port whose raft ports (base+100..+102), or 2PC ports (base..base+3), are free right now. */
+async function freeRaftBase(offsets: readonly number[] = [100, 101, 102]): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const ports = [base + 100, base + 101, base + 102];
+    const ports = offsets.map((o) => base + o);
     const ok = await Promise.all(ports.map((p) => new Promise<boolean>((resolve) => {
       const s = createServer();
       s.once('error', () => resolve(false));
@@ -124,4 +126,59 @@ test('kvstore cluster refuses ports already taken, naming them, before starting 
   t.is(await l.exited, 2);
   t.true(l.err.includes(`127.0.0.1:${base + 101} (raft2) is already taken`), l.err);
   t.false(l.out.includes('kvstoreraftsystem  127.0.0.1'), 'no table: nothing started');
+});
+
+test('kvstore cluster at a terminal opens myshell on the front door; Ctrl-C there stops every member and exits 0', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvstore-cluster-'));
+  const base = await freeRaftBase();
+  const pty = new PtySession(
+    `${JSON.stringify(process.execPath)} ${JSON.stringify(join(REPO, 'bin', 'kvstore'))} cluster --raft --dir c --base-port ${base}`,
+    dir,
+    { TERM: 'xterm' },
+  );
+  let pids = new Map<string, number>();
+  t.teardown(async () => {
+    pty.kill();
+    for (const pid of pids.values()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const prompt = `127.0.0.1:${base + 100}> `;
+  let at = await pty.expect(prompt, 0, 20_000);
+  pids = pidsOf(pty.output.replaceAll('\r\n', '\n'));
+  t.is(pids.size, 3);
+  pty.type('SET CS06142 "Cloud Computing"');
+  at = await pty.expect('+OK', at);
+  pty.type('GET CS06142');
+  at = await pty.expect(/\*2\r?\n\$5\r?\nCloud\r?\n\$9\r?\nComputing/, at);
+  pty.child.stdin?.write('\x03'); // Ctrl-C
+  await pty.expect('Stopped.', at);
+  t.is(await pty.exited, 0);
+  for (const [name, pid] of pids) t.false(alive(pid), `${name} (pid ${pid}) is gone`);
+});
+
+test('kvstore cluster (2PC, the default): a coordinator and three participants serve through the coordinator; SIGINT stops all; a rerun keeps the data', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvstore-cluster-'));
+  const started: Launcher[] = [];
+  const pids: number[] = [];
+  t.teardown(async () => {
+    for (const l of started) if (l.child.exitCode === null) l.child.kill('SIGKILL');
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await Promise.all(started.map((l) => l.exited));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const base = await freeRaftBase([0, 1, 2, 3]);
+  for (const round of [1, 2]) {
+    const l = launch(dir, base, '2pc');
+    started.push(l);
+    await waitFor(`launch ${round} to be ready`, () => l.out.includes('Ready:') || l.child.exitCode !== null, 25_000);
+    const found = pidsOf(l.out);
+    pids.push(...found.values());
+    t.deepEqual([...found.keys()], ['coordinator', 'participant1', 'participant2', 'participant3']);
+    t.regex(l.out, new RegExp(`coordinator +kvstore2pcsystem +127\\.0\\.0\\.1:${base} `));
+    if (round === 1) t.is(await cmd(base, 'SET', 'CS06142', 'Cloud', 'Computing'), OK);
+    t.is(await cmd(base, 'GET', 'CS06142'), arrayReply('Cloud', 'Computing'), `round ${round}`);
+    l.child.kill('SIGINT');
+    t.is(await l.exited, 0);
+    for (const [name, pid] of found) t.false(alive(pid), `${name} (pid ${pid}) is gone after SIGINT`);
+  }
 });
