@@ -111,6 +111,8 @@ export async function launchCluster(o: LaunchOptions): Promise<LaunchExit> {
   process.on('SIGTERM', onSignal);
   let started = false;
   const supervisor = new ClusterSupervisor((name, how, tail) => {
+    // A Ctrl-C at the terminal reaches the members too: their exits are expected then.
+    if (stop.signal.aborted) return;
     // One write, so the name and its log tail are never interleaved with other output.
     const shown = tail === '' ? '  | (empty)' : tail.split('\n').map((l) => `  | ${l}`).join('\n');
     complain(`${name} ${how}${started ? '; the others keep running' : ''}. Last lines of logs/${name}.log:\n${shown}`);
@@ -126,11 +128,11 @@ export async function launchCluster(o: LaunchOptions): Promise<LaunchExit> {
       });
     }
     const failed = await waitListening(placed, supervisor, stop.signal);
+    if (stop.signal.aborted) return LAUNCH_EXIT.ok;
     if (failed !== null) {
       complain(`${failed}; stopping the others`);
       return LAUNCH_EXIT.startFailed;
     }
-    if (stop.signal.aborted) return LAUNCH_EXIT.ok;
     started = true;
     printTable(say, dir, layout.shape, placed, supervisor);
     await waitReady(layout.frontDoor, placed, say, stop.signal);
@@ -228,7 +230,8 @@ function printTable(say: (s: string) => void, dir: string, shape: ClusterShape, 
   for (const r of rows) say(`  ${r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()}`);
   const front = placed[0]!;
   const [host, port] = [front.listen.host, front.listen.port];
-  const configPath = relative(process.cwd(), join(dir, front.member.configFile)) || front.member.configFile;
+  const rel = relative(process.cwd(), join(dir, front.member.configFile));
+  const configPath = rel.startsWith('..') ? join(dir, front.member.configFile) : rel;
   say(`Front door: ${host}:${port}. Also try: bin/myshell --config ${configPath}   or   nc ${host} ${port}`);
 }
 
