@@ -141,7 +141,9 @@ export class LevelDbDisk implements SimDisk {
   persist(w: DiskWrite): void {
     // A Ready with nothing durable in it (messages or applies only) needs no batch.
     if (w.snapshot === undefined && w.entries.length === 0 && w.hardState === undefined) return;
-    const reply = this.call({ op: 'persist', dir: this.dir, write: w });
+    // Only what is durable crosses to the worker (a Ready also holds messages and applies).
+    const write: DiskWrite = { entries: w.entries, hardState: w.hardState, snapshot: w.snapshot };
+    const reply = this.call({ op: 'persist', dir: this.dir, write });
     if (w.snapshot !== undefined) this.log.applySnapshot(w.snapshot);
     this.log.append(w.entries);
     if (w.hardState !== undefined) this.log.setHardState(w.hardState);
