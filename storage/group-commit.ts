@@ -8,8 +8,14 @@ export type BatchOp = readonly [key: Uint8Array, value: Uint8Array | undefined];
 /** One caller's write: its operations, in order, and what to do once they are durable. */
 export interface GroupWrite {
   readonly ops: readonly BatchOp[];
-  /** Runs after the batch holding these ops is synced, in submission order. */
+  /** Runs after the batch holding these ops is written (synced if any write asked), in submission order. */
   readonly onDurable: () => void;
+  /**
+   * False for a write that may be lost in a crash without harm (e.g. a
+   * commit-index-only hard state: commit is recomputable, Raft Figure 2).
+   * A batch is synced if any write in it asks for sync (default true).
+   */
+  readonly sync?: boolean;
 }
 
 export interface GroupCommitLimits {
@@ -24,6 +30,8 @@ export const defaultGroupCommitLimits: GroupCommitLimits = { groupWritesMax: 102
 export interface GroupCommitStats {
   /** Synced batches written. */
   batches: number;
+  /** Batches written without sync (only writes that asked for none). */
+  unsyncedBatches: number;
   /** Caller writes they held. */
   writes: number;
   /** Most caller writes one batch held. */
@@ -41,6 +49,8 @@ interface Group {
   readonly batch: ReturnType<Db['batch']>;
   readonly waiters: Waiter[];
   bytes: number;
+  /** Invariant: true if any write in the group asked for sync. */
+  sync: boolean;
 }
 
 /**
@@ -62,7 +72,7 @@ export class GroupCommit {
   /** The most recently submitted write. */
   private last: Promise<void> = Promise.resolve();
   private failure: StorageError | undefined;
-  readonly stats: GroupCommitStats = { batches: 0, writes: 0, writesPerBatchMax: 0 };
+  readonly stats: GroupCommitStats = { batches: 0, unsyncedBatches: 0, writes: 0, writesPerBatchMax: 0 };
 
   constructor(
     private readonly db: Db,
@@ -83,7 +93,7 @@ export class GroupCommit {
     for (const [k, v] of w.ops) bytes += k.length + (v?.length ?? 0);
     let g = this.groups[this.groups.length - 1];
     if (g === undefined || g.waiters.length >= this.limits.groupWritesMax || (g.bytes > 0 && g.bytes + bytes > this.limits.groupBytesMax)) {
-      g = { batch: this.db.batch(), waiters: [], bytes: 0 };
+      g = { batch: this.db.batch(), waiters: [], bytes: 0, sync: false };
       this.groups.push(g);
     }
     for (const [k, v] of w.ops) {
@@ -91,6 +101,7 @@ export class GroupCommit {
       else g.batch.put(k, v);
     }
     g.bytes += bytes;
+    if (w.sync !== false) g.sync = true;
     const group = g;
     const p = new Promise<void>((resolve, reject) => group.waiters.push({ onDurable: w.onDurable, resolve, reject }));
     this.last = p;
@@ -138,14 +149,15 @@ export class GroupCommit {
 
   private async writeGroup(g: Group): Promise<void> {
     try {
-      await g.batch.write({ sync: true });
+      await g.batch.write({ sync: g.sync });
     } catch (err) {
       this.failure = new StorageError('IO', this.dataDir, `a synced write failed: ${(err as Error).message}`, { cause: err });
       for (const w of g.waiters) w.reject(this.failure);
       this.abandon(this.failure);
       return;
     }
-    this.stats.batches++;
+    if (g.sync) this.stats.batches++;
+    else this.stats.unsyncedBatches++;
     this.stats.writes += g.waiters.length;
     this.stats.writesPerBatchMax = Math.max(this.stats.writesPerBatchMax, g.waiters.length);
     for (const w of g.waiters) {

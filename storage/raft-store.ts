@@ -139,8 +139,10 @@ export class RaftStore {
    * (shared with whatever else is submitted meanwhile). Resolves once durable
    * and mirrored into `log`.
    */
-  persist(w: PersistWrite): Promise<void> {
-    return this.submit(() => {
+  persist(w: PersistWrite, opts: { sync?: boolean } = {}): Promise<void> {
+    // Only a write of nothing but a commit index may skip the fsync (Ready.mustSync false).
+    const sync = opts.sync !== false || w.entries.length > 0 || w.snapshot !== undefined;
+    return this.submit(sync, () => {
       const ops: BatchOp[] = [];
       const snap = w.snapshot;
       if (snap !== undefined) this.planReceivedSnapshot(snap, ops);
@@ -168,7 +170,7 @@ export class RaftStore {
    * one synced batch, the superseded snapshot's chunks deleted in it.
    */
   saveSnapshot(snap: Snapshot): Promise<void> {
-    return this.submit(() => {
+    return this.submit(true, () => {
       const { index, term, conf } = snap.meta;
       assert(this.planned.term(index) === term, () => `saveSnapshot: term ${term} at ${index}, log has ${String(this.planned.term(index))}`);
       const ops: BatchOp[] = [];
@@ -185,7 +187,7 @@ export class RaftStore {
 
   /** Deletes the entries through `index`; only what a saved snapshot covers. */
   compact(index: number): Promise<void> {
-    return this.submit(() => {
+    return this.submit(true, () => {
       const offset = this.planned.firstIndex() - 1;
       const ops: BatchOp[] = [];
       if (index > offset) {
@@ -209,7 +211,7 @@ export class RaftStore {
 
   /** Stores a small MessagePack-able value under `name`, synced. */
   putMeta(name: string, value: unknown): Promise<void> {
-    const p = this.submit(() => {
+    const p = this.submit(true, () => {
       const bytes = encode(value);
       assert(bytes.length <= this.limits.metaValueBytesMax, () => `putMeta(${name}): ${bytes.length} bytes > ${this.limits.metaValueBytesMax}`);
       // Keep what was written, not the caller's object (which it may change later).
@@ -256,7 +258,7 @@ export class RaftStore {
   }
 
   /** Plans one write synchronously and submits it to group commit. */
-  private submit(plan: () => { ops: BatchOp[]; onDurable: () => void }): Promise<void> {
+  private submit(sync: boolean, plan: () => { ops: BatchOp[]; onDurable: () => void }): Promise<void> {
     if (this.state !== 'open') return Promise.reject(new StorageError('CLOSED', this.dataDir, 'the store is closed'));
     const failed = this.gc.failed();
     if (failed !== undefined) return Promise.reject(failed);
@@ -269,7 +271,7 @@ export class RaftStore {
       this.broken = err as Error;
       return Promise.reject(err);
     }
-    return this.gc.submit(w);
+    return this.gc.submit({ ...w, sync });
   }
 
   /** A snapshot from the leader replaces the log: every stored entry goes. */

@@ -10,7 +10,8 @@ import { NodeError } from './node-error.js';
 /** The durable side of a node: a synced write per Ready, mirrored into `log`. */
 export interface HostStore {
   readonly log: MemoryStorage;
-  persist(w: { hardState?: Ready['hardState']; entries: readonly Entry[]; snapshot?: Snapshot }): Promise<void>;
+  /** sync false: nothing but a commit index changed, which a crash may lose harmlessly. */
+  persist(w: { hardState?: Ready['hardState']; entries: readonly Entry[]; snapshot?: Snapshot }, opts?: { sync?: boolean }): Promise<void>;
   saveSnapshot(snap: Snapshot): Promise<void>;
   /** Drops entries through index, which a saved snapshot covers. */
   compact(index: number): Promise<void>;
@@ -41,6 +42,9 @@ export interface HostLimits {
   /** Commands packed into one Raft entry batch. */
   readonly proposalBatchMax: number;
 }
+
+/** Leader-only messages that promise nothing about this node's disk. */
+const SEND_BEFORE_PERSIST: ReadonlySet<Message['type']> = new Set(['app', 'heartbeat', 'snap', 'timeoutNow']);
 
 interface ProposalWaiter {
   resolve(results: unknown[]): void;
@@ -259,20 +263,25 @@ export class RaftHost {
         return;
       }
       const rd = this.node.ready();
+      // A leader's AppendEntries, heartbeats and snapshots may go out before
+      // its own write lands (Raft thesis §10.2.1): its commit counts only
+      // after that write, since this loop handles nothing else meanwhile.
+      // Votes and acknowledgements wait: they promise what the write stores.
+      const early: Message[] = [];
+      const late: Message[] = [];
+      for (const m of rd.messages) (SEND_BEFORE_PERSIST.has(m.type) ? early : late).push(m);
+      this.sendAll(early);
       if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
-        await this.store.persist({
-          ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
-          entries: rd.entries,
-          ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
-        });
+        await this.store.persist(
+          {
+            ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
+            entries: rd.entries,
+            ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
+          },
+          { sync: rd.mustSync },
+        );
       }
-      for (const m of rd.messages) {
-        if (m.type === 'snap') {
-          this.transport.send(m.to, m, { onSent: (ok) => this.ops.push(() => this.node.reportSnapshot(m.to, ok)) });
-        } else {
-          this.transport.send(m.to, m);
-        }
-      }
+      this.sendAll(late);
       if (rd.snapshot !== undefined) {
         this.sm.restore(rd.snapshot.data);
         this.lastSnapshotIndex = rd.snapshot.meta.index;
@@ -284,6 +293,16 @@ export class RaftHost {
       for (const ctx of rd.droppedReads) this.settleRead(ctx, new NodeError('NOT_LEADER', 'leadership lost during read'));
       if (rd.softState !== undefined) this.onSoftState(rd.softState);
       await this.maybeSnapshot();
+    }
+  }
+
+  private sendAll(messages: readonly Message[]): void {
+    for (const m of messages) {
+      if (m.type === 'snap') {
+        this.transport.send(m.to, m, { onSent: (ok) => this.ops.push(() => this.node.reportSnapshot(m.to, ok)) });
+      } else {
+        this.transport.send(m.to, m);
+      }
     }
   }
 

@@ -278,3 +278,17 @@ test('crash(): the batch in flight lands whole, queued writes are dropped with C
   t.deepEqual(r.log.hardState(), { term: 1, vote: 1, commit: 1 });
   await r.close();
 });
+
+test('a commit-only hard state may skip the fsync; entries, snapshots, term and vote never do', async (t) => {
+  const store = await RaftStore.open(tempDir(t), { initialConf: { voters: [1], learners: [] } });
+  t.teardown(() => store.close());
+  await store.persist({ entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
+  t.is(store.stats().unsyncedBatches, 0);
+  const synced = store.stats().batches;
+  await store.persist({ entries: [], hardState: { term: 1, vote: 1, commit: 2 } }, { sync: false });
+  t.is(store.stats().unsyncedBatches, 1, 'commit-only write went without sync');
+  t.is(store.stats().batches, synced);
+  t.is(store.log.hardState().commit, 2, 'still mirrored once written');
+  await store.persist({ entries: entries(4, 4, 1) }, { sync: false });
+  t.is(store.stats().batches, synced + 1, 'a write with entries is synced whatever the caller asked');
+});
