@@ -17,6 +17,8 @@ export interface KeyVerdict {
   readonly result: SearchResult['kind'];
   /** On a violation: the ops of the smallest window found, in call order. */
   readonly window: readonly HistoryOp[];
+  /** Context for people: the SETs (outside the window) that wrote the values its reads returned. */
+  readonly sources: readonly HistoryOp[];
   readonly ms: number;
 }
 
@@ -44,7 +46,9 @@ export function checkHistory(ops: readonly HistoryOp[]): CheckReport {
     const model = toModelOps(list);
     const r = searchLinearization(model, null);
     const window = r.kind === 'violation' ? smallestWindow(list, model).map((id) => list.find((o) => o.id === id)!) : [];
-    keys.push({ key, ops: list.length, result: r.kind, window, ms: performance.now() - started });
+    const readValues = new Set(window.filter((o) => o.kind === 'get' && o.outcome === 'ok').map((o) => o.read));
+    const sources = list.filter((o) => o.kind === 'set' && readValues.has(o.value) && !window.includes(o));
+    keys.push({ key, ops: list.length, result: r.kind, window, sources, ms: performance.now() - started });
   }
   return {
     linearizable: keys.every((k) => k.result === 'linearizable'),
@@ -132,5 +136,6 @@ export function formatViolation(v: KeyVerdict): string {
     `key ${v.key}: not linearizable; the smallest window that cannot be ordered (${shown.length} ops` +
       `${earlier.length > 0 ? `, plus ${earlier.length} unknown-outcome writes called earlier that might land inside it` : ''}):`,
     ...shown.map((o) => `  ${describeOp(o)}`),
+    ...(v.sources.length > 0 ? ['  where the values read were written by:', ...v.sources.map((o) => `    ${describeOp(o)}`)] : []),
   ].join('\n');
 }
