@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { SessionCmd } from '../participant/kv-command.js';
 import type { ForwardReply, ForwardRequest } from '../participant/forward-protocol.js';
 import type { ApplyResult } from '../participant/kv-command.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
+import { SessionPool } from '../server/session-pool.js';
 import type { ParticipantTracker } from './participant-tracker.js';
 
 export class CoordinatorError extends Error {
@@ -31,8 +31,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export class CoordinatorKv implements KvService {
   /** New per process: a restarted coordinator starts fresh sessions. */
-  private readonly processId = `c${randomBytes(6).toString('hex')}`;
-  private sessions = 0;
+  private readonly sessions = new SessionPool('c');
 
   constructor(
     private readonly tracker: ParticipantTracker,
@@ -41,8 +40,6 @@ export class CoordinatorKv implements KvService {
   ) {}
 
   openSession(): KvSession {
-    const clientId = `${this.processId}-${++this.sessions}`;
-    let seq = 0;
     return {
       execute: async (op: KvOp): Promise<KvAnswer> => {
         if (op.type === 'get') {
@@ -50,12 +47,18 @@ export class CoordinatorKv implements KvService {
           if (reply.t !== 'values') throw new CoordinatorError('REFUSED', 'unexpected reply to a read');
           return { type: 'values', values: reply.values ?? undefined };
         }
-        seq++;
+        const ticket = this.sessions.next();
+        const { clientId, seq } = ticket;
         const cmd: SessionCmd =
           op.type === 'set'
             ? { op: 'set', clientId, seq, key: op.key, values: [...op.values] }
             : { op: 'del', clientId, seq, keys: [...op.keys] };
-        const reply = await this.forward({ t: 'write', cmd });
+        let reply: ForwardReply;
+        try {
+          reply = await this.forward({ t: 'write', cmd });
+        } finally {
+          ticket.release();
+        }
         if (reply.t !== 'written') throw new CoordinatorError('REFUSED', 'unexpected reply to a write');
         const r = reply.result as ApplyResult | undefined;
         if (r === undefined || r.type === 'error') throw new CoordinatorError('REFUSED', `write refused: ${r?.code ?? 'no result'}`);

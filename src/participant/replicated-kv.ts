@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { NodeId } from '../../raft/types.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
+import { SessionPool } from '../server/session-pool.js';
 import { encode } from './kv-command.js';
 import type { ApplyResult, SessionCmd } from './kv-command.js';
 import type { ForwardReply, ForwardRequest } from './forward-protocol.js';
@@ -38,8 +38,7 @@ function answerOf(cmd: SessionCmd, result: unknown): KvAnswer {
  * through leader changes applies it at most once.
  */
 export class ReplicatedKv implements KvService {
-  private readonly processId = randomBytes(8).toString('hex');
-  private sessions = 0;
+  private readonly sessions = new SessionPool('m');
 
   constructor(
     private readonly host: RaftHost,
@@ -49,17 +48,20 @@ export class ReplicatedKv implements KvService {
   ) {}
 
   openSession(): KvSession {
-    const clientId = `${this.processId}-${++this.sessions}`;
-    let seq = 0;
     return {
-      execute: (op: KvOp) => {
+      execute: async (op: KvOp) => {
         if (op.type === 'get') return this.read(op.key);
-        seq++;
+        const ticket = this.sessions.next();
+        const { clientId, seq } = ticket;
         const cmd: SessionCmd =
           op.type === 'set'
             ? { op: 'set', clientId, seq, key: op.key, values: [...op.values] }
             : { op: 'del', clientId, seq, keys: [...op.keys] };
-        return this.write(cmd);
+        try {
+          return await this.write(cmd);
+        } finally {
+          ticket.release();
+        }
       },
       close: () => {},
     };
