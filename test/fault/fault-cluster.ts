@@ -37,7 +37,8 @@ export function repoRoot(): string {
 function unsafeNodeArgv(): string[] {
   const here = import.meta.dirname;
   if (import.meta.url.endsWith('.js')) return [join(here, 'unsafe-node.js')];
-  return ['--import', 'tsx', join(here, 'unsafe-node.ts')];
+  // Resolved here: node resolves --import against the child's cwd (a temp dir without node_modules).
+  return ['--import', import.meta.resolve('tsx'), join(here, 'unsafe-node.ts')];
 }
 
 export class FaultCluster {

@@ -62,7 +62,10 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
   const onExit = (): void => cluster.killNow();
   process.once('exit', onExit);
   try {
-    await waitServing(cluster.clientPorts(), RECOVERY_MS_MAX);
+    await waitServing(cluster.clientPorts(), RECOVERY_MS_MAX).catch((err: unknown) => {
+      const tails = cluster.processes().map((p) => `${p.name}: ${p.stderr.split('\n').slice(-4).join('\n  ')}`);
+      throw new Error(`${String(err)}\n${tails.join('\n')}`);
+    });
     const workload = new Workload({
       seed: o.seed,
       clients: o.clients ?? 5,
