@@ -22,6 +22,8 @@ export interface FaultClusterOptions {
   readonly nodes: number;
   /** raft only: run the test-only broken node (stale local reads) instead of the product. */
   readonly unsafe?: boolean;
+  /** Config `snapshot_entries` for every member: small values exercise snapshots, compaction and InstallSnapshot. */
+  readonly snapshotEntries?: number;
 }
 
 /** The repository root (holds package.json), from src or from dist. */
@@ -95,7 +97,8 @@ export class FaultCluster {
       const lines = twoPc
         ? ['mode participant', `participant_info ${addr(self)}`, `coordinator_info ${addr(ports[n]!)}`]
         : [`follower_info ${addr(self)}`, ...nodePorts.filter((p) => p !== self).map((p) => `follower_info ${addr(p)}`)];
-      const conf = this.file(`node${i}.conf`, [...lines, `data_dir data-${i}`, ...routes(String(i))]);
+      const snap = this.options.snapshotEntries === undefined ? [] : [`snapshot_entries ${this.options.snapshotEntries}`];
+      const conf = this.file(`node${i}.conf`, [...lines, `data_dir data-${i}`, ...snap, ...routes(String(i))]);
       const program = twoPc ? [join(root, 'bin', 'kvstore2pcsystem')] : this.options.unsafe === true ? unsafeNodeArgv() : [join(root, 'bin', 'kvstoreraftsystem')];
       const node = this.proc(`node${i}`, self, [...program, '--config_path', conf]);
       this.nodes.push(node);

@@ -58,7 +58,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function runOnce(o: RunOptions): Promise<RunResult> {
   const log = o.log ?? (() => {});
-  const cluster = await FaultCluster.start({ mode: o.mode, nodes: o.mode === 'raft' ? 5 : 3, ...(o.unsafe === true ? { unsafe: true } : {}) });
+  // The seed also picks how often members snapshot: often enough that restarts load snapshots and laggards get InstallSnapshot.
+  const snapshotEntries = new SeededRng(o.seed ^ 0x5eed).pick([100, 400, 2_000]);
+  log(`  members snapshot every ${snapshotEntries} entries`);
+  const cluster = await FaultCluster.start({ mode: o.mode, nodes: o.mode === 'raft' ? 5 : 3, snapshotEntries, ...(o.unsafe === true ? { unsafe: true } : {}) });
   const onExit = (): void => cluster.killNow();
   process.once('exit', onExit);
   try {

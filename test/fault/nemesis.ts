@@ -78,10 +78,12 @@ export class NemesisRunner {
     while (!this.stopped) {
       await this.nap(this.rng.intBetween(this.timing.quietMsMin, this.timing.quietMsMax));
       if (this.stopped) break;
-      const kind = this.rng.pick(this.kinds);
-      const undo = await this.inject(kind);
+      // Usually one fault at a time; sometimes two at once (e.g. a partition while the leader is paused).
+      const count = this.rng.chance(0.3) ? 2 : 1;
+      const undos: Array<() => Promise<void>> = [];
+      for (let k = 0; k < count; k++) undos.push(await this.inject(this.rng.pick(this.kinds)));
       await this.nap(this.rng.intBetween(this.timing.holdMsMin, this.timing.holdMsMax));
-      await undo();
+      for (const undo of undos.reverse()) await undo();
     }
   }
 
