@@ -78,6 +78,7 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
     logger: log,
     ...(p.snapshotEntries !== undefined ? { snapshotEntries: p.snapshotEntries } : {}),
     ...(p.peerRoutes !== undefined ? { peerRoutes: p.peerRoutes } : {}),
+    ...(p.bulkBytesMax !== undefined ? { bulkBytesMax: p.bulkBytesMax } : {}),
   });
   if (fresh) await member.store.putMeta(GROUP_META, members);
 }

@@ -16,6 +16,7 @@ import { ConfigError, type ConfigErrorCode } from './config-error.js';
  * | node_id N          | raft (extension)       | pins this peer's id; must equal the id derived below        |
  * | log_level LEVEL    | all (extension)        | fatal, error, warn, info, debug, trace or silent            |
  * | snapshot_entries N | participant, raft (ext.) | applied entries between snapshots, 1..1e9                 |
+ * | bulk_bytes_max N   | all (ext.)              | largest RESP bulk string a client may send, 1..512 MiB    |
  * | cluster_name NAME  | all (extension)        | checked in the peer handshake; [A-Za-z0-9][A-Za-z0-9._-]{0,63} |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
@@ -32,6 +33,8 @@ export interface ConfigExtensions {
   readonly dataDir?: string;
   readonly logLevel?: LogLevel;
   readonly snapshotEntries?: number;
+  /** bulk_bytes_max N: the largest RESP bulk string a client may send (bytes). */
+  readonly bulkBytesMax?: number;
   readonly clusterName?: string;
   /**
    * peer_route PEER VIA: dial PEER (as named in the group) at VIA instead, e.g.
@@ -79,18 +82,20 @@ export type ConfigKind = LabConfig['kind'];
 export const configBytesMax = 1024 * 1024;
 export const addressesMax = 256;
 const snapshotEntriesMax = 1_000_000_000;
+/** RESP's own ceiling for a bulk string (as Redis's proto-max-bulk-len). */
+const bulkBytesCeiling = 512 * 1024 * 1024;
 
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
-  'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route',
+  'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route']),
-  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route']),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route']),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max']),
+  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max']),
 };
 
 /** One parameter line. */
@@ -258,7 +263,9 @@ class Checker {
   }
 
   extensions(): ConfigExtensions {
-    const ext: { dataDir?: string; logLevel?: LogLevel; snapshotEntries?: number; clusterName?: string; peerRoutes?: Map<string, Endpoint> } = {};
+    const ext: { dataDir?: string; logLevel?: LogLevel; snapshotEntries?: number; bulkBytesMax?: number; clusterName?: string; peerRoutes?: Map<string, Endpoint> } = {};
+    const bulk = this.optionalOne('bulk_bytes_max');
+    if (bulk !== undefined) ext.bulkBytesMax = this.positiveInt(bulk, bulkBytesCeiling);
     for (const line of this.lines.filter((l) => l.name === 'peer_route')) {
       const [peer, via] = line.value.split(' ') as [string, string];
       for (const a of [peer, via]) {

@@ -58,6 +58,8 @@ export interface MemberOptions {
   readonly requestTimeoutMs?: number;
   /** Dial some peers elsewhere (config `peer_route`), keyed by endpointKey of the peer's address. */
   readonly peerRoutes?: ReadonlyMap<string, Address>;
+  /** Largest RESP bulk string a client may send (config `bulk_bytes_max`). */
+  readonly bulkBytesMax?: number;
 }
 
 /** A running Raft member: storage, transport, core host, KV service and its one port. */
@@ -174,7 +176,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       onClient: (s, head) => {
         clients.add(s);
         s.on('close', () => clients.delete(s));
-        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: {} }, log);
+        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, log);
       },
     });
   });

@@ -95,3 +95,14 @@ test('a peer down during 20,000 writes catches up through a snapshot after resta
   t.is(await cmd(c.port(lagging), 'GET', 'bulk19999'), arrayReply('v19999'));
   t.is(await cmd(c.port(lagging), 'GET', 'after'), arrayReply('catchup'));
 });
+
+test('bulk_bytes_max bounds a client bulk string: over the limit gets -ERROR and the connection closes, others go on', async (t) => {
+  const c = await RaftProcCluster.create(3, 'bulk_bytes_max 16');
+  t.teardown(() => c.cleanup());
+  c.startAll();
+  const leader = await c.leader();
+  const port = c.port(leader);
+  t.is(await cmd(port, 'SET', 'k', 'x'.repeat(16)), OK);
+  t.is(await sendRaw(port, `*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$17\r\n${'y'.repeat(17)}\r\n*1\r\n$4\r\nPING\r\n`, 3000, 2), ERROR);
+  t.is(await cmd(port, 'GET', 'k'), arrayReply('x'.repeat(16)));
+});
