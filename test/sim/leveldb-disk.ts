@@ -93,8 +93,15 @@ class DiskThread {
     this.calls++;
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(req);
-    const waited = Atomics.wait(this.flag, 0, 0, DISK_CALL_MS_MAX);
-    assert(waited !== 'timed-out', () => `leveldb disk: ${req.op} ${req.dir} got no answer within ${DISK_CALL_MS_MAX} ms`);
+    // Wait for the flag itself, not for a wake-up: the worker sets the flag,
+    // then notifies, and may be descheduled in between; its late notify then
+    // wakes the NEXT call's wait before that call's reply exists.
+    const deadline = Date.now() + DISK_CALL_MS_MAX;
+    while (Atomics.load(this.flag, 0) === 0) {
+      const leftMs = deadline - Date.now();
+      assert(leftMs > 0, () => `leveldb disk: ${req.op} ${req.dir} got no answer within ${DISK_CALL_MS_MAX} ms`);
+      Atomics.wait(this.flag, 0, 0, leftMs);
+    }
     const got = receiveMessageOnPort(this.port);
     assert(got !== undefined, () => `leveldb disk: ${req.op} ${req.dir}: woken without a reply`);
     const reply = got.message as DiskReply;
