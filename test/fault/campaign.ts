@@ -53,12 +53,17 @@ if (modes.length === 0) {
 }
 
 process.stdout.write(`jepsen: seeds ${firstSeed}..${firstSeed + seeds - 1}, ${timeS} s each, nemesis ${nemeses.join(',')}, mode ${modes.join(',')}${o.unsafe === true ? ', UNSAFE test node' : ''}\n`);
+// Ctrl-C: exit through process.exit so each run's 'exit' hook continues and kills its processes.
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 const results: RunResult[] = [];
+let runs = 0;
 let failed = 0;
 const started = Date.now();
 for (let k = 0; k < seeds; k++) {
   for (const mode of modes) {
     const seed = firstSeed + k;
+    runs++;
     process.stdout.write(`--- mode ${mode} seed ${seed}\n`);
     try {
       const r = await runOnce({
@@ -83,7 +88,7 @@ for (let k = 0; k < seeds; k++) {
 const ops = results.reduce((a, r) => a + r.stats.ops, 0);
 const faults = results.reduce((a, r) => a + r.faults.filter((f) => !/^(restart|SIGCONT|heal)/.test(f.what)).length, 0);
 process.stdout.write(
-  `=== ${results.length + (failed - results.filter((r) => !r.passed).length)} runs in ${((Date.now() - started) / 1_000).toFixed(0)} s: ${ops} ops, ${faults} faults; ` +
+  `=== ${runs} runs in ${((Date.now() - started) / 1_000).toFixed(0)} s: ${ops} ops, ${faults} faults; ` +
     `${failed === 0 ? 'all linearizable, no lost writes' : `${failed} FAILED`}\n`,
 );
 process.exit(failed === 0 ? 0 : 1);
