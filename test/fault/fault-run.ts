@@ -135,9 +135,10 @@ async function waitServing(ports: readonly number[], timeoutMs: number): Promise
 /** After healing: one answered GET of every key, retried (each try recorded) until it answers. */
 async function finalReads(workload: Workload, ports: readonly number[]): Promise<number> {
   let answered = 0;
-  for (const key of workload.keysUsed()) {
+  for (const [i, key] of workload.keysUsed().entries()) {
     const deadline = Date.now() + FINAL_READ_MS_MAX;
-    for (let k = 0; Date.now() < deadline; k++) {
+    // Spread over the nodes: every node's view is checked, not only the first one's.
+    for (let k = i; Date.now() < deadline; k++) {
       const link = await ClientLink.open(ports[k % ports.length]!, 1_000);
       if (link === undefined) {
         await sleep(100);
