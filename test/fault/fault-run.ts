@@ -137,7 +137,7 @@ async function finalReads(workload: Workload, ports: readonly number[]): Promise
   let answered = 0;
   for (const [i, key] of workload.keysUsed().entries()) {
     const deadline = Date.now() + FINAL_READ_MS_MAX;
-    // Spread over the nodes: every node's view is checked, not only the first one's.
+    // Spread over the nodes: every node's front door serves some of the final reads.
     for (let k = i; Date.now() < deadline; k++) {
       const link = await ClientLink.open(ports[k % ports.length]!, 1_000);
       if (link === undefined) {
