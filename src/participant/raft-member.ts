@@ -221,9 +221,17 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     async addMember(id, address) {
       transport.setAddress(id, dialAddress(address));
       const book: Array<[NodeId, string]> = [...sm.addresses.entries(), [o.id, formatAddress(o.listen)]];
-      await transport.request(id, { t: 'members', addresses: book }, 2_000).catch((err: unknown) => {
-        log.warn({ id, err: String(err) }, 'new member did not take the address book; it will learn it from the log');
-      });
+      // The newcomer must know where we are before it can answer us: tell it,
+      // retrying while it starts up, and give up with a clear error.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await transport.request(id, { t: 'members', addresses: book }, 1_000);
+          break;
+        } catch (err) {
+          if (attempt >= 50) throw new Error(`cannot reach node ${id} at ${address}: ${err instanceof Error ? err.message : String(err)}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
       // An empty newcomer learns the bootstrap membership only from a snapshot.
       await host.snapshotNow();
       await confChange({ type: 'addLearner', nodeId: id, context: address });

@@ -18,6 +18,8 @@ test('a cluster built by hand from the node prompt: add two members and remove o
   group.start('n2', 'kvstore', ['node', '--id', '2', '--listen', `127.0.0.1:${p2}`, '--join']);
   group.start('n3', 'kvstore', ['node', '--id', '3', '--listen', `127.0.0.1:${p3}`, '--join']);
   let at = await prompt.expect('kvstore_server 1> ');
+  // The joiners answer PING once they listen.
+  for (const port of [p2!, p3!]) await waitFor(`node on ${port}`, async () => (await cmd(port, 'PING')) === '+PONG\r\n');
   await waitFor('the one-member cluster to take writes', async () => (await cmd(p1!, 'SET', 'boot', 'ok')) === OK);
 
   // Load: a writer that keeps writing while the membership changes.
