@@ -30,6 +30,7 @@ for (const [mode, seed] of [
     t.true(r.stats.ok >= 200, `too few ok ops to mean anything:\n${report}`);
     t.is(r.finalReads.ok, r.finalReads.keys, `a final read never answered:\n${report}`);
     t.deepEqual(r.anomalies, []);
+    t.deepEqual(r.crashes, [], 'no process may exit unless the nemesis killed it');
     t.false(r.check.inconclusive, report);
     t.true(r.check.linearizable, report);
     t.true(r.passed, report);

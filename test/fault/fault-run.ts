@@ -43,6 +43,8 @@ export interface RunResult {
   readonly finalReads: { readonly ok: number; readonly keys: number };
   /** Replies of the wrong shape (never acceptable). */
   readonly anomalies: readonly string[];
+  /** Processes that exited without being killed (never acceptable). */
+  readonly crashes: readonly string[];
   readonly recoveryMs: number;
   readonly historyPath: string | undefined;
   /** No violation, nothing inconclusive, every final read answered, no anomaly. */
@@ -96,7 +98,8 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
     const keys = workload.keysUsed().length;
     const check = checkHistory(workload.history);
     const anomalies = workload.history.filter((op) => op.note?.startsWith('unexpected reply') === true).map((op) => `#${op.id} ${op.note ?? ''}`);
-    const passed = check.linearizable && !check.inconclusive && finalOk === keys && anomalies.length === 0;
+    const crashes = cluster.processes().flatMap((p) => p.crashes);
+    const passed = check.linearizable && !check.inconclusive && finalOk === keys && anomalies.length === 0 && crashes.length === 0;
     let historyPath: string | undefined;
     if (!passed) historyPath = saveHistory(o, workload.history, nemesis.faults);
     return {
@@ -107,6 +110,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
       check,
       finalReads: { ok: finalOk, keys },
       anomalies,
+      crashes,
       recoveryMs,
       historyPath,
       passed,
@@ -181,6 +185,7 @@ export function formatRun(r: RunResult): string {
   ];
   for (const v of r.check.keys) if (v.result === 'violation') lines.push(formatViolation(v));
   for (const a of r.anomalies.slice(0, 10)) lines.push(`  anomaly: ${a}`);
+  for (const c of r.crashes) lines.push(`  CRASH: ${c}`);
   if (r.historyPath !== undefined) lines.push(`  history saved to ${r.historyPath}`);
   return lines.join('\n');
 }

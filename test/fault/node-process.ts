@@ -15,6 +15,9 @@ export class NodeProcess {
   paused = false;
   stderr = '';
   starts = 0;
+  /** Exits nobody asked for (a crash, an assertion): each a real bug, with the log tail. */
+  readonly crashes: string[] = [];
+  private expectExit = false;
   private exited: Promise<void> = Promise.resolve();
   private readonly log: WriteStream;
 
@@ -44,7 +47,16 @@ export class NodeProcess {
       env: { ...process.env, KVSTORE_LOG_LEVEL: 'info' },
     });
     this.child = child;
-    this.exited = new Promise((r) => child.once('exit', () => r()));
+    this.expectExit = false;
+    this.exited = new Promise((r) =>
+      child.once('exit', (code, signal) => {
+        if (!this.expectExit) {
+          const tail = this.stderr.split('\n').slice(-6).join('\n    ');
+          this.crashes.push(`${this.name} exited by itself (code ${code}, signal ${signal}):\n    ${tail}`);
+        }
+        r();
+      }),
+    );
     child.stderr?.on('data', (d: Buffer) => {
       this.log.write(d);
       this.stderr = (this.stderr + d.toString('utf8')).slice(-STDERR_TAIL_BYTES);
@@ -56,6 +68,7 @@ export class NodeProcess {
     const child = this.child;
     if (child === undefined || !this.alive) return;
     if (this.paused) this.resume();
+    this.expectExit = true;
     child.kill('SIGKILL');
     await this.exited;
   }
@@ -89,6 +102,7 @@ export class NodeProcess {
   /** Synchronous last resort (process exit): continue and kill. */
   killNow(): void {
     if (!this.alive) return;
+    this.expectExit = true;
     if (this.paused) this.child!.kill('SIGCONT');
     this.child!.kill('SIGKILL');
   }
