@@ -10,7 +10,9 @@ test('a cluster built by hand from the node prompt: add two members and remove o
   const [p1, p2, p3] = await freePorts(3);
   const kvstore = join(REPO, 'bin', 'kvstore');
   const prompt = new PtySession(`${process.execPath} ${kvstore} node --id 1 --listen 127.0.0.1:${p1} --log-level warn`, group.dir);
+  let stop = false;
   t.teardown(async () => {
+    stop = true;
     if (!t.passed) t.log(`screen:\n${prompt.output.slice(-3000)}`);
     prompt.kill();
     await group.cleanup();
@@ -23,7 +25,6 @@ test('a cluster built by hand from the node prompt: add two members and remove o
   await waitFor('the one-member cluster to take writes', async () => (await cmd(p1!, 'SET', 'boot', 'ok')) === OK);
 
   // Load: a writer that keeps writing while the membership changes.
-  let stop = false;
   const acked: number[] = [];
   const writer = (async () => {
     for (let k = 0; !stop; k++) {
