@@ -72,10 +72,11 @@ export class CoordinatorKv implements KvService {
 
   private async forward(req: ForwardRequest): Promise<ForwardReply> {
     const deadline = Date.now() + this.limits.requestTimeoutMs;
-    let lastErr: unknown = new CoordinatorError('NO_LEADER', 'no participant leads');
+    // Built only on failure: a stack per request costs more than the request.
+    let lastErr: unknown;
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0) throw lastErr;
+      if (left <= 0) throw lastErr ?? new CoordinatorError('NO_LEADER', 'no participant leads');
       const target = this.tracker.leader() ?? this.tracker.anyAlive();
       if (target === undefined) {
         await this.tracker.waitForLeader(Math.min(left, 100));

@@ -377,17 +377,18 @@ export class RaftHost {
 
   private expireWaiters(): void {
     const now = this.now();
-    const timeout = new NodeError('TIMEOUT', 'timed out waiting for the cluster');
+    let timeoutErr: NodeError | undefined;
+    const timeout = (): NodeError => (timeoutErr ??= new NodeError('TIMEOUT', 'timed out waiting for the cluster'));
     for (const [index, w] of this.inflight) {
       if (w.waiter.deadlineMs <= now) {
         this.inflight.delete(index);
-        w.waiter.reject(timeout);
+        w.waiter.reject(timeout());
       }
     }
     for (const [ctx, batch] of this.readsInflight) {
       if (batch.every((w) => w.deadlineMs <= now)) {
         this.readsInflight.delete(ctx);
-        for (const w of batch) w.reject(timeout);
+        for (const w of batch) w.reject(timeout());
       }
     }
   }

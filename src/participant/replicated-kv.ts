@@ -98,10 +98,11 @@ export class ReplicatedKv implements KvService {
     hops: number,
     unwrap: (reply: ForwardReply) => T,
   ): Promise<T> {
-    let lastErr: unknown = new NodeError('NO_LEADER', `no leader for ${what}`);
+    // Built only on failure: capturing a stack per request costs more than the request.
+    let lastErr: unknown;
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0) throw lastErr;
+      if (left <= 0) throw lastErr ?? new NodeError('NO_LEADER', `no leader for ${what}`);
       const leader = this.host.leaderId;
       // Already forwarded to us: the sender retries elsewhere, faster than we could.
       if (!this.host.isLeader && hops >= FORWARD_HOPS_MAX) throw new NodeError('NOT_LEADER', `not the leader (leader is ${leader})`);
