@@ -4,7 +4,8 @@ import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
 import { SeededRng } from '../../raft/rng.js';
 import type { ConfState, NodeId } from '../../raft/types.js';
 import { RaftStore } from '../../storage/raft-store.js';
-import { endpointKey } from '../config/address.js';
+import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js';
+import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
 import { ClientConnection } from '../server/client-connection.js';
@@ -15,20 +16,6 @@ import { RaftHost } from './raft-host.js';
 import type { HostLimits } from './raft-host.js';
 import { checkRaftMessage } from './raft-message-guard.js';
 import { ReplicatedKv } from './replicated-kv.js';
-
-export interface Address {
-  readonly host: string;
-  readonly port: number;
-}
-
-export function parseAddress(s: string): Address {
-  const i = s.lastIndexOf(':');
-  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
-}
-
-export function formatAddress(a: Address): string {
-  return `${a.host}:${a.port}`;
-}
 
 /** `{t:'members', addresses: [[id, "host:port"], ...]}` from a leader adding us, else undefined. */
 function parseMembersNotice(body: unknown): Map<NodeId, string> | undefined {
@@ -46,7 +33,7 @@ function parseMembersNotice(body: unknown): Map<NodeId, string> | undefined {
 
 export interface MemberOptions {
   readonly id: NodeId;
-  readonly listen: Address;
+  readonly listen: Endpoint;
   /** Members at bootstrap (id -> address, self included); empty for a node that waits to be added. */
   readonly initialMembers: ReadonlyMap<NodeId, string>;
   readonly dataDir: string;
@@ -57,7 +44,7 @@ export interface MemberOptions {
   readonly snapshotEntries?: number;
   readonly requestTimeoutMs?: number;
   /** Dial some peers elsewhere (config `peer_route`), keyed by endpointKey of the peer's address. */
-  readonly peerRoutes?: ReadonlyMap<string, Address>;
+  readonly peerRoutes?: ReadonlyMap<string, Endpoint>;
   /** Largest RESP bulk string a client may send (config `bulk_bytes_max`). */
   readonly bulkBytesMax?: number;
 }
@@ -89,8 +76,8 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const store = await RaftStore.open(o.dataDir, { create: true, initialConf });
 
   const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
-  const dialAddress = (addr: string): Address => {
-    const a = parseAddress(addr);
+  const dialAddress = (addr: string): Endpoint => {
+    const a = parseEndpoint(addr);
     return o.peerRoutes?.get(endpointKey(a)) ?? a;
   };
   const syncAddresses = (addresses: ReadonlyMap<NodeId, string>): void => {
@@ -188,7 +175,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     });
   });
   host.start();
-  log.info({ id: o.id, listen: formatAddress(o.listen), dataDir: o.dataDir, members: voters }, 'member started');
+  log.info({ id: o.id, listen: formatEndpoint(o.listen), dataDir: o.dataDir, members: voters }, 'member started');
 
   const waitCaughtUp = async (id: NodeId): Promise<void> => {
     for (let k = 0; k < 600; k++) {
@@ -220,7 +207,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     store,
     async addMember(id, address) {
       transport.setAddress(id, dialAddress(address));
-      const book: Array<[NodeId, string]> = [...sm.addresses.entries(), [o.id, formatAddress(o.listen)]];
+      const book: Array<[NodeId, string]> = [...sm.addresses.entries(), [o.id, formatEndpoint(o.listen)]];
       // The newcomer must know where we are before it can answer us: tell it,
       // retrying while it starts up, and give up with a clear error.
       for (let attempt = 0; ; attempt++) {
@@ -265,7 +252,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       for (const [id, kind] of members) {
         const pr = st.peers.find((p) => p.id === id);
         const role = id === st.leaderId ? 'leader' : kind === 'learner' ? 'learner' : 'follower';
-        const addr = id === o.id ? formatAddress(o.listen) : (sm.addresses.get(id) ?? '?');
+        const addr = id === o.id ? formatEndpoint(o.listen) : (sm.addresses.get(id) ?? '?');
         const match = id === o.id ? String(st.lastIndex) : pr !== undefined ? String(pr.match) : '-';
         const link = peerStats[String(id)];
         const reachable = id === o.id ? 'self' : link === undefined ? 'unknown' : link.state === 'ready' ? 'yes' : 'no';
