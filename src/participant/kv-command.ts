@@ -190,3 +190,19 @@ function assertSessionCmd(cmd: SessionCmd, where: string): void {
       assertNever(cmd, 'kv command');
   }
 }
+
+const BATCH_HEAD = Buffer.from([0x92, 0xa0 | TAG.batch.length, ...Buffer.from(TAG.batch, 'latin1')]);
+
+/**
+ * One `batch` entry from already encoded single commands, without decoding
+ * them: a batch is `[tag, [tuple, ...]]` and each encoded command is exactly
+ * its tuple's msgpack, so the entry is a header followed by the bytes as they are.
+ */
+export function combineEncoded(datas: readonly Uint8Array[]): Uint8Array {
+  const n = datas.length;
+  assert(n >= 1 && n <= batchCmdsMax, () => `kv-command: batch of ${n} outside 1..${batchCmdsMax}`);
+  // A single command is a 5-tuple (set) or a 4-tuple (del); a batch is a 2-tuple.
+  for (const d of datas) assert(d[0] === 0x95 || d[0] === 0x94, 'kv-command: combine takes encoded single commands (set or del tuples)');
+  const len = n < 16 ? Buffer.from([0x90 | n]) : Buffer.from([0xdc, n >> 8, n & 0xff]);
+  return Buffer.concat([BATCH_HEAD, len, ...datas]);
+}

@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../../raft/assert.js';
 import type { ConfChange, NodeId } from '../../raft/types.js';
+import { combineEncoded } from './kv-command.js';
 import { KvStateMachine } from './kv-state-machine.js';
 import type { HostStateMachine } from './raft-host.js';
 
@@ -34,6 +35,10 @@ export class NodeStateMachine implements HostStateMachine {
       this.addresses.set(change.nodeId, change.context);
       this.onAddressesChanged(this.addresses);
     }
+  }
+
+  combine(datas: readonly Uint8Array[]): Uint8Array {
+    return combineEncoded(datas);
   }
 
   snapshot(): Uint8Array {

@@ -29,6 +29,8 @@ export interface HostStateMachine {
   applyConfChange(index: number, change: ConfChange): void;
   snapshot(): Uint8Array;
   restore(data: Uint8Array): void;
+  /** Packs many commands' data into one entry whose results come back in the same order. */
+  combine?(datas: readonly Uint8Array[]): Uint8Array;
 }
 
 export interface HostLimits {
@@ -82,7 +84,8 @@ export class RaftHost {
   private readonly ops: Array<() => void> = [];
   private readonly proposals: QueuedProposal[] = [];
   /** Proposed entries by index: the term they were proposed in, and who waits. */
-  private readonly inflight = new Map<number, { term: number; waiter: ProposalWaiter }>();
+  /** One waiter per command in the entry (a batch entry holds many); undefined once expired. */
+  private readonly inflight = new Map<number, { term: number; waiters: Array<ProposalWaiter | undefined> }>();
   private readonly readsQueued: ReadWaiter[] = [];
   private readonly readsInflight = new Map<number, ReadWaiter[]>();
   private nextReadCtx = 1;
@@ -233,12 +236,17 @@ export class RaftHost {
   private proposeQueued(): void {
     while (this.proposals.length > 0) {
       const batch = this.proposals.splice(0, this.limits.proposalBatchMax);
-      const res = this.node.proposeBatch(batch.map((p) => p.data));
+      // Many commands ride in one entry when the state machine can combine them:
+      // one log entry, one disk put and one encode for the whole batch.
+      const combine = this.sm.combine?.bind(this.sm);
+      const data = batch.length > 1 && combine !== undefined ? combine(batch.map((p) => p.data)) : undefined;
+      const res = data !== undefined ? this.node.propose(data) : this.node.proposeBatch(batch.map((p) => p.data));
       if (!res.ok) {
         for (const p of batch) p.waiter.reject(new NodeError(res.code === 'notLeader' ? 'NOT_LEADER' : 'UNAVAILABLE', `proposal refused: ${res.code}`));
         continue;
       }
-      batch.forEach((p, k) => this.inflight.set(res.index + k, { term: res.term, waiter: p.waiter }));
+      if (data !== undefined) this.inflight.set(res.index, { term: res.term, waiters: batch.map((p) => p.waiter) });
+      else batch.forEach((p, k) => this.inflight.set(res.index + k, { term: res.term, waiters: [p.waiter] }));
     }
   }
 
@@ -312,18 +320,19 @@ export class RaftHost {
       if (waiting !== undefined) this.inflight.delete(e.index);
       if (e.type === 'conf') {
         this.sm.applyConfChange(e.index, e.change);
-        waiting?.waiter.resolve([]);
+        for (const w of waiting?.waiters ?? []) w?.resolve([]);
         continue;
       }
       const results = this.sm.applyEntry(e.index, e.data);
       if (waiting === undefined) continue;
-      if (e.data.length === 0) {
-        // A leader's no-op took this index: whatever was proposed here was lost.
-        waiting.waiter.reject(new NodeError('LOST', `entry ${e.index} was replaced`));
+      if (e.data.length === 0 || waiting.term !== e.term) {
+        // Another leader's entry took this index: whatever was proposed here was lost.
+        const lost = new NodeError('LOST', `entry ${e.index} was replaced by term ${e.term}`);
+        for (const w of waiting.waiters) w?.reject(lost);
         continue;
       }
-      if (waiting.term === e.term) waiting.waiter.resolve(results);
-      else waiting.waiter.reject(new NodeError('LOST', `entry ${e.index} was replaced by term ${e.term}`));
+      assert(results.length === waiting.waiters.length, () => `host: entry ${e.index} answered ${results.length} results for ${waiting.waiters.length} commands`);
+      waiting.waiters.forEach((w, k) => w?.resolve([results[k]]));
     }
   }
 
@@ -379,11 +388,14 @@ export class RaftHost {
     const now = this.now();
     let timeoutErr: NodeError | undefined;
     const timeout = (): NodeError => (timeoutErr ??= new NodeError('TIMEOUT', 'timed out waiting for the cluster'));
-    for (const [index, w] of this.inflight) {
-      if (w.waiter.deadlineMs <= now) {
-        this.inflight.delete(index);
-        w.waiter.reject(timeout());
-      }
+    for (const [index, entry] of this.inflight) {
+      entry.waiters.forEach((w, k) => {
+        if (w !== undefined && w.deadlineMs <= now) {
+          entry.waiters[k] = undefined;
+          w.reject(timeout());
+        }
+      });
+      if (entry.waiters.every((w) => w === undefined)) this.inflight.delete(index);
     }
     for (const [ctx, batch] of this.readsInflight) {
       if (batch.every((w) => w.deadlineMs <= now)) {
@@ -395,7 +407,7 @@ export class RaftHost {
 
   private failAll(err: Error): void {
     for (const p of this.proposals.splice(0)) p.waiter.reject(err);
-    for (const w of this.inflight.values()) w.waiter.reject(err);
+    for (const entry of this.inflight.values()) for (const w of entry.waiters) w?.reject(err);
     this.inflight.clear();
     for (const r of this.readsQueued.splice(0)) r.reject(err);
     for (const batch of this.readsInflight.values()) for (const w of batch) w.reject(err);
