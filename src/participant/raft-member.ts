@@ -89,10 +89,13 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   syncAddresses(sm.addresses);
 
   const tickMs = o.tickMs ?? 50;
+  const snapshotEntries = o.snapshotEntries ?? 10_000;
   const limits: HostLimits = {
     tickMs,
-    snapshotEntries: o.snapshotEntries ?? 10_000,
-    compactionLagEntries: 1_000,
+    snapshotEntries,
+    // Keep a tail for followers that lag a little, but never more than half the
+    // snapshot interval: a follower that was down gets a snapshot, not a replay.
+    compactionLagEntries: Math.min(1_000, Math.floor(snapshotEntries / 2)),
     pendingProposalsMax: 100_000,
     proposalBatchMax: 4_096,
   };
