@@ -24,7 +24,8 @@ export class RaftLog {
     const snapIndex = storage.snapshot().meta.index;
     this.committed = Math.max(hs.commit, snapIndex);
     assert(this.committed <= this.lastIndex(), () => `log: commit ${this.committed} beyond last index ${this.lastIndex()}`);
-    assert(applied >= snapIndex || applied >= storage.firstIndex() - 1, () => `log: applied ${applied} below the log`);
+    // The host restarts from a snapshot: it cannot have applied less than what is compacted.
+    assert(applied >= storage.firstIndex() - 1, () => `log: applied ${applied} below the log's first index ${storage.firstIndex()}`);
     assert(applied <= this.committed, () => `log: applied ${applied} beyond commit ${this.committed}`);
     this.applied = applied;
   }

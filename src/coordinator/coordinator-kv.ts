@@ -1,6 +1,5 @@
-import type { SessionCmd } from '../participant/kv-command.js';
+import { answerOfWrite, sessionCmdOf } from '../participant/write-command.js';
 import type { ForwardReply, ForwardRequest } from '../participant/forward-protocol.js';
-import type { ApplyResult } from '../participant/kv-command.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { SessionPool } from '../server/session-pool.js';
@@ -49,22 +48,16 @@ export class CoordinatorKv implements KvService {
         }
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;
-        const cmd: SessionCmd =
-          op.type === 'set'
-            ? { op: 'set', clientId, seq, key: op.key, values: [...op.values] }
-            : { op: 'del', clientId, seq, keys: [...op.keys] };
         let reply: ForwardReply;
         try {
-          reply = await this.forward({ t: 'write', cmd });
+          reply = await this.forward({ t: 'write', cmd: sessionCmdOf(op, clientId, seq) });
         } finally {
           ticket.release();
         }
         if (reply.t !== 'written') throw new CoordinatorError('REFUSED', 'unexpected reply to a write');
-        const r = reply.result as ApplyResult | undefined;
-        if (r === undefined || r.type === 'error') throw new CoordinatorError('REFUSED', `write refused: ${r?.code ?? 'no result'}`);
-        if (op.type === 'set') return { type: 'ok' };
-        if (r.type !== 'count') throw new CoordinatorError('REFUSED', `unexpected result ${r.type} for DEL`);
-        return { type: 'count', n: r.n };
+        const answer = answerOfWrite(op.type, reply.result);
+        if (typeof answer === 'string') throw new CoordinatorError('REFUSED', answer);
+        return answer;
       },
       close: () => {},
     };

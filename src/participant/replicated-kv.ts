@@ -2,7 +2,8 @@ import type { NodeId } from '../../raft/types.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import { SessionPool } from '../server/session-pool.js';
 import { encode } from './kv-command.js';
-import type { ApplyResult, SessionCmd } from './kv-command.js';
+import type { SessionCmd } from './kv-command.js';
+import { answerOfWrite, sessionCmdOf } from './write-command.js';
 import type { ForwardReply, ForwardRequest } from './forward-protocol.js';
 import { FORWARD_HOPS_MAX, parseForwardRequest } from './forward-protocol.js';
 import { NodeError } from './node-error.js';
@@ -23,12 +24,9 @@ export interface ReplicatedKvLimits {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function answerOf(cmd: SessionCmd, result: unknown): KvAnswer {
-  const r = result as ApplyResult | undefined;
-  if (r === undefined || typeof r !== 'object') throw new NodeError('UNAVAILABLE', 'no result for a write');
-  if (r.type === 'error') throw new NodeError('UNAVAILABLE', `write refused: ${r.code}`);
-  if (cmd.op === 'set') return { type: 'ok' };
-  if (r.type !== 'count') throw new NodeError('UNAVAILABLE', `unexpected result ${r.type} for DEL`);
-  return { type: 'count', n: r.n };
+  const answer = answerOfWrite(cmd.op, result);
+  if (typeof answer === 'string') throw new NodeError('UNAVAILABLE', answer);
+  return answer;
 }
 
 /**
@@ -53,12 +51,8 @@ export class ReplicatedKv implements KvService {
         if (op.type === 'get') return this.read(op.key);
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;
-        const cmd: SessionCmd =
-          op.type === 'set'
-            ? { op: 'set', clientId, seq, key: op.key, values: [...op.values] }
-            : { op: 'del', clientId, seq, keys: [...op.keys] };
         try {
-          return await this.write(cmd);
+          return await this.write(sessionCmdOf(op, clientId, seq));
         } finally {
           ticket.release();
         }

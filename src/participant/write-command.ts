@@ -1,0 +1,21 @@
+import type { KvAnswer, KvOp } from '../server/kv-service.js';
+import type { ApplyResult, SessionCmd } from './kv-command.js';
+
+type WriteOp = Extract<KvOp, { type: 'set' | 'del' }>;
+
+/** A client's write as the command a Raft entry carries, under its at-most-once identity. */
+export function sessionCmdOf(op: WriteOp, clientId: string, seq: number): SessionCmd {
+  return op.type === 'set'
+    ? { op: 'set', clientId, seq, key: op.key, values: [...op.values] }
+    : { op: 'del', clientId, seq, keys: [...op.keys] };
+}
+
+/** The client's answer for a write's apply result, or why there is none (the caller throws its own error). */
+export function answerOfWrite(op: WriteOp['type'] | SessionCmd['op'], result: unknown): KvAnswer | string {
+  const r = result as ApplyResult | undefined;
+  if (r === undefined || typeof r !== 'object') return 'no result for a write';
+  if (r.type === 'error') return `write refused: ${r.code}`;
+  if (op === 'set') return { type: 'ok' };
+  if (r.type !== 'count') return `unexpected result ${r.type} for DEL`;
+  return { type: 'count', n: r.n };
+}
