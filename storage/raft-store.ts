@@ -44,6 +44,11 @@ export interface RaftStoreOptions {
   readonly limits?: Partial<RaftStoreLimits>;
 }
 
+export interface RaftStoreStats extends GroupCommitStats {
+  /** Commit-index-only hard states that waited for the next batch instead of a write of their own. */
+  deferredCommits: number;
+}
+
 /** What one Ready asks to persist (raft/ready.ts), written as one synced batch. */
 export interface PersistWrite {
   readonly hardState?: HardState;
@@ -70,8 +75,9 @@ interface ChunkSet {
  * committed. Only after its batch is synced is it mirrored into `log`.
  *
  * Invariants:
- *  - `log` never holds anything that is not on disk (entries, hard state,
- *    received snapshots; a snapshot the host creates with log.createSnapshot
+ *  - `log` never holds anything that is not on disk (entries, hard state
+ *    but for a deferred commit index, see commitDeferred; received
+ *    snapshots; a snapshot the host creates with log.createSnapshot
  *    is in `log` before saveSnapshot makes it durable, and compaction refuses
  *    to go beyond a saved snapshot);
  *  - disk (after every batch) holds: entries logStart.index+1 .. last,
@@ -93,6 +99,16 @@ export class RaftStore {
   private closing: Promise<void> | undefined;
   /** Set when planning a write broke an assertion: `planned` may be half-updated. */
   private broken: Error | undefined;
+  /**
+   * True when `planned` holds a commit index no batch has carried yet. It
+   * rides in the next batch (every batch writes it while this is set) or is
+   * written at close; a crash loses it, harmlessly: commit is recomputable
+   * (Raft Figure 2), and disk keeps commit >= snapshot index because a
+   * snapshot's batch carries it. `log` gets it at once: the host snapshots
+   * up to the commit index it applied.
+   */
+  private commitDeferred = false;
+  private deferredCommits = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -140,9 +156,13 @@ export class RaftStore {
    * and mirrored into `log`.
    */
   persist(w: PersistWrite, opts: { sync?: boolean } = {}): Promise<void> {
-    // Only a write of nothing but a commit index may skip the fsync (Ready.mustSync false).
-    const sync = opts.sync !== false || w.entries.length > 0 || w.snapshot !== undefined;
-    return this.submit(sync, () => {
+    // Only a write of nothing but a commit index may skip the fsync (Ready.mustSync
+    // false), and then it skips the write too: the next batch carries it.
+    const hs0 = w.hardState;
+    if (opts.sync === false && w.entries.length === 0 && w.snapshot === undefined && hs0 !== undefined && this.onlyCommitMoves(hs0)) {
+      return this.deferCommit(hs0);
+    }
+    return this.submit(true, () => {
       const ops: BatchOp[] = [];
       const snap = w.snapshot;
       if (snap !== undefined) this.planReceivedSnapshot(snap, ops);
@@ -151,6 +171,7 @@ export class RaftStore {
       if (hs !== undefined) {
         ops.push([singletonKey('hardState'), encodeHardState(hs)]);
         this.planned.setHardState(hs);
+        this.commitDeferred = false;
       }
       this.checkPlanned();
       return {
@@ -225,13 +246,17 @@ export class RaftStore {
     return p;
   }
 
-  /** Batches written and the writes they merged. */
-  stats(): Readonly<GroupCommitStats> {
-    return { ...this.gc.stats };
+  /** Batches written, the writes they merged, and commit indexes deferred to a later batch. */
+  stats(): Readonly<RaftStoreStats> {
+    return { ...this.gc.stats, deferredCommits: this.deferredCommits };
   }
 
   /** Writes everything submitted, then closes the database. Repeated calls share the first. */
   close(): Promise<void> {
+    if (this.closing === undefined && this.commitDeferred && this.state === 'open') {
+      // A clean stop keeps the newest commit index, so a restart replays up to it.
+      void this.submit(true, () => ({ ops: [], onDurable: () => undefined })).catch(() => undefined);
+    }
     this.closing ??= this.shutDown(() => undefined);
     return this.closing;
   }
@@ -271,7 +296,45 @@ export class RaftStore {
       this.broken = err as Error;
       return Promise.reject(err);
     }
+    if (this.commitDeferred) {
+      const hs = this.planned.hardState();
+      const mirror = w.onDurable;
+      w = { ops: [...w.ops, [singletonKey('hardState'), encodeHardState(hs)]], onDurable: mirror };
+      this.commitDeferred = false;
+    }
     return this.gc.submit({ ...w, sync });
+  }
+
+  /** Term and vote as planned: only the commit index differs. */
+  private onlyCommitMoves(hs: HardState): boolean {
+    const cur = this.planned.hardState();
+    return hs.term === cur.term && hs.vote === cur.vote;
+  }
+
+  /** Records a commit index in `planned` only; see commitDeferred. */
+  private deferCommit(hs: HardState): Promise<void> {
+    return this.submitNothing(() => {
+      this.planned.setHardState(hs);
+      this.checkPlanned();
+      this.log.setHardState(hs);
+      this.commitDeferred = true;
+      this.deferredCommits++;
+    });
+  }
+
+  /** Runs a plan that writes nothing now, under the same guards as submit. */
+  private submitNothing(plan: () => void): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(new StorageError('CLOSED', this.dataDir, 'the store is closed'));
+    const failed = this.gc.failed();
+    if (failed !== undefined) return Promise.reject(failed);
+    if (this.broken !== undefined) return Promise.reject(this.broken);
+    try {
+      plan();
+    } catch (err) {
+      this.broken = err as Error;
+      return Promise.reject(err);
+    }
+    return Promise.resolve();
   }
 
   /** A snapshot from the leader replaces the log: every stored entry goes. */

@@ -279,16 +279,26 @@ test('crash(): the batch in flight lands whole, queued writes are dropped with C
   await r.close();
 });
 
-test('a commit-only hard state may skip the fsync; entries, snapshots, term and vote never do', async (t) => {
-  const store = await RaftStore.open(tempDir(t), { initialConf: { voters: [1], learners: [] } });
-  t.teardown(() => store.close());
+test('a commit-only hard state waits for the next batch; entries, snapshots, term and vote never wait', async (t) => {
+  const dir = tempDir(t);
+  const store = await RaftStore.open(dir, { initialConf: { voters: [1], learners: [] } });
   await store.persist({ entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
-  t.is(store.stats().unsyncedBatches, 0);
   const synced = store.stats().batches;
   await store.persist({ entries: [], hardState: { term: 1, vote: 1, commit: 2 } }, { sync: false });
-  t.is(store.stats().unsyncedBatches, 1, 'commit-only write went without sync');
-  t.is(store.stats().batches, synced);
-  t.is(store.log.hardState().commit, 2, 'still mirrored once written');
+  t.is(store.stats().batches, synced, 'no write of its own');
+  t.is(store.stats().deferredCommits, 1);
+  t.is(store.log.hardState().commit, 2, 'mirrored at once: the host snapshots what it applied');
   await store.persist({ entries: entries(4, 4, 1) }, { sync: false });
   t.is(store.stats().batches, synced + 1, 'a write with entries is synced whatever the caller asked');
+  await store.persist({ entries: [], hardState: { term: 2, vote: 0, commit: 2 } }, { sync: false });
+  t.is(store.stats().batches, synced + 2, 'a new term is written and synced whatever the caller asked');
+  await store.persist({ entries: [], hardState: { term: 2, vote: 0, commit: 3 } }, { sync: false });
+  await store.close();
+  const reopened = await RaftStore.open(dir);
+  t.deepEqual(reopened.log.hardState(), { term: 2, vote: 0, commit: 3 }, 'a clean close writes the deferred commit');
+  await reopened.persist({ entries: [], hardState: { term: 2, vote: 0, commit: 4 } }, { sync: false });
+  await reopened.crash();
+  const crashed = await RaftStore.open(dir);
+  t.is(crashed.log.hardState().commit, 3, 'a crash loses only the deferred commit');
+  await crashed.close();
 });
