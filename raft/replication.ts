@@ -142,7 +142,13 @@ function handleAppResp(r: Raft, m: AppRespMsg): void {
     pr.inflights.freeLE(m.index);
   }
   if (maybeCommit(r)) {
-    bcastAppend(r);
+    // Followers with entries to receive get the new commit with them; the
+    // others learn it from the next append or heartbeat (one heartbeat
+    // interval at most). An empty append per commit would double the
+    // messages, socket writes and follower wake-ups of every write at low
+    // load, and nothing a follower serves needs the commit index sooner:
+    // reads and writes are served by the leader.
+    for (const id of peersOf(r)) sendAppend(r, id, false);
   } else if (wasPaused) {
     sendAppend(r, m.from);
   }

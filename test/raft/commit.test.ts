@@ -162,6 +162,7 @@ test('Figure 8 (d): had it been committed, S5 could overwrite it — S5 wins ter
   c.deliverAll();
   t.is(c.leader(), 5);
   t.is(c.n(5).status().term, 5);
+  c.heartbeat();
   for (const id of [2, 3, 4]) {
     t.deepEqual(c.n(id).terms(), [1, 3, 5], `S${id}: the term-2 entry at index 2 is gone`);
     t.deepEqual(appliedAfter1(c, id), [[2, 3], [3, 5]], `S${id} applied S5's entries`);

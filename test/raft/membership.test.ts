@@ -27,6 +27,7 @@ test('a new server joins as a learner: it gets the log from a snapshot and entri
   t.deepEqual(c.n(4).status().conf, { voters: [1, 2, 3], learners: [4] });
   c.n(1).node.propose(bytes('x'));
   c.deliverAll();
+  c.heartbeat();
   t.deepEqual(c.n(4).terms().slice(-1), [1]);
   t.is(c.n(4).status().lastIndex, 3);
   t.deepEqual(c.n(4).appliedData(), ['x']);

@@ -54,6 +54,7 @@ test('a Ready in which only the commit index changed need not be synced; one wit
   c.deliverAll();
   c.n(1).node.propose(bytes('a'));
   c.deliverAll();
+  c.heartbeat();
   c.n(1).drain();
   t.is(c.n(2).status().commit, 2);
   // n2 stores entry 3; the messages telling it entry 3 is committed are lost, then a heartbeat says so.
@@ -202,6 +203,7 @@ test('Ready.softState is present exactly when the role or the known leader chang
   const c = new TestCluster([1, 2, 3], plain);
   c.n(1).node.campaign();
   c.deliverAll();
+  c.heartbeat();
   c.n(1).take();
   // Every Ready n1 handled so far was drained; a heartbeat changes neither role nor leader.
   c.tick(1, 1);

@@ -11,6 +11,7 @@ function settled(overrides = {}): TestCluster {
   c.deliverAll();
   c.n(1).node.propose(bytes('a'));
   c.deliverAll();
+  c.heartbeat();
   return c;
 }
 

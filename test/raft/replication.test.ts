@@ -95,6 +95,7 @@ test('leader, on success, sets matchIndex and nextIndex of the follower (Figure 
   // Log Matching: every log is identical.
   t.deepEqual(c.n(2).terms(), [1, 1, 1, 1]);
   t.deepEqual(c.n(3).terms(), [1, 1, 1, 1]);
+  c.heartbeat();
   t.deepEqual(c.n(3).appliedData(), ['a', 'b', 'c']);
 });
 
@@ -283,4 +284,34 @@ test('Figure 7: a term-8 leader brings followers (a)-(f) — missing, extra and 
   c.deliverAll();
   for (const id of ids) t.deepEqual(c.n(id).terms(), [...leaderLog, 8], `n${id}`);
   t.is(c.n(1).status().commit, 11);
+});
+
+test('a new commit index rides on the next append or heartbeat: committing sends no empty append to a follower that holds everything', (t) => {
+  const c = new TestCluster([1, 2, 3], plain);
+  c.elect(1);
+  c.deliverAll();
+  c.heartbeat();
+  const before = c.n(1).status().commit;
+  t.is(c.n(2).status().commit, before);
+  c.n(1).node.propose(bytes('a'));
+  const sent = c.deliverAll();
+  t.deepEqual(
+    ofType(sent, 'app').map((m) => [m.to, m.entries.length]),
+    [
+      [2, 1],
+      [3, 1],
+    ],
+    'one append per follower, the one carrying the entry',
+  );
+  t.is(c.n(1).status().commit, before + 1, 'the leader commits on the acknowledgements');
+  t.is(c.n(2).status().commit, before, 'the follower does not know yet');
+  // The next proposal's append carries the commit index...
+  c.n(1).node.propose(bytes('b'));
+  c.flush(1);
+  t.is(c.n(2).status().commit, before + 1);
+  // ...and so does the next heartbeat.
+  c.deliverAll();
+  c.heartbeat();
+  t.is(c.n(2).status().commit, before + 2);
+  t.deepEqual(c.n(3).appliedData(), ['a', 'b']);
 });

@@ -8,6 +8,9 @@ test('three nodes elect a leader and replicate a proposal to all', (t) => {
   const res = c.n(1).node.propose(bytes('hello'));
   t.true(res.ok);
   c.deliverAll();
+  t.deepEqual(c.n(1).appliedData(), ['hello'], 'the leader applies once a majority holds it');
+  // Followers learn the commit index from the next heartbeat (or append).
+  c.heartbeat();
   for (const id of [1, 2, 3]) {
     const normal = c.n(id).applied.filter((e) => e.type === 'normal' && e.data.length > 0);
     t.deepEqual(normal.map((e) => (e.type === 'normal' ? text(e.data) : '')), ['hello'], `node ${id}`);

@@ -74,6 +74,7 @@ test('InstallSnapshot: a follower whose next entry is compacted gets the snapsho
   c.deliver(ack[0]!);
   t.deepEqual(c.n(1).status().peers[2]!.state, 'replicate');
   c.deliverAll();
+  c.heartbeat();
   t.deepEqual(c.n(3).terms(), [1, 1]);
   t.is(c.n(3).disk.firstIndex(), 6);
   t.deepEqual(c.n(3).appliedData(), ['e', 'f']);

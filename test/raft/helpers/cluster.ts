@@ -250,6 +250,18 @@ export class TestCluster {
     for (let k = 0; k < times; k++) for (const id of this.nodes.keys()) if (!this.down.has(id)) this.tick(id);
   }
 
+  /**
+   * One heartbeat round from the leader, delivered: followers that have every
+   * entry learn the commit index this way (or from the next append), not from
+   * an empty append per commit.
+   */
+  heartbeat(): void {
+    const leader = this.leader();
+    if (leader === undefined) throw new Error('heartbeat: no leader');
+    this.tick(leader, this.overrides.heartbeatTicks ?? DEFAULT_RAFT_LIMITS.heartbeatTicks);
+    this.deliverAll();
+  }
+
   /** Ticks everyone until someone leads; returns the leader id. */
   elect(preferred?: NodeId): NodeId {
     if (preferred !== undefined) {
