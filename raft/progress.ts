@@ -18,6 +18,8 @@ export class Progress {
   recentActive = false;
   /** Probe state: a message is out; wait for its answer or a heartbeat response. */
   probeSent = false;
+  /** Replicate state: the heartbeat interval in which appends in flight were last re-sent on a heartbeat answer. */
+  resentInInterval = -1;
   readonly inflights: Inflights;
 
   constructor(

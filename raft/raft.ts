@@ -49,6 +49,8 @@ export class Raft {
   /** Ticks since the last election timeout (leader) or since hearing from a leader / granting a vote. */
   electionElapsed = 0;
   heartbeatElapsed = 0;
+  /** Heartbeat intervals elapsed (the leader's clock for rate limits). */
+  heartbeatIntervals = 0;
   randomizedElectionTimeout = 0;
   /** Leader only: the member leadership is being handed to, or NONE. */
   leadTransferee: NodeId = NONE;
@@ -178,6 +180,7 @@ export class Raft {
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
+      this.heartbeatIntervals++;
       bcastHeartbeat(this);
     }
   }

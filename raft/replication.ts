@@ -168,7 +168,20 @@ function handleHeartbeatResp(r: Raft, m: HeartbeatRespMsg): void {
   // window nothing would ever be sent again. Free one slot so an append goes
   // out; a reject then sends us back to probing.
   if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
-  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from);
+  if (pr.match < r.log.lastIndex()) {
+    if (pr.state !== 'replicate' || pr.next <= r.log.lastIndex()) {
+      // A probe, or entries not sent yet (a window just freed).
+      sendAppend(r, m.from);
+    } else if (pr.resentInInterval !== r.heartbeatIntervals) {
+      // Everything is in flight, but appends may have been lost: an append
+      // (empty) draws a rejection or the acknowledgement we missed. Once per
+      // heartbeat interval: heartbeats also confirm reads, many times a
+      // second, and an empty append per answer costs a follower write and
+      // wake-up each.
+      pr.resentInInterval = r.heartbeatIntervals;
+      sendAppend(r, m.from);
+    }
+  }
   if (!pr.learner && m.readRound > 0) {
     r.readIndex.ack(m.from, m.readRound);
     r.releaseReads();

@@ -315,3 +315,30 @@ test('a new commit index rides on the next append or heartbeat: committing sends
   t.is(c.n(2).status().commit, before + 2);
   t.deepEqual(c.n(3).appliedData(), ['a', 'b']);
 });
+
+test('heartbeat answers re-send appends in flight at most once per heartbeat interval, however many read rounds there are', (t) => {
+  const c = new TestCluster([1, 2, 3], plain);
+  c.elect(1);
+  c.deliverAll();
+  c.heartbeat();
+  c.n(1).node.propose(bytes('a'));
+  // n2's append is in flight (held back); n3 stores the entry, so it commits.
+  const held = c.n(1).take().filter((m) => m.to === 2);
+  t.deepEqual(ofType(held, 'app').map((m) => m.entries.map((e) => e.index)), [[2]]);
+  c.flush(3);
+  const appsToN2: number[] = [];
+  const readRound = (ctx: number): void => {
+    t.true(c.n(1).node.readIndex(ctx));
+    c.flush(1, (m) => m.type === 'heartbeat');
+    c.flush(2);
+    c.flush(3);
+    appsToN2.push(ofType(c.n(1).take(), 'app').filter((m) => m.to === 2).length);
+  };
+  for (let ctx = 1; ctx <= 4; ctx++) readRound(ctx);
+  t.deepEqual(appsToN2, [1, 0, 0, 0], 'one empty append to draw an answer, then none this interval');
+  t.deepEqual(c.n(1).readStates.map((r) => r.ctx), [1, 2, 3, 4], 'every read was confirmed');
+  c.tick(1, 1);
+  c.n(1).take();
+  readRound(5);
+  t.deepEqual(appsToN2, [1, 0, 0, 0, 1], 'the next interval may re-send once more');
+});
