@@ -7,6 +7,8 @@ export interface CommandMix {
   readonly del: number;
 }
 
+export type KeyPattern = 'random' | 'sequential';
+
 export interface BenchOptions {
   readonly host: string;
   readonly port: number;
@@ -18,8 +20,10 @@ export interface BenchOptions {
   readonly ops: number | null;
   /** ...after this many milliseconds of sending. Exactly one of ops / durationMs is set. */
   readonly durationMs: number | null;
-  /** Keys are `key:<n>` with n uniform in [0, keyspace). */
+  /** Keys are `key:<n>` with n in [0, keyspace): uniform, or... */
   readonly keyspace: number;
+  /** ...in order across all connections, wrapping: one pass with ops = keyspace writes every key once. */
+  readonly keyPattern: KeyPattern;
   /** Bytes of each SET value (one word of printable bytes). */
   readonly valueBytes: number;
   readonly mix: CommandMix;
@@ -53,6 +57,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   ops: null,
   durationMs: 5000,
   keyspace: 10_000,
+  keyPattern: 'random',
   valueBytes: 100,
   mix: { set: 100, get: 0, del: 0 },
   pids: [],
@@ -98,6 +103,7 @@ export function validateBenchOptions(o: BenchOptions): void {
   int('--value-size', o.valueBytes, 1, benchLimits.valueBytesMax);
   int('--timeout-ms', o.timeoutMs, 1, 3_600_000);
   int('--seed', o.seed, 0, 0xffffffff);
+  if (o.keyPattern !== 'random' && o.keyPattern !== 'sequential') throw new BenchOptionError(`--key-pattern must be random or sequential, got ${String(o.keyPattern)}`);
   if ((o.ops === null) === (o.durationMs === null)) throw new BenchOptionError('give exactly one of --ops and --duration');
   if (o.ops !== null) int('--ops', o.ops, 1, Number.MAX_SAFE_INTEGER);
   if (o.durationMs !== null) int('--duration (ms)', o.durationMs, 1, benchLimits.durationMsMax);

@@ -1,6 +1,6 @@
 import { assert } from '../../raft/assert.js';
 import { SeededRng } from '../../raft/rng.js';
-import type { CommandMix } from './bench-options.js';
+import type { CommandMix, KeyPattern } from './bench-options.js';
 
 export const BenchCommand = { set: 0, get: 1, del: 2 } as const;
 export type BenchCommand = (typeof BenchCommand)[keyof typeof BenchCommand];
@@ -13,11 +13,15 @@ const keyPrefix = 'key:';
  * socket write. Keys are `key:<n>` zero-padded to one width, so every
  * request of a command has the same length and its header is precomputed.
  * Commands and keys come from a seeded generator: a run is repeatable.
+ * Sequential keys count up from key:0 across everything this encoder makes.
  */
 export class RequestEncoder {
   private readonly rng: SeededRng;
   private readonly keyspace: number;
   private readonly digits: number;
+  private readonly keyPattern: KeyPattern;
+  /** The next key when sequential. Invariant: 0 <= nextKey < keyspace. */
+  private nextKey = 0;
   /** Cumulative weights: a draw r in [0, total) is SET if r < setUpTo, GET if r < getUpTo, else DEL. */
   private readonly setUpTo: number;
   private readonly getUpTo: number;
@@ -31,10 +35,11 @@ export class RequestEncoder {
   /** Longest single request, for sizing a batch. */
   readonly requestBytesMax: number;
 
-  constructor(mix: CommandMix, keyspace: number, valueBytes: number, seed: number) {
+  constructor(mix: CommandMix, keyspace: number, valueBytes: number, seed: number, keyPattern: KeyPattern = 'random') {
     assert(keyspace >= 1, 'encoder: keyspace >= 1');
     this.rng = new SeededRng(seed);
     this.keyspace = keyspace;
+    this.keyPattern = keyPattern;
     this.digits = String(keyspace - 1).length;
     this.setUpTo = mix.set;
     this.getUpTo = mix.set + mix.get;
@@ -72,11 +77,18 @@ export class RequestEncoder {
       onCommand(command);
       const head = command === BenchCommand.set ? this.setHead : command === BenchCommand.get ? this.getHead : this.delHead;
       at += head.copy(buf, at);
-      at = this.writeKeyDigits(buf, at, this.rng.intBetween(0, this.keyspace));
+      at = this.writeKeyDigits(buf, at, this.nextKeyNumber());
       const tail = command === BenchCommand.set ? this.setTail : this.shortTail;
       at += tail.copy(buf, at);
     }
     return buf.subarray(0, at);
+  }
+
+  private nextKeyNumber(): number {
+    if (this.keyPattern === 'random') return this.rng.intBetween(0, this.keyspace);
+    const n = this.nextKey;
+    this.nextKey = n + 1 === this.keyspace ? 0 : n + 1;
+    return n;
   }
 
   private writeKeyDigits(buf: Buffer, at: number, n: number): number {

@@ -89,7 +89,7 @@ class BenchRun implements ConnectionOwner {
   private settle: { resolve: () => void; reject: (e: Error) => void } | null = null;
 
   constructor(private readonly o: BenchOptions, private readonly onProgress: (p: BenchProgress) => void) {
-    this.encoder = new RequestEncoder(o.mix, o.keyspace, o.valueBytes, o.seed);
+    this.encoder = new RequestEncoder(o.mix, o.keyspace, o.valueBytes, o.seed, o.keyPattern);
   }
 
   get running(): boolean {

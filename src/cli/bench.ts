@@ -16,6 +16,7 @@ interface BenchFlags {
   ops?: string;
   duration?: string;
   keyspace: string;
+  keyPattern: string;
   valueSize: string;
   mix: string;
   pids?: string;
@@ -55,6 +56,7 @@ export function benchOptionsFromFlags(f: BenchFlags): BenchOptions {
     ops: f.ops === undefined ? null : int('--ops', f.ops),
     durationMs,
     keyspace: int('--keyspace', f.keyspace),
+    keyPattern: f.keyPattern as BenchOptions['keyPattern'],
     valueBytes: int('--value-size', f.valueSize),
     mix: parseMix(f.mix),
     pids: f.pids === undefined ? [] : parsePids(f.pids),
@@ -101,7 +103,8 @@ export function addBenchCommand(program: Command): void {
     .option('-P, --pipeline <n>', 'requests in flight per connection', String(DEFAULT_BENCH_OPTIONS.pipeline))
     .option('-n, --ops <n>', 'stop after exactly this many requests')
     .option('-d, --duration <s>', `send for this many seconds (default ${DEFAULT_BENCH_OPTIONS.durationMs! / 1000} unless --ops)`)
-    .option('--keyspace <n>', 'keys are key:<0..n-1>, uniform', String(DEFAULT_BENCH_OPTIONS.keyspace))
+    .option('--keyspace <n>', 'keys are key:<0..n-1>', String(DEFAULT_BENCH_OPTIONS.keyspace))
+    .option('--key-pattern <p>', 'random (uniform) or sequential (key:0, key:1, ... across all connections, wrapping; --ops = --keyspace fills every key once)', DEFAULT_BENCH_OPTIONS.keyPattern)
     .option('--value-size <bytes>', 'bytes of each SET value', String(DEFAULT_BENCH_OPTIONS.valueBytes))
     .option('--mix <weights>', 'command weights, e.g. set=50,get=50,del=0', 'set=100,get=0,del=0')
     .option('--pids <list>', 'server PIDs (comma-separated) whose CPU time per op is reported')

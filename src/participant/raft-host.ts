@@ -68,6 +68,8 @@ interface ReadWaiter {
 export interface HostEvents {
   onSoftState?(soft: SoftState): void;
   onSnapshot?(kind: 'restored' | 'taken', index: number): void;
+  /** After each batch of committed entries is applied, with the applied index. */
+  onApplied?(applied: number): void;
   onFatal(err: unknown): void;
 }
 
@@ -297,6 +299,8 @@ export class RaftHost {
       }
       this.apply(rd.committedEntries);
       this.node.advance(rd);
+      const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
+      if (lastApplied !== undefined) this.events.onApplied?.(lastApplied.index);
       for (const rs of rd.readStates) this.settleRead(rs.ctx, undefined);
       for (const ctx of rd.droppedReads) this.settleRead(ctx, new NodeError('NOT_LEADER', 'leadership lost during read'));
       if (rd.softState !== undefined) this.onSoftState(rd.softState);

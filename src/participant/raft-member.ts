@@ -88,6 +88,14 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   if (snap.meta.index > 0) sm.restore(snap.data);
   syncAddresses(sm.addresses);
 
+  // A restart replays the log up to the commit index on disk; the rest comes from the leader.
+  const replayTo = store.log.hardState().commit;
+  let replayed = false;
+  const replayDone = (applied: number): void => {
+    if (replayed || applied < replayTo) return;
+    replayed = true;
+    log.info({ applied, snapshotIndex: snap.meta.index, sinceProcessStartMs: Math.round(process.uptime() * 1000) }, 'log replayed');
+  };
   const tickMs = o.tickMs ?? 50;
   const snapshotEntries = o.snapshotEntries ?? 10_000;
   const limits: HostLimits = {
@@ -116,6 +124,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     {
       onSoftState: (soft) => log.info({ role: soft.role, leader: soft.leaderId, term: host.status().term }, 'raft role'),
       onSnapshot: (kind, index) => log.info({ kind, index }, `snapshot ${kind}`),
+      onApplied: replayDone,
       onFatal: (err) => {
         if (fatal) return;
         fatal = true;
@@ -178,6 +187,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     });
   });
   host.start();
+  replayDone(snap.meta.index);
   log.info({ id: o.id, listen: formatEndpoint(o.listen), dataDir: o.dataDir, members: voters }, 'member started');
 
   const waitCaughtUp = async (id: NodeId): Promise<void> => {

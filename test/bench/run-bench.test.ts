@@ -51,6 +51,15 @@ test('keys stay inside the keyspace and values have the asked size', async (t) =
   for (const v of s.store.values()) t.is(v.length, 33);
 });
 
+test('sequential keys write every key of the keyspace once per pass, in order across connections', async (t) => {
+  const s = await fake(t);
+  const r = await runBench(opts(s.port, { ops: 1000, keyspace: 1000, keyPattern: 'sequential', connections: 7, pipeline: 5 }));
+  t.is(r.ops, 1000);
+  t.is(s.keys.size, 1000, 'no key twice, none missing');
+  for (let n = 0; n < 1000; n++) t.true(s.keys.has(`key:${String(n).padStart(3, '0')}`));
+  t.throws(() => validateBenchOptions({ ...DEFAULT_BENCH_OPTIONS, keyPattern: 'zigzag' as never }), { instanceOf: BenchOptionError, message: /--key-pattern/ });
+});
+
 test('-ERROR and other error replies are counted apart', async (t) => {
   const s = await fake(t, (n) => (n % 10 === 3 ? 'labError' : n % 10 === 7 ? 'otherError' : 'normal'));
   const r = await runBench(opts(s.port, { ops: 1000 }));
