@@ -3,12 +3,14 @@
  * issue 7 against our two cluster shapes and durable redis, in one run on
  * this machine, with the same in-process load generator.
  *
- *   node dist/test/bench/bench-cluster.js [--seconds 5] [--rounds 3] [--systems raft,2pc,redis]
+ *   node dist/test/bench/bench-cluster.js [--seconds 5] [--rounds 3] [--systems raft,2pc,redis] [--memory-keys 1000000]
  *
  * Rows are interleaved across systems within each round, so slow drift of
  * the shared machine's load hits every system alike; the table shows the
- * median of the rounds. Every process started here is stopped at the end,
- * on error and on Ctrl-C.
+ * median of the rounds. Then a fresh coordinator+3 system is filled with
+ * --memory-keys keys (0 skips it) for the memory and restart targets, and
+ * every target is checked against the medians. Every process started here
+ * is stopped at the end, on error and on Ctrl-C.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,19 +22,23 @@ import { runBench } from '../../src/bench/run-bench.js';
 import type { BenchResult } from '../../src/bench/run-bench.js';
 import { ProcessOwner, start2pc, startRaft, startRedis } from './cluster-systems.js';
 import type { RunningSystem } from './cluster-systems.js';
+import { measureMemoryRestart, type MemoryRestartResult } from './memory-restart.js';
 import { formatTable, type Measured, type SuiteRow } from './suite-table.js';
+import { checkTargets, formatMemory, formatTargets } from './targets.js';
 
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     systems: { type: 'string', default: '2pc,raft,redis' },
+    'memory-keys': { type: 'string', default: '1000000' },
   },
 });
+const memoryKeys = Number(args['memory-keys']);
 const seconds = Number(args.seconds);
 const rounds = Number(args.rounds);
-if (!(seconds > 0) || !Number.isSafeInteger(rounds) || rounds < 1) {
-  process.stderr.write('bench:cluster: --seconds must be > 0 and --rounds a positive integer\n');
+if (!(seconds > 0) || !Number.isSafeInteger(rounds) || rounds < 1 || !Number.isSafeInteger(memoryKeys) || memoryKeys < 0) {
+  process.stderr.write('bench:cluster: --seconds must be > 0, --rounds a positive integer, --memory-keys an integer >= 0\n');
   process.exit(2);
 }
 const wanted = new Set(args.systems.split(','));
@@ -122,6 +128,16 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${formatTable(SUITE, systems.map((s) => s.name), measured, 'redis aof always')}\n`);
   for (const u of unavailable) process.stdout.write(`${u.split('\n')[0]}\n`);
+
+  let memory: MemoryRestartResult | undefined;
+  if (memoryKeys > 0) {
+    // The throughput systems are done: stop them so the memory phase has the machine.
+    await owner.stopAll();
+    log('starting a fresh coordinator+3 for the memory and restart phase ...');
+    memory = await measureMemoryRestart(owner, await start2pc(owner, join(dir, 'memory')), memoryKeys, log);
+    process.stdout.write(`\n${formatMemory(memory)}\n`);
+  }
+  process.stdout.write(`\n${formatTargets(checkTargets(measured, memory))}\n`);
   process.stdout.write(`${rounds} rounds × ${seconds} s per measurement; medians shown; took ${Math.round((Date.now() - started) / 1000)} s\n`);
 }
 

@@ -27,6 +27,8 @@ export interface RunningSystem {
   readonly port: number;
   /** Server processes whose CPU is charged to this system. */
   readonly pids: number[];
+  /** The processes themselves, data-holding members first (not for redis). */
+  readonly procs?: ServerProc[];
 }
 
 /** A started server process. */
@@ -34,6 +36,10 @@ export interface ServerProc {
   readonly name: string;
   readonly child: ChildProcess;
   stderr: string;
+  /** How it was started, so it can be started again the same way. */
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
 }
 
 /** Owns every process the benchmark starts; stopAll() kills them all, whatever happened. */
@@ -42,7 +48,7 @@ export class ProcessOwner {
 
   start(name: string, command: string, args: readonly string[], cwd: string): ServerProc {
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
-    const proc: ServerProc = { name, child, stderr: '' };
+    const proc: ServerProc = { name, child, stderr: '', command, args, cwd };
     child.stderr?.on('data', (d: Buffer) => {
       proc.stderr = (proc.stderr + d.toString('utf8')).slice(-stderrTailBytesMax);
     });
@@ -52,6 +58,16 @@ export class ProcessOwner {
     this.procs.add(proc);
     child.on('exit', () => this.procs.delete(proc));
     return proc;
+  }
+
+  /** kill -9, then the same command again: a crash and restart. Resolves with the new process once the old one is gone. */
+  async crashAndRestart(p: ServerProc): Promise<ServerProc> {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      const gone = new Promise<void>((done) => p.child.once('exit', () => done()));
+      p.child.kill('SIGKILL');
+      await gone;
+    }
+    return this.start(p.name, p.command, p.args, p.cwd);
   }
 
   /** SIGTERM, then SIGKILL after graceMs for any still alive. */
@@ -172,7 +188,7 @@ export async function startRaft(owner: ProcessOwner, dir: string): Promise<Runni
     leader = loggedLeader(procs);
   }
   if (leader === undefined) throw new Error('kvstoreraftsystem: no peer logged "raft role" leader');
-  return { name: 'raft leader', port: ports[leader]!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined) };
+  return { name: 'raft leader', port: ports[leader]!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs };
 }
 
 /** (b) A coordinator and 3 participants (kvstore2pcsystem); the load goes to the coordinator. */
@@ -194,7 +210,7 @@ export async function start2pc(owner: ProcessOwner, dir: string): Promise<Runnin
   const c = conf('coordinator', ['mode coordinator', `coordinator_info 127.0.0.1:${coordinator}`, ...participants.map((p) => `participant_info 127.0.0.1:${p}`)]);
   procs.push(owner.start('coordinator', process.execPath, [bin, '--config_path', c.path], c.cwd));
   await waitForWrite(coordinator!, procs, 'kvstore2pcsystem');
-  return { name: 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined) };
+  return { name: 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs };
 }
 
 /** (c) The reference: one redis-server, every write fsynced before its reply. */
