@@ -55,8 +55,6 @@ export class KvStateMachine {
    * Invariant: entries are applied exactly once each, in order: apply(i) needs i == appliedIndex + 1.
    */
   #appliedIndex = 0;
-  /** Bumped on every change; a lazy snapshot iterator checks it did not move. */
-  #version = 0;
 
   constructor(limits: SessionLimits = DEFAULT_SESSION_LIMITS) {
     this.#sessions = new ClientSessions(limits);
@@ -88,7 +86,6 @@ export class KvStateMachine {
     assert(index === this.#appliedIndex + 1, () => `kv-state-machine: apply(${index}) after ${this.#appliedIndex}; entries must be applied in order, once`);
     const cmd = isCommandData(data) ? decode(data) : undefined; // decode first: a bad entry changes nothing
     this.#appliedIndex = index;
-    this.#version++;
     if (cmd === undefined) return [];
     if (cmd.op === 'batch') return cmd.cmds.map((c) => this.#applyOne(index, c));
     return [this.#applyOne(index, cmd)];
@@ -137,15 +134,19 @@ export class KvStateMachine {
     return Buffer.concat(Array.from(this.snapshotChunks()));
   }
 
-  /**
-   * The snapshot as chunks, each one msgpackr value. Lazy: the state must not
-   * change while iterating (asserted); to snapshot without pausing applies,
-   * drain it synchronously (`Array.from`) before the next apply.
-   */
+  /** The snapshot as chunks, each one msgpackr value (of the state now: see freeze). */
   *snapshotChunks(): Generator<Uint8Array> {
-    const version = this.#version;
-    const stillSame = (): void => assert(this.#version === version, 'kv-state-machine: state changed during a snapshot iteration');
-    const header: SnapshotChunk = {
+    yield* this.freeze().chunks();
+  }
+
+  /**
+   * Captures the state now for a snapshot encoded later, while applies go
+   * on: arrays of the keys and values (sharing their strings, which are
+   * immutable; a stored string[] is replaced on SET, never changed in place)
+   * and a copy of the sessions. ~15 ms for 1M keys, where encoding takes ~750.
+   */
+  freeze(): FrozenKv {
+    const header: HeaderChunk = {
       type: 'header',
       version: snapshotFormatVersion,
       appliedIndex: this.#appliedIndex,
@@ -154,30 +155,7 @@ export class KvStateMachine {
       sessionsMax: this.limits.sessionsMax,
       windowSeqs: this.limits.windowSeqs,
     };
-    yield kvPackr.pack(header);
-    stillSame(); // checked on every resume, before reading state again
-    let sessions: SessionTuple[] = [];
-    for (const t of this.#sessions.tuples()) {
-      sessions.push(t);
-      if (sessions.length === snapshotSessionsPerChunk) {
-        yield kvPackr.pack({ type: 'sessions', entries: sessions } satisfies SnapshotChunk);
-        stillSame();
-        sessions = [];
-      }
-    }
-    if (sessions.length > 0) yield kvPackr.pack({ type: 'sessions', entries: sessions } satisfies SnapshotChunk);
-    stillSame();
-    let entries: StoredValue[] = [];
-    for (const [k, v] of this.#data) {
-      entries.push(k, v);
-      if (entries.length === 2 * snapshotKeysPerChunk) {
-        yield kvPackr.pack({ type: 'keys', entries } satisfies SnapshotChunk);
-        stillSame();
-        entries = [];
-      }
-    }
-    if (entries.length > 0) yield kvPackr.pack({ type: 'keys', entries } satisfies SnapshotChunk);
-    stillSame();
+    return new FrozenKv(header, Array.from(this.#sessions.tuples()), [...this.#data.keys()], [...this.#data.values()]);
   }
 
   /** A state machine from `snapshot()` output (concatenated chunks). */
@@ -210,7 +188,6 @@ export class KvStateMachine {
     this.#data = other.#data;
     this.#sessions = other.#sessions;
     this.#appliedIndex = other.#appliedIndex;
-    this.#version++;
   }
 
   /** @internal SnapshotRestorer's way in: parts already validated. */
@@ -228,6 +205,53 @@ export class KvStateMachine {
     for (const v of this.#data.values()) {
       assert(typeof v === 'string' || (Array.isArray(v) && v.length >= 2), 'kv-state-machine: a multi-value key holds >= 2 values');
     }
+  }
+}
+
+type HeaderChunk = SnapshotChunk & { type: 'header' };
+
+/** msgpack bytes of a str holding `s` at most: UTF-8 of latin1 chars (>= 0x80 take two bytes) plus a 5-byte head. */
+const strBytesMax = (s: string): number => 2 * s.length + 5;
+
+/** A state machine's state at one applied index (KvStateMachine.freeze), encoded on demand. */
+export class FrozenKv {
+  constructor(
+    private readonly header: HeaderChunk,
+    private readonly sessions: readonly SessionTuple[],
+    private readonly keys: readonly string[],
+    private readonly values: readonly StoredValue[],
+  ) {
+    assert(keys.length === values.length && keys.length === header.keys, 'frozen kv: keys and values differ in count');
+  }
+
+  get appliedIndex(): number {
+    return this.header.appliedIndex;
+  }
+
+  /** The snapshot's chunks, in restore order. */
+  *chunks(): Generator<Uint8Array> {
+    yield kvPackr.pack(this.header);
+    for (let i = 0; i < this.sessions.length; i += snapshotSessionsPerChunk) {
+      yield kvPackr.pack({ type: 'sessions', entries: this.sessions.slice(i, i + snapshotSessionsPerChunk) } satisfies SnapshotChunk);
+    }
+    for (let i = 0; i < this.keys.length; i += snapshotKeysPerChunk) {
+      const entries: StoredValue[] = [];
+      const end = Math.min(this.keys.length, i + snapshotKeysPerChunk);
+      for (let k = i; k < end; k++) entries.push(this.keys[k]!, this.values[k]!);
+      yield kvPackr.pack({ type: 'keys', entries } satisfies SnapshotChunk);
+    }
+  }
+
+  /** Bytes the key chunks take at most; the header and sessions chunks are not counted. */
+  keyBytesMax(): number {
+    let n = 32 * Math.ceil(this.keys.length / snapshotKeysPerChunk);
+    for (let k = 0; k < this.keys.length; k++) {
+      n += strBytesMax(this.keys[k]!);
+      const v = this.values[k]!;
+      if (typeof v === 'string') n += strBytesMax(v);
+      else for (const s of v) n += strBytesMax(s) + 5;
+    }
+    return n;
   }
 }
 

@@ -4,7 +4,7 @@ import type { Message } from '../../raft/messages.js';
 import { RawNode } from '../../raft/raw-node.js';
 import type { RaftStatus, Ready } from '../../raft/ready.js';
 import type { RaftConfig } from '../../raft/config.js';
-import type { ConfChange, Entry, NodeId, Snapshot, SoftState } from '../../raft/types.js';
+import type { ConfChange, ConfState, Entry, NodeId, Snapshot, SoftState } from '../../raft/types.js';
 import { NodeError } from './node-error.js';
 
 /** The durable side of a node: a synced write per Ready, mirrored into `log`. */
@@ -28,15 +28,31 @@ export interface HostStateMachine {
   /** Applies a committed membership change at its index (e.g. records the member's address). */
   applyConfChange(index: number, change: ConfChange): void;
   snapshot(): Uint8Array;
+  /**
+   * Captures the state now and returns an encoder that produces snapshot()'s
+   * bytes for that state a piece per step, while entries go on being applied:
+   * a big state is snapshotted without stopping the node.
+   */
+  snapshotLater?(): SnapshotEncoder;
   restore(data: Uint8Array): void;
   /** Packs many commands' data into one entry whose results come back in the same order. */
   combine?(datas: readonly Uint8Array[]): Uint8Array;
 }
 
+/** See HostStateMachine.snapshotLater. */
+export interface SnapshotEncoder {
+  /** Encodes the next piece; true once everything is encoded. */
+  step(): boolean;
+  /** The snapshot; only after step() returned true. */
+  result(): Uint8Array;
+}
+
 export interface HostLimits {
   readonly tickMs: number;
-  /** Applied entries between snapshots. */
+  /** Applied entries between snapshots... */
   readonly snapshotEntries: number;
+  /** ...or applied entry bytes, whichever comes first: batch entries hold many commands, and the log stays in memory until a snapshot. */
+  readonly snapshotBytes: number;
   /** Entries kept behind a snapshot for followers that lag a little. */
   readonly compactionLagEntries: number;
   /** Commands queued for the next proposal batch before new ones are refused. */
@@ -44,6 +60,9 @@ export interface HostLimits {
   /** Commands packed into one Raft entry batch. */
   readonly proposalBatchMax: number;
 }
+
+/** Longest a snapshot encoder runs before yielding the event loop. */
+const SNAPSHOT_SLICE_MS = 5;
 
 /** Leader-only messages that promise nothing about this node's disk. */
 const SEND_BEFORE_PERSIST: ReadonlySet<Message['type']> = new Set(['app', 'heartbeat', 'snap', 'timeoutNow']);
@@ -96,6 +115,10 @@ export class RaftHost {
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private lastSnapshotIndex: number;
+  /** Bytes of entries applied since the last snapshot was started. */
+  private appliedBytesSinceSnapshot = 0;
+  /** A snapshot is being encoded and saved off the pump (snapshotLater); at most one at a time. */
+  private snapshotting = false;
   private soft: SoftState = { leaderId: 0, role: 'follower' };
   /** Callers waiting for a snapshot at least as new as the applied index when they asked. */
   private snapshotWaiters: Array<{ index: number; resolve: () => void; reject: (e: Error) => void }> = [];
@@ -327,6 +350,7 @@ export class RaftHost {
         for (const w of waiting?.waiters ?? []) w?.resolve([]);
         continue;
       }
+      this.appliedBytesSinceSnapshot += e.data.length;
       const results = this.sm.applyEntry(e.index, e.data);
       if (waiting === undefined) continue;
       if (e.data.length === 0 || waiting.term !== e.term) {
@@ -364,15 +388,53 @@ export class RaftHost {
   }
 
   private async maybeSnapshot(): Promise<void> {
-    const st = this.node.status();
+    if (this.snapshotting) return;
+    const applied = this.node.status().applied;
     const asked = this.snapshotWaiters.some((w) => w.index > this.lastSnapshotIndex);
-    if (!asked && st.applied - this.lastSnapshotIndex < this.limits.snapshotEntries) {
+    const due = applied - this.lastSnapshotIndex >= this.limits.snapshotEntries || this.appliedBytesSinceSnapshot >= this.limits.snapshotBytes;
+    if (!asked && !due) {
       this.settleSnapshotWaiters();
       return;
     }
-    const snap = this.store.log.createSnapshot(st.applied, this.node.confState(), this.sm.snapshot());
+    if (applied <= this.lastSnapshotIndex) return;
+    const conf = this.node.confState();
+    this.appliedBytesSinceSnapshot = 0;
+    if (this.sm.snapshotLater === undefined) {
+      await this.saveSnapshot(this.store.log.createSnapshot(applied, conf, this.sm.snapshot()));
+      return;
+    }
+    // Encoding a big state takes long (~750 ms for 1M keys): it runs beside
+    // the pump, a slice per event-loop turn, so heartbeats and writes go on.
+    const encoder = this.sm.snapshotLater();
+    this.snapshotting = true;
+    this.encodeAndSave(applied, conf, encoder).then(
+      () => {
+        this.snapshotting = false;
+        this.kick();
+      },
+      (err: unknown) => this.events.onFatal(err),
+    );
+  }
+
+  private async encodeAndSave(index: number, conf: ConfState, encoder: SnapshotEncoder): Promise<void> {
+    let sliceStart = performance.now();
+    while (!encoder.step()) {
+      if (performance.now() - sliceStart >= SNAPSHOT_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.closed) return;
+        sliceStart = performance.now();
+      }
+    }
+    const data = encoder.result();
+    // Into the log at a safe point; a newer snapshot from the leader may have landed meanwhile.
+    const snap = await this.withNode(() => (this.store.log.snapshot().meta.index < index ? this.store.log.createSnapshot(index, conf, data) : undefined));
+    if (snap !== undefined && !this.closed) await this.saveSnapshot(snap);
+  }
+
+  /** Makes a snapshot created in the log durable, then drops the log it covers (keeping a tail). */
+  private async saveSnapshot(snap: Snapshot): Promise<void> {
     await this.store.saveSnapshot(snap);
-    this.lastSnapshotIndex = snap.meta.index;
+    this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, snap.meta.index);
     this.events.onSnapshot?.('taken', snap.meta.index);
     const compactTo = Math.max(0, snap.meta.index - this.limits.compactionLagEntries);
     if (compactTo > this.store.log.firstIndex() - 1) {
