@@ -32,7 +32,7 @@ export interface RaftStoreLimits extends GroupCommitLimits {
 
 export const defaultRaftStoreLimits: RaftStoreLimits = {
   ...defaultGroupCommitLimits,
-  snapshotChunkBytes: 64 << 10,
+  snapshotChunkBytes: 1 << 20,
   metaValueBytesMax: 64 << 10,
 };
 

@@ -42,7 +42,7 @@ export interface MemberOptions {
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly snapshotEntries?: number;
-  /** Applied entry bytes between snapshots (default 64 MiB), whichever of this and snapshotEntries comes first. */
+  /** Applied entry bytes between snapshots (default 256 MiB), whichever of this and snapshotEntries comes first. */
   readonly snapshotBytes?: number;
   readonly requestTimeoutMs?: number;
   /** Dial some peers elsewhere (config `peer_route`), keyed by endpointKey of the peer's address. */
@@ -103,7 +103,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const limits: HostLimits = {
     tickMs,
     snapshotEntries,
-    snapshotBytes: o.snapshotBytes ?? 64 * 1024 * 1024,
+    snapshotBytes: o.snapshotBytes ?? 256 * 1024 * 1024,
     // Keep a tail for followers that lag a little, but never more than half the
     // snapshot interval: a follower that was down gets a snapshot, not a replay.
     compactionLagEntries: Math.min(1_000, Math.floor(snapshotEntries / 2)),
