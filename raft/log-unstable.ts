@@ -3,16 +3,35 @@ import type { Entry, Snapshot } from './types.js';
 
 /**
  * Log entries and a snapshot the core has accepted but the host has not yet
- * persisted. Handed out in Ready.entries / Ready.snapshot; dropped on advance().
- * Invariant: entries[k].index === offset + k; with a snapshot, offset === snapshot index + 1.
+ * persisted. Handed out once in Ready.entries / Ready.snapshot (then "in
+ * progress"); dropped when the host reports them persisted.
+ * Invariants: entries[k].index === offset + k; with a snapshot, offset ===
+ * snapshot index + 1; offset <= inProgressTo + 1 <= offset + entries.length.
  */
 export class UnstableLog {
   snapshot: Snapshot | undefined;
   entries: Entry[] = [];
   offset: number;
+  /** Last index handed to the host for persisting (entries after it are not handed out yet). */
+  inProgressTo: number;
 
   constructor(offset: number) {
     this.offset = offset;
+    this.inProgressTo = offset - 1;
+  }
+
+  /** Entries not yet handed to the host. */
+  entriesToPersist(): Entry[] {
+    return this.entries.slice(this.inProgressTo + 1 - this.offset);
+  }
+
+  hasEntriesToPersist(): boolean {
+    return this.offset + this.entries.length - 1 > this.inProgressTo;
+  }
+
+  /** The host took everything unstable: nothing is handed out twice. */
+  acceptInProgress(): void {
+    this.inProgressTo = this.offset + this.entries.length - 1;
   }
 
   maybeFirstIndex(): number | undefined {
@@ -38,6 +57,7 @@ export class UnstableLog {
     if (this.maybeTerm(i) !== t || i < this.offset) return;
     this.entries = this.entries.slice(i + 1 - this.offset);
     this.offset = i + 1;
+    this.inProgressTo = Math.max(this.inProgressTo, i);
   }
 
   stableSnapTo(i: number): void {
@@ -46,6 +66,7 @@ export class UnstableLog {
 
   restore(snap: Snapshot): void {
     this.offset = snap.meta.index + 1;
+    this.inProgressTo = snap.meta.index;
     this.entries = [];
     this.snapshot = snap;
   }
@@ -64,6 +85,8 @@ export class UnstableLog {
       this.entries = this.entries.slice(0, after - this.offset);
       for (const e of ents) this.entries.push(e);
     }
+    // Replaced entries must be handed out (and persisted) again.
+    this.inProgressTo = Math.min(this.inProgressTo, after - 1);
   }
 
   slice(lo: number, hi: number): Entry[] {

@@ -38,6 +38,11 @@ export class RaftLog {
     return this.unstable.maybeLastIndex() ?? this.storage.lastIndex();
   }
 
+  /** Last index the host reported durable: everything before the unstable part. */
+  persistedIndex(): number {
+    return Math.min(this.unstable.offset - 1, this.storage.lastIndex());
+  }
+
   lastTerm(): number {
     const t = this.term(this.lastIndex());
     assert(t !== undefined, 'log: no term for the last index');

@@ -139,7 +139,8 @@ export class Raft {
     for (const id of [...this.conf.voters, ...this.conf.learners]) {
       const pr = new Progress(last + 1, this.cfg.maxInflightMsgs, this.conf.learners.includes(id));
       if (id === this.id) {
-        pr.match = last;
+        // Only what is on disk counts as our own acknowledgement.
+        pr.match = this.log.persistedIndex();
         pr.recentActive = true;
       }
       this.progress.set(id, pr);
@@ -375,13 +376,25 @@ export class Raft {
 
   // ---- proposals ---------------------------------------------------------------
 
-  /** Appends entries of the current term to the leader's log. */
+  /**
+   * Appends entries of the current term to the leader's log. They count
+   * toward commit for the leader itself only once persisted (onPersisted):
+   * a majority of followers may commit them first (Raft thesis §10.2.1).
+   */
   appendEntries(ents: readonly Entry[]): void {
     assert(this.role === 'leader', 'raft: only a leader appends its own entries');
-    const last = this.log.append(ents);
-    this.progress.get(this.id)?.maybeUpdate(last);
-    // A single voter commits at once.
-    maybeCommit(this);
+    this.log.append(ents);
+  }
+
+  /** The host has made the log durable through (index, term): the leader's own acknowledgement. */
+  onPersisted(index: number, term: number): void {
+    if (this.role !== 'leader' || this.log.term(index) !== term) return;
+    const self = this.progress.get(this.id);
+    if (self === undefined || !self.maybeUpdate(index)) return;
+    if (maybeCommit(this)) {
+      // Followers holding entries still to be sent get the new commit with them.
+      for (const [id] of this.progress) if (id !== this.id) sendAppend(this, id, false);
+    }
   }
 
   private refuse(code: 'notLeader' | 'transferring' | 'tooManyUncommitted' | 'confChangePending' | 'invalidConfChange'): ProposeResult {
@@ -458,14 +471,14 @@ export class Raft {
   /** ReadIndex (dissertation §6.4). False if this node cannot take the read. */
   requestRead(ctx: number): boolean {
     if (this.role !== 'leader' || this.readIndex.full()) return false;
-    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) {
-      // Sole voter: its no-op commits on election, so commit is current.
-      this.readStates.push({ index: this.log.committed, ctx });
-      return true;
-    }
     if (this.log.term(this.log.committed) !== this.term) {
       // A new leader's commit index may lag until it commits an entry of its term.
       this.readIndex.waitingFirstCommit.push(ctx);
+      return true;
+    }
+    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) {
+      // Sole voter, with an entry of its term committed: commit is current.
+      this.readStates.push({ index: this.log.committed, ctx });
       return true;
     }
     this.readIndex.add(ctx, this.log.committed);
@@ -480,6 +493,8 @@ export class Raft {
     this.readIndex.waitingFirstCommit = [];
     for (const ctx of waiting) this.readIndex.add(ctx, this.log.committed);
     bcastHeartbeat(this);
+    // A sole voter needs no one's acknowledgement.
+    this.releaseReads();
   }
 
   releaseReads(): void {
@@ -530,7 +545,7 @@ export class Raft {
         assert(this.vote === this.id, () => `n${this.id}: leader of term ${this.term} did not vote for itself`);
         assert(this.leaderId === this.id, `n${this.id}: leader does not name itself leader`);
         const self = this.progress.get(this.id);
-        assert(self !== undefined && self.match === log.lastIndex(), () => `n${this.id}: leader's own match is not its last index`);
+        assert(self !== undefined && self.match <= log.lastIndex() && self.match >= log.persistedIndex(), () => `n${this.id}: leader's own match ${String(self?.match)} is not what it persisted (${log.persistedIndex()})`);
         for (const [id, pr] of this.progress) {
           assert(pr.match < pr.next, () => `n${this.id}: progress of ${id}: match ${pr.match} >= next ${pr.next}`);
           assert(pr.match <= log.lastIndex(), () => `n${this.id}: progress of ${id}: match beyond last index`);

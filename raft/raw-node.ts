@@ -101,7 +101,7 @@ export class RawNode {
       r.msgs.length > 0 ||
       r.readStates.length > 0 ||
       r.droppedReads.length > 0 ||
-      r.log.unstable.entries.length > 0 ||
+      r.log.unstable.hasEntriesToPersist() ||
       r.log.unstable.snapshot !== undefined ||
       r.log.hasNextCommittedEntries() ||
       !sameHard(this.hardState(), this.prevHard) ||
@@ -116,7 +116,8 @@ export class RawNode {
     const hard = this.hardState();
     const soft = this.softState();
     const hardChanged = !sameHard(hard, this.prevHard);
-    const entries = [...r.log.unstable.entries];
+    const entries = r.log.unstable.entriesToPersist();
+    r.log.unstable.acceptInProgress();
     const snapshot = r.log.unstable.snapshot;
     const rd: Ready = {
       ...(soft.role !== this.prevSoft.role || soft.leaderId !== this.prevSoft.leaderId ? { softState: soft } : {}),
@@ -137,8 +138,13 @@ export class RawNode {
     return rd;
   }
 
-  /** The host has persisted, sent and applied `rd`. */
-  advance(rd: Ready): void {
+  /**
+   * The host has sent and applied `rd`, and persisted it unless
+   * `entriesPersisted` is false: then it reports the entries with
+   * persistedTo() once they are durable (a leader only; anything else in
+   * rd that needs the disk, hard state or snapshot, must be persisted now).
+   */
+  advance(rd: Ready, opts: { entriesPersisted?: boolean } = {}): void {
     assert(this.inFlight === rd, 'raw node: advance() without the matching ready()');
     this.inFlight = undefined;
     const r = this.raft;
@@ -149,11 +155,26 @@ export class RawNode {
       r.log.appliedTo(rd.snapshot.meta.index);
     }
     const last = rd.entries[rd.entries.length - 1];
-    if (last !== undefined) r.log.unstable.stableTo(last.index, last.term);
+    if (last !== undefined && opts.entriesPersisted !== false) this.entriesDurable(last.index, last.term);
     for (const e of rd.committedEntries) {
       r.log.appliedTo(e.index);
       if (e.type === 'conf') r.applyConfChange(e.change);
     }
+  }
+
+  /**
+   * Entries through (index, term) handed out by an earlier ready() are now
+   * durable. Reports must come in the order the Readies were handed out.
+   */
+  persistedTo(index: number, term: number): void {
+    this.idle('persistedTo');
+    this.entriesDurable(index, term);
+  }
+
+  private entriesDurable(index: number, term: number): void {
+    const r = this.raft;
+    r.log.unstable.stableTo(index, term);
+    r.onPersisted(index, term);
   }
 
   /** Membership as of the applied index: what a snapshot taken now must record. */
