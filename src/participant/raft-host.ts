@@ -109,6 +109,15 @@ export class RaftHost {
   private readonly inflight = new Map<number, { term: number; waiters: Array<ProposalWaiter | undefined> }>();
   private readonly readsQueued: ReadWaiter[] = [];
   private readonly readsInflight = new Map<number, ReadWaiter[]>();
+  /**
+   * Reads a quorum confirmed, waiting until the state machine has applied
+   * their read index: a Ready applies at most maxApplyBytes of entries, so
+   * the one confirming a read may not yet have applied everything before it.
+   * Invariant: read indexes are nondecreasing.
+   */
+  private readonly readsConfirmed: Array<{ readonly ctx: number; readonly index: number }> = [];
+  /** Index of the last entry applied to the state machine (or restored snapshot). */
+  private appliedIndex: number;
   private nextReadCtx = 1;
   private pumping = false;
   private pumpAgain = false;
@@ -134,6 +143,7 @@ export class RaftHost {
   ) {
     this.node = new RawNode(cfg, store.log);
     this.lastSnapshotIndex = store.log.snapshot().meta.index;
+    this.appliedIndex = cfg.applied;
   }
 
   start(): void {
@@ -317,6 +327,7 @@ export class RaftHost {
       this.sendAll(late);
       if (rd.snapshot !== undefined) {
         this.sm.restore(rd.snapshot.data);
+        this.appliedIndex = rd.snapshot.meta.index;
         this.lastSnapshotIndex = rd.snapshot.meta.index;
         this.events.onSnapshot?.('restored', rd.snapshot.meta.index);
       }
@@ -324,7 +335,8 @@ export class RaftHost {
       this.node.advance(rd);
       const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
       if (lastApplied !== undefined) this.events.onApplied?.(lastApplied.index);
-      for (const rs of rd.readStates) this.settleRead(rs.ctx, undefined);
+      for (const rs of rd.readStates) this.readsConfirmed.push(rs);
+      this.releaseConfirmedReads();
       for (const ctx of rd.droppedReads) this.settleRead(ctx, new NodeError('NOT_LEADER', 'leadership lost during read'));
       if (rd.softState !== undefined) this.onSoftState(rd.softState);
       await this.maybeSnapshot();
@@ -343,6 +355,8 @@ export class RaftHost {
 
   private apply(entries: readonly Entry[]): void {
     for (const e of entries) {
+      assert(e.index === this.appliedIndex + 1, () => `host: applying entry ${e.index} after ${this.appliedIndex}`);
+      this.appliedIndex = e.index;
       const waiting = this.inflight.get(e.index);
       if (waiting !== undefined) this.inflight.delete(e.index);
       if (e.type === 'conf') {
@@ -362,6 +376,12 @@ export class RaftHost {
       assert(results.length === waiting.waiters.length, () => `host: entry ${e.index} answered ${results.length} results for ${waiting.waiters.length} commands`);
       waiting.waiters.forEach((w, k) => w?.resolve([results[k]]));
     }
+  }
+
+  private releaseConfirmedReads(): void {
+    let n = 0;
+    while (n < this.readsConfirmed.length && this.readsConfirmed[n]!.index <= this.appliedIndex) n++;
+    for (const rs of this.readsConfirmed.splice(0, n)) this.settleRead(rs.ctx, undefined);
   }
 
   private settleRead(ctx: number, err: Error | undefined): void {
