@@ -15,6 +15,7 @@ import { NodeStateMachine } from './node-state-machine.js';
 import { RaftHost } from './raft-host.js';
 import type { HostLimits } from './raft-host.js';
 import { checkRaftMessage } from './raft-message-guard.js';
+import { ChunkedSnapshotTransport, SnapshotAssembler, isSnapChunk } from './snapshot-transfer.js';
 import { ReplicatedKv } from './replicated-kv.js';
 
 /** `{t:'members', addresses: [[id, "host:port"], ...]}` from a leader adding us, else undefined. */
@@ -121,7 +122,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       applied: snap.meta.index,
     },
     store,
-    transport,
+    new ChunkedSnapshotTransport(transport),
     sm,
     limits,
     {
@@ -144,7 +145,18 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     retryDelayMs: 25,
   });
 
-  transport.onRaft((from, raw) => {
+  const snapshots = new SnapshotAssembler();
+  transport.onRaft((from, frame) => {
+    let raw = frame;
+    if (isSnapChunk(frame)) {
+      const whole = snapshots.push(from, frame);
+      if (whole === undefined) return;
+      if (typeof whole === 'string') {
+        log.warn({ from, problem: whole }, 'dropping snapshot chunk');
+        return;
+      }
+      raw = whole;
+    }
     const msg = checkRaftMessage(raw, from, o.id);
     if (typeof msg === 'string') {
       log.warn({ from, problem: msg }, 'dropping malformed raft message');
