@@ -31,6 +31,8 @@ export interface Loaded {
   readonly snapshotMeta: StoredSnapshotMeta;
   readonly logStart: LogStart;
   readonly meta: Map<string, unknown>;
+  /** Keys of chunks of a newer snapshot whose meta was never written (a save cut short): to delete. */
+  readonly unfinishedChunkKeys: readonly Uint8Array[];
 }
 
 /**
@@ -58,7 +60,7 @@ export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'e
   let snapMeta: StoredSnapshotMeta | undefined;
   let logStart: LogStart | undefined;
   const entries: Entry[] = [];
-  const chunks: { snapshotIndex: number; chunk: number; data: Uint8Array }[] = [];
+  const chunks: { snapshotIndex: number; chunk: number; key: Uint8Array; data: Uint8Array }[] = [];
   const meta = new Map<string, unknown>();
   let keys = 0;
 
@@ -93,7 +95,7 @@ export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'e
             break;
           }
           case 'chunk':
-            chunks.push({ ...k, data: decode(`snapshot chunk ${k.snapshotIndex}/${k.chunk}`, key, () => decodeChunk(value)) });
+            chunks.push({ ...k, key: Uint8Array.from(key), data: decode(`snapshot chunk ${k.snapshotIndex}/${k.chunk}`, key, () => decodeChunk(value)) });
             break;
           case 'meta':
             meta.set(k.name, decode(`node metadata "${k.name}"`, key, () => decodeMeta(value)));
@@ -118,7 +120,10 @@ export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'e
   if (snapMeta === undefined) return corrupt('the snapshot meta key is missing');
   if (logStart === undefined) return corrupt('the log start key is missing');
 
-  const data = assembleSnapshot(snapMeta, chunks, corrupt);
+  // A snapshot is saved as chunk batches, then one batch with its meta: chunks
+  // of a newer index without meta are a save cut short, not damage.
+  const unfinished = chunks.filter((c) => c.snapshotIndex > snapMeta.index);
+  const data = assembleSnapshot(snapMeta, chunks.filter((c) => c.snapshotIndex <= snapMeta.index), corrupt);
   checkLog(snapMeta, logStart, entries, hardState, corrupt);
   let log: MemoryStorage;
   try {
@@ -128,7 +133,7 @@ export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'e
     if (err instanceof InvariantError) return corrupt(`the stored log does not load: ${err.message}`, err);
     throw err;
   }
-  return { log, snapshotMeta: snapMeta, logStart, meta };
+  return { log, snapshotMeta: snapMeta, logStart, meta, unfinishedChunkKeys: unfinished.map((c) => c.key) };
 }
 
 /** The snapshot's chunks, all present, in order, of the stored length and digest. */

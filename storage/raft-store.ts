@@ -26,6 +26,12 @@ import { StorageError } from './storage-error.js';
 export interface RaftStoreLimits extends GroupCommitLimits {
   /** Snapshot data is stored in chunks of this many bytes (the last may be shorter). */
   readonly snapshotChunkBytes: number;
+  /**
+   * A snapshot's chunks go in synced batches of about this many bytes before
+   * the batch with its meta, so the node's other writes pass in between
+   * instead of waiting behind one batch of the whole snapshot.
+   */
+  readonly snapshotBatchBytes: number;
   /** Encoded size of one putMeta value at most. */
   readonly metaValueBytesMax: number;
 }
@@ -33,6 +39,7 @@ export interface RaftStoreLimits extends GroupCommitLimits {
 export const defaultRaftStoreLimits: RaftStoreLimits = {
   ...defaultGroupCommitLimits,
   snapshotChunkBytes: 1 << 20,
+  snapshotBatchBytes: 8 << 20,
   metaValueBytesMax: 64 << 10,
 };
 
@@ -91,6 +98,12 @@ export class RaftStore {
   private readonly gc: GroupCommit;
   private readonly planned: MemoryStorage;
   private plannedChunks: ChunkSet;
+  /**
+   * The local snapshot being saved: chunks [0, written) of `index` are
+   * submitted, its meta not yet. A snapshot received from the leader
+   * meanwhile deletes them and sets `aborted`.
+   */
+  private savingLocal: { readonly index: number; written: number; aborted: boolean } | undefined;
   /** Node metadata as durable on disk. */
   private readonly meta: Map<string, unknown>;
   /** The last putMeta submitted per name, so getMeta reads its own writes. */
@@ -142,6 +155,11 @@ export class RaftStore {
         loaded = await loadDatabase(db, dataDir);
         assert(loaded !== 'empty', 'a just initialized database loads as empty');
       }
+      if (loaded.unfinishedChunkKeys.length > 0) {
+        const batch = db.batch();
+        for (const k of loaded.unfinishedChunkKeys) batch.del(k);
+        await batch.write({ sync: true });
+      }
       return new RaftStore(dataDir, db, loaded, limits);
     } catch (err) {
       await db.close();
@@ -187,23 +205,76 @@ export class RaftStore {
 
   /**
    * Makes a snapshot of the host's state machine durable (created with
-   * log.createSnapshot, or not yet recorded anywhere): its chunks and meta in
-   * one synced batch, the superseded snapshot's chunks deleted in it.
+   * log.createSnapshot, or not yet recorded anywhere). A small one is one
+   * synced batch: chunks, meta, the superseded snapshot's chunks deleted. A
+   * big one (over snapshotBatchBytes) puts its chunks in batches first and
+   * ends with that batch; chunks without meta are inert and cleaned at open
+   * if a crash cuts the save short. A snapshot received from the leader
+   * meanwhile wins (the promise resolves, the local snapshot is dropped).
    */
   saveSnapshot(snap: Snapshot): Promise<void> {
-    return this.submit(true, () => {
-      const { index, term, conf } = snap.meta;
+    const { index, term, conf } = snap.meta;
+    const size = this.limits.snapshotChunkBytes;
+    const chunks = Math.ceil(snap.data.length / size);
+    const hash = createHash('sha256');
+    const saving = { index, written: 0, aborted: false };
+    const planOk = (): boolean => {
+      if (saving.aborted) return false;
       assert(this.planned.term(index) === term, () => `saveSnapshot: term ${term} at ${index}, log has ${String(this.planned.term(index))}`);
+      assert(this.planned.snapshot().meta.index < index, () => `saveSnapshot: ${index} not newer than ${this.planned.snapshot().meta.index}`);
+      return true;
+    };
+    let n = 0;
+    /** Puts the next chunks, about snapshotBatchBytes of them (hashing as it goes). */
+    const nextChunks = (): BatchOp[] => {
       const ops: BatchOp[] = [];
-      this.planSnapshotData(snap, ops);
-      this.planned.createSnapshot(index, conf, snap.data);
-      return {
-        ops,
-        onDurable: () => {
-          if (this.log.snapshot().meta.index < index) this.log.createSnapshot(index, conf, snap.data);
-        },
-      };
-    });
+      let bytes = 0;
+      for (; n < chunks && (bytes === 0 || bytes + size <= this.limits.snapshotBatchBytes); n++) {
+        const piece = snap.data.subarray(n * size, (n + 1) * size);
+        hash.update(piece);
+        ops.push([chunkKey(index, n), encodeChunk(piece)]);
+        bytes += piece.length;
+      }
+      return ops;
+    };
+    /** The last chunks, the superseded snapshot's deletion and the meta, in one batch. */
+    const finish = (last: BatchOp[]): Promise<void> =>
+      this.submit(true, () => {
+        if (!planOk()) return { ops: [], onDurable: () => undefined };
+        this.savingLocal = undefined;
+        const old = this.plannedChunks;
+        const ops: BatchOp[] = [];
+        for (let k = 0; k < old.chunks; k++) ops.push([chunkKey(old.index, k), undefined]);
+        ops.push(...last, [singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256: hash.digest() })]);
+        this.plannedChunks = { index, chunks };
+        this.planned.createSnapshot(index, conf, snap.data);
+        return {
+          ops,
+          onDurable: () => {
+            if (this.log.snapshot().meta.index < index) this.log.createSnapshot(index, conf, snap.data);
+          },
+        };
+      });
+    const first = nextChunks();
+    // One batch: planned now, like every other write (callers may compact right after).
+    if (n === chunks) return finish(first);
+    // Several: chunk batches first, each planned when the previous one landed, so
+    // the node's other writes pass in between. Await this before compacting.
+    return (async () => {
+      let ops = first;
+      while (n < chunks) {
+        const batch = ops;
+        await this.submit(true, () => {
+          if (!planOk()) return { ops: [], onDurable: () => undefined };
+          this.savingLocal = saving;
+          saving.written = n;
+          return { ops: batch, onDurable: () => undefined };
+        });
+        if (saving.aborted) return;
+        ops = nextChunks();
+      }
+      await finish(ops);
+    })();
   }
 
   /** Deletes the entries through `index`; only what a saved snapshot covers. */
@@ -340,6 +411,13 @@ export class RaftStore {
   /** A snapshot from the leader replaces the log: every stored entry goes. */
   private planReceivedSnapshot(snap: Snapshot, ops: BatchOp[]): void {
     const { index, term } = snap.meta;
+    const local = this.savingLocal;
+    if (local !== undefined) {
+      // A local snapshot being saved is superseded: its chunks go before ours are put.
+      for (let k = 0; k < local.written; k++) ops.push([chunkKey(local.index, k), undefined]);
+      local.aborted = true;
+      this.savingLocal = undefined;
+    }
     assert(index >= this.planned.snapshot().meta.index, () => `persist: snapshot ${index} older than ${this.planned.snapshot().meta.index}`);
     for (let i = this.planned.firstIndex(); i <= this.planned.lastIndex(); i++) ops.push([entryKey(i), undefined]);
     this.planSnapshotData(snap, ops);

@@ -302,3 +302,50 @@ test('a commit-only hard state waits for the next batch; entries, snapshots, ter
   t.is(crashed.log.hardState().commit, 3, 'a crash loses only the deferred commit');
   await crashed.close();
 });
+
+test('a big snapshot is saved as several chunk batches, then its meta; a save cut short leaves the old snapshot and no strays', async (t) => {
+  const dir = tempDir(t);
+  const limits = { snapshotChunkBytes: 10, snapshotBatchBytes: 30 };
+  let s = await RaftStore.open(dir, { initialConf: conf, limits });
+  await s.persist({ entries: entries(1, 20, 1), hardState: { term: 1, vote: 1, commit: 15 } });
+  const first = new Uint8Array(95).map((_, k) => k);
+  const before = s.stats().batches;
+  await s.saveSnapshot(s.log.createSnapshot(10, conf, first));
+  t.is(s.stats().batches - before, 4, '10 chunks of 10 bytes, 3 per batch, the last batch with the meta');
+  // The next save is cut short after its first chunk batch landed.
+  const second = new Uint8Array(95).fill(9);
+  const saving = s.saveSnapshot(s.log.createSnapshot(12, conf, second));
+  const landed = s.stats().batches;
+  while (s.stats().batches === landed) await new Promise((r) => setTimeout(r, 1));
+  await s.crash();
+  await saving.catch(() => undefined);
+  s = await RaftStore.open(dir, { limits });
+  t.is(s.log.snapshot().meta.index, 10, 'the cut-short snapshot never became the snapshot');
+  t.deepEqual(new Uint8Array(s.log.snapshot().data), first);
+  await s.close();
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  const strays = [];
+  for await (const k of db.keys({ gte: chunkKey(12, 0), lte: chunkKey(12, 1000) })) strays.push(k);
+  await db.close();
+  t.deepEqual(strays, [], 'its chunks were deleted at open');
+  s = await RaftStore.open(dir, { limits });
+  t.is(s.log.snapshot().meta.index, 10);
+  await s.close();
+});
+
+test('a snapshot received from the leader while a local one is being saved wins, and the local chunks are gone', async (t) => {
+  const dir = tempDir(t);
+  const limits = { snapshotChunkBytes: 10, snapshotBatchBytes: 30 };
+  let s = await RaftStore.open(dir, { initialConf: conf, limits });
+  await s.persist({ entries: entries(1, 20, 1), hardState: { term: 1, vote: 1, commit: 15 } });
+  const local = s.saveSnapshot(s.log.createSnapshot(12, conf, new Uint8Array(95).fill(1)));
+  const received = { meta: { index: 30, term: 2, conf }, data: new Uint8Array(25).fill(2) };
+  await s.persist({ entries: [], hardState: { term: 2, vote: 0, commit: 30 }, snapshot: received });
+  await local;
+  t.is(s.log.snapshot().meta.index, 30);
+  await s.close();
+  s = await RaftStore.open(dir, { limits });
+  t.is(s.log.snapshot().meta.index, 30);
+  t.deepEqual([...s.log.snapshot().data], Array(25).fill(2));
+  await s.close();
+});
