@@ -1,3 +1,4 @@
+import { assert } from './assert.js';
 import type { AppMsg, HeartbeatMsg, SnapMsg } from './messages.js';
 import type { Raft } from './raft.js';
 
@@ -22,6 +23,15 @@ export function handleAppend(r: Raft, m: AppMsg): void {
 }
 
 export function handleHeartbeat(r: Raft, m: HeartbeatMsg): void {
+  // The leader sends at most what it knows we acknowledged: a commit past our
+  // log means we lost acknowledged entries (a wiped or rolled-back data dir).
+  assert(
+    m.commit <= r.log.lastIndex(),
+    () =>
+      `n${r.id}: leader n${m.from} says entries through ${m.commit} are committed here, but this log ends with entry ${r.log.lastIndex()}: ` +
+      'this node lost entries it had acknowledged (was its data dir wiped or restored from an older copy?). ' +
+      'Remove it from the cluster and add it back with an empty data dir.',
+  );
   r.log.commitTo(m.commit);
   r.send({ type: 'heartbeatResp', to: m.from, readRound: m.readRound });
 }

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { InvariantError } from '../../raft/assert.js';
 import type { AppMsg } from '../../raft/messages.js';
 import { TestCluster, bytes, entriesOfTerms, seededDisk } from './helpers/cluster.js';
 import { brief, ofType } from './helpers/msgs.js';
@@ -341,4 +342,10 @@ test('heartbeat answers re-send appends in flight at most once per heartbeat int
   c.n(1).take();
   readRound(5);
   t.deepEqual(appsToN2, [1, 0, 0, 0, 1], 'the next interval may re-send once more');
+});
+
+test('a follower told a commit index beyond its log has lost acknowledged entries: it stops with a message saying so', (t) => {
+  const c = follower([1, 1], 1, 2);
+  const err = t.throws(() => c.n(2).node.step({ type: 'heartbeat', from: 1, to: 2, term: 1, commit: 50, readRound: 0 }), { instanceOf: InvariantError });
+  t.regex(err?.message ?? '', /through 50 are committed here, but this log ends with entry 2: .*data dir wiped/);
 });
