@@ -192,7 +192,7 @@ export async function startRaft(owner: ProcessOwner, dir: string): Promise<Runni
 }
 
 /** (b) A coordinator and 3 participants (kvstore2pcsystem); the load goes to the coordinator. */
-export async function start2pc(owner: ProcessOwner, dir: string): Promise<RunningSystem> {
+export async function start2pc(owner: ProcessOwner, dir: string, participantLines: readonly string[] = []): Promise<RunningSystem> {
   const bin = join(REPO, 'bin', 'kvstore2pcsystem');
   if (!existsSync(bin)) throw new Error(`${bin} does not exist yet`);
   const [coordinator, ...participants] = await freePorts(4);
@@ -204,7 +204,7 @@ export async function start2pc(owner: ProcessOwner, dir: string): Promise<Runnin
     return { path, cwd };
   };
   const procs = participants.map((p, k) => {
-    const c = conf(`participant-${k + 1}`, ['mode participant', `participant_info 127.0.0.1:${p}`, `coordinator_info 127.0.0.1:${coordinator}`]);
+    const c = conf(`participant-${k + 1}`, ['mode participant', `participant_info 127.0.0.1:${p}`, `coordinator_info 127.0.0.1:${coordinator}`, ...participantLines]);
     return owner.start(`participant-${k + 1}`, process.execPath, [bin, '--config_path', c.path], c.cwd);
   });
   const c = conf('coordinator', ['mode coordinator', `coordinator_info 127.0.0.1:${coordinator}`, ...participants.map((p) => `participant_info 127.0.0.1:${p}`)]);

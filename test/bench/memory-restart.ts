@@ -34,6 +34,8 @@ export interface MemoryRestartResult {
   readonly loadOpsPerSec: number;
   readonly loadErrors: number;
   readonly participants: readonly ParticipantMemory[];
+  /** Snapshots the participants took during the load (their 'snapshot taken' lines). */
+  readonly snapshotsTaken: number;
   /** The participant that was killed with SIGKILL and started again (the one with the highest peak). */
   readonly restarted: string;
   /** From the new process's start to its 'log replayed' line: snapshot load + log replay, node boot included. */
@@ -94,6 +96,7 @@ export async function measureMemoryRestart(owner: ProcessOwner, sys: RunningSyst
   // Followers learn the last commit index from the next heartbeat.
   await sleep(1_000);
   const participants = members.map((p) => ({ p, mem: memoryOf(p.child.pid!) }));
+  const snapshotsTaken = members.reduce((n, p) => n + p.stderr.split('\n').filter((l) => l.includes('"msg":"snapshot taken"')).length, 0);
   const measured: ParticipantMemory[] = participants.map(({ p, mem }) => ({ name: p.name, rssMb: mem?.rssMb ?? NaN, peakMb: mem?.peakMb ?? NaN }));
   const biggest = participants.reduce((a, b) => ((b.mem?.peakMb ?? 0) > (a.mem?.peakMb ?? 0) ? b : a));
   log(`memory: ${measured.map((m) => `${m.name} ${Math.round(m.rssMb)} MB (peak ${Math.round(m.peakMb)})`).join(', ')}; restarting ${biggest.p.name} with kill -9 ...`);
@@ -124,6 +127,7 @@ export async function measureMemoryRestart(owner: ProcessOwner, sys: RunningSyst
     loadOpsPerSec: load.opsPerSec,
     loadErrors,
     participants: measured,
+    snapshotsTaken,
     restarted: again.name,
     restartMs: replay.sinceProcessStartMs,
     replayedTo: replay.applied,

@@ -58,7 +58,7 @@ export function formatTargets(checks: readonly TargetCheck[]): string {
 export function formatMemory(m: MemoryRestartResult): string {
   const mb = (v: number): string => (Number.isFinite(v) ? `${Math.round(v)} MB` : '-');
   return [
-    `memory and restart: ${m.keys.toLocaleString('en-US')} keys of 100 bytes written at ${Math.round(m.loadOpsPerSec).toLocaleString('en-US')} SET/s (${m.loadErrors} errors)`,
+    `memory and restart: ${m.keys.toLocaleString('en-US')} keys of 100 bytes written at ${Math.round(m.loadOpsPerSec).toLocaleString('en-US')} SET/s (${m.loadErrors} errors), ${m.snapshotsTaken} snapshots taken meanwhile`,
     ...m.participants.map((p) => `  ${p.name.padEnd(14)} RSS ${mb(p.rssMb).padStart(7)}  peak ${mb(p.peakMb).padStart(7)}`),
     `  ${m.restarted} after kill -9: log replayed to ${m.replayedTo} (snapshot at ${m.snapshotIndex}) ${(m.restartMs / 1000).toFixed(2)} s after its process started; RSS ${mb(m.restartedMemory.rssMb)}, peak ${mb(m.restartedMemory.peakMb)}; first key read back: ${m.readBackOk ? 'yes' : 'NO'}`,
   ].join('\n');
