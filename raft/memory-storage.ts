@@ -117,6 +117,15 @@ export class MemoryStorage implements LogStorage {
     return this.snap;
   }
 
+  /**
+   * Replaces the data of the snapshot at `index` (if it is still the
+   * snapshot) by `placeholder`: a host that can read the data back from its
+   * disk need not keep a big snapshot in memory. The meta stays.
+   */
+  replaceSnapshotData(index: number, placeholder: Uint8Array): void {
+    if (this.snap.meta.index === index) this.snap = { meta: this.snap.meta, data: placeholder };
+  }
+
   /** Drops entries through `index`. Invariant: only what a snapshot covers. */
   compact(index: number): void {
     if (index <= this.offsetIndex) return;

@@ -5,6 +5,7 @@ import { MemoryStorage } from '../raft/memory-storage.js';
 import { EMPTY_HARD_STATE } from '../raft/types.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.js';
 import {
+  decodeChunk,
   encode,
   encodeChunk,
   encodeEntry,
@@ -18,7 +19,7 @@ import {
 import { inspectDataDir, writeMarker } from './data-dir.js';
 import { defaultGroupCommitLimits, GroupCommit } from './group-commit.js';
 import type { BatchOp, GroupCommitLimits, GroupCommitStats } from './group-commit.js';
-import { chunkKey, entryKey, metaKey, singletonKey } from './keys.js';
+import { chunkKey, entryKey, metaKey, parseKey, singletonKey } from './keys.js';
 import { buildLog, loadDatabase } from './load.js';
 import type { Db, Loaded } from './load.js';
 import { StorageError } from './storage-error.js';
@@ -50,6 +51,13 @@ export interface RaftStoreOptions {
   readonly initialConf?: ConfState;
   readonly limits?: Partial<RaftStoreLimits>;
 }
+
+/**
+ * The data of a snapshot kept on disk only (saveSnapshotStream,
+ * releaseSnapshotData): read it back with snapshotBytes / readSnapshotChunks.
+ * Compared by identity.
+ */
+export const SNAPSHOT_DATA_ON_DISK: Uint8Array = new Uint8Array(0);
 
 export interface RaftStoreStats extends GroupCommitStats {
   /** Commit-index-only hard states that waited for the next batch instead of a write of their own. */
@@ -98,6 +106,8 @@ export class RaftStore {
   private readonly gc: GroupCommit;
   private readonly planned: MemoryStorage;
   private plannedChunks: ChunkSet;
+  /** The snapshot whose meta is on disk: its index, chunk count and bytes. */
+  private durableSnapshot: { index: number; chunks: number; bytes: number };
   /**
    * The local snapshot being saved: chunks [0, written) of `index` are
    * submitted, its meta not yet. A snapshot received from the leader
@@ -132,6 +142,7 @@ export class RaftStore {
     this.log = loaded.log;
     this.planned = buildLog(loaded.log.snapshot(), loaded.logStart, loaded.log.allEntries(), loaded.log.hardState());
     this.plannedChunks = { index: loaded.snapshotMeta.index, chunks: loaded.snapshotMeta.chunks };
+    this.durableSnapshot = { index: loaded.snapshotMeta.index, chunks: loaded.snapshotMeta.chunks, bytes: loaded.snapshotMeta.bytes };
     this.meta = loaded.meta;
     this.gc = new GroupCommit(db, dataDir, limits);
   }
@@ -184,6 +195,7 @@ export class RaftStore {
       const ops: BatchOp[] = [];
       const snap = w.snapshot;
       if (snap !== undefined) this.planReceivedSnapshot(snap, ops);
+      const snapChunks = this.plannedChunks.chunks;
       if (w.entries.length > 0) this.planEntries(w.entries, ops);
       const hs = w.hardState;
       if (hs !== undefined) {
@@ -195,7 +207,10 @@ export class RaftStore {
       return {
         ops,
         onDurable: () => {
-          if (snap !== undefined) this.log.applySnapshot(snap);
+          if (snap !== undefined) {
+            this.durableSnapshot = { index: snap.meta.index, chunks: snapChunks, bytes: snap.data.length };
+            this.log.applySnapshot(snap);
+          }
           if (w.entries.length > 0) this.log.append(w.entries);
           if (hs !== undefined) this.log.setHardState(hs);
         },
@@ -251,6 +266,7 @@ export class RaftStore {
         return {
           ops,
           onDurable: () => {
+            this.durableSnapshot = { index, chunks, bytes: snap.data.length };
             if (this.log.snapshot().meta.index < index) this.log.createSnapshot(index, conf, snap.data);
           },
         };
@@ -275,6 +291,101 @@ export class RaftStore {
       }
       await finish(ops);
     })();
+  }
+
+  /**
+   * Saves a snapshot at `index` from its pieces as they come (each one
+   * chunk), in synced batches of about snapshotBatchBytes, the meta last;
+   * `log` and the plan record it with its data left on disk
+   * (SNAPSHOT_DATA_ON_DISK). False if a snapshot received from the leader
+   * superseded it meanwhile (its chunks are then gone).
+   */
+  async saveSnapshotStream(index: number, conf: ConfState, pieces: AsyncIterable<Uint8Array>): Promise<boolean> {
+    const hash = createHash('sha256');
+    const saving = { index, written: 0, aborted: false };
+    const planOk = (): boolean => !saving.aborted && this.planned.snapshot().meta.index < index;
+    const none = { ops: [] as BatchOp[], onDurable: () => undefined };
+    let n = 0;
+    let bytes = 0;
+    let ops: BatchOp[] = [];
+    let opsBytes = 0;
+    for await (const piece of pieces) {
+      if (saving.aborted) return false;
+      hash.update(piece);
+      ops.push([chunkKey(index, n), encodeChunk(piece)]);
+      n++;
+      bytes += piece.length;
+      opsBytes += piece.length;
+      if (opsBytes < this.limits.snapshotBatchBytes) continue;
+      const batch = ops;
+      const upTo = n;
+      ops = [];
+      opsBytes = 0;
+      await this.submit(true, () => {
+        if (!planOk()) return none;
+        this.savingLocal = saving;
+        saving.written = upTo;
+        return { ops: batch, onDurable: () => undefined };
+      });
+    }
+    const chunks = n;
+    let saved = false;
+    await this.submit(true, () => {
+      if (!planOk()) return none;
+      saved = true;
+      this.savingLocal = undefined;
+      const old = this.plannedChunks;
+      const batch: BatchOp[] = [];
+      for (let k = 0; k < old.chunks; k++) batch.push([chunkKey(old.index, k), undefined]);
+      const term = this.planned.term(index);
+      assert(term !== undefined, () => `saveSnapshotStream: no term for ${index}`);
+      batch.push(...ops, [singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes, sha256: hash.digest() })]);
+      this.plannedChunks = { index, chunks };
+      this.planned.createSnapshot(index, conf, SNAPSHOT_DATA_ON_DISK);
+      return {
+        ops: batch,
+        onDurable: () => {
+          this.durableSnapshot = { index, chunks, bytes };
+          if (this.log.snapshot().meta.index < index) this.log.createSnapshot(index, conf, SNAPSHOT_DATA_ON_DISK);
+        },
+      };
+    });
+    return saved;
+  }
+
+  /**
+   * Drops the durable snapshot's data from memory (`log` and the plan keep
+   * its meta; its data reads as SNAPSHOT_DATA_ON_DISK). For a host whose
+   * state machine already holds the state: 1M keys make a 113 MB snapshot.
+   */
+  releaseSnapshotData(): void {
+    const index = this.durableSnapshot.index;
+    if (index === 0) return;
+    this.log.replaceSnapshotData(index, SNAPSHOT_DATA_ON_DISK);
+    this.planned.replaceSnapshotData(index, SNAPSHOT_DATA_ON_DISK);
+  }
+
+  /** Bytes of the durable snapshot at `index`, or undefined if that is not the snapshot on disk now. */
+  snapshotBytes(index: number): number | undefined {
+    return this.durableSnapshot.index === index ? this.durableSnapshot.bytes : undefined;
+  }
+
+  /**
+   * The durable snapshot at `index`, chunk by chunk, from one consistent
+   * view of the database (a newer snapshot saved meanwhile does not tear it).
+   * Throws StorageError if `index` is not the snapshot on disk.
+   */
+  async *readSnapshotChunks(index: number): AsyncGenerator<Uint8Array> {
+    const d = this.durableSnapshot;
+    if (d.index !== index) throw new StorageError('IO', this.dataDir, `snapshot ${index} is not the one on disk (${d.index})`);
+    let n = 0;
+    for await (const [key, value] of this.db.iterator({ gte: chunkKey(index, 0), lte: chunkKey(index, d.chunks) })) {
+      const k = parseKey(key);
+      if (typeof k === 'string' || k.kind !== 'chunk' || k.snapshotIndex !== index || k.chunk !== n) break;
+      yield decodeChunk(value);
+      n++;
+    }
+    if (n !== d.chunks) throw new StorageError('IO', this.dataDir, `snapshot ${index}: read ${n} of ${d.chunks} chunks (a newer snapshot replaced it)`);
   }
 
   /** Deletes the entries through `index`; only what a saved snapshot covers. */

@@ -44,58 +44,35 @@ export class NodeStateMachine implements HostStateMachine {
   }
 
   snapshot(): Uint8Array {
+    const pieces: Uint8Array[] = [];
     const enc = this.snapshotLater();
-    while (!enc.step()) {
-      /* encodes the next chunk */
-    }
-    return enc.result();
+    for (let piece = enc.next(); piece !== undefined; piece = enc.next()) pieces.push(piece);
+    return Buffer.concat(pieces);
   }
 
   /**
-   * Freezes the state now; the encoder writes it chunk by chunk into one
-   * buffer sized for the worst case (pages never written are never
-   * resident), so no second copy of the snapshot is ever made.
+   * Freezes the state now; the encoder hands out the snapshot's bytes a
+   * piece at a time (magic, header length and header, then each KV chunk),
+   * so a host can write them to disk as they come and never hold the whole.
    */
   snapshotLater(): SnapshotEncoder {
     const frozen = this.kv.freeze();
     const head = packr.pack({ v: 2, addresses: [...this.addresses.entries()] });
+    const prefix = Buffer.alloc(MAGIC_V2.length + 4 + head.length);
+    MAGIC_V2.copy(prefix, 0);
+    prefix.writeUInt32BE(head.length, MAGIC_V2.length);
+    Buffer.from(head).copy(prefix, MAGIC_V2.length + 4);
     const chunks = frozen.chunks();
-    const first = chunks.next();
-    assert(first.done !== true, 'node snapshot: no header chunk');
-    let pending: Uint8Array | undefined = first.value;
-    // The header and session chunks are not in keyBytesMax: the buffer grows if they do not fit.
-    let buf = Buffer.allocUnsafe(MAGIC_V2.length + 4 + head.length + frozen.keyBytesMax() + 4 * pending.length + 64 * 1024);
-    let at = MAGIC_V2.copy(buf, 0);
-    at = buf.writeUInt32BE(head.length, at);
-    at += Buffer.from(head).copy(buf, at);
-    const put = (chunk: Uint8Array): void => {
-      if (at + chunk.length > buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(2 * buf.length, at + chunk.length));
-        buf.copy(bigger, 0, 0, at);
-        buf = bigger;
-      }
-      at += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).copy(buf, at);
-    };
-    let done = false;
+    let started = false;
     return {
-      step: () => {
-        if (done) return true;
-        if (pending !== undefined) {
-          put(pending);
-          pending = undefined;
-          return false;
+      next: () => {
+        if (!started) {
+          started = true;
+          return prefix;
         }
-        const next = chunks.next();
-        if (next.done === true) {
-          done = true;
-          return true;
-        }
-        put(next.value);
-        return false;
-      },
-      result: () => {
-        assert(done, 'node snapshot: result() before the encoder finished');
-        return buf.subarray(0, at);
+        const n = chunks.next();
+        // A copy: the packer's result is a view of a buffer it keeps writing into.
+        return n.done === true ? undefined : Buffer.from(n.value);
       },
     };
   }

@@ -15,6 +15,14 @@ export interface HostStore {
   saveSnapshot(snap: Snapshot): Promise<void>;
   /** Drops entries through index, which a saved snapshot covers. */
   compact(index: number): Promise<void>;
+  /**
+   * Saves a snapshot of the state machine at `index` from its pieces as they
+   * come, recording it in `log` (data left on disk) once durable; false if a
+   * snapshot from the leader superseded it meanwhile.
+   */
+  saveSnapshotStream?(index: number, conf: ConfState, pieces: AsyncIterable<Uint8Array>): Promise<boolean>;
+  /** Lets the durable snapshot's data go from memory (the state machine holds it; it is read back to send). */
+  releaseSnapshotData?(): void;
 }
 
 export interface HostTransport {
@@ -41,10 +49,8 @@ export interface HostStateMachine {
 
 /** See HostStateMachine.snapshotLater. */
 export interface SnapshotEncoder {
-  /** Encodes the next piece; true once everything is encoded. */
-  step(): boolean;
-  /** The snapshot; only after step() returned true. */
-  result(): Uint8Array;
+  /** The next piece of the snapshot's bytes (they concatenate to snapshot()'s); undefined once all were given. */
+  next(): Uint8Array | undefined;
 }
 
 export interface HostLimits {
@@ -327,6 +333,7 @@ export class RaftHost {
       this.sendAll(late);
       if (rd.snapshot !== undefined) {
         this.sm.restore(rd.snapshot.data);
+        this.store.releaseSnapshotData?.();
         this.appliedIndex = rd.snapshot.meta.index;
         this.lastSnapshotIndex = rd.snapshot.meta.index;
         this.events.onSnapshot?.('restored', rd.snapshot.meta.index);
@@ -437,26 +444,44 @@ export class RaftHost {
   }
 
   private async encodeAndSave(index: number, conf: ConfState, encoder: SnapshotEncoder): Promise<void> {
-    let sliceStart = performance.now();
-    while (!encoder.step()) {
-      if (performance.now() - sliceStart >= SNAPSHOT_SLICE_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (this.closed) return;
-        sliceStart = performance.now();
-      }
+    const pieces = this.slices(encoder);
+    if (this.store.saveSnapshotStream !== undefined) {
+      // Straight to disk: the snapshot is never whole in memory.
+      if (await this.store.saveSnapshotStream(index, conf, pieces)) await this.snapshotSaved(index);
+      return;
     }
-    const data = encoder.result();
+    const all: Uint8Array[] = [];
+    for await (const piece of pieces) all.push(piece);
+    if (this.closed) return;
+    const data = Buffer.concat(all);
     // Into the log at a safe point; a newer snapshot from the leader may have landed meanwhile.
     const snap = await this.withNode(() => (this.store.log.snapshot().meta.index < index ? this.store.log.createSnapshot(index, conf, data) : undefined));
     if (snap !== undefined && !this.closed) await this.saveSnapshot(snap);
   }
 
+  /** The encoder's pieces, yielding the event loop every SNAPSHOT_SLICE_MS of encoding; none once closed. */
+  private async *slices(encoder: SnapshotEncoder): AsyncGenerator<Uint8Array> {
+    let sliceStart = performance.now();
+    for (let piece = encoder.next(); piece !== undefined && !this.closed; piece = encoder.next()) {
+      yield piece;
+      if (performance.now() - sliceStart >= SNAPSHOT_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
+  }
+
   /** Makes a snapshot created in the log durable, then drops the log it covers (keeping a tail). */
   private async saveSnapshot(snap: Snapshot): Promise<void> {
     await this.store.saveSnapshot(snap);
-    this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, snap.meta.index);
-    this.events.onSnapshot?.('taken', snap.meta.index);
-    const compactTo = Math.max(0, snap.meta.index - this.limits.compactionLagEntries);
+    await this.snapshotSaved(snap.meta.index);
+  }
+
+  private async snapshotSaved(index: number): Promise<void> {
+    this.store.releaseSnapshotData?.();
+    this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, index);
+    this.events.onSnapshot?.('taken', index);
+    const compactTo = Math.max(0, index - this.limits.compactionLagEntries);
     if (compactTo > this.store.log.firstIndex() - 1) {
       assert(compactTo <= this.lastSnapshotIndex, 'host: compaction beyond the snapshot');
       await this.store.compact(compactTo);

@@ -3,7 +3,7 @@ import type { Server, Socket } from 'node:net';
 import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
 import { SeededRng } from '../../raft/rng.js';
 import type { ConfState, NodeId } from '../../raft/types.js';
-import { RaftStore } from '../../storage/raft-store.js';
+import { RaftStore, SNAPSHOT_DATA_ON_DISK } from '../../storage/raft-store.js';
 import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js';
 import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
@@ -15,7 +15,7 @@ import { NodeStateMachine } from './node-state-machine.js';
 import { RaftHost } from './raft-host.js';
 import type { HostLimits } from './raft-host.js';
 import { checkRaftMessage } from './raft-message-guard.js';
-import { ChunkedSnapshotTransport, SnapshotAssembler, isSnapChunk } from './snapshot-transfer.js';
+import { ChunkedSnapshotTransport, SNAPSHOT_CHUNK_BYTES_DEFAULT, SnapshotAssembler, isSnapChunk } from './snapshot-transfer.js';
 import { ReplicatedKv } from './replicated-kv.js';
 
 /** `{t:'members', addresses: [[id, "host:port"], ...]}` from a leader adding us, else undefined. */
@@ -89,6 +89,8 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const sm = new NodeStateMachine(o.initialMembers, syncAddresses);
   const snap = store.log.snapshot();
   if (snap.meta.index > 0) sm.restore(snap.data);
+  // The state machine holds the state now; followers that need it get it read back from disk.
+  store.releaseSnapshotData();
   syncAddresses(sm.addresses);
 
   // A restart replays the log up to the commit index on disk; the rest comes from the leader.
@@ -122,7 +124,11 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       applied: snap.meta.index,
     },
     store,
-    new ChunkedSnapshotTransport(transport),
+    new ChunkedSnapshotTransport(transport, SNAPSHOT_CHUNK_BYTES_DEFAULT, {
+      onDisk: SNAPSHOT_DATA_ON_DISK,
+      snapshotBytes: (index) => store.snapshotBytes(index),
+      readSnapshotChunks: (index) => store.readSnapshotChunks(index),
+    }),
     sm,
     limits,
     {

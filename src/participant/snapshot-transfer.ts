@@ -32,11 +32,21 @@ export function isSnapChunk(raw: unknown): raw is { type: 'snapChunk' } {
   return typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'snapChunk';
 }
 
+/** Where a snapshot whose data is kept on disk only is read back (RaftStore). */
+export interface SnapshotSource {
+  /** The data standing for "on disk" in a snapshot (compared by identity). */
+  readonly onDisk: Uint8Array;
+  /** Bytes of the snapshot on disk at `index`; undefined if it is not the one there now. */
+  snapshotBytes(index: number): number | undefined;
+  readSnapshotChunks(index: number): AsyncIterable<Uint8Array>;
+}
+
 /** Wraps a transport: 'snap' messages go as paced chunks, everything else as is. */
 export class ChunkedSnapshotTransport implements HostTransport {
   constructor(
     private readonly inner: HostTransport,
     private readonly chunkBytes = SNAPSHOT_CHUNK_BYTES_DEFAULT,
+    private readonly source?: SnapshotSource,
   ) {
     assert(Number.isInteger(chunkBytes) && chunkBytes >= 1, 'snapshot chunk bytes >= 1');
   }
@@ -46,7 +56,41 @@ export class ChunkedSnapshotTransport implements HostTransport {
       this.inner.send(to, msg, opts);
       return;
     }
+    if (this.source !== undefined && msg.snapshot.data === this.source.onDisk) {
+      const onSent = opts?.onSent;
+      this.streamFromDisk(to, msg, this.source).then(
+        (ok) => onSent?.(ok),
+        () => onSent?.(false),
+      );
+      return;
+    }
     this.sendChunks(to, msg, opts?.onSent);
+  }
+
+  /** Sends the snapshot read chunk by chunk from disk (one read ahead of the writes): it is never whole in memory. */
+  private async streamFromDisk(to: NodeId, msg: SnapMsg, source: SnapshotSource): Promise<boolean> {
+    const { index, term } = msg.snapshot.meta;
+    const total = source.snapshotBytes(index);
+    if (total === undefined) return false;
+    const bare = { ...msg, snapshot: { ...msg.snapshot, data: new Uint8Array(0) } };
+    const it = source.readSnapshotChunks(index)[Symbol.asyncIterator]();
+    let cur = await it.next();
+    let offset = 0;
+    for (;;) {
+      const data = cur.done === true ? new Uint8Array(0) : cur.value;
+      const next = cur.done === true ? cur : await it.next();
+      const last = next.done === true;
+      if (last && offset + data.length !== total) return false;
+      const chunk: SnapChunk = { type: 'snapChunk', index, term, offset, total, data, ...(last ? { msg: bare } : {}) };
+      const ok = await new Promise<boolean>((resolve) => this.inner.send(to, chunk as unknown as Message, { onSent: resolve }));
+      if (!ok) {
+        await it.return?.();
+        return false;
+      }
+      if (last) return true;
+      offset += data.length;
+      cur = next;
+    }
   }
 
   private sendChunks(to: NodeId, msg: SnapMsg, onSent: ((ok: boolean) => void) | undefined): void {

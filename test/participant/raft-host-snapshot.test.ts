@@ -19,20 +19,22 @@ class SlowSnapshots extends NodeStateMachine {
     const inner = super.snapshotLater();
     this.frozenAt.push(this.kv.appliedIndex);
     let spins = 40;
+    let done = false;
     return {
-      step: () => {
+      next: () => {
         const until = performance.now() + 1;
         while (performance.now() < until) {
           /* a millisecond of encoding work */
         }
-        if (spins-- > 0) return false;
-        while (!inner.step()) {
-          /* the real encoding */
+        // Pieces of nothing first (a slow start), then the real ones.
+        if (spins-- > 0) return new Uint8Array(0);
+        const piece = inner.next();
+        if (piece === undefined && !done) {
+          done = true;
+          this.finishedAt.push(this.kv.appliedIndex);
         }
-        this.finishedAt.push(this.kv.appliedIndex);
-        return true;
+        return piece;
       },
-      result: () => inner.result(),
     };
   }
 }

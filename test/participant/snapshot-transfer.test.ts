@@ -71,3 +71,42 @@ test('a failed chunk write fails the snapshot at once; a gap or a foreign chunk 
   t.is(asm.push(1, chunks[1]), undefined);
   t.is(typeof asm.push(1, chunks[2]), 'object');
 });
+
+test('a snapshot kept on disk only is streamed from there, one chunk read ahead of the writes', async (t) => {
+  const held = new HeldTransport();
+  const onDisk = new Uint8Array(0);
+  const stored = [Buffer.from('abc'), Buffer.from('defg'), Buffer.from('h')];
+  let reads = 0;
+  const out = new ChunkedSnapshotTransport(held, 1000, {
+    onDisk,
+    snapshotBytes: (index) => (index === 40 ? 8 : undefined),
+    readSnapshotChunks: async function* () {
+      for (const c of stored) {
+        reads++;
+        yield c;
+      }
+    },
+  });
+  const msg = snapOf(0);
+  const released: SnapMsg = { ...msg, snapshot: { ...msg.snapshot, data: onDisk } };
+  const results: boolean[] = [];
+  out.send(2, released, { onSent: (ok) => results.push(ok) });
+  const asm = new SnapshotAssembler();
+  let rebuilt: unknown;
+  for (let k = 0; k < 3; k++) {
+    while (held.sent.length <= k) await new Promise((r) => setImmediate(r));
+    t.true(reads <= k + 2, 'reads stay at most one chunk ahead of writes');
+    rebuilt = asm.push(1, held.sent[k]!.msg);
+    held.sent[k]!.onSent?.(true);
+  }
+  while (results.length === 0) await new Promise((r) => setImmediate(r));
+  t.deepEqual(results, [true]);
+  const checked = checkRaftMessage(rebuilt, 1, 2) as SnapMsg;
+  t.is(Buffer.from(checked.snapshot.data).toString(), 'abcdefgh');
+  t.deepEqual(checked.snapshot.meta, msg.snapshot.meta);
+  // A snapshot that is no longer the one on disk fails at once.
+  const gone: SnapMsg = { ...released, snapshot: { ...released.snapshot, meta: { ...released.snapshot.meta, index: 41 } } };
+  out.send(2, gone, { onSent: (ok) => results.push(ok) });
+  while (results.length === 1) await new Promise((r) => setImmediate(r));
+  t.deepEqual(results, [true, false]);
+});

@@ -1,12 +1,18 @@
 import test from 'ava';
 import { Level } from 'level';
-import { RaftStore } from '../../storage/raft-store.js';
+import { RaftStore, SNAPSHOT_DATA_ON_DISK } from '../../storage/raft-store.js';
 import { StorageError } from '../../storage/storage-error.js';
 import { chunkKey, entryKey, singletonKey } from '../../storage/keys.js';
 import { encodeChunk } from '../../storage/codec.js';
 import { entries, entry, tempDir } from './helpers.js';
 
 const conf = { voters: [1, 2, 3], learners: [] };
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const c of it) out.push(c);
+  return out;
+}
 
 test('a fresh store holds the initial membership as the snapshot at index 0', async (t) => {
   const dir = tempDir(t);
@@ -348,4 +354,58 @@ test('a snapshot received from the leader while a local one is being saved wins,
   t.is(s.log.snapshot().meta.index, 30);
   t.deepEqual([...s.log.snapshot().data], Array(25).fill(2));
   await s.close();
+});
+
+test('a snapshot saved from a stream stays on disk only, is read back chunk by chunk as of one view, and loads whole', async (t) => {
+  const dir = tempDir(t);
+  let s = await RaftStore.open(dir, { initialConf: conf, limits: { snapshotBatchBytes: 30 } });
+  await s.persist({ entries: entries(1, 20, 1), hardState: { term: 1, vote: 1, commit: 15 } });
+  const pieces = [Buffer.from('0123456789'), Buffer.from('abcdefghijklmnopqrst'), Buffer.alloc(0), Buffer.from('XYZ')];
+  async function* stream(): AsyncGenerator<Uint8Array> {
+    for (const p of pieces) yield p;
+  }
+  t.true(await s.saveSnapshotStream(12, conf, stream()));
+  t.is(s.log.snapshot().data, SNAPSHOT_DATA_ON_DISK, 'not kept in memory');
+  t.deepEqual(s.log.snapshot().meta, { index: 12, term: 1, conf });
+  t.is(s.snapshotBytes(12), 33);
+  const it = s.readSnapshotChunks(12);
+  const first = await it.next();
+  // A newer snapshot lands while this one is read: the reader still sees it whole.
+  await s.saveSnapshot(s.log.createSnapshot(15, conf, new Uint8Array(5).fill(1)));
+  const rest: Uint8Array[] = [];
+  for await (const c of it) rest.push(c);
+  t.is(Buffer.concat([first.value as Uint8Array, ...rest]).toString(), '0123456789abcdefghijklmnopqrstXYZ');
+  t.is(s.snapshotBytes(12), undefined);
+  await t.throwsAsync(async () => {
+    for await (const c of s.readSnapshotChunks(12)) void c;
+  }, { instanceOf: StorageError });
+  await s.close();
+  s = await RaftStore.open(dir);
+  t.is(s.log.snapshot().meta.index, 15);
+  s.releaseSnapshotData();
+  t.is(s.log.snapshot().data, SNAPSHOT_DATA_ON_DISK);
+  t.deepEqual([...Buffer.concat(await collect(s.readSnapshotChunks(15)))], [1, 1, 1, 1, 1]);
+  await s.close();
+});
+
+test('a streamed snapshot superseded by one from the leader reports false and leaves the leader\'s', async (t) => {
+  const dir = tempDir(t);
+  const s = await RaftStore.open(dir, { initialConf: conf, limits: { snapshotBatchBytes: 10 } });
+  t.teardown(() => s.close());
+  await s.persist({ entries: entries(1, 20, 1), hardState: { term: 1, vote: 1, commit: 15 } });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  async function* stream(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('0123456789');
+    yield Buffer.from('abcdefghij');
+    await gate;
+    yield Buffer.from('late');
+  }
+  const saving = s.saveSnapshotStream(12, conf, stream());
+  while (s.stats().batches < 3) await new Promise((r) => setTimeout(r, 1));
+  await s.persist({ entries: [], hardState: { term: 2, vote: 0, commit: 30 }, snapshot: { meta: { index: 30, term: 2, conf }, data: new Uint8Array(4).fill(2) } });
+  release();
+  t.false(await saving);
+  t.is(s.log.snapshot().meta.index, 30);
+  t.deepEqual([...Buffer.concat(await collect(s.readSnapshotChunks(30)))], [2, 2, 2, 2]);
 });
