@@ -210,9 +210,6 @@ export class KvStateMachine {
 
 type HeaderChunk = SnapshotChunk & { type: 'header' };
 
-/** msgpack bytes of a str holding `s` at most: UTF-8 of latin1 chars (>= 0x80 take two bytes) plus a 5-byte head. */
-const strBytesMax = (s: string): number => 2 * s.length + 5;
-
 /** A state machine's state at one applied index (KvStateMachine.freeze), encoded on demand. */
 export class FrozenKv {
   constructor(
@@ -240,18 +237,6 @@ export class FrozenKv {
       for (let k = i; k < end; k++) entries.push(this.keys[k]!, this.values[k]!);
       yield kvPackr.pack({ type: 'keys', entries } satisfies SnapshotChunk);
     }
-  }
-
-  /** Bytes the key chunks take at most; the header and sessions chunks are not counted. */
-  keyBytesMax(): number {
-    let n = 32 * Math.ceil(this.keys.length / snapshotKeysPerChunk);
-    for (let k = 0; k < this.keys.length; k++) {
-      n += strBytesMax(this.keys[k]!);
-      const v = this.values[k]!;
-      if (typeof v === 'string') n += strBytesMax(v);
-      else for (const s of v) n += strBytesMax(s) + 5;
-    }
-    return n;
   }
 }
 
