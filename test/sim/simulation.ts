@@ -286,6 +286,7 @@ function toFailure(err: unknown, opts: SimOptions, tick: number, trace: Trace): 
 
 /** An assertion inside raft/ (as opposed to one of the simulator's own). */
 function isFromRaft(err: Error): boolean {
-  const frame = (err.stack ?? '').split('\n').find((l) => l.includes(' at ') && !l.includes('/assert.'));
+  // Frames only ("    at fn (file:line)"): the message line may contain " at " too.
+  const frame = (err.stack ?? '').split('\n').find((l) => /^\s+at /.test(l) && !l.includes('/assert.'));
   return frame !== undefined && /[\\/]raft[\\/]/.test(frame);
 }
