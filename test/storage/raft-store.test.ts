@@ -309,11 +309,18 @@ test('a commit-only hard state waits for the next batch; entries, snapshots, ter
   await crashed.close();
 });
 
+/** A store whose snapshots take several chunk batches (10-byte chunks, 30 bytes a batch), holding entries 1..20, commit 15. */
+const smallChunks = { snapshotChunkBytes: 10, snapshotBatchBytes: 30 };
+async function storeWithSmallChunks(dir: string): Promise<RaftStore> {
+  const s = await RaftStore.open(dir, { initialConf: conf, limits: smallChunks });
+  await s.persist({ entries: entries(1, 20, 1), hardState: { term: 1, vote: 1, commit: 15 } });
+  return s;
+}
+
 test('a big snapshot is saved as several chunk batches, then its meta; a save cut short leaves the old snapshot and no strays', async (t) => {
   const dir = tempDir(t);
-  const limits = { snapshotChunkBytes: 10, snapshotBatchBytes: 30 };
-  let s = await RaftStore.open(dir, { initialConf: conf, limits });
-  await s.persist({ entries: entries(1, 20, 1), hardState: { term: 1, vote: 1, commit: 15 } });
+  const limits = smallChunks;
+  let s = await storeWithSmallChunks(dir);
   const first = new Uint8Array(95).map((_, k) => k);
   const before = s.stats().batches;
   await s.saveSnapshot(s.log.createSnapshot(10, conf, first));
@@ -341,9 +348,8 @@ test('a big snapshot is saved as several chunk batches, then its meta; a save cu
 
 test('a snapshot received from the leader while a local one is being saved wins, and the local chunks are gone', async (t) => {
   const dir = tempDir(t);
-  const limits = { snapshotChunkBytes: 10, snapshotBatchBytes: 30 };
-  let s = await RaftStore.open(dir, { initialConf: conf, limits });
-  await s.persist({ entries: entries(1, 20, 1), hardState: { term: 1, vote: 1, commit: 15 } });
+  const limits = smallChunks;
+  let s = await storeWithSmallChunks(dir);
   const local = s.saveSnapshot(s.log.createSnapshot(12, conf, new Uint8Array(95).fill(1)));
   const received = { meta: { index: 30, term: 2, conf }, data: new Uint8Array(25).fill(2) };
   await s.persist({ entries: [], hardState: { term: 2, vote: 0, commit: 30 }, snapshot: received });
