@@ -7,7 +7,9 @@ import type { ConfState, Entry, HardState, NodeId, ReadState, Role, Snapshot, So
  *  1. persist hardState + entries + snapshot in ONE synced write;
  *  2. send messages (they may promise what step 1 stored);
  *  3. restore the snapshot (if any) into the state machine, then apply
- *     committedEntries in order;
+ *     committedEntries in order (those the host already held durably
+ *     before step 1 may be applied while its write is in flight: a
+ *     majority, this node included, has them on disk);
  *  4. call advance(ready); then answer readStates once applied >= index.
  * Nothing may be stepped between ready() and advance().
  */

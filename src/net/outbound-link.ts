@@ -206,6 +206,11 @@ export class OutboundLink {
     this.calls.failAll(new NetError('CLOSED', `${this.describe()}: transport closed`));
   }
 
+  /** Writes what is queued for this peer now instead of at the end of the event-loop turn. */
+  flush(): void {
+    if (this.stateValue === 'ready') this.conn!.flush();
+  }
+
   stats(): LinkStats {
     const c = this.conn;
     return {

@@ -162,6 +162,15 @@ export class PeerTransport {
     link.sendRaft(msg, options.onSent);
   }
 
+  /**
+   * Writes every peer's queued Raft messages now. A caller that has just
+   * queued a whole batch (one Ready) uses it so the batch leaves before the
+   * caller's next slow step rather than at the end of the turn.
+   */
+  flush(): void {
+    for (const link of this.links.values()) link.flush();
+  }
+
   /** RPC to a peer over our connection to it. Rejects with NetError (TIMEOUT, UNREACHABLE, ...). */
   request(to: NodeId, body: unknown, timeoutMs: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new NetError('CLOSED', 'transport closed'));

@@ -27,6 +27,8 @@ export interface HostStore {
 
 export interface HostTransport {
   send(to: NodeId, msg: Message, opts?: { onSent?: (ok: boolean) => void }): void;
+  /** Puts everything sent so far on the wire now (a transport may otherwise batch until the turn ends). */
+  flush?(): void;
 }
 
 /** What the host replicates: applies entries in order, snapshots and restores. */
@@ -101,7 +103,8 @@ export interface HostEvents {
 /**
  * Drives one RawNode: a tick timer, inputs queued while a Ready is being
  * persisted (so each fsync carries everything that arrived meanwhile: group
- * commit), and the Ready order persist -> send -> apply -> advance -> answer.
+ * commit), and the Ready order persist -> send -> apply -> advance -> answer
+ * (entries already on disk are applied while the write is in flight).
  * Invariant: nothing is fed to the core between ready() and advance().
  */
 export class RaftHost {
@@ -248,7 +251,7 @@ export class RaftHost {
       return;
     }
     this.pumping = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.pump().then(
         () => {
           this.pumping = false;
@@ -320,8 +323,16 @@ export class RaftHost {
       const late: Message[] = [];
       for (const m of rd.messages) (SEND_BEFORE_PERSIST.has(m.type) ? early : late).push(m);
       this.sendAll(early);
+      let applyNow = rd.committedEntries;
       if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
-        await this.store.persist(
+        // Committed entries this node already holds on disk need not wait for
+        // this write: they are applied (and their clients answered) while the
+        // disk works. Those the write itself carries wait for it, as does
+        // everything after a received snapshot, which is restored first.
+        const durable = rd.snapshot === undefined ? this.store.log.lastIndex() : 0;
+        let n = 0;
+        while (n < applyNow.length && applyNow[n]!.index <= durable) n++;
+        const written = this.store.persist(
           {
             ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
             entries: rd.entries,
@@ -329,6 +340,14 @@ export class RaftHost {
           },
           { sync: rd.mustSync },
         );
+        if (n > 0) {
+          // One microtask turn first: the store hands its batch to LevelDB's
+          // thread on a microtask (group commit), so the disk starts before the apply.
+          await Promise.resolve();
+          this.apply(applyNow.slice(0, n));
+          applyNow = applyNow.slice(n);
+        }
+        await written;
       }
       this.sendAll(late);
       if (rd.snapshot !== undefined) {
@@ -338,7 +357,7 @@ export class RaftHost {
         this.lastSnapshotIndex = rd.snapshot.meta.index;
         this.events.onSnapshot?.('restored', rd.snapshot.meta.index);
       }
-      this.apply(rd.committedEntries);
+      this.apply(applyNow);
       this.node.advance(rd);
       const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
       if (lastApplied !== undefined) this.events.onApplied?.(lastApplied.index);
@@ -358,6 +377,9 @@ export class RaftHost {
         this.transport.send(m.to, m);
       }
     }
+    // One Ready is already a batch: its messages go out now, not after the
+    // disk write or apply that follows (a follower's fsync starts sooner).
+    if (messages.length > 0) this.transport.flush?.();
   }
 
   private apply(entries: readonly Entry[]): void {

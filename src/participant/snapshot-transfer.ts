@@ -51,6 +51,10 @@ export class ChunkedSnapshotTransport implements HostTransport {
     assert(Number.isInteger(chunkBytes) && chunkBytes >= 1, 'snapshot chunk bytes >= 1');
   }
 
+  flush(): void {
+    this.inner.flush?.();
+  }
+
   send(to: NodeId, msg: Message, opts?: { onSent?: (ok: boolean) => void }): void {
     if (msg.type !== 'snap') {
       this.inner.send(to, msg, opts);

@@ -33,6 +33,23 @@ test('all messages sent in one turn leave in one socket write; separate turns, s
   t.is(a.transport.stats().peers['2']!.writes - writesBefore, 4, 'three turns, three more writes');
 });
 
+test('flush() writes what is queued at once, in one write, instead of at the end of the turn', async (t) => {
+  const a = await startNode(t, 1);
+  const peer = await startFakePeer(t, 2);
+  a.transport.setAddress(2, { host: '127.0.0.1', port: peer.port });
+  a.transport.send(2, { type: 'heartbeat', i: -1 });
+  await waitFor(() => peer.frames.length === 1, 3_000, 'handshake and first message');
+  const writesBefore = a.transport.stats().peers['2']!.writes;
+  for (let i = 0; i < 3; i++) a.transport.send(2, { type: 'app', i });
+  a.transport.flush();
+  t.is(a.transport.stats().peers['2']!.writes - writesBefore, 1, 'written before this turn ended');
+  a.transport.flush();
+  t.is(a.transport.stats().peers['2']!.writes - writesBefore, 1, 'nothing queued, nothing written');
+  await waitFor(() => peer.frames.length === 4, 3_000, 'the three messages');
+  await turn();
+  t.is(a.transport.stats().peers['2']!.writes - writesBefore, 1, 'and no second write at the end of the turn');
+});
+
 test('a peer that stops reading makes the sender drop raft messages, its backlog stays bounded, and it recovers', async (t) => {
   const backlogMax = 256 * 1024;
   const payloadBytes = 32 * 1024;

@@ -1,0 +1,127 @@
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
+import type { Message } from '../../raft/messages.js';
+import { SeededRng } from '../../raft/rng.js';
+import { encode } from '../../src/participant/kv-command.js';
+import { NodeStateMachine } from '../../src/participant/node-state-machine.js';
+import { RaftHost, type HostStore, type HostTransport } from '../../src/participant/raft-host.js';
+import { RaftStore, type PersistWrite } from '../../storage/raft-store.js';
+
+/**
+ * Node 1 of the group {1, 2}, with node 2 played by the test: it grants
+ * votes at once and acknowledges appends only when the test says so.
+ */
+async function leaderOfTwo(t: import('ava').ExecutionContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'kvstore-host-order-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await RaftStore.open(dir, { initialConf: { voters: [1, 2], learners: [] } });
+  const events: string[] = [];
+  /** While set, the next persist waits for it (the disk is "slow"). */
+  let gate: Promise<void> | undefined;
+  const held: HostStore = {
+    log: store.log,
+    async persist(w: PersistWrite, opts?: { sync?: boolean }) {
+      events.push(`persist ${w.entries.length}`);
+      const g = gate;
+      gate = undefined;
+      if (g !== undefined) await g;
+      await store.persist(w, opts);
+    },
+    saveSnapshot: (s) => store.saveSnapshot(s),
+    compact: (i) => store.compact(i),
+  };
+  const apps: Message[] = [];
+  let host: RaftHost | undefined;
+  const transport: HostTransport = {
+    send: (to, m) => {
+      events.push(`send ${m.type}`);
+      if (m.type === 'preVote' || m.type === 'vote') {
+        const reply: Message = { type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: 2, to: 1, term: m.term, reject: false };
+        setImmediate(() => host!.deliver(reply));
+      } else if (m.type === 'app') {
+        apps.push(m);
+      }
+    },
+    flush: () => events.push('flush'),
+  };
+  const sm = new NodeStateMachine(new Map([[1, '127.0.0.1:1'], [2, '127.0.0.1:2']]));
+  let fatal: unknown;
+  host = new RaftHost(
+    { ...DEFAULT_RAFT_LIMITS, id: 1, rng: new SeededRng(5) },
+    held,
+    transport,
+    sm,
+    { tickMs: 1_000, snapshotEntries: 1e9, snapshotBytes: 1e12, compactionLagEntries: 5, pendingProposalsMax: 10_000, proposalBatchMax: 64 },
+    { onFatal: (err) => (fatal = err) },
+  );
+  t.teardown(async () => {
+    host!.close();
+    await store.close();
+  });
+  host.start();
+  await host.withNode((n) => n.campaign());
+  while (!host.isLeader) await new Promise((r) => setTimeout(r, 1));
+  /** Node 2 acknowledges every append it has received so far. */
+  const ack = (): void => {
+    for (const m of apps.splice(0)) {
+      if (m.type !== 'app') continue;
+      const last = m.entries.length > 0 ? m.entries[m.entries.length - 1]!.index : m.prevLogIndex;
+      host!.deliver({ type: 'appResp', from: 2, to: 1, term: m.term, index: last, reject: false, hintIndex: 0, hintTerm: 0 });
+    }
+  };
+  // Node 2 takes the new leader's first (empty) entry: the leader then streams appends to it.
+  while (apps.length === 0) await new Promise((r) => setTimeout(r, 1));
+  ack();
+  while (host.status().commit < host.status().lastIndex) await new Promise((r) => setTimeout(r, 1));
+  return {
+    host,
+    store,
+    events,
+    ack,
+    holdNextWrite: (g: Promise<void>) => (gate = g),
+    fatal: () => fatal,
+  };
+}
+
+const setCmd = (seq: number) => encode({ op: 'set', clientId: 'c', seq, key: Buffer.from(`k${seq}`), values: [Buffer.from('v')] });
+const settled = (p: Promise<unknown>, ms: number) =>
+  Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+
+test("a leader's appends are on the wire before its own disk write starts", async (t) => {
+  const g = await leaderOfTwo(t);
+  g.events.length = 0;
+  const done = g.host.propose(setCmd(1), 5_000);
+  while (!g.events.includes('persist 1')) await new Promise((r) => setTimeout(r, 1));
+  const app = g.events.indexOf('send app');
+  const write = g.events.indexOf('persist 1');
+  t.true(app >= 0 && app < write, `sent the append before the write: ${g.events.join(', ')}`);
+  t.true(g.events.slice(app, write).includes('flush'), `and flushed it before the write: ${g.events.join(', ')}`);
+  g.ack();
+  await done;
+  t.is(g.fatal(), undefined);
+});
+
+test('committed entries already on disk are applied while the next write is still in flight', async (t) => {
+  const g = await leaderOfTwo(t);
+  const first = g.host.propose(setCmd(1), 5_000);
+  // Entry 1's write lands; node 2 has not acknowledged it yet, so it is not committed.
+  const index = g.host.status().lastIndex;
+  while (g.store.log.lastIndex() < index) await new Promise((r) => setTimeout(r, 1));
+  t.false(await settled(first, 20), 'not committed before node 2 acknowledges');
+
+  // The next write (entry 2) will hang; the acknowledgement commits entry 1 in the same Ready.
+  let open!: () => void;
+  g.holdNextWrite(new Promise<void>((r) => (open = r)));
+  const second = g.host.propose(setCmd(2), 5_000);
+  g.ack();
+  t.true(await settled(first, 2_000), 'entry 1 answered while the write of entry 2 is held');
+  t.false(await settled(second, 20), 'entry 2 waits for its own write and acknowledgement');
+  open();
+  while (g.store.log.lastIndex() < index + 1) await new Promise((r) => setTimeout(r, 1));
+  g.ack();
+  t.true(await settled(second, 2_000), 'entry 2 answered once written and acknowledged');
+  t.is(g.fatal(), undefined);
+});
