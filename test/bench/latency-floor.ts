@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:floor` (after `npm run build`): how fast can a replicated
+ * write at concurrency 1 be on this machine, whatever the Raft code does?
+ *
+ *   node dist/test/bench/latency-floor.js [--rounds 3] [--requests 3000]
+ *
+ * Runs the skeleton of floor-roles.ts (client -> coordinator -> leader ->
+ * two followers, synced writes on all three, answer on leader + one
+ * follower) with LevelDB writes and with a raw preallocated file, and
+ * durable redis as the reference, interleaved for --rounds rounds. Prints
+ * the median over rounds of each p50 and p99, and each p50 over redis's.
+ * The gap between a skeleton row and the same path in `npm run
+ * bench:cluster` is what our own code costs; the skeleton row itself is
+ * the floor that no change to that code can go below.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ProcessOwner, startRedis } from './cluster-systems.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    requests: { type: 'string', default: '3000' },
+  },
+});
+const rounds = Number(args.rounds);
+const requests = Number(args.requests);
+if (!Number.isSafeInteger(rounds) || rounds < 1 || !Number.isSafeInteger(requests) || requests < 100) {
+  process.stderr.write('bench:floor: --rounds must be a positive integer, --requests an integer >= 100\n');
+  process.exit(2);
+}
+
+const ROLES = join(import.meta.dirname, 'floor-roles.js');
+const WARMUP = 300;
+const dir = mkdtempSync(join(tmpdir(), 'kvstore-floor-'));
+const owner = new ProcessOwner();
+const children = new Set<ChildProcess>();
+
+function killAll(): void {
+  for (const c of children) c.kill('SIGKILL');
+  children.clear();
+  owner.killAllNow();
+}
+process.on('exit', () => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+
+function startRole(role: string, storage: string, ports: number[]): Promise<number> {
+  const data = join(dir, `${storage}-${role}-${children.size}`);
+  mkdirSync(data, { recursive: true });
+  const child = fork(ROLES, [role, storage, data, ...ports.map(String)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.add(child);
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`floor ${role} exited (${String(code)}) before listening`)));
+  });
+}
+
+interface Skeleton {
+  readonly coordinator: number;
+  readonly leader: number;
+  stop(): void;
+}
+
+async function startSkeleton(storage: 'leveldb' | 'file'): Promise<Skeleton> {
+  const before = new Set(children);
+  const followers = [await startRole('follower', storage, []), await startRole('follower', storage, [])];
+  const leader = await startRole('leader', storage, followers);
+  const coordinator = await startRole('coordinator', storage, [leader]);
+  const mine = [...children].filter((c) => !before.has(c));
+  return {
+    coordinator,
+    leader,
+    stop: () => {
+      for (const c of mine) {
+        c.kill('SIGKILL');
+        children.delete(c);
+      }
+    },
+  };
+}
+
+function setRequest(i: number): Buffer {
+  const key = `key:${i % 10_000}`;
+  const value = 'x'.repeat(100);
+  return Buffer.from(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`);
+}
+
+/**
+ * Sends SETs one at a time and times each answer: RESP "+OK\r\n" (redis,
+ * skeleton coordinator) or an empty length-prefixed frame (skeleton leader).
+ */
+async function timeRequests(port: number, framed: boolean): Promise<{ p50: number; p99: number }> {
+  const s: Socket = await new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => resolve(sock));
+    sock.setNoDelay(true);
+    sock.once('error', reject);
+  });
+  const answerBytes = framed ? 4 : 5;
+  const lat: number[] = [];
+  await new Promise<void>((resolve, reject) => {
+    let got = 0;
+    let t0 = 0n;
+    let i = 0;
+    const send = (): void => {
+      const req = setRequest(i++);
+      let out = req;
+      if (framed) {
+        out = Buffer.alloc(4 + req.length);
+        out.writeUInt32BE(req.length);
+        req.copy(out, 4);
+      }
+      t0 = process.hrtime.bigint();
+      s.write(out);
+    };
+    s.on('error', reject);
+    s.on('data', (d: Buffer) => {
+      got += d.length;
+      if (got < answerBytes) return;
+      if (got > answerBytes) return reject(new Error(`unexpected reply bytes: ${d.toString('latin1')}`));
+      got = 0;
+      if (i > WARMUP) lat.push(Number(process.hrtime.bigint() - t0) / 1000);
+      if (lat.length === requests) return resolve();
+      send();
+    });
+    send();
+  });
+  s.destroy();
+  lat.sort((a, b) => a - b);
+  return { p50: lat[Math.floor(lat.length / 2)]!, p99: lat[Math.floor(lat.length * 0.99)]! };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const rows = new Map<string, Array<{ p50: number; p99: number }>>();
+  const add = (name: string, r: { p50: number; p99: number }): void => {
+    rows.set(name, [...(rows.get(name) ?? []), r]);
+  };
+  const redis = await startRedis(owner, dir);
+  for (let round = 1; round <= rounds; round++) {
+    add('redis aof always (one fsync)', await timeRequests(redis.port, false));
+    for (const storage of ['leveldb', 'file'] as const) {
+      const sk = await startSkeleton(storage);
+      const label = storage === 'leveldb' ? 'LevelDB synced batch' : 'raw file, fdatasync';
+      add(`skeleton via coordinator, ${label}`, await timeRequests(sk.coordinator, false));
+      add(`skeleton to leader,      ${label}`, await timeRequests(sk.leader, true));
+      sk.stop();
+    }
+    process.stderr.write(`bench:floor: round ${round}/${rounds} done\n`);
+  }
+  await owner.stopAll();
+  const redisP50 = median(rows.get('redis aof always (one fsync)')!.map((r) => r.p50));
+  const lines = [
+    `latency floor, SET of 100 B at concurrency 1, ${requests} requests per row, medians of ${rounds} rounds`,
+    '(skeleton: no Raft, no encoding; bytes relayed and synced on 3 members, answered on leader + 1 follower)',
+    '',
+    `  ${'path'.padEnd(52)} ${'p50'.padStart(8)} ${'p99'.padStart(8)}  p50 ÷ redis`,
+  ];
+  for (const [name, rs] of rows) {
+    const p50 = median(rs.map((r) => r.p50));
+    const p99 = median(rs.map((r) => r.p99));
+    lines.push(`  ${name.padEnd(52)} ${`${p50.toFixed(0)} µs`.padStart(8)} ${`${p99.toFixed(0)} µs`.padStart(8)}  ${(p50 / redisP50).toFixed(2)}×`);
+  }
+  lines.push('', `  issue 7's c=1 line, 3 × redis p50: ${(3 * redisP50).toFixed(0)} µs`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:floor: ${String((err as Error).stack ?? err)}\n`);
+    process.exit(1);
+  },
+);
