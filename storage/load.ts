@@ -25,6 +25,22 @@ export type Db = Level<Uint8Array, Uint8Array>;
 /** Keys read per native iterator call while loading. */
 const loadKeysPerStep = 1024;
 
+/**
+ * The data of a snapshot kept on disk only (saveSnapshotStream,
+ * releaseSnapshotData, or a load that left it there): read it back with
+ * RaftStore.snapshotBytes / readSnapshotChunks. Compared by identity.
+ */
+export const SNAPSHOT_DATA_ON_DISK: Uint8Array = new Uint8Array(0);
+
+export interface LoadOptions {
+  /**
+   * 'disk': the snapshot's chunks are checked (count, order, length,
+   * sha256) as they stream by but not kept; the loaded log's snapshot data
+   * is SNAPSHOT_DATA_ON_DISK. 'memory' (default): the data is loaded too.
+   */
+  readonly snapshotData?: 'memory' | 'disk';
+}
+
 /** Everything a database holds, checked and loaded into memory. */
 export interface Loaded {
   readonly log: MemoryStorage;
@@ -42,7 +58,7 @@ export interface Loaded {
  * broken on-disk invariant, is a CORRUPT StorageError naming the key kind;
  * nothing is ever deleted or rewritten here.
  */
-export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'empty'> {
+export async function loadDatabase(db: Db, dataDir: string, opts: LoadOptions = {}): Promise<Loaded | 'empty'> {
   const corrupt = (problem: string, cause?: unknown): never => {
     throw new StorageError('CORRUPT', dataDir, problem, cause === undefined ? {} : { cause });
   };
@@ -60,7 +76,7 @@ export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'e
   let snapMeta: StoredSnapshotMeta | undefined;
   let logStart: LogStart | undefined;
   const entries: Entry[] = [];
-  const chunks: { snapshotIndex: number; chunk: number; key: Uint8Array; data: Uint8Array }[] = [];
+  const chunks = new ChunkTally(opts.snapshotData !== 'disk');
   const meta = new Map<string, unknown>();
   let keys = 0;
 
@@ -95,7 +111,7 @@ export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'e
             break;
           }
           case 'chunk':
-            chunks.push({ ...k, key: Uint8Array.from(key), data: decode(`snapshot chunk ${k.snapshotIndex}/${k.chunk}`, key, () => decodeChunk(value)) });
+            chunks.add(k.snapshotIndex, k.chunk, key, decode(`snapshot chunk ${k.snapshotIndex}/${k.chunk}`, key, () => decodeChunk(value)));
             break;
           case 'meta':
             meta.set(k.name, decode(`node metadata "${k.name}"`, key, () => decodeMeta(value)));
@@ -122,8 +138,8 @@ export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'e
 
   // A snapshot is saved as chunk batches, then one batch with its meta: chunks
   // of a newer index without meta are a save cut short, not damage.
-  const unfinished = chunks.filter((c) => c.snapshotIndex > snapMeta.index);
-  const data = assembleSnapshot(snapMeta, chunks.filter((c) => c.snapshotIndex <= snapMeta.index), corrupt);
+  const unfinished = chunks.keysAfter(snapMeta.index);
+  const data = chunks.snapshotData(snapMeta, corrupt);
   checkLog(snapMeta, logStart, entries, hardState, corrupt);
   let log: MemoryStorage;
   try {
@@ -133,26 +149,67 @@ export async function loadDatabase(db: Db, dataDir: string): Promise<Loaded | 'e
     if (err instanceof InvariantError) return corrupt(`the stored log does not load: ${err.message}`, err);
     throw err;
   }
-  return { log, snapshotMeta: snapMeta, logStart, meta, unfinishedChunkKeys: unfinished.map((c) => c.key) };
+  return { log, snapshotMeta: snapMeta, logStart, meta, unfinishedChunkKeys: unfinished };
 }
 
-/** The snapshot's chunks, all present, in order, of the stored length and digest. */
-function assembleSnapshot(
-  m: StoredSnapshotMeta,
-  chunks: readonly { snapshotIndex: number; chunk: number; data: Uint8Array }[],
-  corrupt: (problem: string) => never,
-): Uint8Array {
-  const stray = chunks.find((c) => c.snapshotIndex !== m.index);
-  if (stray !== undefined) corrupt(`a chunk of snapshot ${stray.snapshotIndex} is stored but the snapshot is at ${m.index}`);
-  if (chunks.length !== m.chunks) corrupt(`snapshot ${m.index} has ${chunks.length} chunks stored, its meta says ${m.chunks}`);
-  chunks.forEach((c, n) => {
-    if (c.chunk !== n) corrupt(`snapshot ${m.index} lacks chunk ${n}`);
-  });
-  const data = plainBytes(Buffer.concat(chunks.map((c) => c.data)));
-  if (data.length !== m.bytes) corrupt(`snapshot ${m.index} holds ${data.length} bytes, its meta says ${m.bytes}`);
-  const digest = createHash('sha256').update(data).digest();
-  if (!digest.equals(m.sha256)) corrupt(`snapshot ${m.index} data does not match its sha256`);
-  return data;
+/** What the load saw of one snapshot index's chunks. */
+interface ChunkRun {
+  /** Chunks seen; their numbers must be 0, 1, 2... (keys sort by index, then chunk). */
+  count: number;
+  /** The first chunk number out of place, if any. */
+  gapAt: number | undefined;
+  bytes: number;
+  readonly hash: ReturnType<typeof createHash>;
+  readonly keys: Uint8Array[];
+  /** The chunks' data, when the load keeps it. */
+  readonly pieces: Uint8Array[] | undefined;
+}
+
+/**
+ * Checks snapshot chunks as the load streams past them, per snapshot index,
+ * keeping their data only when asked: 1M keys make a 113 MB snapshot that a
+ * host restoring from disk need never hold whole.
+ */
+class ChunkTally {
+  private readonly runs = new Map<number, ChunkRun>();
+
+  constructor(private readonly keepData: boolean) {}
+
+  add(snapshotIndex: number, chunk: number, key: Uint8Array, data: Uint8Array): void {
+    let run = this.runs.get(snapshotIndex);
+    if (run === undefined) {
+      run = { count: 0, gapAt: undefined, bytes: 0, hash: createHash('sha256'), keys: [], pieces: this.keepData ? [] : undefined };
+      this.runs.set(snapshotIndex, run);
+    }
+    if (chunk !== run.count && run.gapAt === undefined) run.gapAt = run.count;
+    run.count++;
+    run.bytes += data.length;
+    run.hash.update(data);
+    run.keys.push(Uint8Array.from(key));
+    run.pieces?.push(data);
+  }
+
+  /** Keys of chunks of snapshots newer than `index`. */
+  keysAfter(index: number): Uint8Array[] {
+    return [...this.runs].filter(([i]) => i > index).flatMap(([, run]) => run.keys);
+  }
+
+  /** The snapshot's chunks are all there, in order, of the stored length and digest: its data (or SNAPSHOT_DATA_ON_DISK). */
+  snapshotData(m: StoredSnapshotMeta, corrupt: (problem: string) => never): Uint8Array {
+    const stray = [...this.runs.keys()].find((i) => i < m.index);
+    if (stray !== undefined) corrupt(`a chunk of snapshot ${stray} is stored but the snapshot is at ${m.index}`);
+    const run = this.runs.get(m.index);
+    const count = run?.count ?? 0;
+    if (count !== m.chunks) corrupt(`snapshot ${m.index} has ${count} chunks stored, its meta says ${m.chunks}`);
+    if (run === undefined) {
+      if (m.bytes !== 0) corrupt(`snapshot ${m.index} holds 0 bytes, its meta says ${m.bytes}`);
+      return new Uint8Array(0);
+    }
+    if (run.gapAt !== undefined) corrupt(`snapshot ${m.index} lacks chunk ${run.gapAt}`);
+    if (run.bytes !== m.bytes) corrupt(`snapshot ${m.index} holds ${run.bytes} bytes, its meta says ${m.bytes}`);
+    if (!run.hash.digest().equals(m.sha256)) corrupt(`snapshot ${m.index} data does not match its sha256`);
+    return run.pieces === undefined ? SNAPSHOT_DATA_ON_DISK : plainBytes(Buffer.concat(run.pieces));
+  }
 }
 
 /** On-disk invariants of the log (see RaftStore): contiguous after logStart, within the snapshot's reach. */

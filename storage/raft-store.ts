@@ -20,7 +20,7 @@ import { inspectDataDir, writeMarker } from './data-dir.js';
 import { defaultGroupCommitLimits, GroupCommit } from './group-commit.js';
 import type { BatchOp, GroupCommitLimits, GroupCommitStats } from './group-commit.js';
 import { chunkKey, entryKey, metaKey, parseKey, singletonKey } from './keys.js';
-import { buildLog, loadDatabase } from './load.js';
+import { buildLog, loadDatabase, SNAPSHOT_DATA_ON_DISK } from './load.js';
 import type { Db, Loaded } from './load.js';
 import { StorageError } from './storage-error.js';
 
@@ -50,14 +50,15 @@ export interface RaftStoreOptions {
   /** Membership of a fresh database: the conf of its snapshot at index 0. */
   readonly initialConf?: ConfState;
   readonly limits?: Partial<RaftStoreLimits>;
+  /**
+   * 'disk': the durable snapshot's data is checked at open but left on disk
+   * (log.snapshot().data is SNAPSHOT_DATA_ON_DISK; restore from
+   * readSnapshotChunks). 'memory' (default): it is loaded into `log`.
+   */
+  readonly snapshotData?: 'memory' | 'disk';
 }
 
-/**
- * The data of a snapshot kept on disk only (saveSnapshotStream,
- * releaseSnapshotData): read it back with snapshotBytes / readSnapshotChunks.
- * Compared by identity.
- */
-export const SNAPSHOT_DATA_ON_DISK: Uint8Array = new Uint8Array(0);
+export { SNAPSHOT_DATA_ON_DISK } from './load.js';
 
 export interface RaftStoreStats extends GroupCommitStats {
   /** Commit-index-only hard states that waited for the next batch instead of a write of their own. */
@@ -159,11 +160,11 @@ export class RaftStore {
       throw openError(dataDir, err);
     }
     try {
-      let loaded = await loadDatabase(db, dataDir);
+      let loaded = await loadDatabase(db, dataDir, { snapshotData: opts.snapshotData ?? 'memory' });
       if (loaded === 'empty') {
         // A fresh database, or one whose creation was cut short before its first batch.
         await initialize(db, opts.initialConf ?? { voters: [], learners: [] });
-        loaded = await loadDatabase(db, dataDir);
+        loaded = await loadDatabase(db, dataDir, { snapshotData: opts.snapshotData ?? 'memory' });
         assert(loaded !== 'empty', 'a just initialized database loads as empty');
       }
       if (loaded.unfinishedChunkKeys.length > 0) {

@@ -24,7 +24,8 @@ export function rankGroup(addresses: readonly string[]): Map<number, string> {
 export async function storedGroup(dataDir: string): Promise<string[] | undefined> {
   let store: RaftStore;
   try {
-    store = await RaftStore.open(dataDir, { create: false });
+    // Only metadata is wanted: the snapshot's data stays on disk (checked, not kept).
+    store = await RaftStore.open(dataDir, { create: false, snapshotData: 'disk' });
   } catch (err) {
     if (err instanceof StorageError && err.code === 'MISSING') return undefined;
     throw err;

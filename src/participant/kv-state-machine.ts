@@ -27,6 +27,8 @@ import { OK_RESULT, decode, isCommandData, kvPackr, releaseDecodeSource, type Ap
 
 /** Keys per snapshot chunk (~1-2 MB for 100-byte values). */
 export const snapshotKeysPerChunk = 10_000;
+/** Bytes SnapshotRestorer.pushBytes gathers before decoding (a chunk is ~1-2 MB). */
+const pushBytesBatch = 8 << 20;
 /** Sessions per snapshot chunk (each up to `windowSeqs` cached results). */
 export const snapshotSessionsPerChunk = 1_000;
 export const snapshotFormatVersion = 1;
@@ -250,8 +252,15 @@ export class SnapshotRestorer {
   readonly #data = new Map<string, StoredValue>();
   readonly #sessions: ClientSessions;
   #sessionsSeen = 0;
+  /** pushBytes input not decoded yet. Invariant: #pendingBytes = sum of their lengths. */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
 
-  constructor(limits: SessionLimits = DEFAULT_SESSION_LIMITS) {
+  /** @param bytesBatch pushBytes gathers this many bytes before decoding (small in tests, to cut chunks often). */
+  constructor(
+    limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+    private readonly bytesBatch = pushBytesBatch,
+  ) {
     this.#limits = limits;
     this.#sessions = new ClientSessions(limits);
   }
@@ -259,6 +268,36 @@ export class SnapshotRestorer {
   /** Adds one encoded chunk (one item of `snapshotChunks()`). */
   pushEncoded(chunk: Uint8Array): void {
     this.push(kvPackr.unpack(toBuffer(chunk)));
+  }
+
+  /**
+   * Adds the next bytes of `snapshot()` output, cut anywhere (e.g. as read
+   * from disk): bytes are gathered to about bytesBatch, then every
+   * whole chunk in them is decoded and a cut one waits for the rest. So a
+   * chunk is decoded more than once only where a batch ends inside it.
+   */
+  pushBytes(bytes: Uint8Array, end = false): void {
+    if (bytes.length > 0) {
+      this.#pending.push(toBuffer(bytes));
+      this.#pendingBytes += bytes.length;
+    }
+    if (this.#pendingBytes === 0 || (!end && this.#pendingBytes < this.bytesBatch)) return;
+    const buf = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    try {
+      kvPackr.unpackMultiple(buf, (chunk: unknown) => {
+        this.push(chunk);
+      });
+    } catch (err) {
+      const e = err as { incomplete?: boolean; lastPosition?: number };
+      if (e.incomplete !== true || e.lastPosition === undefined) throw err;
+      assert(!end, 'kv-snapshot: truncated: the bytes end inside a chunk');
+      // A copy: the rest must not keep the whole batch alive.
+      const rest = Buffer.from(buf.subarray(e.lastPosition));
+      this.#pending = [rest];
+      this.#pendingBytes = rest.length;
+    }
   }
 
   /** Adds one decoded chunk. */
@@ -313,6 +352,7 @@ export class SnapshotRestorer {
   }
 
   finish(): KvStateMachine {
+    if (this.#pendingBytes > 0) this.pushBytes(new Uint8Array(0), true);
     releaseDecodeSource();
     const h = this.#header;
     assert(h !== undefined, 'kv-snapshot: empty snapshot (no header)');

@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../../raft/assert.js';
 import type { ConfChange, NodeId } from '../../raft/types.js';
 import { combineEncoded } from './kv-command.js';
-import { KvStateMachine } from './kv-state-machine.js';
+import { KvStateMachine, SnapshotRestorer } from './kv-state-machine.js';
 import type { HostStateMachine, SnapshotEncoder } from './raft-host.js';
 
 const EMPTY = new Uint8Array(0);
@@ -83,11 +83,9 @@ export class NodeStateMachine implements HostStateMachine {
       const headLen = bytes.readUInt32BE(MAGIC_V2.length);
       const start = MAGIC_V2.length + 4;
       assert(start + headLen <= bytes.length, 'node snapshot: header runs past the end');
-      const head = packr.unpack(bytes.subarray(start, start + headLen)) as { v?: unknown; addresses?: unknown };
-      assert(head !== null && typeof head === 'object' && head.v === 2, 'node snapshot: bad format-2 header');
-      assert(Array.isArray(head.addresses), 'node snapshot: addresses missing');
+      const addresses = parseHeaderV2(bytes.subarray(start, start + headLen));
       this.kv = KvStateMachine.restore(bytes.subarray(start + headLen));
-      this.adoptAddresses(head.addresses as unknown[]);
+      this.adoptAddresses(addresses);
       return;
     }
     // Format 1 (snapshots written before format 2): one msgpack map.
@@ -103,6 +101,49 @@ export class NodeStateMachine implements HostStateMachine {
     this.adoptAddresses(raw.addresses as unknown[]);
   }
 
+  /**
+   * Like restore, from the snapshot's bytes in pieces cut anywhere (as read
+   * back from disk): a format-2 snapshot is decoded as it streams in and is
+   * never held whole; a format-1 one is gathered, then restored.
+   */
+  async restoreFrom(pieces: AsyncIterable<Uint8Array>): Promise<void> {
+    /** Bytes before the KV part starts (magic, header length, header). */
+    let head = Buffer.alloc(0);
+    let kv: SnapshotRestorer | undefined;
+    let addresses: unknown[] = [];
+    let formatOne: Buffer[] | undefined;
+    for await (const piece of pieces) {
+      const bytes = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+      if (kv !== undefined) {
+        kv.pushBytes(bytes);
+        continue;
+      }
+      if (formatOne !== undefined) {
+        formatOne.push(bytes);
+        continue;
+      }
+      head = Buffer.concat([head, bytes]);
+      if (head.length < MAGIC_V2.length + 4) continue;
+      if (!head.subarray(0, MAGIC_V2.length).equals(MAGIC_V2)) {
+        formatOne = [head];
+        continue;
+      }
+      const start = MAGIC_V2.length + 4;
+      const headLen = head.readUInt32BE(MAGIC_V2.length);
+      if (head.length < start + headLen) continue;
+      addresses = parseHeaderV2(head.subarray(start, start + headLen));
+      kv = new SnapshotRestorer();
+      kv.pushBytes(head.subarray(start + headLen));
+    }
+    if (kv === undefined) {
+      // Format 1, or too short to be format 2: restore() says what is wrong.
+      this.restore(Buffer.concat(formatOne ?? [head]));
+      return;
+    }
+    this.kv = kv.finish();
+    this.adoptAddresses(addresses);
+  }
+
   private adoptAddresses(pairs: readonly unknown[]): void {
     for (const pair of pairs) {
       assert(Array.isArray(pair) && typeof pair[0] === 'number' && typeof pair[1] === 'string', 'node snapshot: bad address entry');
@@ -110,4 +151,12 @@ export class NodeStateMachine implements HostStateMachine {
     }
     this.onAddressesChanged(this.addresses);
   }
+}
+
+/** The addresses in a format-2 snapshot's header. */
+function parseHeaderV2(bytes: Buffer): unknown[] {
+  const head = packr.unpack(bytes) as { v?: unknown; addresses?: unknown };
+  assert(head !== null && typeof head === 'object' && head.v === 2, 'node snapshot: bad format-2 header');
+  assert(Array.isArray(head.addresses), 'node snapshot: addresses missing');
+  return head.addresses as unknown[];
 }

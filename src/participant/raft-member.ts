@@ -76,7 +76,8 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const log = o.logger;
   const voters = [...o.initialMembers.keys()].sort((a, b) => a - b);
   const initialConf: ConfState = { voters, learners: [] };
-  const store = await RaftStore.open(o.dataDir, { create: true, initialConf });
+  // The snapshot stays on disk: the state machine decodes it from there as it reads.
+  const store = await RaftStore.open(o.dataDir, { create: true, initialConf, snapshotData: 'disk' });
 
   const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
   const dialAddress = (addr: string): Endpoint => {
@@ -88,7 +89,10 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   };
   const sm = new NodeStateMachine(o.initialMembers, syncAddresses);
   const snap = store.log.snapshot();
-  if (snap.meta.index > 0) sm.restore(snap.data);
+  if (snap.meta.index > 0) {
+    if (snap.data === SNAPSHOT_DATA_ON_DISK) await sm.restoreFrom(store.readSnapshotChunks(snap.meta.index));
+    else sm.restore(snap.data);
+  }
   // The state machine holds the state now; followers that need it get it read back from disk.
   store.releaseSnapshotData();
   syncAddresses(sm.addresses);

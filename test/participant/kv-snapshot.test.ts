@@ -62,6 +62,25 @@ test('chunks: several key chunks, restore from chunks and with the push restorer
   sameState(t, sm, r.finish(), keys);
 });
 
+test('pushBytes: the snapshot cut anywhere restores the same state; cut short, it is refused', (t) => {
+  const keys = snapshotKeysPerChunk * 2 + 17;
+  const sm = populated(keys);
+  const bytes = Buffer.from(sm.snapshot());
+  for (const [piece, batch] of [[333, 1000], [1 << 20, 4 << 20], [bytes.length, 1]] as const) {
+    const r = new SnapshotRestorer(limits, batch);
+    for (let at = 0; at < bytes.length; at += piece) r.pushBytes(bytes.subarray(at, at + piece));
+    sameState(t, sm, r.finish(), keys);
+  }
+  const short = new SnapshotRestorer(limits, 1000);
+  t.throws(
+    () => {
+      for (let at = 0; at < bytes.length - 10; at += 333) short.pushBytes(bytes.subarray(at, Math.min(at + 333, bytes.length - 10)));
+      short.finish();
+    },
+    { instanceOf: InvariantError, message: /truncated/ },
+  );
+});
+
 test('in-place restore replaces all state (InstallSnapshot)', (t) => {
   const source = populated(40);
   const target = new KvStateMachine(limits);

@@ -256,16 +256,51 @@ test('a gap in the log, a missing or altered snapshot chunk: each is CORRUPT wit
   const cases: [string, (db: Level<Uint8Array, Uint8Array>) => Promise<void>, RegExp][] = [
     ['gap', (db) => db.del(entryKey(7)), /gap: entry 6 is followed by entry 8/],
     ['missing chunk', (db) => db.del(chunkKey(5, 2)), /snapshot 5 has 3 chunks stored, its meta says 4/],
+    [
+      'chunk out of place',
+      async (db) => {
+        await db.del(chunkKey(5, 1));
+        await db.put(chunkKey(5, 4), encodeChunk(new Uint8Array(50).fill(3)));
+      },
+      /snapshot 5 lacks chunk 1/,
+    ],
     ['altered chunk', (db) => db.put(chunkKey(5, 0), encodeChunk(new Uint8Array(100).fill(4))), /does not match its sha256/],
     ['foreign key', (db) => db.put(new TextEncoder().encode('zzz'), Uint8Array.of(1)), /unknown key 0x7a7a7a/],
   ];
-  for (const [name, f, re] of cases) {
-    const dir = await make();
-    await tamper(dir, f);
-    const err = await t.throwsAsync(RaftStore.open(dir), { instanceOf: StorageError }, name);
-    t.is(err?.code, 'CORRUPT', name);
-    t.regex(err?.message ?? '', re, name);
+  // Whether the snapshot's data is loaded or left on disk, it is checked whole.
+  for (const snapshotData of ['memory', 'disk'] as const) {
+    for (const [name, f, re] of cases) {
+      const dir = await make();
+      await tamper(dir, f);
+      const err = await t.throwsAsync(RaftStore.open(dir, { snapshotData }), { instanceOf: StorageError }, `${name} (${snapshotData})`);
+      t.is(err?.code, 'CORRUPT', name);
+      t.regex(err?.message ?? '', re, name);
+    }
   }
+});
+
+test("snapshotData 'disk': open checks the snapshot but leaves its data on disk, to be read back in chunks", async (t) => {
+  const dir = tempDir(t);
+  const s = await RaftStore.open(dir, { initialConf: conf, limits: { snapshotChunkBytes: 100 } });
+  await s.persist({ entries: entries(1, 10, 1), hardState: { term: 1, vote: 1, commit: 8 } });
+  const data = Uint8Array.from({ length: 350 }, (_, i) => i % 251);
+  await s.saveSnapshot(s.log.createSnapshot(5, conf, data));
+  await s.close();
+
+  const loaded = await RaftStore.open(dir);
+  t.deepEqual(loaded.log.snapshot().data, data, "'memory' (the default) loads the data");
+  await loaded.close();
+
+  const onDisk = await RaftStore.open(dir, { snapshotData: 'disk' });
+  t.is(onDisk.log.snapshot().data, SNAPSHOT_DATA_ON_DISK);
+  t.is(onDisk.log.snapshot().meta.index, 5);
+  t.is(onDisk.snapshotBytes(5), 350);
+  const pieces: Uint8Array[] = [];
+  for await (const piece of onDisk.readSnapshotChunks(5)) pieces.push(piece);
+  t.is(pieces.length, 4);
+  t.deepEqual(Uint8Array.from(Buffer.concat(pieces)), data);
+  t.is(onDisk.log.lastIndex(), 10, 'the log loads as ever');
+  await onDisk.close();
 });
 
 test('crash(): the batch in flight lands whole, queued writes are dropped with CLOSED', async (t) => {
