@@ -192,10 +192,52 @@ export class RaftStore {
     if (opts.sync === false && w.entries.length === 0 && w.snapshot === undefined && hs0 !== undefined && this.onlyCommitMoves(hs0)) {
       return this.deferCommit(hs0);
     }
+    const received = w.snapshot;
+    if (
+      received !== undefined &&
+      received.data.length > this.limits.snapshotBatchBytes &&
+      received.meta.index > this.planned.snapshot().meta.index
+    ) {
+      return this.persistBigReceived(w, received);
+    }
+    return this.persistPlanned(w, 0);
+  }
+
+  /**
+   * A received snapshot over snapshotBatchBytes: its chunks go first, a
+   * batch of about snapshotBatchBytes at a time (each planned when the
+   * previous landed, so LevelDB never copies the whole snapshot at once),
+   * then the last chunks with everything else persist() writes. Chunks of a
+   * snapshot newer than the one on disk are inert until its meta lands;
+   * open deletes them if a crash comes first.
+   */
+  private async persistBigReceived(w: PersistWrite, snap: Snapshot): Promise<void> {
+    const { index } = snap.meta;
+    const size = this.limits.snapshotChunkBytes;
+    const chunks = Math.ceil(snap.data.length / size);
+    const perBatch = Math.max(1, Math.floor(this.limits.snapshotBatchBytes / size));
+    let n = 0;
+    while (chunks - n > perBatch) {
+      const from = n;
+      n += perBatch;
+      const to = n;
+      await this.submit(true, () => {
+        // The core installs only snapshots newer than its commit, so newer than any saved here.
+        assert(index > this.planned.snapshot().meta.index, () => `persist: received snapshot ${index} not newer than ${this.planned.snapshot().meta.index}`);
+        const ops: BatchOp[] = [];
+        for (let k = from; k < to; k++) ops.push([chunkKey(index, k), encodeChunk(snap.data.subarray(k * size, (k + 1) * size))]);
+        return { ops, onDurable: () => undefined };
+      });
+    }
+    await this.persistPlanned(w, n);
+  }
+
+  /** persist()'s one batch; a received snapshot's chunks before `chunksWritten` are on disk already. */
+  private persistPlanned(w: PersistWrite, chunksWritten: number): Promise<void> {
     return this.submit(true, () => {
       const ops: BatchOp[] = [];
       const snap = w.snapshot;
-      if (snap !== undefined) this.planReceivedSnapshot(snap, ops);
+      if (snap !== undefined) this.planReceivedSnapshot(snap, ops, chunksWritten);
       const snapChunks = this.plannedChunks.chunks;
       if (w.entries.length > 0) this.planEntries(w.entries, ops);
       const hs = w.hardState;
@@ -521,7 +563,7 @@ export class RaftStore {
   }
 
   /** A snapshot from the leader replaces the log: every stored entry goes. */
-  private planReceivedSnapshot(snap: Snapshot, ops: BatchOp[]): void {
+  private planReceivedSnapshot(snap: Snapshot, ops: BatchOp[], chunksWritten: number): void {
     const { index, term } = snap.meta;
     const local = this.savingLocal;
     if (local !== undefined) {
@@ -532,19 +574,19 @@ export class RaftStore {
     }
     assert(index >= this.planned.snapshot().meta.index, () => `persist: snapshot ${index} older than ${this.planned.snapshot().meta.index}`);
     for (let i = this.planned.firstIndex(); i <= this.planned.lastIndex(); i++) ops.push([entryKey(i), undefined]);
-    this.planSnapshotData(snap, ops);
+    this.planSnapshotData(snap, ops, chunksWritten);
     ops.push([singletonKey('logStart'), encodeLogStart({ index, term })]);
     this.planned.applySnapshot(snap);
   }
 
   /** Deletes the superseded snapshot's chunks, puts the new ones, then its meta (last). */
-  private planSnapshotData(snap: Snapshot, ops: BatchOp[]): void {
+  private planSnapshotData(snap: Snapshot, ops: BatchOp[], chunksWritten: number): void {
     const { index, term, conf } = snap.meta;
     const old = this.plannedChunks;
     for (let n = 0; n < old.chunks; n++) ops.push([chunkKey(old.index, n), undefined]);
     const size = this.limits.snapshotChunkBytes;
     const chunks = Math.ceil(snap.data.length / size);
-    for (let n = 0; n < chunks; n++) ops.push([chunkKey(index, n), encodeChunk(snap.data.subarray(n * size, (n + 1) * size))]);
+    for (let n = chunksWritten; n < chunks; n++) ops.push([chunkKey(index, n), encodeChunk(snap.data.subarray(n * size, (n + 1) * size))]);
     const sha256 = createHash('sha256').update(snap.data).digest();
     ops.push([singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256 })]);
     this.plannedChunks = { index, chunks };

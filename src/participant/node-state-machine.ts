@@ -78,6 +78,8 @@ export class NodeStateMachine implements HostStateMachine {
   }
 
   restore(data: Uint8Array): void {
+    // The old state goes first: a big one and its replacement need not both fit in memory.
+    this.kv = new KvStateMachine();
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (bytes.length >= MAGIC_V2.length + 4 && bytes.subarray(0, MAGIC_V2.length).equals(MAGIC_V2)) {
       const headLen = bytes.readUInt32BE(MAGIC_V2.length);
@@ -107,6 +109,7 @@ export class NodeStateMachine implements HostStateMachine {
    * never held whole; a format-1 one is gathered, then restored.
    */
   async restoreFrom(pieces: AsyncIterable<Uint8Array>): Promise<void> {
+    this.kv = new KvStateMachine();
     /** Bytes before the KV part starts (magic, header length, header). */
     let head = Buffer.alloc(0);
     let kv: SnapshotRestorer | undefined;

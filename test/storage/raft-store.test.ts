@@ -397,6 +397,39 @@ test('a snapshot received from the leader while a local one is being saved wins,
   await s.close();
 });
 
+test('a big snapshot from the leader goes to disk in chunk batches before its meta; cut short, the old snapshot stays and no strays', async (t) => {
+  const dir = tempDir(t);
+  const limits = smallChunks;
+  let s = await storeWithSmallChunks(dir);
+  await s.saveSnapshot(s.log.createSnapshot(10, conf, new Uint8Array(95).fill(1)));
+  const received = { meta: { index: 30, term: 2, conf }, data: new Uint8Array(95).map((_, k) => k) };
+  const before = s.stats().batches;
+  await s.persist({ entries: [], hardState: { term: 2, vote: 0, commit: 30 }, snapshot: received });
+  t.is(s.stats().batches - before, 4, '10 chunks of 10 bytes: 3 batches of 3, then the last chunk with the meta');
+  t.is(s.log.snapshot().meta.index, 30);
+  await s.close();
+  s = await RaftStore.open(dir, { limits });
+  t.deepEqual(new Uint8Array(s.log.snapshot().data), received.data, 'loads whole, the old snapshot replaced');
+
+  // The next one is cut short after its first chunk batch landed.
+  const next = { meta: { index: 40, term: 3, conf }, data: new Uint8Array(95).fill(8) };
+  const persisting = s.persist({ entries: [], hardState: { term: 3, vote: 0, commit: 40 }, snapshot: next });
+  const landed = s.stats().batches;
+  while (s.stats().batches === landed) await new Promise((r) => setTimeout(r, 1));
+  await s.crash();
+  await persisting.catch(() => undefined);
+  s = await RaftStore.open(dir, { limits });
+  t.is(s.log.snapshot().meta.index, 30, 'the cut-short snapshot never became the snapshot');
+  t.deepEqual(new Uint8Array(s.log.snapshot().data), received.data);
+  await s.close();
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  const strays = [];
+  for await (const k of db.keys({ gte: chunkKey(40, 0), lte: chunkKey(40, 1000) })) strays.push(k);
+  for await (const k of db.keys({ gte: chunkKey(10, 0), lte: chunkKey(10, 1000) })) strays.push(k);
+  await db.close();
+  t.deepEqual(strays, [], 'no chunks of the cut-short or the replaced snapshot');
+});
+
 test('a snapshot saved from a stream stays on disk only, is read back chunk by chunk as of one view, and loads whole', async (t) => {
   const dir = tempDir(t);
   let s = await RaftStore.open(dir, { initialConf: conf, limits: { snapshotBatchBytes: 30 } });
