@@ -47,6 +47,13 @@ export interface MemoryRestartResult {
   readonly restartedMemory: ParticipantMemory;
   /** A key written first, read through the front door after the restart. */
   readonly readBackOk: boolean;
+  /** The participant that was down during the load and caught up from the leader's snapshot. */
+  readonly caughtUp: {
+    readonly memory: ParticipantMemory;
+    /** From its start to its 'snapshot restored' line: snapshot received, persisted and restored. */
+    readonly restoredMs: number;
+    readonly snapshotIndex: number;
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -55,6 +62,19 @@ interface ReplayLine {
   readonly applied: number;
   readonly snapshotIndex: number;
   readonly sinceProcessStartMs: number;
+}
+
+/** The first JSON log line of `p` with this msg, if any yet. */
+function logLine<T>(p: ServerProc, msg: string): T | undefined {
+  for (const line of p.stderr.split('\n')) {
+    if (!line.includes(`"msg":"${msg}"`)) continue;
+    try {
+      return JSON.parse(line) as T;
+    } catch {
+      // a line cut by the tail window
+    }
+  }
+  return undefined;
 }
 
 function replayLine(p: ServerProc): ReplayLine | undefined {
@@ -71,15 +91,23 @@ function replayLine(p: ServerProc): ReplayLine | undefined {
 
 /**
  * The memory and restart targets of issue 7 on a running coordinator+3
- * system: writes `keys` distinct keys of 100-byte values through the front
- * door, reads each participant's RSS and peak RSS, then kills the biggest
- * participant with SIGKILL, starts it again and times its snapshot load and
- * log replay (its own 'log replayed' line).
+ * system: with the last participant killed, writes `keys` distinct keys of
+ * 100-byte values through the front door and reads each live participant's
+ * RSS and peak RSS; starts the dead one, which catches up from the
+ * leader's snapshot (InstallSnapshot), and reads its peak; then kills the
+ * biggest participant with SIGKILL, starts it again and times its snapshot
+ * load and log replay (its own 'log replayed' line).
  */
 export async function measureMemoryRestart(owner: ProcessOwner, sys: RunningSystem, keys: number, log: (s: string) => void): Promise<MemoryRestartResult> {
   const members = (sys.procs ?? []).filter((p) => p.name.startsWith('participant'));
   if (members.length === 0) throw new Error('memory phase: the system has no participant processes');
-  log(`memory: writing ${keys.toLocaleString('en-US')} keys of 100 bytes through ${sys.name} ...`);
+  const absent = members[members.length - 1]!;
+  await new Promise<void>((gone) => {
+    if (absent.child.exitCode !== null || absent.child.signalCode !== null) return gone();
+    absent.child.once('exit', () => gone());
+    absent.child.kill('SIGKILL');
+  });
+  log(`memory: writing ${keys.toLocaleString('en-US')} keys of 100 bytes through ${sys.name}, ${absent.name} down ...`);
   const load = await runBench({
     ...DEFAULT_BENCH_OPTIONS,
     port: sys.port,
@@ -95,11 +123,31 @@ export async function measureMemoryRestart(owner: ProcessOwner, sys: RunningSyst
   const loadErrors = load.errors.error + load.errors.otherError + load.errors.timeout + load.errors.connection;
   // Followers learn the last commit index from the next heartbeat.
   await sleep(1_000);
-  const participants = members.map((p) => ({ p, mem: memoryOf(p.child.pid!) }));
-  const snapshotsTaken = members.reduce((n, p) => n + p.stderr.split('\n').filter((l) => l.includes('"msg":"snapshot taken"')).length, 0);
+  const live = members.filter((p) => p !== absent);
+  const participants = live.map((p) => ({ p, mem: memoryOf(p.child.pid!) }));
+  const snapshotsTaken = live.reduce((n, p) => n + p.stderr.split('\n').filter((l) => l.includes('"msg":"snapshot taken"')).length, 0);
   const measured: ParticipantMemory[] = participants.map(({ p, mem }) => ({ name: p.name, rssMb: mem?.rssMb ?? NaN, peakMb: mem?.peakMb ?? NaN }));
   const biggest = participants.reduce((a, b) => ((b.mem?.peakMb ?? 0) > (a.mem?.peakMb ?? 0) ? b : a));
-  log(`memory: ${measured.map((m) => `${m.name} ${Math.round(m.rssMb)} MB (peak ${Math.round(m.peakMb)})`).join(', ')}; restarting ${biggest.p.name} with kill -9 ...`);
+  log(`memory: ${measured.map((m) => `${m.name} ${Math.round(m.rssMb)} MB (peak ${Math.round(m.peakMb)})`).join(', ')}; starting ${absent.name} ...`);
+
+  const catchUpStart = Date.now();
+  const back = await owner.crashAndRestart(absent);
+  let restored: { index: number; time: number } | undefined;
+  while (restored === undefined) {
+    if (back.child.exitCode !== null || back.child.signalCode !== null) throw new Error(`memory phase: ${back.name} exited while catching up:\n${back.stderr.slice(-2000)}`);
+    if (Date.now() - catchUpStart > 120_000) throw new Error(`memory phase: ${back.name} did not restore the leader's snapshot within 120 s`);
+    await sleep(20);
+    restored = logLine(back, 'snapshot restored');
+  }
+  // Whatever the snapshot did not cover arrives as entries right after.
+  await sleep(1_000);
+  const backMem = memoryOf(back.child.pid!);
+  const caughtUp = {
+    memory: { name: back.name, rssMb: backMem?.rssMb ?? NaN, peakMb: backMem?.peakMb ?? NaN },
+    restoredMs: restored.time - catchUpStart,
+    snapshotIndex: restored.index,
+  };
+  log(`memory: ${back.name} restored the leader's snapshot at ${restored.index} (peak ${Math.round(caughtUp.memory.peakMb)} MB); restarting ${biggest.p.name} with kill -9 ...`);
 
   const started = Date.now();
   const again = await owner.crashAndRestart(biggest.p);
@@ -134,5 +182,6 @@ export async function measureMemoryRestart(owner: ProcessOwner, sys: RunningSyst
     snapshotIndex: replay.snapshotIndex,
     restartedMemory: { name: again.name, rssMb: mem?.rssMb ?? NaN, peakMb: mem?.peakMb ?? NaN },
     readBackOk,
+    caughtUp,
   };
 }
