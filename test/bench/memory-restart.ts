@@ -77,6 +77,20 @@ function logLine<T>(p: ServerProc, msg: string): T | undefined {
   return undefined;
 }
 
+/** Whether `p`'s latest 'raft role' log line says it leads. */
+function leads(p: ServerProc): boolean {
+  let role: string | undefined;
+  for (const line of p.stderr.split('\n')) {
+    if (!line.includes('"msg":"raft role"')) continue;
+    try {
+      role = (JSON.parse(line) as { role?: string }).role;
+    } catch {
+      // a line cut by the tail window
+    }
+  }
+  return role === 'leader';
+}
+
 function replayLine(p: ServerProc): ReplayLine | undefined {
   for (const line of p.stderr.split('\n')) {
     if (!line.includes('"msg":"log replayed"')) continue;
@@ -91,7 +105,7 @@ function replayLine(p: ServerProc): ReplayLine | undefined {
 
 /**
  * The memory and restart targets of issue 7 on a running coordinator+3
- * system: with the last participant killed, writes `keys` distinct keys of
+ * system: with a follower participant killed, writes `keys` distinct keys of
  * 100-byte values through the front door and reads each live participant's
  * RSS and peak RSS; starts the dead one, which catches up from the
  * leader's snapshot (InstallSnapshot), and reads its peak; then kills the
@@ -101,7 +115,8 @@ function replayLine(p: ServerProc): ReplayLine | undefined {
 export async function measureMemoryRestart(owner: ProcessOwner, sys: RunningSystem, keys: number, log: (s: string) => void): Promise<MemoryRestartResult> {
   const members = (sys.procs ?? []).filter((p) => p.name.startsWith('participant'));
   if (members.length === 0) throw new Error('memory phase: the system has no participant processes');
-  const absent = members[members.length - 1]!;
+  // A follower: the load measures catching up, not a failover's -ERRORs.
+  const absent = [...members].reverse().find((p) => !leads(p)) ?? members[members.length - 1]!;
   await new Promise<void>((gone) => {
     if (absent.child.exitCode !== null || absent.child.signalCode !== null) return gone();
     absent.child.once('exit', () => gone());
