@@ -327,9 +327,11 @@ export class RaftHost {
       if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
         // Committed entries this node already holds on disk need not wait for
         // this write: they are applied (and their clients answered) while the
-        // disk works. Those the write itself carries wait for it, as does
-        // everything after a received snapshot, which is restored first.
-        const durable = rd.snapshot === undefined ? this.store.log.lastIndex() : 0;
+        // disk works. Those the write itself carries (or rewrites: a follower
+        // replacing a stale suffix) wait for it, as does everything after a
+        // received snapshot, which is restored first.
+        const rewrittenFrom = rd.entries[0]?.index ?? Infinity;
+        const durable = rd.snapshot === undefined ? Math.min(this.store.log.lastIndex(), rewrittenFrom - 1) : 0;
         let n = 0;
         while (n < applyNow.length && applyNow[n]!.index <= durable) n++;
         const written = this.store.persist(

@@ -125,3 +125,61 @@ test('committed entries already on disk are applied while the next write is stil
   t.true(await settled(second, 2_000), 'entry 2 answered once written and acknowledged');
   t.is(g.fatal(), undefined);
 });
+
+test('a follower replacing a stale suffix applies the new entries only after they are written', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvstore-host-order-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await RaftStore.open(dir, { initialConf: { voters: [1, 2], learners: [] } });
+  let gate: Promise<void> | undefined;
+  const held: HostStore = {
+    log: store.log,
+    async persist(w: PersistWrite, opts?: { sync?: boolean }) {
+      const g = gate;
+      gate = undefined;
+      if (g !== undefined) await g;
+      await store.persist(w, opts);
+    },
+    saveSnapshot: (s) => store.saveSnapshot(s),
+    compact: (i) => store.compact(i),
+  };
+  const applied: string[] = [];
+  const sm = {
+    applyEntry: (index: number, data: Uint8Array) => {
+      applied.push(`${index}:${Buffer.from(data).toString()}`);
+      return [];
+    },
+    applyConfChange: () => {},
+    snapshot: () => new Uint8Array(0),
+    restore: () => {},
+  };
+  const replies: Message[] = [];
+  let fatal: unknown;
+  const host = new RaftHost(
+    { ...DEFAULT_RAFT_LIMITS, id: 2, rng: new SeededRng(5) },
+    held,
+    { send: (_to, m) => replies.push(m) },
+    sm,
+    { tickMs: 1_000, snapshotEntries: 1e9, snapshotBytes: 1e12, compactionLagEntries: 5, pendingProposalsMax: 10, proposalBatchMax: 1 },
+    { onFatal: (err) => (fatal = err) },
+  );
+  t.teardown(async () => {
+    host.close();
+    await store.close();
+  });
+  host.start();
+  const entry = (index: number, term: number, text: string) => ({ type: 'normal' as const, index, term, data: Buffer.from(text) });
+  // Leader 1, term 1: entries 1-3, only 1 committed.
+  host.deliver({ type: 'app', from: 1, to: 2, term: 1, prevLogIndex: 0, prevLogTerm: 0, entries: [entry(1, 1, 'a'), entry(2, 1, 'b'), entry(3, 1, 'c')], commit: 1 });
+  while (store.log.lastIndex() < 3 || applied.length < 1) await new Promise((r) => setTimeout(r, 1));
+  t.deepEqual(applied, ['1:a']);
+  // Leader 1 again in term 2 replaced 2-3 and committed them; this node's write of that is slow.
+  let open!: () => void;
+  gate = new Promise<void>((r) => (open = r));
+  host.deliver({ type: 'app', from: 1, to: 2, term: 2, prevLogIndex: 1, prevLogTerm: 1, entries: [entry(2, 2, 'B'), entry(3, 2, 'C')], commit: 3 });
+  await new Promise((r) => setTimeout(r, 30));
+  t.deepEqual(applied, ['1:a'], 'the new 2 and 3 are not on disk yet; the old ones there are not them');
+  open();
+  while (applied.length < 3) await new Promise((r) => setTimeout(r, 1));
+  t.deepEqual(applied, ['1:a', '2:B', '3:C']);
+  t.is(fatal, undefined);
+});
