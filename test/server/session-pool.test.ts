@@ -14,7 +14,7 @@ test('clients that write one command per connection share one session: seqs keep
   t.is(new Set(seen.map(([c]) => c)).size, 1);
 });
 
-test('a session with outstandingMax unanswered writes is not used until one is answered; a new one opens meanwhile', (t) => {
+test('a session whose next seq would be spanMax past its oldest unanswered one is not used; a new one opens meanwhile', (t) => {
   const pool = new SessionPool('x', 2);
   const a = pool.next();
   const b = pool.next();
@@ -30,6 +30,25 @@ test('a session with outstandingMax unanswered writes is not used until one is a
   const e = pool.next();
   t.is(e.clientId, c.clientId, 'the first session is full again');
   t.is(pool.size, 2);
+});
+
+test('a write that lags holds its session back however many later ones are answered, so its seq never leaves the window', (t) => {
+  const pool = new SessionPool('x', 4);
+  const lagging = pool.next();
+  const later = [pool.next(), pool.next(), pool.next()];
+  t.true(later.every((x) => x.clientId === lagging.clientId));
+  for (const x of later) x.release();
+  // Only one write is unanswered, but seq 5 would be 4 past it.
+  const other = pool.next();
+  t.not(other.clientId, lagging.clientId);
+  other.release();
+  for (let k = 0; k < 100; k++) pool.next().release();
+  t.is(pool.size, 2, 'the other session takes everything meanwhile');
+  lagging.release();
+  const back = pool.next();
+  t.is(back.clientId, lagging.clientId, 'answered at last: its session is usable again');
+  t.is(back.seq, 5);
+  t.throws(() => new SessionPool('x', 64), { message: /spanMax/ });
 });
 
 test('two pools (two processes) never share a client id', (t) => {
