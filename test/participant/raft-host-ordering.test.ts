@@ -11,15 +11,14 @@ import { RaftHost, type HostStore, type HostTransport } from '../../src/particip
 import { RaftStore, type PersistWrite } from '../../storage/raft-store.js';
 
 /**
- * Node 1 of the group {1, 2}, with node 2 played by the test: it grants
- * votes at once and acknowledges appends only when the test says so.
+ * A store of the group {1, 2} in a temp dir, and a HostStore over it whose
+ * next persist can be made to wait (a slow disk); each persist is logged.
  */
-async function leaderOfTwo(t: import('ava').ExecutionContext) {
+async function slowableStore(t: import('ava').ExecutionContext, events: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'kvstore-host-order-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const store = await RaftStore.open(dir, { initialConf: { voters: [1, 2], learners: [] } });
-  const events: string[] = [];
-  /** While set, the next persist waits for it (the disk is "slow"). */
+  /** While set, the next persist waits for it. */
   let gate: Promise<void> | undefined;
   const held: HostStore = {
     log: store.log,
@@ -33,6 +32,16 @@ async function leaderOfTwo(t: import('ava').ExecutionContext) {
     saveSnapshot: (s) => store.saveSnapshot(s),
     compact: (i) => store.compact(i),
   };
+  return { store, held, holdNextWrite: (g: Promise<void>) => (gate = g) };
+}
+
+/**
+ * Node 1 of the group {1, 2}, with node 2 played by the test: it grants
+ * votes at once and acknowledges appends only when the test says so.
+ */
+async function leaderOfTwo(t: import('ava').ExecutionContext) {
+  const events: string[] = [];
+  const { store, held, holdNextWrite } = await slowableStore(t, events);
   const apps: Message[] = [];
   let host: RaftHost | undefined;
   const transport: HostTransport = {
@@ -81,7 +90,7 @@ async function leaderOfTwo(t: import('ava').ExecutionContext) {
     store,
     events,
     ack,
-    holdNextWrite: (g: Promise<void>) => (gate = g),
+    holdNextWrite,
     fatal: () => fatal,
   };
 }
@@ -127,21 +136,7 @@ test('committed entries already on disk are applied while the next write is stil
 });
 
 test('a follower replacing a stale suffix applies the new entries only after they are written', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kvstore-host-order-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await RaftStore.open(dir, { initialConf: { voters: [1, 2], learners: [] } });
-  let gate: Promise<void> | undefined;
-  const held: HostStore = {
-    log: store.log,
-    async persist(w: PersistWrite, opts?: { sync?: boolean }) {
-      const g = gate;
-      gate = undefined;
-      if (g !== undefined) await g;
-      await store.persist(w, opts);
-    },
-    saveSnapshot: (s) => store.saveSnapshot(s),
-    compact: (i) => store.compact(i),
-  };
+  const { store, held, holdNextWrite } = await slowableStore(t);
   const applied: string[] = [];
   const sm = {
     applyEntry: (index: number, data: Uint8Array) => {
@@ -174,7 +169,7 @@ test('a follower replacing a stale suffix applies the new entries only after the
   t.deepEqual(applied, ['1:a']);
   // Leader 1 again in term 2 replaced 2-3 and committed them; this node's write of that is slow.
   let open!: () => void;
-  gate = new Promise<void>((r) => (open = r));
+  holdNextWrite(new Promise<void>((r) => (open = r)));
   host.deliver({ type: 'app', from: 1, to: 2, term: 2, prevLogIndex: 1, prevLogTerm: 1, entries: [entry(2, 2, 'B'), entry(3, 2, 'C')], commit: 3 });
   await new Promise((r) => setTimeout(r, 30));
   t.deepEqual(applied, ['1:a'], 'the new 2 and 3 are not on disk yet; the old ones there are not them');
