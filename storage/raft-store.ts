@@ -160,11 +160,12 @@ export class RaftStore {
       throw openError(dataDir, err);
     }
     try {
-      let loaded = await loadDatabase(db, dataDir, { snapshotData: opts.snapshotData ?? 'memory' });
+      const load = { snapshotData: opts.snapshotData ?? 'memory' } as const;
+      let loaded = await loadDatabase(db, dataDir, load);
       if (loaded === 'empty') {
         // A fresh database, or one whose creation was cut short before its first batch.
         await initialize(db, opts.initialConf ?? { voters: [], learners: [] });
-        loaded = await loadDatabase(db, dataDir, { snapshotData: opts.snapshotData ?? 'memory' });
+        loaded = await loadDatabase(db, dataDir, load);
         assert(loaded !== 'empty', 'a just initialized database loads as empty');
       }
       if (loaded.unfinishedChunkKeys.length > 0) {
@@ -225,7 +226,7 @@ export class RaftStore {
         // The core installs only snapshots newer than its commit, so newer than any saved here.
         assert(index > this.planned.snapshot().meta.index, () => `persist: received snapshot ${index} not newer than ${this.planned.snapshot().meta.index}`);
         const ops: BatchOp[] = [];
-        for (let k = from; k < to; k++) ops.push([chunkKey(index, k), encodeChunk(snap.data.subarray(k * size, (k + 1) * size))]);
+        putChunks(ops, index, snap.data, size, from, to);
         return { ops, onDurable: () => undefined };
       });
     }
@@ -586,7 +587,7 @@ export class RaftStore {
     for (let n = 0; n < old.chunks; n++) ops.push([chunkKey(old.index, n), undefined]);
     const size = this.limits.snapshotChunkBytes;
     const chunks = Math.ceil(snap.data.length / size);
-    for (let n = chunksWritten; n < chunks; n++) ops.push([chunkKey(index, n), encodeChunk(snap.data.subarray(n * size, (n + 1) * size))]);
+    putChunks(ops, index, snap.data, size, chunksWritten, chunks);
     const sha256 = createHash('sha256').update(snap.data).digest();
     ops.push([singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256 })]);
     this.plannedChunks = { index, chunks };
@@ -626,6 +627,11 @@ export class RaftStore {
 }
 
 /** The first batch of a fresh database: marker, empty hard state, the index-0 snapshot. */
+/** Puts chunks [from, to) of a snapshot's data, `size` bytes each (the last may be shorter). */
+function putChunks(ops: BatchOp[], index: number, data: Uint8Array, size: number, from: number, to: number): void {
+  for (let n = from; n < to; n++) ops.push([chunkKey(index, n), encodeChunk(data.subarray(n * size, (n + 1) * size))]);
+}
+
 async function initialize(db: Db, conf: ConfState): Promise<void> {
   const empty = new Uint8Array(0);
   const sha256 = createHash('sha256').update(empty).digest();

@@ -62,12 +62,16 @@ export class ProcessOwner {
 
   /** kill -9, then the same command again: a crash and restart. Resolves with the new process once the old one is gone. */
   async crashAndRestart(p: ServerProc): Promise<ServerProc> {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      const gone = new Promise<void>((done) => p.child.once('exit', () => done()));
-      p.child.kill('SIGKILL');
-      await gone;
-    }
+    await this.crash(p);
     return this.start(p.name, p.command, p.args, p.cwd);
+  }
+
+  /** kill -9; resolves once the process is gone (at once if it already is). */
+  async crash(p: ServerProc): Promise<void> {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    const gone = new Promise<void>((done) => p.child.once('exit', () => done()));
+    p.child.kill('SIGKILL');
+    await gone;
   }
 
   /** SIGTERM, then SIGKILL after graceMs for any still alive. */

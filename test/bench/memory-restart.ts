@@ -64,43 +64,23 @@ interface ReplayLine {
   readonly sinceProcessStartMs: number;
 }
 
-/** The first JSON log line of `p` with this msg, if any yet. */
-function logLine<T>(p: ServerProc, msg: string): T | undefined {
+/** The JSON log lines of `p` with this msg, oldest first. */
+function logLines<T>(p: ServerProc, msg: string): T[] {
+  const found: T[] = [];
   for (const line of p.stderr.split('\n')) {
     if (!line.includes(`"msg":"${msg}"`)) continue;
     try {
-      return JSON.parse(line) as T;
+      found.push(JSON.parse(line) as T);
     } catch {
       // a line cut by the tail window
     }
   }
-  return undefined;
+  return found;
 }
 
 /** Whether `p`'s latest 'raft role' log line says it leads. */
 function leads(p: ServerProc): boolean {
-  let role: string | undefined;
-  for (const line of p.stderr.split('\n')) {
-    if (!line.includes('"msg":"raft role"')) continue;
-    try {
-      role = (JSON.parse(line) as { role?: string }).role;
-    } catch {
-      // a line cut by the tail window
-    }
-  }
-  return role === 'leader';
-}
-
-function replayLine(p: ServerProc): ReplayLine | undefined {
-  for (const line of p.stderr.split('\n')) {
-    if (!line.includes('"msg":"log replayed"')) continue;
-    try {
-      return JSON.parse(line) as ReplayLine;
-    } catch {
-      // a line cut by the tail window
-    }
-  }
-  return undefined;
+  return logLines<{ role?: string }>(p, 'raft role').at(-1)?.role === 'leader';
 }
 
 /**
@@ -117,11 +97,7 @@ export async function measureMemoryRestart(owner: ProcessOwner, sys: RunningSyst
   if (members.length === 0) throw new Error('memory phase: the system has no participant processes');
   // A follower: the load measures catching up, not a failover's -ERRORs.
   const absent = [...members].reverse().find((p) => !leads(p)) ?? members[members.length - 1]!;
-  await new Promise<void>((gone) => {
-    if (absent.child.exitCode !== null || absent.child.signalCode !== null) return gone();
-    absent.child.once('exit', () => gone());
-    absent.child.kill('SIGKILL');
-  });
+  await owner.crash(absent);
   log(`memory: writing ${keys.toLocaleString('en-US')} keys of 100 bytes through ${sys.name}, ${absent.name} down ...`);
   const load = await runBench({
     ...DEFAULT_BENCH_OPTIONS,
@@ -152,7 +128,7 @@ export async function measureMemoryRestart(owner: ProcessOwner, sys: RunningSyst
     if (back.child.exitCode !== null || back.child.signalCode !== null) throw new Error(`memory phase: ${back.name} exited while catching up:\n${back.stderr.slice(-2000)}`);
     if (Date.now() - catchUpStart > 120_000) throw new Error(`memory phase: ${back.name} did not restore the leader's snapshot within 120 s`);
     await sleep(20);
-    restored = logLine(back, 'snapshot restored');
+    restored = logLines<{ index: number; time: number }>(back, 'snapshot restored')[0];
   }
   // Whatever the snapshot did not cover arrives as entries right after.
   await sleep(1_000);
@@ -171,7 +147,7 @@ export async function measureMemoryRestart(owner: ProcessOwner, sys: RunningSyst
     if (again.child.exitCode !== null || again.child.signalCode !== null) throw new Error(`memory phase: ${again.name} exited after restart:\n${again.stderr.slice(-2000)}`);
     if (Date.now() - started > 120_000) throw new Error(`memory phase: ${again.name} did not replay its log within 120 s`);
     await sleep(20);
-    replay = replayLine(again);
+    replay = logLines<ReplayLine>(again, 'log replayed')[0];
   }
   const mem = memoryOf(again.child.pid!);
   let readBackOk = false;
