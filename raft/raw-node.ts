@@ -16,6 +16,9 @@ function sameHard(a: HardState, b: HardState): boolean {
  * ready() -> persist / send / apply -> advance(). Between ready() and
  * advance() nothing else may be fed in.
  */
+/** Leader-only messages: they promise nothing about the sender's disk (raft-rs `messages` vs `persisted_messages`). */
+const SEND_BEFORE_PERSIST: ReadonlySet<Message['type']> = new Set(['app', 'heartbeat', 'snap', 'timeoutNow']);
+
 export class RawNode {
   private readonly raft: Raft;
   private prevHard: HardState;
@@ -119,12 +122,16 @@ export class RawNode {
     const entries = r.log.unstable.entriesToPersist();
     r.log.unstable.acceptInProgress();
     const snapshot = r.log.unstable.snapshot;
+    const early: Message[] = [];
+    const late: Message[] = [];
+    for (const m of r.msgs) (SEND_BEFORE_PERSIST.has(m.type) ? early : late).push(m);
     const rd: Ready = {
       ...(soft.role !== this.prevSoft.role || soft.leaderId !== this.prevSoft.leaderId ? { softState: soft } : {}),
       ...(hardChanged ? { hardState: hard } : {}),
       entries,
       ...(snapshot !== undefined ? { snapshot } : {}),
-      messages: r.msgs,
+      messages: early,
+      persistedMessages: late,
       committedEntries: r.log.nextCommittedEntries(r.cfg.maxApplyBytes),
       readStates: r.readStates,
       droppedReads: r.droppedReads,

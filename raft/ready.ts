@@ -5,7 +5,9 @@ import type { ConfState, Entry, HardState, NodeId, ReadState, Role, Snapshot, So
  * Everything the host must do after feeding the core, in this order
  * (Raft Figure 2 "before responding to RPCs"):
  *  1. persist hardState + entries + snapshot in ONE synced write;
- *  2. send messages (they may promise what step 1 stored);
+ *  2. send persistedMessages (they promise what step 1 stored); `messages`
+ *     promise nothing about this node's disk and may leave before step 1
+ *     starts (a leader's appends, heartbeats, snapshots; Raft thesis §10.2.1);
  *  3. restore the snapshot (if any) into the state machine, then apply
  *     committedEntries in order (those the host already held durably
  *     before step 1 may be applied while its write is in flight: a
@@ -22,7 +24,14 @@ export interface Ready {
   readonly entries: readonly Entry[];
   /** A snapshot received from the leader: persist it and restore the state machine from it. */
   readonly snapshot?: Snapshot;
+  /**
+   * Messages that promise nothing this Ready persists: a leader's appends,
+   * heartbeats, snapshots and TimeoutNow. They may be sent before the write
+   * (a leader counts its own entries only once persisted: advance/persistedTo).
+   */
   readonly messages: readonly Message[];
+  /** Messages that promise what this Ready persists (votes, acknowledgements): sent only after the write. */
+  readonly persistedMessages: readonly Message[];
   /** Committed, not yet applied; contiguous, starting at applied + 1. */
   readonly committedEntries: readonly Entry[];
   readonly readStates: readonly ReadState[];

@@ -3,7 +3,7 @@ import { assert } from '../../raft/assert.js';
 import type { ConfChange, NodeId } from '../../raft/types.js';
 import { combineEncoded } from './kv-command.js';
 import { KvStateMachine, SnapshotRestorer } from './kv-state-machine.js';
-import type { HostStateMachine, SnapshotEncoder } from './raft-host.js';
+import type { HostStateMachine, SnapshotEncoder } from './host-contract.js';
 
 const EMPTY = new Uint8Array(0);
 const packr = new Packr({ useRecords: false });

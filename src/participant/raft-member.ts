@@ -13,7 +13,7 @@ import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { NodeStateMachine } from './node-state-machine.js';
 import { RaftHost } from './raft-host.js';
-import type { HostLimits } from './raft-host.js';
+import type { HostLimits } from './host-contract.js';
 import { checkRaftMessage } from './raft-message-guard.js';
 import { ChunkedSnapshotTransport, SNAPSHOT_CHUNK_BYTES_DEFAULT, SnapshotAssembler, isSnapChunk } from './snapshot-transfer.js';
 import { ReplicatedKv } from './replicated-kv.js';

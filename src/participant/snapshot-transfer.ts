@@ -1,7 +1,7 @@
 import { assert } from '../../raft/assert.js';
 import type { Message, SnapMsg } from '../../raft/messages.js';
 import type { NodeId } from '../../raft/types.js';
-import type { HostTransport } from './raft-host.js';
+import type { HostTransport } from './host-contract.js';
 
 /**
  * InstallSnapshot in pieces. A snapshot of a big state (113 MB for 1M keys

@@ -7,7 +7,8 @@ import type { Message } from '../../raft/messages.js';
 import { SeededRng } from '../../raft/rng.js';
 import { encode } from '../../src/participant/kv-command.js';
 import { NodeStateMachine } from '../../src/participant/node-state-machine.js';
-import { RaftHost, type HostStore, type HostTransport } from '../../src/participant/raft-host.js';
+import { RaftHost } from '../../src/participant/raft-host.js';
+import type { HostStore, HostTransport } from '../../src/participant/host-contract.js';
 import { RaftStore, type PersistWrite } from '../../storage/raft-store.js';
 
 /**

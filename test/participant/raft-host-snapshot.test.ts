@@ -6,7 +6,8 @@ import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
 import { SeededRng } from '../../raft/rng.js';
 import { encode } from '../../src/participant/kv-command.js';
 import { NodeStateMachine } from '../../src/participant/node-state-machine.js';
-import { RaftHost, type SnapshotEncoder } from '../../src/participant/raft-host.js';
+import { RaftHost } from '../../src/participant/raft-host.js';
+import type { SnapshotEncoder } from '../../src/participant/host-contract.js';
 import { RaftStore } from '../../storage/raft-store.js';
 
 /** A state machine whose snapshot encoder takes ~40 ms of event-loop slices, so applies happen while it runs. */

@@ -12,7 +12,7 @@ const vote = (from: number, to: number, term: number): VoteMsg => ({ type: 'vote
 
 /** The one Ready that carries a message of this type. */
 function readyWith(readies: readonly Ready[], type: Message['type']): Ready {
-  const found = readies.filter((rd) => rd.messages.some((m) => m.type === type));
+  const found = readies.filter((rd) => [...rd.messages, ...rd.persistedMessages].some((m) => m.type === type));
   if (found.length !== 1) throw new Error(`${found.length} Readies carry ${type}`);
   return found[0]!;
 }
@@ -23,7 +23,7 @@ test('a granted vote is in the hardState of the same Ready as the voteResp that 
   const rd = readyWith(c.n(2).drain(), 'voteResp');
   t.deepEqual(rd.hardState, { term: 1, vote: 1, commit: 0 });
   t.true(rd.mustSync);
-  t.deepEqual(ofType(rd.messages, 'voteResp').map((m) => [m.to, m.term, m.reject]), [[1, 1, false]]);
+  t.deepEqual(ofType(rd.persistedMessages, 'voteResp').map((m) => [m.to, m.term, m.reject]), [[1, 1, false]]);
   t.deepEqual(c.n(2).disk.hardState(), { term: 1, vote: 1, commit: 0 });
 });
 
@@ -45,7 +45,7 @@ test('a follower\'s new entries are in the Ready whose message acknowledges them
   const rd = readyWith(c.n(2).drain(), 'appResp');
   t.deepEqual(rd.entries.map((e) => [e.index, e.term]), [[2, 1], [3, 1]]);
   t.true(rd.mustSync);
-  t.deepEqual(ofType(rd.messages, 'appResp').map((m) => [m.index, m.reject]), [[3, false]]);
+  t.deepEqual(ofType(rd.persistedMessages, 'appResp').map((m) => [m.index, m.reject]), [[3, false]]);
 });
 
 test('a Ready in which only the commit index changed need not be synced; one with no change carries no hardState', (t) => {

@@ -152,6 +152,7 @@ export class SimNode {
     if (this.seam === 'sendBeforePersist') {
       // Seam: the host sends what the Ready promises before making it durable.
       if (rd.messages.length > 0) this.host.send(rd.messages);
+      if (rd.persistedMessages.length > 0) this.host.send(rd.persistedMessages);
       if (this.crashPending !== undefined) return this.crash(`${this.crashPending}, sent but never persisted`);
     }
     // 1. Persist (one synced write; returns once durable).
@@ -159,7 +160,10 @@ export class SimNode {
     this.store.persist(rd);
     if (this.crashPending === 'afterPersist') return this.crash('afterPersist');
     // 2. Send.
-    if (rd.messages.length > 0 && this.seam !== 'sendBeforePersist') this.host.send(rd.messages);
+    if (this.seam !== 'sendBeforePersist') {
+      if (rd.messages.length > 0) this.host.send(rd.messages);
+      if (rd.persistedMessages.length > 0) this.host.send(rd.persistedMessages);
+    }
     if (this.crashPending === 'afterSend') return this.crash('afterSend');
     if (rd.softState !== undefined) {
       this.role = rd.softState.role;

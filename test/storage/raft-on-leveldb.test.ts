@@ -88,7 +88,7 @@ async function runSeed(seed: number, root: string): Promise<{ committed: number;
           ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
         });
       }
-      outbox.push(...rd.messages);
+      outbox.push(...rd.messages, ...rd.persistedMessages);
       if (rd.snapshot !== undefined) {
         installs++;
         n.sm.restore(rd.snapshot);

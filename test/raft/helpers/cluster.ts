@@ -57,7 +57,7 @@ export class TestNode {
       if (rd.snapshot) this.disk.applySnapshot(rd.snapshot);
       this.disk.append(rd.entries);
       if (rd.hardState) this.disk.setHardState(rd.hardState);
-      this.outbox.push(...rd.messages);
+      this.outbox.push(...rd.messages, ...rd.persistedMessages);
       this.applied.push(...rd.committedEntries);
       this.readStates.push(...rd.readStates);
       this.dropped.push(...rd.droppedReads);
