@@ -1,9 +1,11 @@
 import { Command } from 'commander';
+import { exitOnStorageError } from '../../storage/open-or-exit.js';
 import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js';
 import { loadConfigFileOrExit } from '../config/lab-config.js';
 import type { CoordinatorConfig, ParticipantConfig } from '../config/lab-config.js';
 import { startCoordinator } from '../coordinator/coordinator.js';
-import { GROUP_META, learnGroup, rankGroup } from '../participant/group-bootstrap.js';
+import { learnLayout, storeLayout } from '../participant/layout-bootstrap.js';
+import { shardingOf } from '../participant/sharding-of.js';
 import { createLogger } from '../server/logger.js';
 import { runNodePrompt } from '../shell/node-prompt.js';
 import { runMember } from './run-member.js';
@@ -61,18 +63,19 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
   const self = formatEndpoint(p.self);
   const log = createLogger(`participant-${self}`, p.logLevel);
   const dataDir = p.dataDir ?? `data/participant-${self.replace(':', '-')}`;
-  const { members, fresh } = await learnGroup(dataDir, p.coordinator, self, log);
-  const ranked = rankGroup(members);
+  // Reading the stored layout is the first use of the data dir: a refused dir exits 2 here.
+  const { layout, fresh } = await learnLayout(dataDir, p.coordinator, self, log).catch(exitOnStorageError);
   const selfKey = endpointKey(p.self);
-  const id = [...ranked].find(([, a]) => endpointKey(parseEndpoint(a)) === selfKey)?.[0];
-  if (id === undefined) {
-    process.stderr.write(`${p.file}: ${self} is not in its group (${members.join(', ')})\n`);
+  const id = layout.participants.findIndex((a) => endpointKey(parseEndpoint(a)) === selfKey) + 1;
+  if (id === 0) {
+    process.stderr.write(`${p.file}: ${self} is not among the participants of its layout (${layout.participants.join(', ')})\n`);
     process.exit(2);
   }
   const member = await runMember({
     id,
     listen: p.self,
-    initialMembers: ranked,
+    initialMembers: new Map(layout.participants.map((a, k) => [k + 1, a])),
+    sharding: shardingOf(layout, id),
     dataDir,
     cluster: p.clusterName ?? 'kvstore',
     logger: log,
@@ -80,5 +83,5 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
     ...(p.peerRoutes !== undefined ? { peerRoutes: p.peerRoutes } : {}),
     ...(p.bulkBytesMax !== undefined ? { bulkBytesMax: p.bulkBytesMax } : {}),
   });
-  if (fresh) await member.store.putMeta(GROUP_META, members);
+  if (fresh) await storeLayout(member.store, layout);
 }

@@ -8,7 +8,7 @@ import type { ParticipantTracker } from './participant-tracker.js';
 export class CoordinatorError extends Error {
   override readonly name = 'CoordinatorError';
   constructor(
-    readonly code: 'NO_LEADER' | 'TIMEOUT' | 'REFUSED',
+    readonly code: 'NO_LEADER' | 'TIMEOUT' | 'REFUSED' | 'LAYOUT_MISMATCH',
     message: string,
   ) {
     super(message);
@@ -24,16 +24,21 @@ export interface CoordinatorKvLimits {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The coordinator's KV service: it holds no data, forwards each command to
- * the participant it believes leads, and retries through leader changes with
- * the command's (clientId, seq) unchanged, so nothing is applied twice.
+ * The coordinator's KV service for one group: it holds no data, forwards
+ * each command to the participant it believes leads the group, and retries
+ * through leader changes with the command's (clientId, seq) unchanged, so
+ * nothing is applied twice.
  */
 export class CoordinatorKv implements KvService {
-  /** New per process: a restarted coordinator starts fresh sessions. */
+  /**
+   * New per process: a restarted coordinator starts fresh sessions. One pool
+   * per group: a session's seqs must start low in every group's table.
+   */
   private readonly sessions = new SessionPool('c');
 
   constructor(
     private readonly tracker: ParticipantTracker,
+    private readonly group: number,
     private readonly limits: CoordinatorKvLimits,
     private readonly log: Logger,
   ) {}
@@ -42,15 +47,17 @@ export class CoordinatorKv implements KvService {
     return {
       execute: async (op: KvOp): Promise<KvAnswer> => {
         if (op.type === 'get') {
-          const reply = await this.forward({ t: 'read', key: op.key });
+          const reply = await this.forward({ t: 'read', key: op.key, g: this.group });
           if (reply.t !== 'values') throw new CoordinatorError('REFUSED', 'unexpected reply to a read');
           return { type: 'values', values: reply.values ?? undefined };
         }
+        const mismatch = this.tracker.layoutProblem();
+        if (mismatch !== undefined) throw new CoordinatorError('LAYOUT_MISMATCH', `writes refused: ${mismatch}`);
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;
         let reply: ForwardReply;
         try {
-          reply = await this.forward({ t: 'write', cmd: sessionCmdOf(op, clientId, seq) });
+          reply = await this.forward({ t: 'write', cmd: sessionCmdOf(op, clientId, seq), g: this.group });
         } finally {
           ticket.release();
         }
@@ -69,18 +76,18 @@ export class CoordinatorKv implements KvService {
     let lastErr: unknown;
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0) throw lastErr ?? new CoordinatorError('NO_LEADER', 'no participant leads');
-      const target = this.tracker.leader() ?? this.tracker.anyAlive();
+      if (left <= 0) throw lastErr ?? new CoordinatorError('NO_LEADER', `no participant leads group ${this.group}`);
+      const target = this.tracker.leaderOf(this.group) ?? this.tracker.anyAlive();
       if (target === undefined) {
-        await this.tracker.waitForLeader(Math.min(left, 100));
+        await this.tracker.waitForLeader(this.group, Math.min(left, 100));
         continue;
       }
       try {
         return (await target.rpc.request(req, left)) as ForwardReply;
       } catch (err) {
         lastErr = err;
-        this.log.debug({ participant: target.id, err: err instanceof Error ? err.message : String(err) }, 'forward failed; retrying');
-        this.tracker.suspect(target.id);
+        this.log.debug({ participant: target.id, group: this.group, err: err instanceof Error ? err.message : String(err) }, 'forward failed; retrying');
+        this.tracker.suspect(target.id, this.group);
         await sleep(Math.min(this.limits.retryDelayMs, Math.max(1, deadline - Date.now())));
       }
     }

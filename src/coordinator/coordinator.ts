@@ -1,8 +1,14 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { endpointKey, formatEndpoint } from '../config/address.js';
+import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js';
+import { decodeLayout, encodeLayout, layoutEquals, makeLayout } from '../sharding/layout.js';
+import type { Layout } from '../sharding/layout.js';
+import { SlotRouter } from '../sharding/router.js';
+import { RoutedKv } from '../server/routed-kv.js';
+import type { KvService } from '../server/kv-service.js';
+import { coordinatorMembersText, coordinatorStatusText } from './coordinator-status.js';
 import type { CoordinatorConfig } from '../config/lab-config.js';
-import { encodeBulkArray } from '../protocol/resp-encoder.js';
+import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
 import { ClientConnection } from '../server/client-connection.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
@@ -30,26 +36,30 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
-/** Participant ids are the ranks of their addresses in sorted order: the same for everyone. */
-export function rankParticipants(cfg: CoordinatorConfig): Array<{ id: number; address: CoordinatorConfig['self'] }> {
-  return [...cfg.participants]
-    .sort((a, b) => (endpointKey(a) < endpointKey(b) ? -1 : endpointKey(a) > endpointKey(b) ? 1 : 0))
-    .map((address, k) => ({ id: k + 1, address }));
-}
-
 /**
  * The lab's coordinator: a RESP front door that holds no data. It heartbeats
- * the participants, follows their leader and forwards every command there.
- * It remembers nothing across restarts but its config.
+ * each participant once per period, learns every group's leader from the
+ * beats, and forwards each command to the leader of its key's group. It
+ * remembers nothing across restarts but its config.
  */
 export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limits: CoordinatorLimits = COORDINATOR_LIMITS_DEFAULT): Promise<Coordinator> {
-  const participants = rankParticipants(cfg);
+  const layout = layoutOf(cfg);
+  const participants = layout.participants.map((address, k) => ({ id: k + 1, address: parseEndpoint(address) }));
   // Heartbeats and forwards dial each participant at its peer_route, if it has one.
   const dialed = participants.map((p) => ({ id: p.id, address: cfg.peerRoutes?.get(endpointKey(p.address)) ?? p.address }));
-  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log);
-  const kv = new CoordinatorKv(tracker, { requestTimeoutMs: limits.requestTimeoutMs, retryDelayMs: 25 }, log);
+  const checkLayout = (reported: unknown): string | undefined => {
+    const theirs = decodeLayout(reported);
+    if (typeof theirs === 'string') return `it holds an unreadable layout (${theirs})`;
+    return layoutEquals(theirs, layout) ? undefined : `it holds ${describeLayout(theirs)}, this coordinator's config says ${describeLayout(layout)}`;
+  };
+  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout });
+  const groups = new Map<number, KvService>();
+  for (let g = 1; g <= layout.groups; g++) groups.set(g, new CoordinatorKv(tracker, g, { requestTimeoutMs: limits.requestTimeoutMs, retryDelayMs: 25 }, log));
+  const kv = new RoutedKv(new SlotRouter(layout), groups);
+  // A participant's first start asks for its layout (KVSTORE.LAYOUT) or, from older builds, its group.
   const groupReply = encodeBulkArray(participants.map((p) => Buffer.from(formatEndpoint(p.address))));
-  const admin = (name: string): Buffer | undefined => (name === 'KVSTORE.GROUP' ? groupReply : undefined);
+  const layoutReply = encodeBulkString(Buffer.from(JSON.stringify(encodeLayout(layout))));
+  const admin = (name: string): Buffer | undefined => (name === 'KVSTORE.LAYOUT' ? layoutReply : name === 'KVSTORE.GROUP' ? groupReply : undefined);
 
   const clients = new Set<Socket>();
   const server = createServer((socket) => {
@@ -66,39 +76,31 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     });
   });
   tracker.start();
-  log.info({ listen: formatEndpoint(cfg.self), participants: participants.map((p) => formatEndpoint(p.address)) }, 'coordinator started');
+  log.info({ listen: formatEndpoint(cfg.self), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
 
   return {
     server,
     tracker,
     kvSession: () => kv.openSession(),
-    statusText: () => {
-      const rows = tracker.snapshot();
-      const leader = tracker.leader();
-      const live = rows.filter((r) => r.alive).length;
-      const lead = rows.find((r) => r.id === leader?.id);
-      return [
-        `coordinator  ${formatEndpoint(cfg.self)}`,
-        `participants ${rows.length} (${live} alive)`,
-        `leader       ${lead === undefined ? 'none' : `${lead.id} ${formatEndpoint(lead.address)}`}`,
-        `term         ${lead?.status?.term ?? '-'}`,
-        `commit       ${lead?.status?.commit ?? '-'}`,
-      ].join('\n');
-    },
-    membersText: () => {
-      const out = ['id  address               liveness  role      term    commit'];
-      for (const r of tracker.snapshot()) {
-        const st = r.status;
-        out.push(
-          `${String(r.id).padEnd(4)}${formatEndpoint(r.address).padEnd(22)}${(r.alive ? 'alive' : 'dead').padEnd(10)}${(st?.role ?? '-').padEnd(10)}${String(st?.term ?? '-').padEnd(8)}${st?.commit ?? '-'}`,
-        );
-      }
-      return out.join('\n');
-    },
+    statusText: () => coordinatorStatusText(cfg.self, layout, tracker),
+    membersText: () => coordinatorMembersText(tracker),
     async close() {
       tracker.close();
       for (const s of clients) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+function describeLayout(l: { groups: number; replicas: number; participants: readonly unknown[] }): string {
+  return `${l.groups} groups of ${l.replicas} replicas over ${l.participants.length} participants`;
+}
+
+/** The layout a coordinator config describes: participants ranked, `groups` and `replicas` lines or their defaults. */
+export function layoutOf(cfg: CoordinatorConfig): Layout {
+  const c = cfg as CoordinatorConfig & { groups?: number; replicas?: number };
+  return makeLayout(
+    cfg.participants.map((a) => formatEndpoint(a)),
+    { ...(c.groups !== undefined ? { groups: c.groups } : {}), ...(c.replicas !== undefined ? { replicas: c.replicas } : {}) },
+  );
 }

@@ -2,16 +2,8 @@ import { RpcClient } from '../net/rpc-client.js';
 import type { Endpoint } from '../config/address.js';
 import { formatEndpoint } from '../config/address.js';
 import type { Logger } from '../server/logger.js';
-
-/** What a participant answers a heartbeat with (see participant `status` requests). */
-export interface ParticipantStatus {
-  readonly id: number;
-  readonly role: string;
-  readonly term: number;
-  readonly leaderId: number;
-  readonly commit: number;
-  readonly applied: number;
-}
+import { parseParticipantStatus, STATUS_REQUEST } from '../rpc/participant-status.js';
+import type { GroupStatus, ParticipantStatus } from '../rpc/participant-status.js';
 
 export interface TrackerLimits {
   readonly heartbeatMs: number;
@@ -27,28 +19,20 @@ interface Tracked {
   missed: number;
   status: ParticipantStatus | undefined;
   inFlight: boolean;
+  /** Why the layout this participant holds is not ours; undefined when it agrees (or it holds none yet). */
+  layoutProblem: string | undefined;
 }
 
-function parseStatus(v: unknown): ParticipantStatus | undefined {
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  const nums = ['id', 'term', 'leaderId', 'commit', 'applied'] as const;
-  if (typeof o['role'] !== 'string' || nums.some((k) => typeof o[k] !== 'number')) return undefined;
-  return {
-    id: o['id'] as number,
-    role: o['role'],
-    term: o['term'] as number,
-    leaderId: o['leaderId'] as number,
-    commit: o['commit'] as number,
-    applied: o['applied'] as number,
-  };
+export interface TrackerOptions {
+  /** Checks the layout a participant reports: a reason when it differs from ours. */
+  readonly checkLayout?: (reported: unknown) => string | undefined;
 }
 
 /**
  * The coordinator's view of its participants: a heartbeat to each every
  * heartbeatMs; several missed beats mark it dead, an answered beat marks it
- * recovered. The leader is the live participant that says it leads in the
- * highest term (or that live participants name).
+ * recovered. A group's leader is the live participant that says it leads
+ * that group in the highest term (or that live participants name).
  */
 export class ParticipantTracker {
   private readonly parts: Tracked[];
@@ -60,6 +44,7 @@ export class ParticipantTracker {
     cluster: string,
     private readonly limits: TrackerLimits,
     private readonly log: Logger,
+    private readonly options: TrackerOptions = {},
   ) {
     this.parts = participants.map((p) => ({
       id: p.id,
@@ -69,6 +54,7 @@ export class ParticipantTracker {
       missed: 0,
       status: undefined,
       inFlight: false,
+      layoutProblem: undefined,
     }));
   }
 
@@ -88,18 +74,19 @@ export class ParticipantTracker {
     for (const p of this.parts) {
       if (p.inFlight) continue;
       p.inFlight = true;
-      p.rpc.request({ t: 'status' }, this.limits.heartbeatMs * 2).then(
+      p.rpc.request(STATUS_REQUEST, this.limits.heartbeatMs * 2).then(
         (reply) => {
           p.inFlight = false;
-          const st = parseStatus(reply);
+          const st = parseParticipantStatus(reply);
           if (st === undefined) return this.missed(p, 'malformed status reply');
           p.missed = 0;
           p.status = st;
+          this.checkLayout(p, st);
           if (!p.alive) {
             p.alive = true;
-            this.log.info({ participant: p.id, address: formatEndpoint(p.address), role: st.role, term: st.term }, 'participant alive');
+            this.log.info({ participant: p.id, address: formatEndpoint(p.address), leads: leads(st) }, 'participant alive');
           }
-          if (this.leader() !== undefined) this.wakeLeaderWaiters();
+          this.wakeLeaderWaiters();
         },
         (err: unknown) => {
           p.inFlight = false;
@@ -107,6 +94,22 @@ export class ParticipantTracker {
         },
       );
     }
+  }
+
+  private checkLayout(p: Tracked, st: ParticipantStatus): void {
+    const problem = st.layout === undefined ? undefined : this.options.checkLayout?.(st.layout);
+    if (problem !== undefined && p.layoutProblem === undefined) {
+      this.log.error({ participant: p.id, address: formatEndpoint(p.address), problem }, 'participant holds another layout: refusing writes until the configs agree');
+    } else if (problem === undefined && p.layoutProblem !== undefined) {
+      this.log.info({ participant: p.id }, 'participant layout agrees again');
+    }
+    p.layoutProblem = problem;
+  }
+
+  /** Why this coordinator must not serve (a participant holds another layout), or undefined. */
+  layoutProblem(): string | undefined {
+    const p = this.parts.find((x) => x.layoutProblem !== undefined);
+    return p === undefined ? undefined : `participant ${p.id} (${formatEndpoint(p.address)}): ${p.layoutProblem}`;
   }
 
   private missed(p: Tracked, why: string): void {
@@ -123,27 +126,28 @@ export class ParticipantTracker {
     this.leaderWaiters.clear();
   }
 
-  /** The participant we believe leads, or undefined. */
-  leader(): { id: number; rpc: RpcClient } | undefined {
-    let best: Tracked | undefined;
+  /** The participant we believe leads `group`, or undefined. */
+  leaderOf(group: number): { id: number; rpc: RpcClient } | undefined {
+    let best: { p: Tracked; term: number } | undefined;
     for (const p of this.parts) {
-      if (!p.alive || p.status?.role !== 'leader') continue;
-      if (best === undefined || p.status.term > (best.status?.term ?? -1)) best = p;
+      const g = p.alive ? groupOf(p.status, group) : undefined;
+      if (g?.role !== 'leader') continue;
+      if (best === undefined || g.term > best.term) best = { p, term: g.term };
     }
-    if (best !== undefined) return { id: best.id, rpc: best.rpc };
-    // Nobody we heard from leads; a follower may know who does.
+    if (best !== undefined) return { id: best.p.id, rpc: best.p.rpc };
+    // Nobody we heard from leads it; a follower may know who does.
     let named: { id: number; term: number } | undefined;
     for (const p of this.parts) {
-      const st = p.status;
-      if (p.alive && st !== undefined && st.leaderId !== 0 && (named === undefined || st.term > named.term)) named = { id: st.leaderId, term: st.term };
+      const g = p.alive ? groupOf(p.status, group) : undefined;
+      if (g !== undefined && g.leaderId !== 0 && (named === undefined || g.term > named.term)) named = { id: g.leaderId, term: g.term };
     }
     const target = named === undefined ? undefined : this.parts.find((p) => p.id === named.id);
     return target === undefined ? undefined : { id: target.id, rpc: target.rpc };
   }
 
-  /** Resolves when a leader is known or after ms. */
-  waitForLeader(ms: number): Promise<void> {
-    if (this.leader() !== undefined) return Promise.resolve();
+  /** Resolves when a leader of `group` is known or after ms. */
+  waitForLeader(group: number, ms: number): Promise<void> {
+    if (this.leaderOf(group) !== undefined) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -155,10 +159,12 @@ export class ParticipantTracker {
     });
   }
 
-  /** Marks the leader guess stale after a failed forward: next beat decides again. */
-  suspect(id: number): void {
+  /** Marks the leader guess for `group` stale after a failed forward: the next beat decides again. */
+  suspect(id: number, group: number): void {
     const p = this.parts.find((x) => x.id === id);
-    if (p?.status !== undefined) p.status = { ...p.status, role: 'unknown', leaderId: 0 };
+    const st = p?.status;
+    if (p === undefined || st === undefined) return;
+    p.status = { ...st, groups: st.groups.map((g) => (g.group === group ? { ...g, role: 'unknown', leaderId: 0 } : g)) };
   }
 
   /** Any live participant, to forward through when no leader is known. */
@@ -167,7 +173,16 @@ export class ParticipantTracker {
     return p === undefined ? undefined : { id: p.id, rpc: p.rpc };
   }
 
-  snapshot(): ReadonlyArray<{ id: number; address: Endpoint; alive: boolean; missed: number; status: ParticipantStatus | undefined }> {
-    return this.parts.map((p) => ({ id: p.id, address: p.address, alive: p.alive, missed: p.missed, status: p.status }));
+  snapshot(): ReadonlyArray<{ id: number; address: Endpoint; alive: boolean; missed: number; status: ParticipantStatus | undefined; layoutProblem: string | undefined }> {
+    return this.parts.map((p) => ({ id: p.id, address: p.address, alive: p.alive, missed: p.missed, status: p.status, layoutProblem: p.layoutProblem }));
   }
+}
+
+function groupOf(st: ParticipantStatus | undefined, group: number): GroupStatus | undefined {
+  return st?.groups.find((g) => g.group === group);
+}
+
+/** The groups a participant says it leads, for logs. */
+function leads(st: ParticipantStatus): number[] {
+  return st.groups.filter((g) => g.role === 'leader').map((g) => g.group);
 }

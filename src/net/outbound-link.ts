@@ -128,10 +128,12 @@ export class OutboundLink {
    * Queues a Raft message. Returns false when it was dropped (link down or
    * backlog full); onSent then gets false too, immediately.
    */
-  sendRaft(msg: unknown, onSent?: WrittenCallback): boolean {
+  sendRaft(msg: unknown, onSent?: WrittenCallback, group?: number): boolean {
     let frame: Buffer;
     try {
-      frame = encodeFrame({ t: 'raft', msg } satisfies RaftFrame, this.options.limits.frameBytesMax);
+      // Group 1 goes without a group id: a single-group cluster's frames stay as they were.
+      const f: RaftFrame = group === undefined || group === 1 ? { t: 'raft', msg } : { t: 'raft', msg, g: group };
+      frame = encodeFrame(f, this.options.limits.frameBytesMax);
     } catch (e) {
       if (!(e instanceof NetError)) throw e;
       this.options.logger.error({ ...this.options.logFields, code: e.code, reason: e.reason }, 'raft message not sent');

@@ -66,9 +66,12 @@ export interface SendOptions {
    * messages the node passes this on to raft reportSnapshot(to, ok).
    */
   readonly onSent?: (ok: boolean) => void;
+  /** The Raft group the message belongs to (default 1). */
+  readonly group?: number;
 }
 
-export type RaftHandler = (from: NodeId, msg: unknown) => void;
+/** `group` is the frame's group id (1 when the sender named none). */
+export type RaftHandler = (from: NodeId, msg: unknown, group: number) => void;
 /** `from` is 0 for a coordinator/tool. A rejection's `code` (if a string) travels back. */
 export type RequestHandler = (from: NodeId, body: unknown) => Promise<unknown>;
 export type UnreachableHandler = (peer: NodeId) => void;
@@ -159,7 +162,7 @@ export class PeerTransport {
       options.onSent?.(false);
       return;
     }
-    link.sendRaft(msg, options.onSent);
+    link.sendRaft(msg, options.onSent, options.group);
   }
 
   /**
@@ -254,7 +257,7 @@ export class PeerTransport {
   private dispatch(frame: RaftFrame | ReqFrame, who: PeerIdentity, conn: FramedSocket): void {
     if (frame.t === 'raft') {
       this.counters.receivedRaftMsgs += 1;
-      this.raftHandler?.(who.from, frame.msg);
+      this.raftHandler?.(who.from, frame.msg, frame.g ?? 1);
       return;
     }
     this.serve(frame, who, conn);

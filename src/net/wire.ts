@@ -40,7 +40,12 @@ export interface HelloRejectFrame {
 export interface RaftFrame {
   readonly t: 'raft';
   readonly msg: unknown;
+  /** The Raft group the message belongs to (multi-raft); absent means group 1. */
+  readonly g?: number;
 }
+
+/** Group ids on the wire are u32, 1-based. */
+export const GROUP_ID_MAX = 0xffff_ffff;
 export interface ReqFrame {
   readonly t: 'req';
   /** Chosen by the requester, unique among its pending requests on this connection. */
@@ -127,7 +132,10 @@ export function parseWireFrame(v: unknown): WireFrame {
       // The transport does not interpret Raft messages, but it does refuse
       // what cannot be one: they are always objects.
       if (!isRecord(v['msg'])) throw bad('raft frame whose msg is not a map');
-      return { t, msg: v['msg'] };
+      const g = v['g'];
+      if (g === undefined) return { t, msg: v['msg'] };
+      if (typeof g !== 'number' || !Number.isInteger(g) || g < 1 || g > GROUP_ID_MAX) throw bad('raft frame with a bad group id');
+      return { t, msg: v['msg'], g };
     }
     case 'req':
       return { t, id: requestId(v, t), body: v['body'] };

@@ -6,8 +6,13 @@ import type { SessionCmd } from './kv-command.js';
  * validates every field (a peer may speak garbage) before proposing.
  */
 export type ForwardRequest =
-  | { readonly t: 'write'; readonly cmd: SessionCmd; readonly hops?: number }
-  | { readonly t: 'read'; readonly key: Buffer; readonly hops?: number };
+  | { readonly t: 'write'; readonly cmd: SessionCmd; readonly hops?: number; readonly g?: number }
+  | { readonly t: 'read'; readonly key: Buffer; readonly hops?: number; readonly g?: number };
+
+/** The group a forwarded request is for: absent means group 1 (a single-group cluster). */
+export function groupOfRequest(req: ForwardRequest): number {
+  return req.g ?? 1;
+}
 
 /** A request that has been forwarded this many times is served where it lands or refused. */
 export const FORWARD_HOPS_MAX = 1;
@@ -25,8 +30,10 @@ export function parseForwardRequest(body: unknown): ForwardRequest | string {
   const b = body as Record<string, unknown>;
   const hops = b['hops'] ?? 0;
   if (typeof hops !== 'number' || !Number.isSafeInteger(hops) || hops < 0) return 'bad hops';
+  const g = b['g'] ?? 1;
+  if (typeof g !== 'number' || !Number.isInteger(g) || g < 1 || g > 0xffff_ffff) return 'bad group';
   if (b['t'] === 'read') {
-    return isBytes(b['key']) ? { t: 'read', key: toBuffer(b['key']), hops } : 'read without a key';
+    return isBytes(b['key']) ? { t: 'read', key: toBuffer(b['key']), hops, g } : 'read without a key';
   }
   if (b['t'] !== 'write') return `unknown request ${JSON.stringify(b['t'])}`;
   const c = b['cmd'];
@@ -41,12 +48,12 @@ export function parseForwardRequest(body: unknown): ForwardRequest | string {
   if (cmd['op'] === 'set') {
     const values = list(cmd['values']);
     if (!isBytes(cmd['key']) || values === undefined) return 'bad set';
-    return { t: 'write', cmd: { op: 'set', clientId, seq, key: toBuffer(cmd['key']), values }, hops };
+    return { t: 'write', cmd: { op: 'set', clientId, seq, key: toBuffer(cmd['key']), values }, hops, g };
   }
   if (cmd['op'] === 'del') {
     const keys = list(cmd['keys']);
     if (keys === undefined) return 'bad del';
-    return { t: 'write', cmd: { op: 'del', clientId, seq, keys }, hops };
+    return { t: 'write', cmd: { op: 'del', clientId, seq, keys }, hops, g };
   }
   return `unknown op ${JSON.stringify(cmd['op'])}`;
 }

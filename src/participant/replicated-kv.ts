@@ -5,10 +5,10 @@ import { encode } from './kv-command.js';
 import type { SessionCmd } from './kv-command.js';
 import { answerOfWrite, sessionCmdOf } from './write-command.js';
 import type { ForwardReply, ForwardRequest } from './forward-protocol.js';
-import { FORWARD_HOPS_MAX, parseForwardRequest } from './forward-protocol.js';
+import { FORWARD_HOPS_MAX } from './forward-protocol.js';
+import type { GroupReplica } from './group-replica.js';
 import { NodeError } from './node-error.js';
 import type { NodeStateMachine } from './node-state-machine.js';
-import type { RaftHost } from './raft-host.js';
 
 export interface Forwarder {
   request(to: NodeId, body: unknown, timeoutMs: number): Promise<unknown>;
@@ -30,7 +30,7 @@ function answerOf(cmd: SessionCmd, result: unknown): KvAnswer {
 }
 
 /**
- * The KV service of a Raft member: on the leader, writes are proposed and
+ * The KV service of one group of a Raft member: on the group's leader, writes are proposed and
  * reads wait for a ReadIndex barrier; elsewhere both are forwarded to the
  * leader. Every attempt reuses the command's (clientId, seq), so retrying
  * through leader changes applies it at most once.
@@ -39,9 +39,10 @@ export class ReplicatedKv implements KvService {
   private readonly sessions = new SessionPool('m');
 
   constructor(
-    private readonly host: RaftHost,
+    private readonly host: GroupReplica,
     private readonly sm: () => NodeStateMachine,
     private readonly forwarder: Forwarder,
+    private readonly groupId: number,
     private readonly limits: ReplicatedKvLimits,
   ) {}
 
@@ -66,7 +67,7 @@ export class ReplicatedKv implements KvService {
   }
 
   private writeResult(cmd: SessionCmd, deadline: number, hops: number): Promise<unknown> {
-    return this.attempt(deadline, 'write', (left) => this.writeHere(cmd, left), { t: 'write', cmd, hops: hops + 1 }, hops, (reply) => {
+    return this.attempt(deadline, 'write', (left) => this.writeHere(cmd, left), { t: 'write', cmd, hops: hops + 1, ...this.groupField() }, hops, (reply) => {
       if (reply.t !== 'written') throw new NodeError('UNAVAILABLE', 'bad forward reply');
       return reply.result;
     });
@@ -77,10 +78,15 @@ export class ReplicatedKv implements KvService {
   }
 
   private readValues(key: Buffer, deadline: number, hops: number): Promise<Buffer[] | undefined> {
-    return this.attempt(deadline, 'read', (left) => this.readHere(key, left), { t: 'read', key, hops: hops + 1 }, hops, (reply) => {
+    return this.attempt(deadline, 'read', (left) => this.readHere(key, left), { t: 'read', key, hops: hops + 1, ...this.groupField() }, hops, (reply) => {
       if (reply.t !== 'values') throw new NodeError('UNAVAILABLE', 'bad forward reply');
       return reply.values ?? undefined;
     });
+  }
+
+  /** Group 1 goes without a group id: a single-group cluster's requests stay as they were. */
+  private groupField(): { g?: number } {
+    return this.groupId === 1 ? {} : { g: this.groupId };
   }
 
   /** Runs locally when leader, else forwards; retries until the deadline. */
@@ -128,9 +134,7 @@ export class ReplicatedKv implements KvService {
    * Serves a request from another member or the coordinator: here if we lead,
    * else forwarded once more to the leader (never further: no forwarding loops).
    */
-  async serveForwarded(body: unknown): Promise<ForwardReply> {
-    const req = parseForwardRequest(body);
-    if (typeof req === 'string') throw new NodeError('BAD_REQUEST', `forwarded request: ${req}`);
+  async serveForwarded(req: ForwardRequest): Promise<ForwardReply> {
     const deadline = Date.now() + this.limits.requestTimeoutMs;
     const hops = req.hops ?? 0;
     if (req.t === 'read') {

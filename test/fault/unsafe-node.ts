@@ -51,7 +51,7 @@ const staleReads: KvService = {
     const session = member.kvSession();
     return {
       // THE BUG: no ReadIndex, no forwarding — whatever this node has applied.
-      execute: async (op) => (op.type === 'get' ? { type: 'values', values: member.sm().kv.get(op.key) } : session.execute(op)),
+      execute: async (op) => (op.type === 'get' ? { type: 'values', values: member.groups[0]!.sm.kv.get(op.key) } : session.execute(op)),
       close: () => session.close(),
     };
   },

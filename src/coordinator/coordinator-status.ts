@@ -1,0 +1,42 @@
+import { formatEndpoint } from '../config/address.js';
+import type { Endpoint } from '../config/address.js';
+import { groupReplicas, slotRange } from '../sharding/layout.js';
+import type { Layout } from '../sharding/layout.js';
+import type { ParticipantTracker } from './participant-tracker.js';
+
+/** `stat` at the coordinator prompt: the cluster, then one row per group. */
+export function coordinatorStatusText(self: Endpoint, layout: Layout, tracker: ParticipantTracker): string {
+  const rows = tracker.snapshot();
+  const live = rows.filter((r) => r.alive).length;
+  const problem = tracker.layoutProblem();
+  const out = [
+    `coordinator  ${formatEndpoint(self)}`,
+    `participants ${rows.length} (${live} alive)`,
+    `groups       ${layout.groups} of ${layout.replicas} replicas, 16384 slots`,
+    ...(problem === undefined ? [] : [`LAYOUT MISMATCH: ${problem}; writes are refused`]),
+    'group  slots          replicas     leader  term    commit',
+  ];
+  for (let g = 1; g <= layout.groups; g++) {
+    const range = slotRange(layout, g);
+    const leader = tracker.leaderOf(g);
+    const st = leader === undefined ? undefined : rows.find((r) => r.id === leader.id)?.status?.groups.find((x) => x.group === g);
+    const leaderText = leader === undefined || st?.role !== 'leader' ? 'none' : String(leader.id);
+    out.push(
+      `${String(g).padEnd(7)}${`${range.first}-${range.last}`.padEnd(15)}${groupReplicas(layout, g).join(',').padEnd(13)}${leaderText.padEnd(8)}${String(st?.term ?? '-').padEnd(8)}${st?.commit ?? '-'}`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** `list` at the coordinator prompt: one row per participant, with the groups it leads and follows. */
+export function coordinatorMembersText(tracker: ParticipantTracker): string {
+  const out = ['id  address               liveness  leads     follows'];
+  for (const r of tracker.snapshot()) {
+    const groups = r.status?.groups ?? [];
+    const leads = groups.filter((g) => g.role === 'leader').map((g) => g.group);
+    const follows = groups.filter((g) => g.role !== 'leader').map((g) => g.group);
+    const list = (gs: number[]): string => (r.status === undefined ? '-' : gs.length === 0 ? 'none' : gs.join(','));
+    out.push(`${String(r.id).padEnd(4)}${formatEndpoint(r.address).padEnd(22)}${(r.alive ? 'alive' : 'dead').padEnd(10)}${list(leads).padEnd(10)}${list(follows)}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,11 @@
+import type { NodeId } from '../../raft/types.js';
+import { encodeLayout, groupReplicas, groupsOf, preferredLeader } from '../sharding/layout.js';
+import type { Layout } from '../sharding/layout.js';
+import { SlotRouter } from '../sharding/router.js';
+import type { MemberOptions } from './raft-member.js';
+
+/** What a member process hosts under a layout: its groups (with their voters and preferred leader) and its front door's router. */
+export function shardingOf(layout: Layout, selfId: NodeId): NonNullable<MemberOptions['sharding']> {
+  const groups = groupsOf(layout, selfId).map((g) => ({ id: g, voters: groupReplicas(layout, g), preferredLeader: preferredLeader(layout, g) }));
+  return { groups, router: new SlotRouter(layout), layout: encodeLayout(layout) };
+}
