@@ -1,8 +1,9 @@
-import { answerOfWrite, sessionCmdOf } from '../participant/write-command.js';
-import type { ForwardReply, ForwardRequest } from '../participant/forward-protocol.js';
+import { answerOfWrite, sessionCmdOf } from '../kv/write-command.js';
+import type { ForwardReply, ForwardRequest } from '../rpc/forward-protocol.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { SessionPool } from '../server/session-pool.js';
+import { retryWithLeader } from '../rpc/leader-retry.js';
 import type { ParticipantTracker } from './participant-tracker.js';
 
 export class CoordinatorError extends Error {
@@ -20,8 +21,6 @@ export interface CoordinatorKvLimits {
   readonly requestTimeoutMs: number;
   readonly retryDelayMs: number;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The coordinator's KV service for one group: it holds no data, forwards
@@ -70,26 +69,22 @@ export class CoordinatorKv implements KvService {
     };
   }
 
-  private async forward(req: ForwardRequest): Promise<ForwardReply> {
-    const deadline = Date.now() + this.limits.requestTimeoutMs;
-    // Built only on failure: a stack per request costs more than the request.
-    let lastErr: unknown;
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw lastErr ?? new CoordinatorError('NO_LEADER', `no participant leads group ${this.group}`);
+  private forward(req: ForwardRequest): Promise<ForwardReply> {
+    const retry = {
+      deadlineMs: Date.now() + this.limits.requestTimeoutMs,
+      retryDelayMs: this.limits.retryDelayMs,
+      noLeader: () => new CoordinatorError('NO_LEADER', `no participant leads group ${this.group}`),
+      retryable: () => true,
+      waitForLeader: (ms: number) => this.tracker.waitForLeader(this.group, ms),
+    };
+    return retryWithLeader(retry, (left) => {
       const target = this.tracker.leaderOf(this.group) ?? this.tracker.anyAlive();
-      if (target === undefined) {
-        await this.tracker.waitForLeader(this.group, Math.min(left, 100));
-        continue;
-      }
-      try {
-        return (await target.rpc.request(req, left)) as ForwardReply;
-      } catch (err) {
-        lastErr = err;
+      if (target === undefined) return undefined;
+      return (target.rpc.request(req, left) as Promise<ForwardReply>).catch((err: unknown) => {
         this.log.debug({ participant: target.id, group: this.group, err: err instanceof Error ? err.message : String(err) }, 'forward failed; retrying');
         this.tracker.suspect(target.id, this.group);
-        await sleep(Math.min(this.limits.retryDelayMs, Math.max(1, deadline - Date.now())));
-      }
-    }
+        throw err;
+      });
+    });
   }
 }

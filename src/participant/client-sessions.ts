@@ -38,12 +38,8 @@
  * checks them).
  */
 import { assert } from '../../raft/assert.js';
-import { APPLY_ERROR_CODES, OK_RESULT, clientIdCharsMax, type ApplyErrorCode, type ApplyResult } from './kv-command.js';
-
-/** Most client sessions kept; the oldest by last log index is evicted beyond it. */
-export const sessionsMax = 100_000;
-/** Results kept per client: seqs in (lastSeq - sessionWindowSeqs, lastSeq]. */
-export const sessionWindowSeqs = 64;
+import { APPLY_ERROR_CODES, OK_RESULT, clientIdCharsMax, type ApplyErrorCode, type ApplyResult } from '../kv/kv-command.js';
+import { sessionsMax, sessionWindowSeqs } from '../kv/session-window.js';
 
 export interface SessionLimits {
   readonly sessionsMax: number;

@@ -23,7 +23,7 @@
  */
 import { assert, assertNever } from '../../raft/assert.js';
 import { ClientSessions, DEFAULT_SESSION_LIMITS, type SessionLimits, type SessionTuple } from './client-sessions.js';
-import { OK_RESULT, decode, isCommandData, kvPackr, releaseDecodeSource, type ApplyResult, type SessionCmd } from './kv-command.js';
+import { OK_RESULT, decode, isCommandData, kvPackr, releaseDecodeSource, type ApplyResult, type SessionCmd } from '../kv/kv-command.js';
 
 /** Keys per snapshot chunk (~1-2 MB for 100-byte values). */
 export const snapshotKeysPerChunk = 10_000;

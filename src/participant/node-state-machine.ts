@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../../raft/assert.js';
 import type { ConfChange, NodeId } from '../../raft/types.js';
-import { combineEncoded } from './kv-command.js';
+import { combineEncoded } from '../kv/kv-command.js';
 import { KvStateMachine, SnapshotRestorer } from './kv-state-machine.js';
 import type { HostStateMachine, SnapshotEncoder } from './host-contract.js';
 

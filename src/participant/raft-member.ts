@@ -12,7 +12,7 @@ import type { KvService, KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { RoutedKv } from '../server/routed-kv.js';
 import type { KeyRouter } from '../server/routed-kv.js';
-import { groupOfRequest, parseForwardRequest } from './forward-protocol.js';
+import { groupOfRequest, parseForwardRequest } from '../rpc/forward-protocol.js';
 import { openGroupMember } from './group-member.js';
 import type { GroupMember } from './group-member.js';
 import { MICROTASK_SCHEDULER, intervalTicker } from './host-contract.js';

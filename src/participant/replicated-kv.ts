@@ -1,11 +1,12 @@
 import type { NodeId } from '../../raft/types.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import { SessionPool } from '../server/session-pool.js';
-import { encode } from './kv-command.js';
-import type { SessionCmd } from './kv-command.js';
-import { answerOfWrite, sessionCmdOf } from './write-command.js';
-import type { ForwardReply, ForwardRequest } from './forward-protocol.js';
-import { FORWARD_HOPS_MAX } from './forward-protocol.js';
+import { retryWithLeader } from '../rpc/leader-retry.js';
+import { encode } from '../kv/kv-command.js';
+import type { SessionCmd } from '../kv/kv-command.js';
+import { answerOfWrite, sessionCmdOf } from '../kv/write-command.js';
+import type { ForwardReply, ForwardRequest } from '../rpc/forward-protocol.js';
+import { FORWARD_HOPS_MAX } from '../rpc/forward-protocol.js';
 import type { GroupReplica } from './group-replica.js';
 import { NodeError } from './node-error.js';
 import type { NodeStateMachine } from './node-state-machine.js';
@@ -21,7 +22,6 @@ export interface ReplicatedKvLimits {
   readonly retryDelayMs: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function answerOf(cmd: SessionCmd, result: unknown): KvAnswer {
   const answer = answerOfWrite(cmd.op, result);
@@ -90,7 +90,7 @@ export class ReplicatedKv implements KvService {
   }
 
   /** Runs locally when leader, else forwards; retries until the deadline. */
-  private async attempt<T>(
+  private attempt<T>(
     deadline: number,
     what: string,
     local: (leftMs: number) => Promise<T>,
@@ -98,26 +98,20 @@ export class ReplicatedKv implements KvService {
     hops: number,
     unwrap: (reply: ForwardReply) => T,
   ): Promise<T> {
-    // Built only on failure: capturing a stack per request costs more than the request.
-    let lastErr: unknown;
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw lastErr ?? new NodeError('NO_LEADER', `no leader for ${what}`);
+    const retry = {
+      deadlineMs: deadline,
+      retryDelayMs: this.limits.retryDelayMs,
+      noLeader: () => new NodeError('NO_LEADER', `no leader for ${what}`),
+      retryable: (err: unknown) => !(err instanceof NodeError) || err.retryable,
+    };
+    return retryWithLeader(retry, (left) => {
+      if (this.host.isLeader) return local(left);
       const leader = this.host.leaderId;
       // Already forwarded to us: the sender retries elsewhere, faster than we could.
-      if (!this.host.isLeader && hops >= FORWARD_HOPS_MAX) throw new NodeError('NOT_LEADER', `not the leader (leader is ${leader})`);
-      try {
-        if (this.host.isLeader) return await local(left);
-        if (leader !== 0) {
-          const reply = (await this.forwarder.request(leader, forward, left)) as ForwardReply;
-          return unwrap(reply);
-        }
-      } catch (err) {
-        lastErr = err;
-        if (err instanceof NodeError && !err.retryable) throw err;
-      }
-      await sleep(Math.min(this.limits.retryDelayMs, Math.max(1, deadline - Date.now())));
-    }
+      if (hops >= FORWARD_HOPS_MAX) throw new NodeError('NOT_LEADER', `not the leader (leader is ${leader})`);
+      if (leader === 0) return undefined;
+      return (this.forwarder.request(leader, forward, left) as Promise<ForwardReply>).then(unwrap);
+    });
   }
 
   private async writeHere(cmd: SessionCmd, leftMs: number): Promise<unknown> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { assert } from '../../raft/assert.js';
-import { sessionWindowSeqs } from '../participant/client-sessions.js';
+import { sessionWindowSeqs } from '../kv/session-window.js';
 
 /** A write's at-most-once identity (Raft dissertation §6.3). */
 export interface SessionTicket {

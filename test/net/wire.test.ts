@@ -47,3 +47,12 @@ test('garbage shapes are BAD_FRAME', (t) => {
     t.true(isNetError(err, 'BAD_FRAME'), `${JSON.stringify(g)}: ${String(err)}`);
   }
 });
+
+test('a raft frame names its group (multi-raft); none means group 1; a bad group id is BAD_FRAME', (t) => {
+  t.deepEqual(parseWireFrame({ t: 'raft', msg: { type: 'app' }, g: 3 }), { t: 'raft', msg: { type: 'app' }, g: 3 });
+  t.deepEqual(parseWireFrame({ t: 'raft', msg: { type: 'app' } }), { t: 'raft', msg: { type: 'app' } });
+  for (const g of [0, -1, 1.5, 2 ** 32, '2', null]) {
+    const err = t.throws(() => parseWireFrame({ t: 'raft', msg: {}, g }));
+    t.true(isNetError(err) && err.code === 'BAD_FRAME', String(g));
+  }
+});

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ClientSessions, type SessionTuple } from '../../src/participant/client-sessions.js';
-import type { ApplyResult } from '../../src/participant/kv-command.js';
+import type { ApplyResult } from '../../src/kv/kv-command.js';
 
 /** Runs a command whose effect is counted, and returns its result. */
 function runner(limits = { sessionsMax: 100, windowSeqs: 4 }) {

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { combineEncoded, decode, encode } from '../../src/participant/kv-command.js';
-import type { SessionCmd } from '../../src/participant/kv-command.js';
+import { combineEncoded, decode, encode } from '../../src/kv/kv-command.js';
+import type { SessionCmd } from '../../src/kv/kv-command.js';
 import { KvStateMachine } from '../../src/participant/kv-state-machine.js';
 
 const set = (seq: number, key: string, v: string): SessionCmd => ({ op: 'set', clientId: 'c1', seq, key: Buffer.from(key), values: [Buffer.from(v)] });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { InvariantError } from '../../raft/assert.js';
-import { batchCmdsMax, decode, encode, isCommandData, kvPackr, type KvCommand } from '../../src/participant/kv-command.js';
+import { batchCmdsMax, decode, encode, isCommandData, kvPackr, type KvCommand } from '../../src/kv/kv-command.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const binary = Buffer.from([0x00, 0x0d, 0x0a, 0xff, 0x80, 0x24, 0x2a]);

@@ -1,7 +1,7 @@
 import { deepStrictEqual, strictEqual } from 'node:assert/strict';
 import test from 'ava';
 import fc from 'fast-check';
-import { encode, type ApplyResult, type SessionCmd } from '../../src/participant/kv-command.js';
+import { encode, type ApplyResult, type SessionCmd } from '../../src/kv/kv-command.js';
 import { KvStateMachine } from '../../src/participant/kv-state-machine.js';
 
 /**

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { InvariantError } from '../../raft/assert.js';
-import { encode, kvPackr } from '../../src/participant/kv-command.js';
+import { encode, kvPackr } from '../../src/kv/kv-command.js';
 import { KvStateMachine, SnapshotRestorer, snapshotKeysPerChunk } from '../../src/participant/kv-state-machine.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { InvariantError } from '../../raft/assert.js';
-import { encode, type KvCommand, type SessionCmd } from '../../src/participant/kv-command.js';
+import { encode, type KvCommand, type SessionCmd } from '../../src/kv/kv-command.js';
 import { KvStateMachine } from '../../src/participant/kv-state-machine.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');

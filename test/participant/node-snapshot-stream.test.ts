@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Packr } from 'msgpackr';
-import { encode } from '../../src/participant/kv-command.js';
+import { encode } from '../../src/kv/kv-command.js';
 import { snapshotKeysPerChunk } from '../../src/participant/kv-state-machine.js';
 import { NodeStateMachine } from '../../src/participant/node-state-machine.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
 import type { Message } from '../../raft/messages.js';
 import { SeededRng } from '../../raft/rng.js';
-import { encode } from '../../src/participant/kv-command.js';
+import { encode } from '../../src/kv/kv-command.js';
 import { NodeStateMachine } from '../../src/participant/node-state-machine.js';
 import { RaftHost } from '../../src/participant/raft-host.js';
 import type { HostStore, HostTransport } from '../../src/participant/host-contract.js';

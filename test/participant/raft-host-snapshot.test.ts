@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
 import { SeededRng } from '../../raft/rng.js';
-import { encode } from '../../src/participant/kv-command.js';
+import { encode } from '../../src/kv/kv-command.js';
 import { NodeStateMachine } from '../../src/participant/node-state-machine.js';
 import { RaftHost } from '../../src/participant/raft-host.js';
 import type { SnapshotEncoder } from '../../src/participant/host-contract.js';

@@ -1,4 +1,4 @@
-import type { SessionCmd } from './kv-command.js';
+import type { SessionCmd } from '../kv/kv-command.js';
 
 /**
  * Requests a member forwards to its leader over the peer transport. Writes

@@ -1,0 +1,37 @@
+import test from 'ava';
+import type { KvAnswer, KvOp, KvService } from '../../src/server/kv-service.js';
+import { CrossGroupError, RoutedKv } from '../../src/server/routed-kv.js';
+
+/** Keys route by their first byte: 'a…' to group 1, 'b…' to group 2. */
+const router = { groupOf: (key: Uint8Array) => (key[0] === 0x61 ? 1 : 2) };
+
+function recording(seen: Array<[number, KvOp]>, g: number): KvService {
+  return {
+    openSession: () => ({
+      execute: (op: KvOp): Promise<KvAnswer> => {
+        seen.push([g, op]);
+        return Promise.resolve(op.type === 'del' ? { type: 'count', n: op.keys.length } : { type: 'ok' });
+      },
+      close: () => {},
+    }),
+  };
+}
+
+test('each command goes whole to the service of its key\'s group', async (t) => {
+  const seen: Array<[number, KvOp]> = [];
+  const kv = new RoutedKv(router, new Map([[1, recording(seen, 1)], [2, recording(seen, 2)]]));
+  const s = kv.openSession();
+  await s.execute({ type: 'set', key: Buffer.from('a1'), values: [Buffer.from('x')] });
+  await s.execute({ type: 'get', key: Buffer.from('b1') });
+  t.deepEqual(await s.execute({ type: 'del', keys: [Buffer.from('b1'), Buffer.from('b2')] }), { type: 'count', n: 2 });
+  t.deepEqual(seen.map(([g, op]) => [g, op.type]), [[1, 'set'], [2, 'get'], [2, 'del']]);
+});
+
+test('a DEL over several groups is refused before any group sees it', async (t) => {
+  const seen: Array<[number, KvOp]> = [];
+  const kv = new RoutedKv(router, new Map([[1, recording(seen, 1)], [2, recording(seen, 2)]]));
+  const err = await t.throwsAsync(kv.openSession().execute({ type: 'del', keys: [Buffer.from('a1'), Buffer.from('b1'), Buffer.from('a2')] }));
+  t.true(err instanceof CrossGroupError);
+  t.deepEqual((err as CrossGroupError).groups, [1, 2]);
+  t.deepEqual(seen, []);
+});
