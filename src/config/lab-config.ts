@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { assertNever } from '../../raft/assert.js';
 import { addressProblem, endpointKey, parseEndpoint, type Endpoint } from './address.js';
+import { rankAddresses } from '../sharding/rank.js';
 import { ConfigError, type ConfigErrorCode } from './config-error.js';
 
 /**
@@ -154,10 +155,8 @@ export function parseLabConfig(text: string, file: string): LabConfig {
     case 'raft': {
       const followers = ctx.atLeastOne('follower_info', 'one per peer, this peer first');
       ctx.distinct(followers);
-      const ranked = [...followers].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      const peers = ranked.map((f, i): RaftPeer => ({ id: i + 1, address: f.endpoint }));
-      const selfLine = followers[0]!;
-      const self = peers[ranked.indexOf(selfLine)]!;
+      const peers: RaftPeer[] = rankAddresses(followers.map((f) => f.endpoint));
+      const self = peers.find((p) => p.address === followers[0]!.endpoint)!;
       const nodeId = ctx.optionalOne('node_id');
       if (nodeId !== undefined) {
         const n = ctx.positiveInt(nodeId, addressesMax);

@@ -6,6 +6,7 @@ import { encodeBulkArray } from '../protocol/resp-encoder.js';
 import { ClientConnection } from '../server/client-connection.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
+import { rankAddresses } from '../sharding/rank.js';
 import { CoordinatorKv } from './coordinator-kv.js';
 import { ParticipantTracker } from './participant-tracker.js';
 
@@ -32,9 +33,7 @@ export interface Coordinator {
 
 /** Participant ids are the ranks of their addresses in sorted order: the same for everyone. */
 export function rankParticipants(cfg: CoordinatorConfig): Array<{ id: number; address: CoordinatorConfig['self'] }> {
-  return [...cfg.participants]
-    .sort((a, b) => (endpointKey(a) < endpointKey(b) ? -1 : endpointKey(a) > endpointKey(b) ? 1 : 0))
-    .map((address, k) => ({ id: k + 1, address }));
+  return rankAddresses(cfg.participants);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Endpoint } from '../config/address.js';
 import { encodeRequest } from '../protocol/resp-encoder.js';
 import { RespReplyParser } from '../protocol/resp-reply-parser.js';
 import type { Logger } from '../server/logger.js';
+import { rankAddresses } from '../sharding/rank.js';
 import { RaftStore } from '../../storage/raft-store.js';
 import { StorageError } from '../../storage/storage-error.js';
 
@@ -12,12 +13,7 @@ export const GROUP_META = 'group';
 
 /** Members of a group as id -> "host:port"; ids are ranks of the sorted addresses. */
 export function rankGroup(addresses: readonly string[]): Map<number, string> {
-  const sorted = [...addresses].sort((a, b) => {
-    const ka = endpointKey(parseEndpoint(a));
-    const kb = endpointKey(parseEndpoint(b));
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
-  return new Map(sorted.map((a, k) => [k + 1, a]));
+  return new Map(rankAddresses(addresses).map((r) => [r.id, r.address]));
 }
 
 /** The group stored in an existing data dir, or undefined for a fresh one. */
