@@ -1,6 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { addressesMax } from '../../src/config/lab-config.js';
+import { formatEndpoint } from '../../src/config/address.js';
+import { addressesMax, parseLabConfig } from '../../src/config/lab-config.js';
+import { rankParticipants } from '../../src/coordinator/coordinator.js';
 import { LayoutError, type LayoutErrorCode } from '../../src/sharding/layout-error.js';
 import {
   groupOfSlot, groupReplicas, groupsOf, LAYOUT_LIMITS, layoutEquals, layoutProblem, makeLayout, preferredLeader, slotRange, type Layout,
@@ -157,4 +159,13 @@ test('a layout is frozen', (t) => {
 
 test('a stored participant list with a bad address names the participant id', (t) => {
   t.deepEqual(layoutProblem(['127.0.0.1:1', '127.0.0.1:0'], 1, 1), { code: 'BAD_ADDRESS', reason: 'participant 2: bad address "127.0.0.1:0": port "0" is not an integer in 1..65535' });
+});
+
+test('every coordinator config that parses makes a layout, with the same participant ids as the coordinator', (t) => {
+  for (const extra of ['', 'groups 16384\nreplicas 3\n', 'groups 1\nreplicas 1\n', 'replicas 2\n']) {
+    const cfg = parseLabConfig(`mode coordinator\ncoordinator_info 127.0.0.1:8001\nparticipant_info 127.0.0.1:8004\nparticipant_info localhost:8002\nparticipant_info 127.0.0.1:8003\n${extra}`, 'c.conf');
+    if (cfg.kind !== 'coordinator') return t.fail();
+    const l = makeLayout(cfg.participants, { groups: cfg.groups, replicas: cfg.replicas });
+    t.deepEqual(l.participants, rankParticipants(cfg).map((p) => formatEndpoint(p.address)));
+  }
 });
