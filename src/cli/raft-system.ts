@@ -56,7 +56,7 @@ if (sharding?.fresh === true) await storeLayout(member.store, sharding.layout);
  * Without one, the lab's shape: one group, nothing stored.
  */
 async function raftSharding(c: RaftConfig, dir: string, file: string): Promise<{ layout: Layout; fresh: boolean } | undefined> {
-  const groups = (c as RaftConfig & { groups?: number }).groups ?? 1;
+  const groups = c.groups ?? 1;
   const layout = makeLayout(c.peers.map((p) => formatEndpoint(p.address)), { groups, replicas: c.peers.length });
   const stored = await storedLayout(dir).catch(exitOnStorageError);
   if (stored === undefined) return groups > 1 ? { layout, fresh: true } : undefined;

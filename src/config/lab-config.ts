@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { assertNever } from '../../raft/assert.js';
 import { addressProblem, endpointKey, parseEndpoint, type Endpoint } from './address.js';
+import { LAYOUT_LIMITS } from '../sharding/layout.js';
+import { rankAddresses } from '../sharding/rank.js';
 import { ConfigError, type ConfigErrorCode } from './config-error.js';
 
 /**
@@ -18,11 +20,17 @@ import { ConfigError, type ConfigErrorCode } from './config-error.js';
  * | snapshot_entries N | participant, raft (ext.) | applied entries between snapshots, 1..1e9                 |
  * | bulk_bytes_max N   | all (ext.)              | largest RESP bulk string a client may send, 1..512 MiB    |
  * | cluster_name NAME  | all (extension)        | checked in the peer handshake; [A-Za-z0-9][A-Za-z0-9._-]{0,63} |
+ * | groups N           | coordinator, raft (ext.) | Raft groups the 16384 slots are split into, 1..16384       |
+ * | replicas R         | coordinator (ext.)     | replicas of each group, 1..participants (raft: every peer)  |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
  * sorted (numeric IP, then port) order. Not file position: each peer's file
  * lists itself first, so positions differ between files, while ranks are the
  * same in all of them. config/README.md says the same for users.
+ *
+ * groups and replicas only describe the placement (src/sharding/layout.ts
+ * applies the defaults and places the groups); the parser checks that the
+ * numbers are in range for this file.
  */
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -51,6 +59,10 @@ export interface CoordinatorConfig extends ConfigExtensions {
   readonly self: Endpoint;
   /** participant_info lines, in file order. Invariant: non-empty, distinct. */
   readonly participants: readonly Endpoint[];
+  /** groups N: Raft groups over the participants. Invariant: 1..LAYOUT_LIMITS.groupsMax. */
+  readonly groups?: number;
+  /** replicas R: participants holding each group. Invariant: 1..participants.length. */
+  readonly replicas?: number;
 }
 
 export interface ParticipantConfig extends ConfigExtensions {
@@ -73,6 +85,8 @@ export interface RaftConfig extends ConfigExtensions {
   readonly self: RaftPeer;
   /** Every follower_info line, self included, sorted by id (ids 1..n). */
   readonly peers: readonly RaftPeer[];
+  /** groups N: Raft groups, each on every peer. Invariant: 1..LAYOUT_LIMITS.groupsMax. */
+  readonly groups?: number;
 }
 
 export type LabConfig = CoordinatorConfig | ParticipantConfig | RaftConfig;
@@ -88,14 +102,15 @@ const bulkBytesCeiling = 512 * 1024 * 1024;
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
+  'groups', 'replicas',
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max']),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas']),
   participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max']),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups']),
 };
 
 /** One parameter line. */
@@ -143,7 +158,14 @@ export function parseLabConfig(text: string, file: string): LabConfig {
       const self = ctx.exactlyOne('coordinator_info', 'the coordinator\'s own address');
       const participants = ctx.atLeastOne('participant_info', 'one per participant');
       ctx.distinct([self, ...participants]);
-      return { kind: 'coordinator', file, self: self.endpoint, participants: participants.map((p) => p.endpoint), ...ext };
+      const groups = ctx.groups();
+      const replicasLine = ctx.optionalOne('replicas');
+      const replicas = replicasLine === undefined ? undefined : ctx.positiveInt(replicasLine, participants.length, ' (at most one per participant_info line)');
+      return {
+        kind: 'coordinator', file, self: self.endpoint, participants: participants.map((p) => p.endpoint), ...ext,
+        ...(groups !== undefined ? { groups } : {}),
+        ...(replicas !== undefined ? { replicas } : {}),
+      };
     }
     case 'participant': {
       const self = ctx.exactlyOne('participant_info', 'this participant\'s own address');
@@ -154,10 +176,8 @@ export function parseLabConfig(text: string, file: string): LabConfig {
     case 'raft': {
       const followers = ctx.atLeastOne('follower_info', 'one per peer, this peer first');
       ctx.distinct(followers);
-      const ranked = [...followers].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      const peers = ranked.map((f, i): RaftPeer => ({ id: i + 1, address: f.endpoint }));
-      const selfLine = followers[0]!;
-      const self = peers[ranked.indexOf(selfLine)]!;
+      const peers: RaftPeer[] = rankAddresses(followers.map((f) => f.endpoint));
+      const self = peers.find((p) => p.address === followers[0]!.endpoint)!;
       const nodeId = ctx.optionalOne('node_id');
       if (nodeId !== undefined) {
         const n = ctx.positiveInt(nodeId, addressesMax);
@@ -165,7 +185,8 @@ export function parseLabConfig(text: string, file: string): LabConfig {
           fail('BAD_VALUE', nodeId.at, `node_id ${n} does not match this peer's id ${self.id} (ids are ranks of the follower_info addresses in sorted order)`);
         }
       }
-      return { kind: 'raft', file, self, peers, ...ext };
+      const groups = ctx.groups();
+      return { kind: 'raft', file, self, peers, ...ext, ...(groups !== undefined ? { groups } : {}) };
     }
     default:
       return assertNever(kind, 'config kind');
@@ -255,11 +276,18 @@ class Checker {
     }
   }
 
-  positiveInt(line: Line, max: number): number {
+  /** `bound` says where max comes from when it is not a fixed limit. */
+  positiveInt(line: Line, max: number, bound = ''): number {
     if (!/^[1-9][0-9]*$/.test(line.value) || Number(line.value) > max) {
-      this.fail('BAD_VALUE', line.at, `${line.name} must be an integer in 1..${max}, got "${line.value}"`);
+      this.fail('BAD_VALUE', line.at, `${line.name} must be an integer in 1..${max}${bound}, got "${line.value}"`);
     }
     return Number(line.value);
+  }
+
+  /** groups N, if given: each group owns at least one of the slots. */
+  groups(): number | undefined {
+    const line = this.optionalOne('groups');
+    return line === undefined ? undefined : this.positiveInt(line, LAYOUT_LIMITS.groupsMax, ' (each group owns at least one slot)');
   }
 
   extensions(): ConfigExtensions {

@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js';
-import { decodeLayout, encodeLayout, layoutEquals, makeLayout } from '../sharding/layout.js';
+import { layoutEquals, makeLayout } from '../sharding/layout.js';
+import { decodeLayout, encodeLayout } from '../sharding/layout-codec.js';
 import type { Layout } from '../sharding/layout.js';
 import { SlotRouter } from '../sharding/router.js';
 import { RoutedKv } from '../server/routed-kv.js';
@@ -12,6 +13,7 @@ import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
 import { ClientConnection } from '../server/client-connection.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
+import { rankAddresses } from '../sharding/rank.js';
 import { CoordinatorKv } from './coordinator-kv.js';
 import { ParticipantTracker } from './participant-tracker.js';
 
@@ -48,8 +50,9 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   // Heartbeats and forwards dial each participant at its peer_route, if it has one.
   const dialed = participants.map((p) => ({ id: p.id, address: cfg.peerRoutes?.get(endpointKey(p.address)) ?? p.address }));
   const checkLayout = (reported: unknown): string | undefined => {
-    const theirs = decodeLayout(reported);
-    if (typeof theirs === 'string') return `it holds an unreadable layout (${theirs})`;
+    const decoded = decodeLayout(reported);
+    if (!decoded.ok) return `it holds an unreadable layout (${decoded.reason})`;
+    const theirs = decoded.layout;
     return layoutEquals(theirs, layout) ? undefined : `it holds ${describeLayout(theirs)}, this coordinator's config says ${describeLayout(layout)}`;
   };
   const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout });
@@ -98,9 +101,5 @@ function describeLayout(l: { groups: number; replicas: number; participants: rea
 
 /** The layout a coordinator config describes: participants ranked, `groups` and `replicas` lines or their defaults. */
 export function layoutOf(cfg: CoordinatorConfig): Layout {
-  const c = cfg as CoordinatorConfig & { groups?: number; replicas?: number };
-  return makeLayout(
-    cfg.participants.map((a) => formatEndpoint(a)),
-    { ...(c.groups !== undefined ? { groups: c.groups } : {}), ...(c.replicas !== undefined ? { replicas: c.replicas } : {}) },
-  );
+  return makeLayout(cfg.participants, { groups: cfg.groups, replicas: cfg.replicas });
 }

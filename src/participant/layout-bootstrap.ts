@@ -4,7 +4,7 @@ import { endpointKey, parseEndpoint } from '../config/address.js';
 import { encodeRequest } from '../protocol/resp-encoder.js';
 import { RespReplyParser } from '../protocol/resp-reply-parser.js';
 import type { Logger } from '../server/logger.js';
-import { decodeLayout, encodeLayout } from '../sharding/layout.js';
+import { decodeLayout, encodeLayout } from '../sharding/layout-codec.js';
 import type { Layout } from '../sharding/layout.js';
 import { ProcessStore } from '../../storage/process-store.js';
 import { StorageError } from '../../storage/storage-error.js';
@@ -24,9 +24,9 @@ export async function storedLayout(dataDir: string): Promise<Layout | undefined>
   try {
     const raw = await store.getMeta(LAYOUT_META);
     if (raw === undefined) return undefined;
-    const layout = decodeLayout(raw);
-    if (typeof layout === 'string') throw new StorageError('CORRUPT', dataDir, `the stored cluster layout does not decode: ${layout}`);
-    return layout;
+    const decoded = decodeLayout(raw);
+    if (!decoded.ok) throw new StorageError('CORRUPT', dataDir, `the stored cluster layout does not decode: ${decoded.reason}`);
+    return decoded.layout;
   } finally {
     await store.close();
   }
@@ -61,8 +61,8 @@ function askOnce(coordinator: Endpoint, timeoutMs: number): Promise<Layout> {
         } catch {
           return reject(new Error('the layout is not JSON'));
         }
-        const layout = decodeLayout(raw);
-        return typeof layout === 'string' ? reject(new Error(`bad layout: ${layout}`)) : resolve(layout);
+        const decoded = decodeLayout(raw);
+        return decoded.ok ? resolve(decoded.layout) : reject(new Error(`bad layout: ${decoded.reason}`));
       }
     });
   });

@@ -1,5 +1,6 @@
 import type { NodeId } from '../../raft/types.js';
-import { encodeLayout, groupReplicas, groupsOf, preferredLeader } from '../sharding/layout.js';
+import { groupReplicas, groupsOf, preferredLeader } from '../sharding/layout.js';
+import { encodeLayout } from '../sharding/layout-codec.js';
 import type { Layout } from '../sharding/layout.js';
 import { SlotRouter } from '../sharding/router.js';
 import type { MemberOptions } from './raft-member.js';

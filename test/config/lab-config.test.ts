@@ -74,6 +74,41 @@ test('extensions are parsed and typed', (t) => {
   t.false('logLevel' in p); // absent, not undefined
 });
 
+test('groups and replicas on a coordinator config, groups on a raft config', (t) => {
+  const coordinator = 'mode coordinator\ncoordinator_info 127.0.0.1:8001\nparticipant_info 127.0.0.1:8002\nparticipant_info 127.0.0.1:8003\nparticipant_info 127.0.0.1:8004\n';
+  t.like(parseLabConfig(`${coordinator}groups 16384\nreplicas 3\n`, 'c.conf'), { kind: 'coordinator', groups: 16384, replicas: 3 });
+  t.like(parseLabConfig(`${coordinator}groups 1\nreplicas 1\n`, 'c.conf'), { groups: 1, replicas: 1 });
+  const plain = parseLabConfig(coordinator, 'c.conf');
+  t.false('groups' in plain, 'absent, not undefined');
+  t.false('replicas' in plain);
+  const raft = parseLabConfig('follower_info 127.0.0.1:8101\nfollower_info 127.0.0.1:8102\ngroups 8\n', 'r.conf');
+  t.like(raft, { kind: 'raft', groups: 8 });
+  t.false('replicas' in raft);
+  t.false('groups' in parseLabConfig('follower_info 127.0.0.1:8101\n', 'r.conf'));
+});
+
+test('groups and replicas values are checked: integers in range, replicas at most the participants', (t) => {
+  const coordinator = 'mode coordinator\ncoordinator_info 127.0.0.1:8001\nparticipant_info 127.0.0.1:8002\nparticipant_info 127.0.0.1:8003\nparticipant_info 127.0.0.1:8004\n';
+  const groupsRange = 'must be an integer in 1..16384 (each group owns at least one slot)';
+  expectError(t, `${coordinator}groups 0\n`, 'BAD_VALUE', `config/x.conf:6: groups ${groupsRange}, got "0"`);
+  expectError(t, `${coordinator}groups 16385\n`, 'BAD_VALUE', `config/x.conf:6: groups ${groupsRange}, got "16385"`);
+  expectError(t, `${coordinator}groups 2.5\n`, 'BAD_VALUE', `config/x.conf:6: groups ${groupsRange}, got "2.5"`);
+  expectError(t, `${coordinator}groups -1\n`, 'BAD_VALUE', `config/x.conf:6: groups ${groupsRange}, got "-1"`);
+  expectError(t, `${coordinator}groups 08\n`, 'BAD_VALUE', `config/x.conf:6: groups ${groupsRange}, got "08"`);
+  expectError(t, `${coordinator}groups many\n`, 'BAD_VALUE', `config/x.conf:6: groups ${groupsRange}, got "many"`);
+  expectError(t, `${coordinator}replicas 4\n`, 'BAD_VALUE',
+    'config/x.conf:6: replicas must be an integer in 1..3 (at most one per participant_info line), got "4"');
+  expectError(t, `${coordinator}replicas 0\n`, 'BAD_VALUE',
+    'config/x.conf:6: replicas must be an integer in 1..3 (at most one per participant_info line), got "0"');
+  expectError(t, `${coordinator}replicas three\n`, 'BAD_VALUE',
+    'config/x.conf:6: replicas must be an integer in 1..3 (at most one per participant_info line), got "three"');
+  expectError(t, `${coordinator}groups 3\ngroups 4\n`, 'DUPLICATE_PARAMETER', 'config/x.conf:7: groups may appear once (first on line 6)');
+  expectError(t, `${coordinator}replicas 2\nreplicas 2\n`, 'DUPLICATE_PARAMETER', 'config/x.conf:7: replicas may appear once (first on line 6)');
+  expectError(t, `${coordinator}groups 3 4\n`, 'EXTRA_TOKENS', 'config/x.conf:6: groups takes one value, got 2: 3 4');
+  expectError(t, `${coordinator}replicas\n`, 'MISSING_VALUE', 'config/x.conf:6: replicas needs a value');
+  expectError(t, 'follower_info 127.0.0.1:8101\ngroups 0\n', 'BAD_VALUE', `config/x.conf:2: groups ${groupsRange}, got "0"`);
+});
+
 test('the shipped sample configs parse and agree with each other', async (t) => {
   const coord = await loadConfigFile(join(root, 'config/coordinator.conf'));
   if (coord.kind !== 'coordinator') return t.fail();
@@ -174,6 +209,12 @@ test('parameters that do not belong to the mode', (t) => {
   expectError(t, 'follower_info 127.0.0.1:8101\ncoordinator_info 127.0.0.1:8001\n', 'WRONG_MODE_PARAMETER',
     'config/x.conf:2: coordinator_info does not belong in a raft config');
   expectError(t, 'mode raft\nparticipant_info 127.0.0.1:8001\n', 'WRONG_MODE_PARAMETER', 'config/x.conf:2: participant_info does not belong in a raft config');
+  expectError(t, 'follower_info 127.0.0.1:8101\nreplicas 1\n', 'WRONG_MODE_PARAMETER',
+    'config/x.conf:2: replicas does not belong in a raft config');
+  expectError(t, 'mode participant\nparticipant_info 127.0.0.1:8002\ncoordinator_info 127.0.0.1:8001\ngroups 3\n', 'WRONG_MODE_PARAMETER',
+    'config/x.conf:4: groups does not belong in a participant config');
+  expectError(t, 'mode participant\nparticipant_info 127.0.0.1:8002\ncoordinator_info 127.0.0.1:8001\nreplicas 3\n', 'WRONG_MODE_PARAMETER',
+    'config/x.conf:4: replicas does not belong in a participant config');
 });
 
 test('extension values are checked', (t) => {
