@@ -17,9 +17,14 @@ export async function openOrExit(dataDir: string, opts: RaftStoreOptions = {}): 
   try {
     return await RaftStore.open(dataDir, opts);
   } catch (err) {
-    if (!(err instanceof StorageError)) throw err;
-    // writeSync: the line must be out before exit, whatever stderr is.
-    fs.writeSync(2, `kvstore: cannot use data dir ${err.dataDir}: ${err.problem}\n`);
-    process.exit(dataDirExitStatus);
+    return exitOnStorageError(err);
   }
+}
+
+/** A StorageError is the refusal line on stderr and exit status 2; any other error is thrown on. */
+export function exitOnStorageError(err: unknown): never {
+  if (!(err instanceof StorageError)) throw err;
+  // writeSync: the line must be out before exit, whatever stderr is.
+  fs.writeSync(2, `kvstore: cannot use data dir ${err.dataDir}: ${err.problem}\n`);
+  process.exit(dataDirExitStatus);
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { exitOnStorageError } from '../../storage/open-or-exit.js';
 import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js';
 import { loadConfigFileOrExit } from '../config/lab-config.js';
 import type { CoordinatorConfig, ParticipantConfig } from '../config/lab-config.js';
@@ -61,7 +62,8 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
   const self = formatEndpoint(p.self);
   const log = createLogger(`participant-${self}`, p.logLevel);
   const dataDir = p.dataDir ?? `data/participant-${self.replace(':', '-')}`;
-  const { members, fresh } = await learnGroup(dataDir, p.coordinator, self, log);
+  // Reading the stored group is the first use of the data dir: a refused dir exits 2 here.
+  const { members, fresh } = await learnGroup(dataDir, p.coordinator, self, log).catch(exitOnStorageError);
   const ranked = rankGroup(members);
   const selfKey = endpointKey(p.self);
   const id = [...ranked].find(([, a]) => endpointKey(parseEndpoint(a)) === selfKey)?.[0];

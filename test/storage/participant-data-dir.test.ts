@@ -122,3 +122,13 @@ test('the data dir\'s folder deleted while waiting for the coordinator: exit 2 n
   t.is(await exitStatus(p), 2, p.stderr());
   t.regex(p.stderr(), /^kvstore: cannot use data dir data\/p1: cannot create data\b.*ENOENT/m);
 });
+
+test('a data dir refused before the coordinator is asked (under a file): exit 2 naming the dir, not a stack trace', async (t) => {
+  const root = path.dirname(tempDir(t));
+  const file = path.join(root, 'a-file');
+  fs.writeFileSync(file, 'not a directory\n');
+  const { configPath } = await setUp(t, `data_dir ${file}/data`, root);
+  const p = startParticipant(t, root, configPath);
+  t.is(await exitStatus(p), 2, p.stderr());
+  t.regex(p.stderr(), new RegExp(`^kvstore: cannot use data dir ${file}/data: cannot read it \\(ENOTDIR\\)$`, 'm'));
+});
