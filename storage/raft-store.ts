@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Level } from 'level';
 import { assert } from '../raft/assert.js';
-import { MemoryStorage } from '../raft/memory-storage.js';
+import type { MemoryStorage } from '../raft/memory-storage.js';
 import { EMPTY_HARD_STATE } from '../raft/types.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.js';
 import {
-  decodeChunk,
   encode,
-  encodeChunk,
   encodeEntry,
   encodeHardState,
   encodeLogStart,
@@ -19,20 +17,14 @@ import {
 import { inspectDataDir, writeMarker } from './data-dir.js';
 import { defaultGroupCommitLimits, GroupCommit } from './group-commit.js';
 import type { BatchOp, GroupCommitLimits, GroupCommitStats } from './group-commit.js';
-import { chunkKey, entryKey, metaKey, parseKey, singletonKey } from './keys.js';
-import { buildLog, loadDatabase, SNAPSHOT_DATA_ON_DISK } from './load.js';
+import { entryKey, metaKey, singletonKey } from './keys.js';
+import { buildLog, loadDatabase } from './load.js';
 import type { Db, Loaded } from './load.js';
+import { SnapshotStore } from './snapshot-store.js';
+import type { PlannedWrite, SnapshotLimits } from './snapshot-store.js';
 import { StorageError } from './storage-error.js';
 
-export interface RaftStoreLimits extends GroupCommitLimits {
-  /** Snapshot data is stored in chunks of this many bytes (the last may be shorter). */
-  readonly snapshotChunkBytes: number;
-  /**
-   * A snapshot's chunks go in synced batches of about this many bytes before
-   * the batch with its meta, so the node's other writes pass in between
-   * instead of waiting behind one batch of the whole snapshot.
-   */
-  readonly snapshotBatchBytes: number;
+export interface RaftStoreLimits extends GroupCommitLimits, SnapshotLimits {
   /** Encoded size of one putMeta value at most. */
   readonly metaValueBytesMax: number;
 }
@@ -74,12 +66,6 @@ export interface PersistWrite {
   readonly snapshot?: Snapshot;
 }
 
-/** Where the newest submitted snapshot's data lives, so a newer one can delete it. */
-interface ChunkSet {
-  readonly index: number;
-  readonly chunks: number;
-}
-
 /**
  * A node's Raft log, hard state and snapshots in LevelDB (one database in
  * the data dir), loaded at open into `log`, the MemoryStorage the Raft core
@@ -106,15 +92,8 @@ export class RaftStore {
   readonly log: MemoryStorage;
   private readonly gc: GroupCommit;
   private readonly planned: MemoryStorage;
-  private plannedChunks: ChunkSet;
-  /** The snapshot whose meta is on disk: its index, chunk count and bytes. */
-  private durableSnapshot: { index: number; chunks: number; bytes: number };
-  /**
-   * The local snapshot being saved: chunks [0, written) of `index` are
-   * submitted, its meta not yet. A snapshot received from the leader
-   * meanwhile deletes them and sets `aborted`.
-   */
-  private savingLocal: { readonly index: number; written: number; aborted: boolean } | undefined;
+  /** The snapshot data: chunks and meta, saved, received and read back. */
+  private readonly snapshots: SnapshotStore;
   /** Node metadata as durable on disk. */
   private readonly meta: Map<string, unknown>;
   /** The last putMeta submitted per name, so getMeta reads its own writes. */
@@ -142,10 +121,11 @@ export class RaftStore {
   ) {
     this.log = loaded.log;
     this.planned = buildLog(loaded.log.snapshot(), loaded.logStart, loaded.log.allEntries(), loaded.log.hardState());
-    this.plannedChunks = { index: loaded.snapshotMeta.index, chunks: loaded.snapshotMeta.chunks };
-    this.durableSnapshot = { index: loaded.snapshotMeta.index, chunks: loaded.snapshotMeta.chunks, bytes: loaded.snapshotMeta.bytes };
     this.meta = loaded.meta;
     this.gc = new GroupCommit(db, dataDir, limits);
+    const submit = (plan: () => PlannedWrite): Promise<void> => this.submit(plan);
+    const { index, chunks, bytes } = loaded.snapshotMeta;
+    this.snapshots = new SnapshotStore({ dataDir, db, planned: this.planned, log: this.log, limits, submit }, { index, chunks, bytes });
   }
 
   static async open(dataDir: string, opts: RaftStoreOptions = {}): Promise<RaftStore> {
@@ -213,7 +193,6 @@ export class RaftStore {
    * open deletes them if a crash comes first.
    */
   private async persistBigReceived(w: PersistWrite, snap: Snapshot): Promise<void> {
-    const { index } = snap.meta;
     const size = this.limits.snapshotChunkBytes;
     const chunks = Math.ceil(snap.data.length / size);
     const perBatch = Math.max(1, Math.floor(this.limits.snapshotBatchBytes / size));
@@ -222,24 +201,17 @@ export class RaftStore {
       const from = n;
       n += perBatch;
       const to = n;
-      await this.submit(true, () => {
-        // The core installs only snapshots newer than its commit, so newer than any saved here.
-        assert(index > this.planned.snapshot().meta.index, () => `persist: received snapshot ${index} not newer than ${this.planned.snapshot().meta.index}`);
-        const ops: BatchOp[] = [];
-        putChunks(ops, index, snap.data, size, from, to);
-        return { ops, onDurable: () => undefined };
-      });
+      await this.submit(() => this.snapshots.planReceivedChunks(snap, from, to));
     }
     await this.persistPlanned(w, n);
   }
 
   /** persist()'s one batch; a received snapshot's chunks before `chunksWritten` are on disk already. */
   private persistPlanned(w: PersistWrite, chunksWritten: number): Promise<void> {
-    return this.submit(true, () => {
+    return this.submit(() => {
       const ops: BatchOp[] = [];
       const snap = w.snapshot;
-      if (snap !== undefined) this.planReceivedSnapshot(snap, ops, chunksWritten);
-      const snapChunks = this.plannedChunks.chunks;
+      const received = snap !== undefined ? this.planReceivedSnapshot(snap, ops, chunksWritten) : undefined;
       if (w.entries.length > 0) this.planEntries(w.entries, ops);
       const hs = w.hardState;
       if (hs !== undefined) {
@@ -252,7 +224,7 @@ export class RaftStore {
         ops,
         onDurable: () => {
           if (snap !== undefined) {
-            this.durableSnapshot = { index: snap.meta.index, chunks: snapChunks, bytes: snap.data.length };
+            received?.();
             this.log.applySnapshot(snap);
           }
           if (w.entries.length > 0) this.log.append(w.entries);
@@ -264,177 +236,44 @@ export class RaftStore {
 
   /**
    * Makes a snapshot of the host's state machine durable (created with
-   * log.createSnapshot, or not yet recorded anywhere). A small one is one
-   * synced batch: chunks, meta, the superseded snapshot's chunks deleted. A
-   * big one (over snapshotBatchBytes) puts its chunks in batches first and
-   * ends with that batch; chunks without meta are inert and cleaned at open
-   * if a crash cuts the save short. A snapshot received from the leader
-   * meanwhile wins (the promise resolves, the local snapshot is dropped).
+   * log.createSnapshot, or not yet recorded anywhere): see SnapshotStore.save.
+   * A snapshot received from the leader meanwhile wins (the promise
+   * resolves, the local snapshot is dropped). Await it before compacting.
    */
   saveSnapshot(snap: Snapshot): Promise<void> {
-    const { index, term, conf } = snap.meta;
-    const size = this.limits.snapshotChunkBytes;
-    const chunks = Math.ceil(snap.data.length / size);
-    const hash = createHash('sha256');
-    const saving = { index, written: 0, aborted: false };
-    const planOk = (): boolean => {
-      if (saving.aborted) return false;
-      assert(this.planned.term(index) === term, () => `saveSnapshot: term ${term} at ${index}, log has ${String(this.planned.term(index))}`);
-      assert(this.planned.snapshot().meta.index < index, () => `saveSnapshot: ${index} not newer than ${this.planned.snapshot().meta.index}`);
-      return true;
-    };
-    let n = 0;
-    /** Puts the next chunks, about snapshotBatchBytes of them (hashing as it goes). */
-    const nextChunks = (): BatchOp[] => {
-      const ops: BatchOp[] = [];
-      let bytes = 0;
-      for (; n < chunks && (bytes === 0 || bytes + size <= this.limits.snapshotBatchBytes); n++) {
-        const piece = snap.data.subarray(n * size, (n + 1) * size);
-        hash.update(piece);
-        ops.push([chunkKey(index, n), encodeChunk(piece)]);
-        bytes += piece.length;
-      }
-      return ops;
-    };
-    /** The last chunks, the superseded snapshot's deletion and the meta, in one batch. */
-    const finish = (last: BatchOp[]): Promise<void> =>
-      this.submit(true, () => {
-        if (!planOk()) return { ops: [], onDurable: () => undefined };
-        this.savingLocal = undefined;
-        const old = this.plannedChunks;
-        const ops: BatchOp[] = [];
-        for (let k = 0; k < old.chunks; k++) ops.push([chunkKey(old.index, k), undefined]);
-        ops.push(...last, [singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256: hash.digest() })]);
-        this.plannedChunks = { index, chunks };
-        this.planned.createSnapshot(index, conf, snap.data);
-        return {
-          ops,
-          onDurable: () => {
-            this.durableSnapshot = { index, chunks, bytes: snap.data.length };
-            if (this.log.snapshot().meta.index < index) this.log.createSnapshot(index, conf, snap.data);
-          },
-        };
-      });
-    const first = nextChunks();
-    // One batch: planned now, like every other write (callers may compact right after).
-    if (n === chunks) return finish(first);
-    // Several: chunk batches first, each planned when the previous one landed, so
-    // the node's other writes pass in between. Await this before compacting.
-    return (async () => {
-      let ops = first;
-      while (n < chunks) {
-        const batch = ops;
-        await this.submit(true, () => {
-          if (!planOk()) return { ops: [], onDurable: () => undefined };
-          this.savingLocal = saving;
-          saving.written = n;
-          return { ops: batch, onDurable: () => undefined };
-        });
-        if (saving.aborted) return;
-        ops = nextChunks();
-      }
-      await finish(ops);
-    })();
+    return this.snapshots.save(snap);
   }
 
   /**
-   * Saves a snapshot at `index` from its pieces as they come (each one
-   * chunk), in synced batches of about snapshotBatchBytes, the meta last;
-   * `log` and the plan record it with its data left on disk
-   * (SNAPSHOT_DATA_ON_DISK). False if a snapshot received from the leader
-   * superseded it meanwhile (its chunks are then gone).
+   * Saves a snapshot at `index` from its pieces as they come, its data left
+   * on disk (SNAPSHOT_DATA_ON_DISK); false if a snapshot received from the
+   * leader superseded it meanwhile.
    */
-  async saveSnapshotStream(index: number, conf: ConfState, pieces: AsyncIterable<Uint8Array>): Promise<boolean> {
-    const hash = createHash('sha256');
-    const saving = { index, written: 0, aborted: false };
-    const planOk = (): boolean => !saving.aborted && this.planned.snapshot().meta.index < index;
-    const none = { ops: [] as BatchOp[], onDurable: () => undefined };
-    let n = 0;
-    let bytes = 0;
-    let ops: BatchOp[] = [];
-    let opsBytes = 0;
-    for await (const piece of pieces) {
-      if (saving.aborted) return false;
-      hash.update(piece);
-      ops.push([chunkKey(index, n), encodeChunk(piece)]);
-      n++;
-      bytes += piece.length;
-      opsBytes += piece.length;
-      if (opsBytes < this.limits.snapshotBatchBytes) continue;
-      const batch = ops;
-      const upTo = n;
-      ops = [];
-      opsBytes = 0;
-      await this.submit(true, () => {
-        if (!planOk()) return none;
-        this.savingLocal = saving;
-        saving.written = upTo;
-        return { ops: batch, onDurable: () => undefined };
-      });
-    }
-    const chunks = n;
-    let saved = false;
-    await this.submit(true, () => {
-      if (!planOk()) return none;
-      saved = true;
-      this.savingLocal = undefined;
-      const old = this.plannedChunks;
-      const batch: BatchOp[] = [];
-      for (let k = 0; k < old.chunks; k++) batch.push([chunkKey(old.index, k), undefined]);
-      const term = this.planned.term(index);
-      assert(term !== undefined, () => `saveSnapshotStream: no term for ${index}`);
-      batch.push(...ops, [singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes, sha256: hash.digest() })]);
-      this.plannedChunks = { index, chunks };
-      this.planned.createSnapshot(index, conf, SNAPSHOT_DATA_ON_DISK);
-      return {
-        ops: batch,
-        onDurable: () => {
-          this.durableSnapshot = { index, chunks, bytes };
-          if (this.log.snapshot().meta.index < index) this.log.createSnapshot(index, conf, SNAPSHOT_DATA_ON_DISK);
-        },
-      };
-    });
-    return saved;
+  saveSnapshotStream(index: number, conf: ConfState, pieces: AsyncIterable<Uint8Array>): Promise<boolean> {
+    return this.snapshots.saveStream(index, conf, pieces);
   }
 
-  /**
-   * Drops the durable snapshot's data from memory (`log` and the plan keep
-   * its meta; its data reads as SNAPSHOT_DATA_ON_DISK). For a host whose
-   * state machine already holds the state: 1M keys make a 113 MB snapshot.
-   */
+  /** Drops the durable snapshot's data from memory; it reads as SNAPSHOT_DATA_ON_DISK. */
   releaseSnapshotData(): void {
-    const index = this.durableSnapshot.index;
-    if (index === 0) return;
-    this.log.replaceSnapshotData(index, SNAPSHOT_DATA_ON_DISK);
-    this.planned.replaceSnapshotData(index, SNAPSHOT_DATA_ON_DISK);
+    this.snapshots.release();
   }
 
   /** Bytes of the durable snapshot at `index`, or undefined if that is not the snapshot on disk now. */
   snapshotBytes(index: number): number | undefined {
-    return this.durableSnapshot.index === index ? this.durableSnapshot.bytes : undefined;
+    return this.snapshots.bytes(index);
   }
 
   /**
    * The durable snapshot at `index`, chunk by chunk, from one consistent
-   * view of the database (a newer snapshot saved meanwhile does not tear it).
-   * Throws StorageError if `index` is not the snapshot on disk.
+   * view of the database. Throws StorageError if `index` is not the snapshot on disk.
    */
-  async *readSnapshotChunks(index: number): AsyncGenerator<Uint8Array> {
-    const d = this.durableSnapshot;
-    if (d.index !== index) throw new StorageError('IO', this.dataDir, `snapshot ${index} is not the one on disk (${d.index})`);
-    let n = 0;
-    for await (const [key, value] of this.db.iterator({ gte: chunkKey(index, 0), lte: chunkKey(index, d.chunks) })) {
-      const k = parseKey(key);
-      if (typeof k === 'string' || k.kind !== 'chunk' || k.snapshotIndex !== index || k.chunk !== n) break;
-      yield decodeChunk(value);
-      n++;
-    }
-    if (n !== d.chunks) throw new StorageError('IO', this.dataDir, `snapshot ${index}: read ${n} of ${d.chunks} chunks (a newer snapshot replaced it)`);
+  readSnapshotChunks(index: number): AsyncGenerator<Uint8Array> {
+    return this.snapshots.readChunks(index);
   }
 
   /** Deletes the entries through `index`; only what a saved snapshot covers. */
   compact(index: number): Promise<void> {
-    return this.submit(true, () => {
+    return this.submit(() => {
       const offset = this.planned.firstIndex() - 1;
       const ops: BatchOp[] = [];
       if (index > offset) {
@@ -458,7 +297,7 @@ export class RaftStore {
 
   /** Stores a small MessagePack-able value under `name`, synced. */
   putMeta(name: string, value: unknown): Promise<void> {
-    const p = this.submit(true, () => {
+    const p = this.submit(() => {
       const bytes = encode(value);
       assert(bytes.length <= this.limits.metaValueBytesMax, () => `putMeta(${name}): ${bytes.length} bytes > ${this.limits.metaValueBytesMax}`);
       // Keep what was written, not the caller's object (which it may change later).
@@ -481,7 +320,7 @@ export class RaftStore {
   close(): Promise<void> {
     if (this.closing === undefined && this.commitDeferred && this.state === 'open') {
       // A clean stop keeps the newest commit index, so a restart replays up to it.
-      void this.submit(true, () => ({ ops: [], onDurable: () => undefined })).catch(() => undefined);
+      void this.submit(() => ({ ops: [], onDurable: () => undefined })).catch(() => undefined);
     }
     this.closing ??= this.shutDown(() => undefined);
     return this.closing;
@@ -508,13 +347,13 @@ export class RaftStore {
     this.state = 'closed';
   }
 
-  /** Plans one write synchronously and submits it to group commit. */
-  private submit(sync: boolean, plan: () => { ops: BatchOp[]; onDurable: () => void }): Promise<void> {
+  /** Plans one write synchronously and submits it to group commit (synced). */
+  private submit(plan: () => PlannedWrite): Promise<void> {
     if (this.state !== 'open') return Promise.reject(new StorageError('CLOSED', this.dataDir, 'the store is closed'));
     const failed = this.gc.failed();
     if (failed !== undefined) return Promise.reject(failed);
     if (this.broken !== undefined) return Promise.reject(this.broken);
-    let w: { ops: BatchOp[]; onDurable: () => void };
+    let w: PlannedWrite;
     try {
       w = plan();
     } catch (err) {
@@ -528,7 +367,7 @@ export class RaftStore {
       w = { ops: [...w.ops, [singletonKey('hardState'), encodeHardState(hs)]], onDurable: mirror };
       this.commitDeferred = false;
     }
-    return this.gc.submit({ ...w, sync });
+    return this.gc.submit(w);
   }
 
   /** Term and vote as planned: only the commit index differs. */
@@ -563,34 +402,15 @@ export class RaftStore {
     return Promise.resolve();
   }
 
-  /** A snapshot from the leader replaces the log: every stored entry goes. */
-  private planReceivedSnapshot(snap: Snapshot, ops: BatchOp[], chunksWritten: number): void {
+  /** A snapshot from the leader replaces the log: every stored entry goes. Returns what to run once durable. */
+  private planReceivedSnapshot(snap: Snapshot, ops: BatchOp[], chunksWritten: number): () => void {
     const { index, term } = snap.meta;
-    const local = this.savingLocal;
-    if (local !== undefined) {
-      // A local snapshot being saved is superseded: its chunks go before ours are put.
-      for (let k = 0; k < local.written; k++) ops.push([chunkKey(local.index, k), undefined]);
-      local.aborted = true;
-      this.savingLocal = undefined;
-    }
     assert(index >= this.planned.snapshot().meta.index, () => `persist: snapshot ${index} older than ${this.planned.snapshot().meta.index}`);
+    const durable = this.snapshots.planReceived(snap, ops, chunksWritten);
     for (let i = this.planned.firstIndex(); i <= this.planned.lastIndex(); i++) ops.push([entryKey(i), undefined]);
-    this.planSnapshotData(snap, ops, chunksWritten);
     ops.push([singletonKey('logStart'), encodeLogStart({ index, term })]);
     this.planned.applySnapshot(snap);
-  }
-
-  /** Deletes the superseded snapshot's chunks, puts the new ones, then its meta (last). */
-  private planSnapshotData(snap: Snapshot, ops: BatchOp[], chunksWritten: number): void {
-    const { index, term, conf } = snap.meta;
-    const old = this.plannedChunks;
-    for (let n = 0; n < old.chunks; n++) ops.push([chunkKey(old.index, n), undefined]);
-    const size = this.limits.snapshotChunkBytes;
-    const chunks = Math.ceil(snap.data.length / size);
-    putChunks(ops, index, snap.data, size, chunksWritten, chunks);
-    const sha256 = createHash('sha256').update(snap.data).digest();
-    ops.push([singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256 })]);
-    this.plannedChunks = { index, chunks };
+    return durable;
   }
 
   private planEntries(entries: readonly Entry[], ops: BatchOp[]): void {
@@ -627,11 +447,6 @@ export class RaftStore {
 }
 
 /** The first batch of a fresh database: marker, empty hard state, the index-0 snapshot. */
-/** Puts chunks [from, to) of a snapshot's data, `size` bytes each (the last may be shorter). */
-function putChunks(ops: BatchOp[], index: number, data: Uint8Array, size: number, from: number, to: number): void {
-  for (let n = from; n < to; n++) ops.push([chunkKey(index, n), encodeChunk(data.subarray(n * size, (n + 1) * size))]);
-}
-
 async function initialize(db: Db, conf: ConfState): Promise<void> {
   const empty = new Uint8Array(0);
   const sha256 = createHash('sha256').update(empty).digest();
