@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { FORMAT_NAME, FORMAT_VERSION } from './codec.js';
+import { FORMAT_NAME, FORMAT_VERSION, versionProblem } from './codec.js';
 import { StorageError } from './storage-error.js';
 
 /**
@@ -55,9 +55,7 @@ export function inspectDataDir(dataDir: string, create: boolean): DataDirState {
     return fail('NOT_OURS', `it holds files${looksLevel} but no ${markerFileName} marker, so it is not a kvstore data dir; refusing to touch it`);
   }
   const version = readMarker(dataDir, fail);
-  if (version !== FORMAT_VERSION) {
-    fail('VERSION', `it holds kvstore data of format ${version}; this build reads format ${FORMAT_VERSION} only`);
-  }
+  if (version !== FORMAT_VERSION) fail('VERSION', versionProblem(version));
   checkNotLocked(dataDir);
   if (names.includes('CURRENT')) return 'existing';
   const strays = names.filter((n) => n !== markerFileName && !creationDebris.test(n));

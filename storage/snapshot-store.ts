@@ -3,8 +3,8 @@ import { assert } from '../raft/assert.js';
 import type { MemoryStorage } from '../raft/memory-storage.js';
 import type { ConfState, Snapshot } from '../raft/types.js';
 import { decodeChunk, encodeChunk, encodeSnapshotMeta } from './codec.js';
-import type { BatchOp } from './group-commit.js';
-import { chunkKey, parseKey, singletonKey } from './keys.js';
+import type { BatchOp, GroupWrite } from './group-commit.js';
+import { chunkKey, groupSingletonKey, parseKey } from './keys.js';
 import { SNAPSHOT_DATA_ON_DISK } from './load.js';
 import type { Db } from './load.js';
 import { StorageError } from './storage-error.js';
@@ -20,32 +20,28 @@ export interface SnapshotLimits {
   readonly snapshotBatchBytes: number;
 }
 
-/** One write as RaftStore plans it: its operations, and how to mirror them into `log` once durable. */
-export interface PlannedWrite {
-  readonly ops: BatchOp[];
-  readonly onDurable: () => void;
-}
-
 /** What a SnapshotStore shares with the RaftStore it belongs to. */
 export interface SnapshotContext {
   readonly dataDir: string;
   readonly db: Db;
+  /** The group whose snapshots these are: the prefix of every key written. */
+  readonly group: number;
   /** What disk will hold once every submitted write is synced (RaftStore's plan). */
   readonly planned: MemoryStorage;
   /** What is durable: the copy the Raft core reads. */
   readonly log: MemoryStorage;
   readonly limits: SnapshotLimits;
   /** Plans one write synchronously against `planned` and group commits it (RaftStore.submit). */
-  submit(plan: () => PlannedWrite): Promise<void>;
+  submit(plan: () => GroupWrite): Promise<void>;
 }
 
-/** Where a snapshot's data lives on disk: chunks 0..chunks-1 under chunkKey(index, n). */
+/** Where a snapshot's data lives on disk: chunks 0..chunks-1 under chunkKey(group, index, n). */
 interface ChunkSet {
   readonly index: number;
   readonly chunks: number;
 }
 
-const nothing = (): PlannedWrite => ({ ops: [], onDurable: () => undefined });
+const nothing = (): GroupWrite => ({ ops: [], onDurable: () => undefined });
 
 /**
  * The snapshot data of one Raft log, stored as chunks under one meta key:
@@ -108,7 +104,7 @@ export class SnapshotStore {
       for (; n < chunks && (bytes === 0 || bytes + size <= limits.snapshotBatchBytes); n++) {
         const piece = snap.data.subarray(n * size, (n + 1) * size);
         hash.update(piece);
-        ops.push([chunkKey(index, n), encodeChunk(piece)]);
+        ops.push([chunkKey(this.ctx.group, index, n), encodeChunk(piece)]);
         bytes += piece.length;
       }
       return ops;
@@ -154,7 +150,7 @@ export class SnapshotStore {
     for await (const piece of pieces) {
       if (saving.aborted) return false;
       hash.update(piece);
-      ops.push([chunkKey(index, n), encodeChunk(piece)]);
+      ops.push([chunkKey(this.ctx.group, index, n), encodeChunk(piece)]);
       n++;
       bytes += piece.length;
       opsBytes += piece.length;
@@ -186,7 +182,7 @@ export class SnapshotStore {
     const local = this.savingLocal;
     if (local !== undefined) {
       // A local snapshot being saved is superseded: its chunks go before ours are put.
-      for (let k = 0; k < local.written; k++) ops.push([chunkKey(local.index, k), undefined]);
+      for (let k = 0; k < local.written; k++) ops.push([chunkKey(this.ctx.group, local.index, k), undefined]);
       local.aborted = true;
       this.savingLocal = undefined;
     }
@@ -194,9 +190,9 @@ export class SnapshotStore {
     const size = this.ctx.limits.snapshotChunkBytes;
     const chunks = Math.ceil(snap.data.length / size);
     this.deleteOldChunks(ops);
-    putChunks(ops, index, snap.data, size, chunksWritten, chunks);
+    putChunks(ops, this.ctx.group, index, snap.data, size, chunksWritten, chunks);
     const sha256 = createHash('sha256').update(snap.data).digest();
-    ops.push([singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256 })]);
+    ops.push([groupSingletonKey(this.ctx.group, 'snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256 })]);
     this.plannedChunks = { index, chunks };
     return () => {
       this.durable = { index, chunks, bytes: snap.data.length };
@@ -207,13 +203,13 @@ export class SnapshotStore {
    * Chunks [from, to) of a big snapshot received from the leader, ahead of
    * the batch that plans the rest (planReceived): inert until its meta lands.
    */
-  planReceivedChunks(snap: Snapshot, from: number, to: number): PlannedWrite {
+  planReceivedChunks(snap: Snapshot, from: number, to: number): GroupWrite {
     const { index } = snap.meta;
     // The core installs only snapshots newer than its commit, so newer than any saved here.
     const saved = this.ctx.planned.snapshot().meta.index;
     assert(index > saved, () => `persist: received snapshot ${index} not newer than ${saved}`);
     const ops: BatchOp[] = [];
-    putChunks(ops, index, snap.data, this.ctx.limits.snapshotChunkBytes, from, to);
+    putChunks(ops, this.ctx.group, index, snap.data, this.ctx.limits.snapshotChunkBytes, from, to);
     return { ops, onDurable: () => undefined };
   }
 
@@ -241,16 +237,16 @@ export class SnapshotStore {
    */
   async *readChunks(index: number): AsyncGenerator<Uint8Array> {
     const d = this.durable;
-    const { dataDir, db } = this.ctx;
-    if (d.index !== index) throw new StorageError('IO', dataDir, `snapshot ${index} is not the one on disk (${d.index})`);
+    const { dataDir, db, group } = this.ctx;
+    if (d.index !== index) throw new StorageError('IO', dataDir, `group ${group}: snapshot ${index} is not the one on disk (${d.index})`);
     let n = 0;
-    for await (const [key, value] of db.iterator({ gte: chunkKey(index, 0), lte: chunkKey(index, d.chunks) })) {
+    for await (const [key, value] of db.iterator({ gte: chunkKey(group, index, 0), lte: chunkKey(group, index, d.chunks) })) {
       const k = parseKey(key);
-      if (typeof k === 'string' || k.kind !== 'chunk' || k.snapshotIndex !== index || k.chunk !== n) break;
+      if (typeof k === 'string' || k.kind !== 'chunk' || k.group !== group || k.snapshotIndex !== index || k.chunk !== n) break;
       yield decodeChunk(value);
       n++;
     }
-    if (n !== d.chunks) throw new StorageError('IO', dataDir, `snapshot ${index}: read ${n} of ${d.chunks} chunks (a newer snapshot replaced it)`);
+    if (n !== d.chunks) throw new StorageError('IO', dataDir, `group ${group}: snapshot ${index}: read ${n} of ${d.chunks} chunks (a newer snapshot replaced it)`);
   }
 
   /** One batch of a local save's chunks (not its last): inert until the meta lands. */
@@ -271,11 +267,11 @@ export class SnapshotStore {
     meta: { index: number; term: number; conf: ConfState; chunks: number; bytes: number; sha256: Uint8Array },
     lastChunks: BatchOp[],
     data: Uint8Array,
-  ): PlannedWrite {
+  ): GroupWrite {
     this.savingLocal = undefined;
     const ops: BatchOp[] = [];
     this.deleteOldChunks(ops);
-    ops.push(...lastChunks, [singletonKey('snapshotMeta'), encodeSnapshotMeta(meta)]);
+    ops.push(...lastChunks, [groupSingletonKey(this.ctx.group, 'snapshotMeta'), encodeSnapshotMeta(meta)]);
     const { index, conf, chunks, bytes } = meta;
     this.plannedChunks = { index, chunks };
     return {
@@ -290,11 +286,11 @@ export class SnapshotStore {
 
   private deleteOldChunks(ops: BatchOp[]): void {
     const old = this.plannedChunks;
-    for (let k = 0; k < old.chunks; k++) ops.push([chunkKey(old.index, k), undefined]);
+    for (let k = 0; k < old.chunks; k++) ops.push([chunkKey(this.ctx.group, old.index, k), undefined]);
   }
 }
 
 /** Puts chunks [from, to) of a snapshot's data, `size` bytes each (the last may be shorter). */
-function putChunks(ops: BatchOp[], index: number, data: Uint8Array, size: number, from: number, to: number): void {
-  for (let n = from; n < to; n++) ops.push([chunkKey(index, n), encodeChunk(data.subarray(n * size, (n + 1) * size))]);
+function putChunks(ops: BatchOp[], group: number, index: number, data: Uint8Array, size: number, from: number, to: number): void {
+  for (let n = from; n < to; n++) ops.push([chunkKey(group, index, n), encodeChunk(data.subarray(n * size, (n + 1) * size))]);
 }

@@ -8,7 +8,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { freePorts } from '../helpers/ports.js';
 import { REPO } from '../helpers/processes.js';
-import { tempDir } from './helpers.js';
+import { dirBytes, tempDir, writeFormat1Dir } from './helpers.js';
 
 /**
  * A participant whose data dir cannot be created exits with status 2 and
@@ -131,4 +131,16 @@ test('a data dir refused before the coordinator is asked (under a file): exit 2 
   const p = startParticipant(t, root, configPath);
   t.is(await exitStatus(p), 2, p.stderr());
   t.regex(p.stderr(), new RegExp(`^kvstore: cannot use data dir ${file}/data: cannot read it \\(ENOTDIR\\)$`, 'm'));
+});
+
+test('a data dir of the previous format: exit 2 with the VERSION line, the dir untouched', async (t) => {
+  const root = path.dirname(tempDir(t));
+  const dataDir = path.join(root, 'old');
+  await writeFormat1Dir(dataDir);
+  const before = dirBytes(dataDir);
+  const { configPath } = await setUp(t, `data_dir ${dataDir}`, root);
+  const p = startParticipant(t, root, configPath);
+  t.is(await exitStatus(p), 2, p.stderr());
+  t.regex(p.stderr(), new RegExp(`^kvstore: cannot use data dir ${dataDir}: it holds kvstore data of format 1; .*move the dir away`, 'm'));
+  t.deepEqual(dirBytes(dataDir), before);
 });
