@@ -127,13 +127,13 @@ export class RaftStore {
    * absent). Closing this store closes that ProcessStore.
    */
   static async open(dataDir: string, opts: RaftStoreOptions = {}): Promise<RaftStore> {
-    const process = await ProcessStore.open(dataDir, opts);
+    const processStore = await ProcessStore.open(dataDir, opts);
     try {
-      const store = await process.openGroup(SINGLE_GROUP_ID, opts);
+      const store = await processStore.openGroup(SINGLE_GROUP_ID, opts);
       store.closesProcess = true;
       return store;
     } catch (err) {
-      await process.close();
+      await processStore.close();
       throw err;
     }
   }
