@@ -29,7 +29,7 @@ export interface LoadOptions {
   readonly snapshotData?: 'memory' | 'disk';
 }
 
-/** Everything a database holds, checked and loaded into memory. */
+/** Everything one group holds, checked and loaded into memory. */
 export interface Loaded {
   readonly log: MemoryStorage;
   readonly snapshotMeta: StoredSnapshotMeta;
@@ -129,11 +129,26 @@ export async function loadGroup(db: Db, dataDir: string, group: number, opts: Lo
   if (hardState === undefined) return corrupt('the hard state key is missing');
   if (snapMeta === undefined) return corrupt('the snapshot meta key is missing');
   if (logStart === undefined) return corrupt('the log start key is missing');
+  return assemble({ hardState, snapMeta, logStart, entries, chunks, meta }, corrupt);
+}
 
+/** Checks what a group's keys held against the on-disk invariants and builds its log. */
+function assemble(
+  g: {
+    readonly hardState: HardState;
+    readonly snapMeta: StoredSnapshotMeta;
+    readonly logStart: LogStart;
+    readonly entries: readonly Entry[];
+    readonly chunks: ChunkTally;
+    readonly meta: Map<string, unknown>;
+  },
+  corrupt: (problem: string, cause?: unknown) => never,
+): Loaded {
+  const { hardState, snapMeta, logStart, entries } = g;
   // A snapshot is saved as chunk batches, then one batch with its meta: chunks
   // of a newer index without meta are a save cut short, not damage.
-  const unfinished = chunks.keysAfter(snapMeta.index);
-  const data = chunks.snapshotData(snapMeta, corrupt);
+  const unfinished = g.chunks.keysAfter(snapMeta.index);
+  const data = g.chunks.snapshotData(snapMeta, corrupt);
   checkLog(snapMeta, logStart, entries, hardState, corrupt);
   let log: MemoryStorage;
   try {
@@ -143,7 +158,7 @@ export async function loadGroup(db: Db, dataDir: string, group: number, opts: Lo
     if (err instanceof InvariantError) return corrupt(`the stored log does not load: ${err.message}`, err);
     throw err;
   }
-  return { log, snapshotMeta: snapMeta, logStart, meta, unfinishedChunkKeys: unfinished };
+  return { log, snapshotMeta: snapMeta, logStart, meta: g.meta, unfinishedChunkKeys: unfinished };
 }
 
 /** What the load saw of one snapshot index's chunks. */
