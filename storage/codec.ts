@@ -18,9 +18,25 @@ export class DecodeError extends Error {
   override readonly name = 'DecodeError';
 }
 
-/** The format this build writes and reads (also in the KVSTORE marker file). */
+/**
+ * The format this build writes and reads (also in the KVSTORE marker file).
+ * 1: one Raft group per data dir, keys unprefixed. 2: one database per
+ * process shared by its groups, group keys prefixed with the group id
+ * (storage/keys.ts). A dir of another version is refused, not converted.
+ */
 export const FORMAT_NAME = 'kvstore';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+
+/** Why a data dir of format `version` is refused, and what the operator can do. */
+export function versionProblem(version: number): string {
+  if (version > FORMAT_VERSION) {
+    return `it holds kvstore data of format ${version}, newer than this build's format ${FORMAT_VERSION}; run the kvstore build that wrote it`;
+  }
+  return (
+    `it holds kvstore data of format ${version}; this build reads format ${FORMAT_VERSION} only and does not convert it: ` +
+    'move the dir away (this node then starts with no data) or run the kvstore build that wrote it'
+  );
+}
 
 export interface FormatMarker {
   readonly name: string;

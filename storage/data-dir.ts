@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { FORMAT_NAME, FORMAT_VERSION } from './codec.js';
+import { FORMAT_NAME, FORMAT_VERSION, versionProblem } from './codec.js';
 import { StorageError } from './storage-error.js';
 
 /**
@@ -55,9 +55,7 @@ export function inspectDataDir(dataDir: string, create: boolean): DataDirState {
     return fail('NOT_OURS', `it holds files${looksLevel} but no ${markerFileName} marker, so it is not a kvstore data dir; refusing to touch it`);
   }
   const version = readMarker(dataDir, fail);
-  if (version !== FORMAT_VERSION) {
-    fail('VERSION', `it holds kvstore data of format ${version}; this build reads format ${FORMAT_VERSION} only`);
-  }
+  if (version !== FORMAT_VERSION) fail('VERSION', versionProblem(version));
   checkNotLocked(dataDir);
   if (names.includes('CURRENT')) return 'existing';
   const strays = names.filter((n) => n !== markerFileName && !creationDebris.test(n));
@@ -86,26 +84,89 @@ function readMarker(dataDir: string, fail: (code: 'NOT_OURS' | 'IO', problem: st
 /**
  * Creates the dir and writes the marker durably: temp file, fsync, rename,
  * fsync of the dir, so after a crash the marker is either whole or absent.
+ * Any failure is an IO StorageError naming the dir (the node exits 2).
  */
 export function writeMarker(dataDir: string): void {
-  fs.mkdirSync(dataDir, { recursive: true });
+  createDirs(dataDir);
   const file = path.join(dataDir, markerFileName);
-  if (fs.existsSync(file)) return;
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, markerText);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    if (fs.existsSync(file)) return;
+    const tmp = `${file}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, markerText);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+    const dirFd = fs.openSync(dataDir, 'r');
+    try {
+      fs.fsyncSync(dirFd);
+    } finally {
+      fs.closeSync(dirFd);
+    }
+  } catch (err) {
+    throw new StorageError('IO', dataDir, `cannot write its ${markerFileName} marker (${errorCode(err)})`, { cause: err });
   }
-  fs.renameSync(tmp, file);
-  const dirFd = fs.openSync(dataDir, 'r');
+}
+
+/** Directories made on the way to a data dir at most: a bound on the walk up. */
+const createDepthMax = 64;
+
+/**
+ * Makes the dir and its missing parents, nearest existing ancestor first.
+ * Not fs.mkdirSync's `recursive`: on Node 20 that loops forever, one core
+ * at 100%, when mkdir keeps answering ENOENT for a parent that exists
+ * (a path under /proc; a relative path whose working directory was
+ * deleted). Here a second ENOENT for a dir whose parent is there is final.
+ */
+function createDirs(dataDir: string): void {
+  const missing: string[] = [];
+  for (let dir = dataDir; !makeDir(dataDir, dir); ) {
+    const parent = path.dirname(dir);
+    if (parent === dir || missing.length >= createDepthMax) {
+      throw new StorageError('IO', dataDir, `cannot create ${dir} (ENOENT: none of its parents exists)`);
+    }
+    missing.push(dir);
+    dir = parent;
+  }
+  for (let k = missing.length - 1; k >= 0; k--) {
+    const dir = missing[k]!;
+    if (!makeDir(dataDir, dir)) {
+      throw new StorageError(
+        'IO',
+        dataDir,
+        `cannot create ${dir} (ENOENT although ${path.dirname(dir)} is a directory: a deleted working directory, or a file system that takes no new directories, such as /proc)`,
+      );
+    }
+  }
+}
+
+/** mkdir of one dir: true if it is a directory now, false if its parent is missing (ENOENT). */
+function makeDir(dataDir: string, dir: string): boolean {
   try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
+    fs.mkdirSync(dir);
+    return true;
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT') return false;
+    if (code === 'EEXIST' && isDirectory(dir)) return true;
+    const what = code === 'EEXIST' ? 'EEXIST: it is not a directory' : code;
+    throw new StorageError('IO', dataDir, `cannot create ${dir} (${what})`, { cause: err });
   }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? String(err);
 }
 
 /**

@@ -1,23 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Level } from 'level';
-import { InvariantError } from '../raft/assert.js';
+import { assert, InvariantError } from '../raft/assert.js';
 import { MemoryStorage } from '../raft/memory-storage.js';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
-import {
-  DecodeError,
-  decodeChunk,
-  decodeEntry,
-  decodeFormat,
-  decodeHardState,
-  decodeLogStart,
-  decodeMeta,
-  decodeSnapshotMeta,
-  FORMAT_NAME,
-  FORMAT_VERSION,
-  plainBytes,
-} from './codec.js';
+import { DecodeError, decodeChunk, decodeEntry, decodeHardState, decodeLogStart, decodeMeta, decodeSnapshotMeta, plainBytes } from './codec.js';
 import type { LogStart, StoredSnapshotMeta } from './codec.js';
-import { hex, parseKey } from './keys.js';
+import { groupRange, hex, parseKey } from './keys.js';
 import { StorageError } from './storage-error.js';
 
 export type Db = Level<Uint8Array, Uint8Array>;
@@ -41,7 +29,7 @@ export interface LoadOptions {
   readonly snapshotData?: 'memory' | 'disk';
 }
 
-/** Everything a database holds, checked and loaded into memory. */
+/** Everything one group holds, checked and loaded into memory. */
 export interface Loaded {
   readonly log: MemoryStorage;
   readonly snapshotMeta: StoredSnapshotMeta;
@@ -51,27 +39,40 @@ export interface Loaded {
   readonly unfinishedChunkKeys: readonly Uint8Array[];
 }
 
-/**
- * Reads the whole database once, decoding and checking every key and value.
- * Returns 'empty' for a database with no keys at all (its creation was cut
- * short before the first batch). Any value that does not decode, and any
- * broken on-disk invariant, is a CORRUPT StorageError naming the key kind;
- * nothing is ever deleted or rewritten here.
- */
-export async function loadDatabase(db: Db, dataDir: string, opts: LoadOptions = {}): Promise<Loaded | 'empty'> {
-  const corrupt = (problem: string, cause?: unknown): never => {
-    throw new StorageError('CORRUPT', dataDir, problem, cause === undefined ? {} : { cause });
-  };
-  const decode = <T>(what: string, key: Uint8Array, f: () => T): T => {
-    try {
-      return f();
-    } catch (err) {
-      if (err instanceof DecodeError) return corrupt(`cannot decode the ${what} stored at key ${hex(key)}: ${err.message}`, err);
-      throw err;
-    }
-  };
+/** How a loader refuses what it reads: CORRUPT StorageErrors, each problem prefixed with `where`. */
+export interface Refusals {
+  corrupt(problem: string, cause?: unknown): never;
+  /** Runs a decoder; its DecodeError becomes CORRUPT naming `what` and the key. */
+  decode<T>(what: string, key: Uint8Array, f: () => T): T;
+}
 
-  let format: { name: string; version: number } | undefined;
+export function refusals(dataDir: string, where: string): Refusals {
+  const corrupt = (problem: string, cause?: unknown): never => {
+    throw new StorageError('CORRUPT', dataDir, `${where}${problem}`, cause === undefined ? {} : { cause });
+  };
+  return {
+    corrupt,
+    decode<T>(what: string, key: Uint8Array, f: () => T): T {
+      try {
+        return f();
+      } catch (err) {
+        if (err instanceof DecodeError) return corrupt(`cannot decode the ${what} stored at key ${hex(key)}: ${err.message}`, err);
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * Reads one group's key range once (groupRange: nothing of the process or
+ * of other groups), decoding and checking every key and value. Returns
+ * 'empty' for a group with no keys at all (absent, or its creation was cut
+ * short before its first batch). Any value that does not decode, and any
+ * broken on-disk invariant, is a CORRUPT StorageError naming the group and
+ * the key kind; nothing is ever deleted or rewritten here.
+ */
+export async function loadGroup(db: Db, dataDir: string, group: number, opts: LoadOptions = {}): Promise<Loaded | 'empty'> {
+  const { corrupt, decode } = refusals(dataDir, `group ${group}: `);
   let hardState: HardState | undefined;
   let snapMeta: StoredSnapshotMeta | undefined;
   let logStart: LogStart | undefined;
@@ -80,7 +81,7 @@ export async function loadDatabase(db: Db, dataDir: string, opts: LoadOptions = 
   const meta = new Map<string, unknown>();
   let keys = 0;
 
-  const it = db.iterator();
+  const it = db.iterator(groupRange(group));
   try {
     for (;;) {
       const step = await it.nextv(loadKeysPerStep);
@@ -89,10 +90,8 @@ export async function loadDatabase(db: Db, dataDir: string, opts: LoadOptions = 
         keys++;
         const k = parseKey(key);
         if (typeof k === 'string') return corrupt(k);
+        assert('group' in k && k.group === group, () => `group ${group}'s key range holds ${hex(key)}`);
         switch (k.kind) {
-          case 'format':
-            format = decode('format marker', key, () => decodeFormat(value));
-            break;
           case 'hardState':
             hardState = decode('hard state', key, () => decodeHardState(value));
             break;
@@ -114,32 +113,42 @@ export async function loadDatabase(db: Db, dataDir: string, opts: LoadOptions = 
             chunks.add(k.snapshotIndex, k.chunk, key, decode(`snapshot chunk ${k.snapshotIndex}/${k.chunk}`, key, () => decodeChunk(value)));
             break;
           case 'meta':
-            meta.set(k.name, decode(`node metadata "${k.name}"`, key, () => decodeMeta(value)));
+            meta.set(k.name, decode(`group metadata "${k.name}"`, key, () => decodeMeta(value)));
             break;
         }
       }
     }
   } catch (err) {
-    if (err instanceof StorageError) throw err;
-    throw new StorageError('IO', dataDir, `reading the database failed: ${(err as Error).message}`, { cause: err });
+    if (err instanceof StorageError || err instanceof InvariantError) throw err;
+    throw new StorageError('IO', dataDir, `reading group ${group} failed: ${(err as Error).message}`, { cause: err });
   } finally {
     await it.close();
   }
 
   if (keys === 0) return 'empty';
-  if (format === undefined) return corrupt('the database has data but no format marker key');
-  if (format.name !== FORMAT_NAME) return corrupt(`the format marker names "${format.name}", not ${FORMAT_NAME}`);
-  if (format.version !== FORMAT_VERSION) {
-    throw new StorageError('VERSION', dataDir, `the database is format ${format.version}; this build reads format ${FORMAT_VERSION} only`);
-  }
   if (hardState === undefined) return corrupt('the hard state key is missing');
   if (snapMeta === undefined) return corrupt('the snapshot meta key is missing');
   if (logStart === undefined) return corrupt('the log start key is missing');
+  return assemble({ hardState, snapMeta, logStart, entries, chunks, meta }, corrupt);
+}
 
+/** Checks what a group's keys held against the on-disk invariants and builds its log. */
+function assemble(
+  g: {
+    readonly hardState: HardState;
+    readonly snapMeta: StoredSnapshotMeta;
+    readonly logStart: LogStart;
+    readonly entries: readonly Entry[];
+    readonly chunks: ChunkTally;
+    readonly meta: Map<string, unknown>;
+  },
+  corrupt: (problem: string, cause?: unknown) => never,
+): Loaded {
+  const { hardState, snapMeta, logStart, entries } = g;
   // A snapshot is saved as chunk batches, then one batch with its meta: chunks
   // of a newer index without meta are a save cut short, not damage.
-  const unfinished = chunks.keysAfter(snapMeta.index);
-  const data = chunks.snapshotData(snapMeta, corrupt);
+  const unfinished = g.chunks.keysAfter(snapMeta.index);
+  const data = g.chunks.snapshotData(snapMeta, corrupt);
   checkLog(snapMeta, logStart, entries, hardState, corrupt);
   let log: MemoryStorage;
   try {
@@ -149,7 +158,7 @@ export async function loadDatabase(db: Db, dataDir: string, opts: LoadOptions = 
     if (err instanceof InvariantError) return corrupt(`the stored log does not load: ${err.message}`, err);
     throw err;
   }
-  return { log, snapshotMeta: snapMeta, logStart, meta, unfinishedChunkKeys: unfinished };
+  return { log, snapshotMeta: snapMeta, logStart, meta: g.meta, unfinishedChunkKeys: unfinished };
 }
 
 /** What the load saw of one snapshot index's chunks. */

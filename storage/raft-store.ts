@@ -1,62 +1,34 @@
 import { createHash } from 'node:crypto';
-import { Level } from 'level';
 import { assert } from '../raft/assert.js';
-import { MemoryStorage } from '../raft/memory-storage.js';
+import type { MemoryStorage } from '../raft/memory-storage.js';
 import { EMPTY_HARD_STATE } from '../raft/types.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../raft/types.js';
-import {
-  decodeChunk,
-  encode,
-  encodeChunk,
-  encodeEntry,
-  encodeHardState,
-  encodeLogStart,
-  encodeSnapshotMeta,
-  FORMAT_NAME,
-  FORMAT_VERSION,
-  packr,
-} from './codec.js';
-import { inspectDataDir, writeMarker } from './data-dir.js';
-import { defaultGroupCommitLimits, GroupCommit } from './group-commit.js';
-import type { BatchOp, GroupCommitLimits, GroupCommitStats } from './group-commit.js';
-import { chunkKey, entryKey, metaKey, parseKey, singletonKey } from './keys.js';
-import { buildLog, loadDatabase, SNAPSHOT_DATA_ON_DISK } from './load.js';
-import type { Db, Loaded } from './load.js';
+import { encodeEntry, encodeHardState, encodeLogStart, encodeSnapshotMeta } from './codec.js';
+import { defaultGroupCommitLimits } from './group-commit.js';
+import type { BatchOp, GroupCommitLimits, GroupCommitStats, GroupWrite } from './group-commit.js';
+import { defaultGroupStoreLimits } from './group-host.js';
+import type { GroupHost, GroupOptions, GroupStoreLimits } from './group-host.js';
+import { entryKey, groupMetaKey, groupSingletonKey, hex, inGroup } from './keys.js';
+import { buildLog, loadGroup } from './load.js';
+import type { Loaded } from './load.js';
+import { MetaTable } from './meta-table.js';
+import { ProcessStore } from './process-store.js';
+import { SnapshotStore } from './snapshot-store.js';
 import { StorageError } from './storage-error.js';
 
-export interface RaftStoreLimits extends GroupCommitLimits {
-  /** Snapshot data is stored in chunks of this many bytes (the last may be shorter). */
-  readonly snapshotChunkBytes: number;
-  /**
-   * A snapshot's chunks go in synced batches of about this many bytes before
-   * the batch with its meta, so the node's other writes pass in between
-   * instead of waiting behind one batch of the whole snapshot.
-   */
-  readonly snapshotBatchBytes: number;
-  /** Encoded size of one putMeta value at most. */
-  readonly metaValueBytesMax: number;
-}
+/** What RaftStore.open takes: the process's group commit limits and the group's own. */
+export interface RaftStoreLimits extends GroupCommitLimits, GroupStoreLimits {}
 
-export const defaultRaftStoreLimits: RaftStoreLimits = {
-  ...defaultGroupCommitLimits,
-  snapshotChunkBytes: 1 << 20,
-  snapshotBatchBytes: 8 << 20,
-  metaValueBytesMax: 64 << 10,
-};
+export const defaultRaftStoreLimits: RaftStoreLimits = { ...defaultGroupCommitLimits, ...defaultGroupStoreLimits };
 
-export interface RaftStoreOptions {
+export interface RaftStoreOptions extends GroupOptions {
   /** Create the dir and a fresh database when the dir is absent or empty (default true). */
   readonly create?: boolean;
-  /** Membership of a fresh database: the conf of its snapshot at index 0. */
-  readonly initialConf?: ConfState;
   readonly limits?: Partial<RaftStoreLimits>;
-  /**
-   * 'disk': the durable snapshot's data is checked at open but left on disk
-   * (log.snapshot().data is SNAPSHOT_DATA_ON_DISK; restore from
-   * readSnapshotChunks). 'memory' (default): it is loaded into `log`.
-   */
-  readonly snapshotData?: 'memory' | 'disk';
 }
+
+/** The group RaftStore.open opens: a data dir of one group keeps it as group 1. */
+export const SINGLE_GROUP_ID = 1;
 
 export { SNAPSHOT_DATA_ON_DISK } from './load.js';
 
@@ -74,23 +46,22 @@ export interface PersistWrite {
   readonly snapshot?: Snapshot;
 }
 
-/** Where the newest submitted snapshot's data lives, so a newer one can delete it. */
-interface ChunkSet {
-  readonly index: number;
-  readonly chunks: number;
-}
+const noop = (): void => undefined;
 
 /**
- * A node's Raft log, hard state and snapshots in LevelDB (one database in
- * the data dir), loaded at open into `log`, the MemoryStorage the Raft core
- * reads synchronously.
+ * One Raft group's log, hard state and snapshots, in the LevelDB of the
+ * ProcessStore it lives in (its keys are the group's range, keys.ts),
+ * loaded at open into `log`, the MemoryStorage the Raft core reads
+ * synchronously.
  *
  * Every write is planned synchronously against `planned` (what disk will
  * hold once all submitted writes are synced; it checks the write the same
  * way MemoryStorage does), turned into LevelDB operations, and group
- * committed. Only after its batch is synced is it mirrored into `log`.
+ * committed with the writes of every other group of the process. Only
+ * after its batch is synced is it mirrored into `log`.
  *
  * Invariants:
+ *  - every key it writes is in its group's range (asserted per write);
  *  - `log` never holds anything that is not on disk (entries, hard state
  *    but for a deferred commit index, see commitDeferred; received
  *    snapshots; a snapshot the host creates with log.createSnapshot
@@ -104,23 +75,22 @@ interface ChunkSet {
 export class RaftStore {
   /** The loaded, kept-in-step copy the Raft core reads. */
   readonly log: MemoryStorage;
-  private readonly gc: GroupCommit;
+  /** The process's data dir. */
+  readonly dataDir: string;
   private readonly planned: MemoryStorage;
-  private plannedChunks: ChunkSet;
-  /** The snapshot whose meta is on disk: its index, chunk count and bytes. */
-  private durableSnapshot: { index: number; chunks: number; bytes: number };
-  /**
-   * The local snapshot being saved: chunks [0, written) of `index` are
-   * submitted, its meta not yet. A snapshot received from the leader
-   * meanwhile deletes them and sets `aborted`.
-   */
-  private savingLocal: { readonly index: number; written: number; aborted: boolean } | undefined;
-  /** Node metadata as durable on disk. */
-  private readonly meta: Map<string, unknown>;
-  /** The last putMeta submitted per name, so getMeta reads its own writes. */
-  private readonly metaPending = new Map<string, Promise<void>>();
+  /** The snapshot data: chunks and meta, saved, received and read back. */
+  private readonly snapshots: SnapshotStore;
+  /** Group metadata. */
+  private readonly meta: MetaTable;
   private state: 'open' | 'closing' | 'closed' = 'open';
+  /** close() or crash(), whichever came first; later calls share it. */
   private closing: Promise<void> | undefined;
+  /** This group's own close, also run by ProcessStore.close. */
+  private groupClosing: Promise<void> | undefined;
+  /** Opened by RaftStore.open, alone in its ProcessStore: closing the group closes the process. */
+  private closesProcess = false;
+  /** The last write submitted (writes settle in submission order, so it settles last). */
+  private lastWrite: Promise<void> = Promise.resolve();
   /** Set when planning a write broke an assertion: `planned` may be half-updated. */
   private broken: Error | undefined;
   /**
@@ -135,49 +105,65 @@ export class RaftStore {
   private deferredCommits = 0;
 
   private constructor(
-    readonly dataDir: string,
-    private readonly db: Db,
+    private readonly host: GroupHost,
+    /** This group's id, 1..2^32-1: the prefix of all its keys. */
+    readonly groupId: number,
     loaded: Loaded,
-    private readonly limits: RaftStoreLimits,
+    private readonly limits: GroupStoreLimits,
   ) {
+    this.dataDir = host.dataDir;
     this.log = loaded.log;
     this.planned = buildLog(loaded.log.snapshot(), loaded.logStart, loaded.log.allEntries(), loaded.log.hardState());
-    this.plannedChunks = { index: loaded.snapshotMeta.index, chunks: loaded.snapshotMeta.chunks };
-    this.durableSnapshot = { index: loaded.snapshotMeta.index, chunks: loaded.snapshotMeta.chunks, bytes: loaded.snapshotMeta.bytes };
-    this.meta = loaded.meta;
-    this.gc = new GroupCommit(db, dataDir, limits);
+    const submit = (plan: () => GroupWrite): Promise<void> => this.submit(plan);
+    this.meta = new MetaTable(loaded.meta, limits.metaValueBytesMax, (name) => groupMetaKey(groupId, name), submit);
+    const { index, chunks, bytes } = loaded.snapshotMeta;
+    const ctx = { dataDir: host.dataDir, db: host.db, group: groupId, planned: this.planned, log: this.log, limits, submit };
+    this.snapshots = new SnapshotStore(ctx, { index, chunks, bytes });
   }
 
+  /**
+   * Opens the data dir of one Raft group, as every caller did before
+   * multi-raft: a ProcessStore holding group SINGLE_GROUP_ID (created if
+   * absent). Closing this store closes that ProcessStore.
+   */
   static async open(dataDir: string, opts: RaftStoreOptions = {}): Promise<RaftStore> {
-    const limits: RaftStoreLimits = { ...defaultRaftStoreLimits, ...opts.limits };
-    assert(limits.snapshotChunkBytes >= 1, 'snapshotChunkBytes must be positive');
-    const dirState = inspectDataDir(dataDir, opts.create ?? true);
-    if (dirState === 'fresh') writeMarker(dataDir);
-    const db: Db = new Level<Uint8Array, Uint8Array>(dataDir, { keyEncoding: 'view', valueEncoding: 'view' });
+    const processStore = await ProcessStore.open(dataDir, opts);
     try {
-      await db.open({ createIfMissing: dirState === 'fresh' });
+      const store = await processStore.openGroup(SINGLE_GROUP_ID, opts);
+      store.closesProcess = true;
+      return store;
     } catch (err) {
-      throw openError(dataDir, err);
-    }
-    try {
-      const load = { snapshotData: opts.snapshotData ?? 'memory' } as const;
-      let loaded = await loadDatabase(db, dataDir, load);
-      if (loaded === 'empty') {
-        // A fresh database, or one whose creation was cut short before its first batch.
-        await initialize(db, opts.initialConf ?? { voters: [], learners: [] });
-        loaded = await loadDatabase(db, dataDir, load);
-        assert(loaded !== 'empty', 'a just initialized database loads as empty');
-      }
-      if (loaded.unfinishedChunkKeys.length > 0) {
-        const batch = db.batch();
-        for (const k of loaded.unfinishedChunkKeys) batch.del(k);
-        await batch.write({ sync: true });
-      }
-      return new RaftStore(dataDir, db, loaded, limits);
-    } catch (err) {
-      await db.close();
+      await processStore.close();
       throw err;
     }
+  }
+
+  /**
+   * The half of ProcessStore.openGroup that reads the group: loads its key
+   * range, creates the group if it has none, deletes chunks of a snapshot
+   * save cut short. Call ProcessStore.openGroup instead; it keeps the
+   * books and hands the returned closeGroup to its own close.
+   */
+  static async openInProcess(
+    host: GroupHost,
+    groupId: number,
+    opts: GroupOptions = {},
+  ): Promise<{ store: RaftStore; closeGroup: () => Promise<void> }> {
+    const limits: GroupStoreLimits = { ...defaultGroupStoreLimits, ...opts.limits };
+    assert(limits.snapshotChunkBytes >= 1, 'snapshotChunkBytes must be positive');
+    const load = { snapshotData: opts.snapshotData ?? 'memory' } as const;
+    let loaded = await loadGroup(host.db, host.dataDir, groupId, load);
+    if (loaded === 'empty') {
+      // A new group, or one whose creation was cut short before its first batch.
+      await host.submit({ ops: initialGroupOps(groupId, opts.initialConf ?? { voters: [], learners: [] }), onDurable: noop });
+      loaded = await loadGroup(host.db, host.dataDir, groupId, load);
+      assert(loaded !== 'empty', () => `group ${groupId} loads as empty just after it was created`);
+    }
+    if (loaded.unfinishedChunkKeys.length > 0) {
+      await host.submit({ ops: loaded.unfinishedChunkKeys.map((k) => [k, undefined] as const), onDurable: noop });
+    }
+    const store = new RaftStore(host, groupId, loaded, limits);
+    return { store, closeGroup: () => store.closeGroup() };
   }
 
   /**
@@ -213,7 +199,6 @@ export class RaftStore {
    * open deletes them if a crash comes first.
    */
   private async persistBigReceived(w: PersistWrite, snap: Snapshot): Promise<void> {
-    const { index } = snap.meta;
     const size = this.limits.snapshotChunkBytes;
     const chunks = Math.ceil(snap.data.length / size);
     const perBatch = Math.max(1, Math.floor(this.limits.snapshotBatchBytes / size));
@@ -222,28 +207,21 @@ export class RaftStore {
       const from = n;
       n += perBatch;
       const to = n;
-      await this.submit(true, () => {
-        // The core installs only snapshots newer than its commit, so newer than any saved here.
-        assert(index > this.planned.snapshot().meta.index, () => `persist: received snapshot ${index} not newer than ${this.planned.snapshot().meta.index}`);
-        const ops: BatchOp[] = [];
-        putChunks(ops, index, snap.data, size, from, to);
-        return { ops, onDurable: () => undefined };
-      });
+      await this.submit(() => this.snapshots.planReceivedChunks(snap, from, to));
     }
     await this.persistPlanned(w, n);
   }
 
   /** persist()'s one batch; a received snapshot's chunks before `chunksWritten` are on disk already. */
   private persistPlanned(w: PersistWrite, chunksWritten: number): Promise<void> {
-    return this.submit(true, () => {
+    return this.submit(() => {
       const ops: BatchOp[] = [];
       const snap = w.snapshot;
-      if (snap !== undefined) this.planReceivedSnapshot(snap, ops, chunksWritten);
-      const snapChunks = this.plannedChunks.chunks;
+      const received = snap !== undefined ? this.planReceivedSnapshot(snap, ops, chunksWritten) : undefined;
       if (w.entries.length > 0) this.planEntries(w.entries, ops);
       const hs = w.hardState;
       if (hs !== undefined) {
-        ops.push([singletonKey('hardState'), encodeHardState(hs)]);
+        ops.push([groupSingletonKey(this.groupId, 'hardState'), encodeHardState(hs)]);
         this.planned.setHardState(hs);
         this.commitDeferred = false;
       }
@@ -252,7 +230,7 @@ export class RaftStore {
         ops,
         onDurable: () => {
           if (snap !== undefined) {
-            this.durableSnapshot = { index: snap.meta.index, chunks: snapChunks, bytes: snap.data.length };
+            received?.();
             this.log.applySnapshot(snap);
           }
           if (w.entries.length > 0) this.log.append(w.entries);
@@ -264,177 +242,44 @@ export class RaftStore {
 
   /**
    * Makes a snapshot of the host's state machine durable (created with
-   * log.createSnapshot, or not yet recorded anywhere). A small one is one
-   * synced batch: chunks, meta, the superseded snapshot's chunks deleted. A
-   * big one (over snapshotBatchBytes) puts its chunks in batches first and
-   * ends with that batch; chunks without meta are inert and cleaned at open
-   * if a crash cuts the save short. A snapshot received from the leader
-   * meanwhile wins (the promise resolves, the local snapshot is dropped).
+   * log.createSnapshot, or not yet recorded anywhere): see SnapshotStore.save.
+   * A snapshot received from the leader meanwhile wins (the promise
+   * resolves, the local snapshot is dropped). Await it before compacting.
    */
   saveSnapshot(snap: Snapshot): Promise<void> {
-    const { index, term, conf } = snap.meta;
-    const size = this.limits.snapshotChunkBytes;
-    const chunks = Math.ceil(snap.data.length / size);
-    const hash = createHash('sha256');
-    const saving = { index, written: 0, aborted: false };
-    const planOk = (): boolean => {
-      if (saving.aborted) return false;
-      assert(this.planned.term(index) === term, () => `saveSnapshot: term ${term} at ${index}, log has ${String(this.planned.term(index))}`);
-      assert(this.planned.snapshot().meta.index < index, () => `saveSnapshot: ${index} not newer than ${this.planned.snapshot().meta.index}`);
-      return true;
-    };
-    let n = 0;
-    /** Puts the next chunks, about snapshotBatchBytes of them (hashing as it goes). */
-    const nextChunks = (): BatchOp[] => {
-      const ops: BatchOp[] = [];
-      let bytes = 0;
-      for (; n < chunks && (bytes === 0 || bytes + size <= this.limits.snapshotBatchBytes); n++) {
-        const piece = snap.data.subarray(n * size, (n + 1) * size);
-        hash.update(piece);
-        ops.push([chunkKey(index, n), encodeChunk(piece)]);
-        bytes += piece.length;
-      }
-      return ops;
-    };
-    /** The last chunks, the superseded snapshot's deletion and the meta, in one batch. */
-    const finish = (last: BatchOp[]): Promise<void> =>
-      this.submit(true, () => {
-        if (!planOk()) return { ops: [], onDurable: () => undefined };
-        this.savingLocal = undefined;
-        const old = this.plannedChunks;
-        const ops: BatchOp[] = [];
-        for (let k = 0; k < old.chunks; k++) ops.push([chunkKey(old.index, k), undefined]);
-        ops.push(...last, [singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256: hash.digest() })]);
-        this.plannedChunks = { index, chunks };
-        this.planned.createSnapshot(index, conf, snap.data);
-        return {
-          ops,
-          onDurable: () => {
-            this.durableSnapshot = { index, chunks, bytes: snap.data.length };
-            if (this.log.snapshot().meta.index < index) this.log.createSnapshot(index, conf, snap.data);
-          },
-        };
-      });
-    const first = nextChunks();
-    // One batch: planned now, like every other write (callers may compact right after).
-    if (n === chunks) return finish(first);
-    // Several: chunk batches first, each planned when the previous one landed, so
-    // the node's other writes pass in between. Await this before compacting.
-    return (async () => {
-      let ops = first;
-      while (n < chunks) {
-        const batch = ops;
-        await this.submit(true, () => {
-          if (!planOk()) return { ops: [], onDurable: () => undefined };
-          this.savingLocal = saving;
-          saving.written = n;
-          return { ops: batch, onDurable: () => undefined };
-        });
-        if (saving.aborted) return;
-        ops = nextChunks();
-      }
-      await finish(ops);
-    })();
+    return this.snapshots.save(snap);
   }
 
   /**
-   * Saves a snapshot at `index` from its pieces as they come (each one
-   * chunk), in synced batches of about snapshotBatchBytes, the meta last;
-   * `log` and the plan record it with its data left on disk
-   * (SNAPSHOT_DATA_ON_DISK). False if a snapshot received from the leader
-   * superseded it meanwhile (its chunks are then gone).
+   * Saves a snapshot at `index` from its pieces as they come, its data left
+   * on disk (SNAPSHOT_DATA_ON_DISK); false if a snapshot received from the
+   * leader superseded it meanwhile.
    */
-  async saveSnapshotStream(index: number, conf: ConfState, pieces: AsyncIterable<Uint8Array>): Promise<boolean> {
-    const hash = createHash('sha256');
-    const saving = { index, written: 0, aborted: false };
-    const planOk = (): boolean => !saving.aborted && this.planned.snapshot().meta.index < index;
-    const none = { ops: [] as BatchOp[], onDurable: () => undefined };
-    let n = 0;
-    let bytes = 0;
-    let ops: BatchOp[] = [];
-    let opsBytes = 0;
-    for await (const piece of pieces) {
-      if (saving.aborted) return false;
-      hash.update(piece);
-      ops.push([chunkKey(index, n), encodeChunk(piece)]);
-      n++;
-      bytes += piece.length;
-      opsBytes += piece.length;
-      if (opsBytes < this.limits.snapshotBatchBytes) continue;
-      const batch = ops;
-      const upTo = n;
-      ops = [];
-      opsBytes = 0;
-      await this.submit(true, () => {
-        if (!planOk()) return none;
-        this.savingLocal = saving;
-        saving.written = upTo;
-        return { ops: batch, onDurable: () => undefined };
-      });
-    }
-    const chunks = n;
-    let saved = false;
-    await this.submit(true, () => {
-      if (!planOk()) return none;
-      saved = true;
-      this.savingLocal = undefined;
-      const old = this.plannedChunks;
-      const batch: BatchOp[] = [];
-      for (let k = 0; k < old.chunks; k++) batch.push([chunkKey(old.index, k), undefined]);
-      const term = this.planned.term(index);
-      assert(term !== undefined, () => `saveSnapshotStream: no term for ${index}`);
-      batch.push(...ops, [singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes, sha256: hash.digest() })]);
-      this.plannedChunks = { index, chunks };
-      this.planned.createSnapshot(index, conf, SNAPSHOT_DATA_ON_DISK);
-      return {
-        ops: batch,
-        onDurable: () => {
-          this.durableSnapshot = { index, chunks, bytes };
-          if (this.log.snapshot().meta.index < index) this.log.createSnapshot(index, conf, SNAPSHOT_DATA_ON_DISK);
-        },
-      };
-    });
-    return saved;
+  saveSnapshotStream(index: number, conf: ConfState, pieces: AsyncIterable<Uint8Array>): Promise<boolean> {
+    return this.snapshots.saveStream(index, conf, pieces);
   }
 
-  /**
-   * Drops the durable snapshot's data from memory (`log` and the plan keep
-   * its meta; its data reads as SNAPSHOT_DATA_ON_DISK). For a host whose
-   * state machine already holds the state: 1M keys make a 113 MB snapshot.
-   */
+  /** Drops the durable snapshot's data from memory; it reads as SNAPSHOT_DATA_ON_DISK. */
   releaseSnapshotData(): void {
-    const index = this.durableSnapshot.index;
-    if (index === 0) return;
-    this.log.replaceSnapshotData(index, SNAPSHOT_DATA_ON_DISK);
-    this.planned.replaceSnapshotData(index, SNAPSHOT_DATA_ON_DISK);
+    this.snapshots.release();
   }
 
   /** Bytes of the durable snapshot at `index`, or undefined if that is not the snapshot on disk now. */
   snapshotBytes(index: number): number | undefined {
-    return this.durableSnapshot.index === index ? this.durableSnapshot.bytes : undefined;
+    return this.snapshots.bytes(index);
   }
 
   /**
    * The durable snapshot at `index`, chunk by chunk, from one consistent
-   * view of the database (a newer snapshot saved meanwhile does not tear it).
-   * Throws StorageError if `index` is not the snapshot on disk.
+   * view of the database. Throws StorageError if `index` is not the snapshot on disk.
    */
-  async *readSnapshotChunks(index: number): AsyncGenerator<Uint8Array> {
-    const d = this.durableSnapshot;
-    if (d.index !== index) throw new StorageError('IO', this.dataDir, `snapshot ${index} is not the one on disk (${d.index})`);
-    let n = 0;
-    for await (const [key, value] of this.db.iterator({ gte: chunkKey(index, 0), lte: chunkKey(index, d.chunks) })) {
-      const k = parseKey(key);
-      if (typeof k === 'string' || k.kind !== 'chunk' || k.snapshotIndex !== index || k.chunk !== n) break;
-      yield decodeChunk(value);
-      n++;
-    }
-    if (n !== d.chunks) throw new StorageError('IO', this.dataDir, `snapshot ${index}: read ${n} of ${d.chunks} chunks (a newer snapshot replaced it)`);
+  readSnapshotChunks(index: number): AsyncGenerator<Uint8Array> {
+    return this.snapshots.readChunks(index);
   }
 
   /** Deletes the entries through `index`; only what a saved snapshot covers. */
   compact(index: number): Promise<void> {
-    return this.submit(true, () => {
+    return this.submit(() => {
       const offset = this.planned.firstIndex() - 1;
       const ops: BatchOp[] = [];
       if (index > offset) {
@@ -442,81 +287,78 @@ export class RaftStore {
         assert(index <= snapIndex, () => `compact(${index}) beyond the saved snapshot at ${snapIndex}`);
         const term = this.planned.term(index);
         assert(term !== undefined, () => `compact(${index}): no term`);
-        for (let i = offset + 1; i <= index; i++) ops.push([entryKey(i), undefined]);
-        ops.push([singletonKey('logStart'), encodeLogStart({ index, term })]);
+        for (let i = offset + 1; i <= index; i++) ops.push([entryKey(this.groupId, i), undefined]);
+        ops.push([groupSingletonKey(this.groupId, 'logStart'), encodeLogStart({ index, term })]);
         this.planned.compact(index);
       }
       return { ops, onDurable: () => this.log.compact(index) };
     });
   }
 
-  /** Node metadata as durable, after any putMeta of the same name submitted before. */
-  async getMeta(name: string): Promise<unknown> {
-    await this.metaPending.get(name)?.catch(() => undefined);
+  /** Group metadata as durable, after any putMeta of the same name submitted before. */
+  getMeta(name: string): Promise<unknown> {
     return this.meta.get(name);
   }
 
-  /** Stores a small MessagePack-able value under `name`, synced. */
+  /** Stores a small MessagePack-able value under `name` in this group, synced. */
   putMeta(name: string, value: unknown): Promise<void> {
-    const p = this.submit(true, () => {
-      const bytes = encode(value);
-      assert(bytes.length <= this.limits.metaValueBytesMax, () => `putMeta(${name}): ${bytes.length} bytes > ${this.limits.metaValueBytesMax}`);
-      // Keep what was written, not the caller's object (which it may change later).
-      const stored: unknown = packr.unpack(bytes);
-      return { ops: [[metaKey(name), bytes]], onDurable: () => this.meta.set(name, stored) };
-    });
-    this.metaPending.set(name, p);
-    void p.catch(() => undefined).finally(() => {
-      if (this.metaPending.get(name) === p) this.metaPending.delete(name);
-    });
-    return p;
+    return this.meta.put(name, value);
   }
 
-  /** Batches written, the writes they merged, and commit indexes deferred to a later batch. */
+  /**
+   * Batches written and the writes they merged, process-wide (every group
+   * of the ProcessStore shares them), and this group's commit indexes
+   * deferred to a later batch.
+   */
   stats(): Readonly<RaftStoreStats> {
-    return { ...this.gc.stats, deferredCommits: this.deferredCommits };
+    return { ...this.host.stats(), deferredCommits: this.deferredCommits };
   }
 
-  /** Writes everything submitted, then closes the database. Repeated calls share the first. */
+  /**
+   * Writes everything this group submitted, then closes it; a store from
+   * RaftStore.open closes its ProcessStore (the database) too. Repeated
+   * calls share the first.
+   */
   close(): Promise<void> {
-    if (this.closing === undefined && this.commitDeferred && this.state === 'open') {
-      // A clean stop keeps the newest commit index, so a restart replays up to it.
-      void this.submit(true, () => ({ ops: [], onDurable: () => undefined })).catch(() => undefined);
-    }
-    this.closing ??= this.shutDown(() => undefined);
+    this.closing ??= this.closesProcess ? this.host.close() : this.closeGroup();
     return this.closing;
   }
 
   /**
-   * A crash for the simulator: writes not yet handed to LevelDB are dropped
-   * (their promises reject with CLOSED), the one in flight lands whole (as a
-   * synced batch either does or does not), the database is closed. Reopen
-   * with RaftStore.open(dataDir) to restart from what is on disk.
+   * A crash for the simulator and tests. A crash is the process's, so the
+   * whole ProcessStore crashes, every group in it: writes not yet handed to
+   * LevelDB are dropped (their promises reject with CLOSED), the batch in
+   * flight lands whole (as a synced batch either does or does not), the
+   * database is closed. Reopen to restart from what is on disk.
    */
   crash(): Promise<void> {
-    this.closing ??= this.shutDown(() =>
-      this.gc.abandon(new StorageError('CLOSED', this.dataDir, 'the store crashed before this write was made')),
-    );
+    this.closing ??= this.host.crash();
     return this.closing;
   }
 
-  private async shutDown(dropQueued: () => void): Promise<void> {
-    this.state = 'closing';
-    dropQueued();
-    await this.gc.drain();
-    await this.db.close();
-    this.state = 'closed';
+  /** This group's part of a close (ProcessStore.close runs it for every open group). */
+  private closeGroup(): Promise<void> {
+    this.groupClosing ??= (async () => {
+      if (this.commitDeferred && this.state === 'open') {
+        // A clean stop keeps the newest commit index, so a restart replays up to it.
+        void this.submit(() => ({ ops: [], onDurable: () => undefined })).catch(() => undefined);
+      }
+      this.state = 'closing';
+      await this.lastWrite.catch(() => undefined);
+      this.state = 'closed';
+      this.host.groupClosed(this.groupId);
+    })();
+    return this.groupClosing;
   }
 
-  /** Plans one write synchronously and submits it to group commit. */
-  private submit(sync: boolean, plan: () => { ops: BatchOp[]; onDurable: () => void }): Promise<void> {
-    if (this.state !== 'open') return Promise.reject(new StorageError('CLOSED', this.dataDir, 'the store is closed'));
-    const failed = this.gc.failed();
-    if (failed !== undefined) return Promise.reject(failed);
-    if (this.broken !== undefined) return Promise.reject(this.broken);
-    let w: { ops: BatchOp[]; onDurable: () => void };
+  /** Plans one write synchronously and submits it to group commit (synced). */
+  private submit(plan: () => GroupWrite): Promise<void> {
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
+    let w: GroupWrite;
     try {
       w = plan();
+      for (const [key] of w.ops) assert(inGroup(key, this.groupId), () => `group ${this.groupId} writes key ${hex(key)} outside its range`);
     } catch (err) {
       // A programmer error; `planned` may be half-updated, so nothing more is written.
       this.broken = err as Error;
@@ -524,11 +366,18 @@ export class RaftStore {
     }
     if (this.commitDeferred) {
       const hs = this.planned.hardState();
-      const mirror = w.onDurable;
-      w = { ops: [...w.ops, [singletonKey('hardState'), encodeHardState(hs)]], onDurable: mirror };
+      w = { ops: [...w.ops, [groupSingletonKey(this.groupId, 'hardState'), encodeHardState(hs)]], onDurable: w.onDurable };
       this.commitDeferred = false;
     }
-    return this.gc.submit({ ...w, sync });
+    const p = this.host.submit(w);
+    this.lastWrite = p;
+    return p;
+  }
+
+  /** Why this group may not write now, if so: closed, the process stopped or failed, or broken by an assertion. */
+  private refusal(): Error | undefined {
+    if (this.state !== 'open') return new StorageError('CLOSED', this.dataDir, `group ${this.groupId} is closed`);
+    return this.host.refusal() ?? this.broken;
   }
 
   /** Term and vote as planned: only the commit index differs. */
@@ -550,10 +399,8 @@ export class RaftStore {
 
   /** Runs a plan that writes nothing now, under the same guards as submit. */
   private submitNothing(plan: () => void): Promise<void> {
-    if (this.state !== 'open') return Promise.reject(new StorageError('CLOSED', this.dataDir, 'the store is closed'));
-    const failed = this.gc.failed();
-    if (failed !== undefined) return Promise.reject(failed);
-    if (this.broken !== undefined) return Promise.reject(this.broken);
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
     try {
       plan();
     } catch (err) {
@@ -563,34 +410,15 @@ export class RaftStore {
     return Promise.resolve();
   }
 
-  /** A snapshot from the leader replaces the log: every stored entry goes. */
-  private planReceivedSnapshot(snap: Snapshot, ops: BatchOp[], chunksWritten: number): void {
+  /** A snapshot from the leader replaces the log: every stored entry goes. Returns what to run once durable. */
+  private planReceivedSnapshot(snap: Snapshot, ops: BatchOp[], chunksWritten: number): () => void {
     const { index, term } = snap.meta;
-    const local = this.savingLocal;
-    if (local !== undefined) {
-      // A local snapshot being saved is superseded: its chunks go before ours are put.
-      for (let k = 0; k < local.written; k++) ops.push([chunkKey(local.index, k), undefined]);
-      local.aborted = true;
-      this.savingLocal = undefined;
-    }
     assert(index >= this.planned.snapshot().meta.index, () => `persist: snapshot ${index} older than ${this.planned.snapshot().meta.index}`);
-    for (let i = this.planned.firstIndex(); i <= this.planned.lastIndex(); i++) ops.push([entryKey(i), undefined]);
-    this.planSnapshotData(snap, ops, chunksWritten);
-    ops.push([singletonKey('logStart'), encodeLogStart({ index, term })]);
+    const durable = this.snapshots.planReceived(snap, ops, chunksWritten);
+    for (let i = this.planned.firstIndex(); i <= this.planned.lastIndex(); i++) ops.push([entryKey(this.groupId, i), undefined]);
+    ops.push([groupSingletonKey(this.groupId, 'logStart'), encodeLogStart({ index, term })]);
     this.planned.applySnapshot(snap);
-  }
-
-  /** Deletes the superseded snapshot's chunks, puts the new ones, then its meta (last). */
-  private planSnapshotData(snap: Snapshot, ops: BatchOp[], chunksWritten: number): void {
-    const { index, term, conf } = snap.meta;
-    const old = this.plannedChunks;
-    for (let n = 0; n < old.chunks; n++) ops.push([chunkKey(old.index, n), undefined]);
-    const size = this.limits.snapshotChunkBytes;
-    const chunks = Math.ceil(snap.data.length / size);
-    putChunks(ops, index, snap.data, size, chunksWritten, chunks);
-    const sha256 = createHash('sha256').update(snap.data).digest();
-    ops.push([singletonKey('snapshotMeta'), encodeSnapshotMeta({ index, term, conf, chunks, bytes: snap.data.length, sha256 })]);
-    this.plannedChunks = { index, chunks };
+    return durable;
   }
 
   private planEntries(entries: readonly Entry[], ops: BatchOp[]): void {
@@ -610,8 +438,8 @@ export class RaftStore {
         assert(this.planned.term(e.index) === e.term, () => `persist: entry ${e.index} would replace a committed entry`);
       }
       const newLast = from.index + kept.length - 1;
-      for (let i = newLast + 1; i <= oldLast; i++) ops.push([entryKey(i), undefined]);
-      for (const e of kept) ops.push([entryKey(e.index), encodeEntry(e)]);
+      for (let i = newLast + 1; i <= oldLast; i++) ops.push([entryKey(this.groupId, i), undefined]);
+      for (const e of kept) ops.push([entryKey(this.groupId, e.index), encodeEntry(e)]);
     }
     this.planned.append(entries);
   }
@@ -626,33 +454,12 @@ export class RaftStore {
   }
 }
 
-/** The first batch of a fresh database: marker, empty hard state, the index-0 snapshot. */
-/** Puts chunks [from, to) of a snapshot's data, `size` bytes each (the last may be shorter). */
-function putChunks(ops: BatchOp[], index: number, data: Uint8Array, size: number, from: number, to: number): void {
-  for (let n = from; n < to; n++) ops.push([chunkKey(index, n), encodeChunk(data.subarray(n * size, (n + 1) * size))]);
-}
-
-async function initialize(db: Db, conf: ConfState): Promise<void> {
-  const empty = new Uint8Array(0);
-  const sha256 = createHash('sha256').update(empty).digest();
-  await db
-    .batch()
-    .put(singletonKey('hardState'), encodeHardState(EMPTY_HARD_STATE))
-    .put(singletonKey('logStart'), encodeLogStart({ index: 0, term: 0 }))
-    .put(singletonKey('snapshotMeta'), encodeSnapshotMeta({ index: 0, term: 0, conf, chunks: 0, bytes: 0, sha256 }))
-    .put(singletonKey('format'), encode({ name: FORMAT_NAME, version: FORMAT_VERSION }))
-    .write({ sync: true });
-}
-
-function openError(dataDir: string, err: unknown): StorageError {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const detail = cause?.message ?? (err as Error).message;
-  switch (cause?.code) {
-    case 'LEVEL_LOCKED':
-      return new StorageError('LOCKED', dataDir, `it is locked by another process, probably a running kvstore node (${detail})`, { cause: err });
-    case 'LEVEL_CORRUPTION':
-      return new StorageError('CORRUPT', dataDir, `LevelDB reports corruption: ${detail}`, { cause: err });
-    default:
-      return new StorageError('IO', dataDir, `LevelDB cannot open it: ${detail}`, { cause: err });
-  }
+/** The first batch of a new group: empty hard state, log start 0, the index-0 snapshot holding its conf. */
+function initialGroupOps(group: number, conf: ConfState): BatchOp[] {
+  const sha256 = createHash('sha256').update(new Uint8Array(0)).digest();
+  return [
+    [groupSingletonKey(group, 'hardState'), encodeHardState(EMPTY_HARD_STATE)],
+    [groupSingletonKey(group, 'logStart'), encodeLogStart({ index: 0, term: 0 })],
+    [groupSingletonKey(group, 'snapshotMeta'), encodeSnapshotMeta({ index: 0, term: 0, conf, chunks: 0, bytes: 0, sha256 })],
+  ];
 }

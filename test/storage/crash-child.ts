@@ -1,20 +1,24 @@
 /**
- * The crash test's writer: `node --import tsx crash-child.ts <dataDir> <seed>`.
- * Opens the store, then loops writing synced batches (appends with hard
- * state, several at once to exercise group commit; now and then a truncation,
- * a received snapshot, or a saved snapshot plus compaction). Before issuing
- * each write it prints its intent, after it is acknowledged an ack, one JSON
- * line each, synchronously to stdout, until the parent kills it with SIGKILL.
+ * The crash test's writer: `node crash-child.js <dataDir> <seed>`. Opens
+ * one ProcessStore and the groups crashGroups names in it, then loops in rounds:
+ * each round picks writes for every group (appends with hard state, several
+ * at once to exercise group commit; now and then a truncation, a received
+ * snapshot, or a saved snapshot plus compaction) and issues all of them, of
+ * every group, in one synchronous run, so they share synced batches. Before
+ * issuing each write it prints its intent, after it is acknowledged an ack,
+ * one JSON line each, synchronously to stdout, until the parent kills it
+ * with SIGKILL.
  */
 import fs from 'node:fs';
 import { SeededRng } from '../../raft/rng.js';
-import { RaftStore } from '../../storage/raft-store.js';
-import { applyOp, crashConf, lastIndex, makeEntries, snapshotData, stateFromLog } from './crash-model.js';
+import { ProcessStore } from '../../storage/process-store.js';
+import type { RaftStore } from '../../storage/raft-store.js';
+import { applyOp, crashConf, crashGroups, lastIndex, makeEntries, snapshotData, stateFromLog } from './crash-model.js';
 import type { CrashOp, CrashState } from './crash-model.js';
 
 /** The child never outlives a lost parent by long. */
 const lifetimeMs = 20_000;
-/** Writes issued at once, at most. */
+/** Writes issued at once per group, at most. */
 const concurrentWritesMax = 5;
 const entriesPerWriteMax = 16;
 const snapshotBytesMax = 300_000;
@@ -81,18 +85,25 @@ function issue(store: RaftStore, op: CrashOp): Promise<void> {
   }
 }
 
-const store = await RaftStore.open(dataDir, { initialConf: crashConf });
-const model = stateFromLog(store.log);
-if (typeof model === 'string') throw new Error(model);
+const processStore = await ProcessStore.open(dataDir);
+const groups: { readonly id: number; readonly store: RaftStore; readonly model: CrashState; seq: number }[] = [];
+for (const id of crashGroups) {
+  const store = await processStore.openGroup(id, { initialConf: crashConf });
+  const model = stateFromLog(store.log);
+  if (typeof model === 'string') throw new Error(`group ${id}: ${model}`);
+  groups.push({ id, store, model, seq: 0 });
+}
 out({ t: 'ready' });
 const rng = new SeededRng(Number(seedArg));
-let seq = 0;
 for (;;) {
-  const ops = chooseOps(rng, model);
-  const acks = ops.map((op) => {
-    const n = seq++;
-    out({ t: 'op', seq: n, op });
-    return issue(store, op).then(() => out({ t: 'ack', seq: n }));
-  });
+  // Every group's writes of the round in one synchronous run: they share batches.
+  const acks: Promise<void>[] = [];
+  for (const g of groups) {
+    for (const op of chooseOps(rng, g.model)) {
+      const n = g.seq++;
+      out({ t: 'op', g: g.id, seq: n, op });
+      acks.push(issue(g.store, op).then(() => out({ t: 'ack', g: g.id, seq: n })));
+    }
+  }
   await Promise.all(acks);
 }

@@ -27,6 +27,8 @@ export interface CrashState {
 }
 
 export const crashConf = { voters: [1, 2, 3], learners: [] };
+/** The groups the crash child writes, all in one ProcessStore. */
+export const crashGroups = [1, 2, 3] as const;
 export const crashEntryBytes = 100;
 
 function fill(bytes: number, seed: number): Uint8Array {

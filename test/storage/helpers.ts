@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
+import { Level } from 'level';
 import type { Entry } from '../../raft/types.js';
+import { encode, encodeEntry, encodeHardState, encodeLogStart, encodeSnapshotMeta } from '../../storage/codec.js';
 
 /** A fresh temp dir removed when the test ends; `sub` names a not-yet-existing data dir inside. */
 export function tempDir(t: ExecutionContext, sub = 'data'): string {
@@ -36,4 +39,24 @@ export function dirBytes(dir: string): Map<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/**
+ * A data dir as format 1 (one group per dir, keys unprefixed) left it:
+ * its KVSTORE marker, and a LevelDB holding the format key, hard state,
+ * log start, snapshot meta and entries 1..3, written with raw keys.
+ */
+export async function writeFormat1Dir(dir: string): Promise<void> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  const batch = db.batch();
+  batch.put(Uint8Array.of(0x01), encode({ name: 'kvstore', version: 1 }));
+  batch.put(Uint8Array.of(0x02), encodeHardState({ term: 1, vote: 1, commit: 3 }));
+  batch.put(Uint8Array.of(0x04), encodeLogStart({ index: 0, term: 0 }));
+  const sha256 = createHash('sha256').update(new Uint8Array(0)).digest();
+  batch.put(Uint8Array.of(0x03), encodeSnapshotMeta({ index: 0, term: 0, conf: { voters: [1], learners: [] }, chunks: 0, bytes: 0, sha256 }));
+  for (const e of entries(1, 3, 1)) batch.put(Uint8Array.of(0x10, 0, 0, 0, 0, 0, 0, 0, e.index), encodeEntry(e));
+  await batch.write();
+  await db.close();
+  fs.writeFileSync(path.join(dir, 'KVSTORE'), 'kvstore data dir, format 1\n');
 }

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { Level } from 'level';
-import { singletonKey } from '../../storage/keys.js';
+import { groupSingletonKey } from '../../storage/keys.js';
 import { RaftStore } from '../../storage/raft-store.js';
 import { compileChild } from './compile-child.js';
-import { dirBytes, entries, tempDir } from './helpers.js';
+import { dirBytes, entries, tempDir, writeFormat1Dir } from './helpers.js';
 
 /**
  * A node refuses a data dir it must not use: it names the dir and the
@@ -80,12 +80,12 @@ test('a stored value that fails to decode: exit 2, names the key kind, data kept
   await s.close();
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   await db.open();
-  await db.put(singletonKey('snapshotMeta'), Uint8Array.of(0x93, 0x01)); // a 3-element array cut short
+  await db.put(groupSingletonKey(1, 'snapshotMeta'), Uint8Array.of(0x93, 0x01)); // a 3-element array cut short
   await db.close();
   const before = await logicalContents(dir);
   const r = runOpen(child.js, dir);
   t.is(r.status, 2);
-  t.regex(r.stderr, /^kvstore: cannot use data dir .*: cannot decode the snapshot meta stored at key 0x03: /);
+  t.regex(r.stderr, /^kvstore: cannot use data dir .*: group 1: cannot decode the snapshot meta stored at key 0x100000000103: /);
   t.true(r.stderr.includes(dir));
   // LevelDB itself rewrites its own files on every open (it recovers its write-ahead
   // log into a table), so what must not change is what the database holds.
@@ -101,6 +101,20 @@ test('a kvstore dir of another format version: exit 2', async (t) => {
   const before = dirBytes(dir);
   const r = runOpen(child.js, dir);
   t.is(r.status, 2);
-  t.regex(r.stderr, /format 99; this build reads format 1 only/);
+  t.regex(r.stderr, /format 99, newer than this build's format 2; run the kvstore build that wrote it/);
+  t.deepEqual(dirBytes(dir), before);
+});
+
+test('a data dir of the previous format (one group, keys unprefixed): exit 2, says to move it away, bytes unchanged', async (t) => {
+  const dir = tempDir(t);
+  await writeFormat1Dir(dir);
+  const before = dirBytes(dir);
+  const r = runOpen(child.js, dir);
+  t.is(r.status, 2);
+  t.is(
+    r.stderr,
+    `kvstore: cannot use data dir ${dir}: it holds kvstore data of format 1; this build reads format 2 only and does not convert it: ` +
+      'move the dir away (this node then starts with no data) or run the kvstore build that wrote it\n',
+  );
   t.deepEqual(dirBytes(dir), before);
 });
