@@ -5,8 +5,10 @@ import type { GroupReplica, ReplicaTurn } from './group-replica.js';
 export interface HostLoopStats {
   /** Turns that had at least one Ready. */
   turns: number;
-  /** Turns whose Readies needed a disk write (each is one store batch when the store shares one). */
+  /** Turns whose Readies needed a disk write. */
   writeTurns: number;
+  /** Turns with a write that must be synced: each is ONE synced batch when the groups share a store. */
+  syncedWriteTurns: number;
   /** Readies handled, over all groups. */
   readies: number;
   /** Most groups with a write in one turn. */
@@ -32,7 +34,7 @@ export class HostLoop {
   private running = false;
   private again = false;
   private closed = false;
-  readonly stats: HostLoopStats = { turns: 0, writeTurns: 0, readies: 0, groupsPerWriteTurnMax: 0 };
+  readonly stats: HostLoopStats = { turns: 0, writeTurns: 0, syncedWriteTurns: 0, readies: 0, groupsPerWriteTurnMax: 0 };
 
   constructor(
     private readonly tickMs: number,
@@ -112,6 +114,7 @@ export class HostLoop {
     }
     if (writes.length === 0) return this.finish(turns);
     this.stats.writeTurns++;
+    if (turns.some((t) => t.turn.rd.mustSync)) this.stats.syncedWriteTurns++;
     this.stats.groupsPerWriteTurnMax = Math.max(this.stats.groupsPerWriteTurnMax, writes.length);
     if (turns.some((t) => t.turn.early.length > 0)) {
       // After the store has handed its batch to the disk (it does so on the

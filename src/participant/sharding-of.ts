@@ -7,6 +7,11 @@ import type { MemberOptions } from './raft-member.js';
 
 /** What a member process hosts under a layout: its groups (with their voters and preferred leader) and its front door's router. */
 export function shardingOf(layout: Layout, selfId: NodeId): NonNullable<MemberOptions['sharding']> {
-  const groups = groupsOf(layout, selfId).map((g) => ({ id: g, voters: groupReplicas(layout, g), preferredLeader: preferredLeader(layout, g) }));
+  // Replicas come in ring order; a Raft membership lists voters sorted.
+  const groups = groupsOf(layout, selfId).map((g) => ({
+    id: g,
+    voters: [...groupReplicas(layout, g)].sort((a, b) => a - b),
+    preferredLeader: preferredLeader(layout, g),
+  }));
   return { groups, router: new SlotRouter(layout), layout: encodeLayout(layout) };
 }

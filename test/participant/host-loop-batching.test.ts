@@ -1,0 +1,60 @@
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_RAFT_LIMITS } from '../../raft/config.js';
+import { SeededRng } from '../../raft/rng.js';
+import { encode } from '../../src/kv/kv-command.js';
+import { GroupReplica } from '../../src/participant/group-replica.js';
+import { MICROTASK_SCHEDULER, intervalTicker } from '../../src/participant/host-contract.js';
+import { HostLoop } from '../../src/participant/host-loop.js';
+import { NodeStateMachine } from '../../src/participant/node-state-machine.js';
+import { ProcessStore } from '../../storage/process-store.js';
+
+const limits = { tickMs: 5, snapshotEntries: 1e9, snapshotBytes: 1e12, compactionLagEntries: 5, pendingProposalsMax: 100_000, proposalBatchMax: 64 };
+
+/**
+ * One process hosting several groups on ONE LevelDB: every turn of the
+ * loop that writes is one synced batch, whatever the number of groups that
+ * wrote in it (group commit across groups, as TiKV and dragonboat do).
+ */
+test('one synced batch per loop turn covers every group that had a write in it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvstore-host-batching-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await ProcessStore.open(dir);
+  let fatal: unknown;
+  const loop = new HostLoop(limits.tickMs, MICROTASK_SCHEDULER, intervalTicker(), (err) => (fatal = err));
+  const groups: Array<{ replica: GroupReplica; sm: NodeStateMachine }> = [];
+  for (const g of [1, 2, 3, 4]) {
+    const log = await store.openGroup(g, { initialConf: { voters: [1], learners: [] } });
+    const sm = new NodeStateMachine(new Map([[1, '127.0.0.1:1']]));
+    const replica = new GroupReplica(g, { ...DEFAULT_RAFT_LIMITS, id: 1, rng: new SeededRng(g), applied: 0 }, log, { send: () => {} }, sm, limits, {});
+    loop.add(replica);
+    groups.push({ replica, sm });
+  }
+  t.teardown(() => loop.close());
+  loop.start();
+  await Promise.all(groups.map((g) => g.replica.withNode((n) => n.campaign())));
+  while (!groups.every((g) => g.replica.isLeader)) await new Promise((r) => setTimeout(r, 5));
+
+  const batchesBefore = store.stats().batches;
+  const writeTurnsBefore = loop.stats.syncedWriteTurns;
+  const value = Buffer.from('v');
+  const writes: Array<Promise<unknown>> = [];
+  for (let k = 1; k <= 200; k++) {
+    for (const g of groups) writes.push(g.replica.propose(encode({ op: 'set', clientId: 'c', seq: k, key: Buffer.from(`k${k}`), values: [value] }), 10_000));
+    if (k % 20 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(writes);
+  const batches = store.stats().batches - batchesBefore;
+  // A turn whose only change is a commit index writes nothing at once (the next batch carries it).
+  const writeTurns = loop.stats.syncedWriteTurns - writeTurnsBefore;
+  t.log(`${writes.length} writes over 4 groups: ${writeTurns} synced write turns, ${batches} synced batches, up to ${loop.stats.groupsPerWriteTurnMax} groups in one batch`);
+  t.is(batches, writeTurns, 'one synced batch per turn that had to sync');
+  t.is(loop.stats.groupsPerWriteTurnMax, 4, 'some turn wrote all four groups in its one batch');
+  t.true(batches < writes.length / 4, 'far fewer batches than writes');
+  for (const g of groups) t.deepEqual(g.sm.kv.get(Buffer.from('k200')), [value]);
+  t.is(fatal, undefined);
+  loop.close();
+  await store.close();
+});
