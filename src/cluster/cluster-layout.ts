@@ -67,6 +67,9 @@ export function clusterLayout(shape: ClusterShape, basePort: number, host = '127
           'mode coordinator',
           `coordinator_info ${at(0)}`,
           ...numbers.map((n) => `participant_info ${at(n)}`),
+          // Written out so a user sees the multi-raft shape and where to change it (before the first start).
+          `groups ${numbers.length}`,
+          `replicas ${Math.min(3, numbers.length)}`,
           'data_dir data/coordinator',
         ]),
       };

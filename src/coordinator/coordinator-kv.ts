@@ -45,13 +45,14 @@ export class CoordinatorKv implements KvService {
   openSession(): KvSession {
     return {
       execute: async (op: KvOp): Promise<KvAnswer> => {
+        // Routed by another layout than the participants', a key would reach the wrong group: refuse, never mix.
+        const mismatch = this.tracker.layoutProblem();
+        if (mismatch !== undefined) throw new CoordinatorError('LAYOUT_MISMATCH', `refused: ${mismatch}`);
         if (op.type === 'get') {
           const reply = await this.forward({ t: 'read', key: op.key, g: this.group });
           if (reply.t !== 'values') throw new CoordinatorError('REFUSED', 'unexpected reply to a read');
           return { type: 'values', values: reply.values ?? undefined };
         }
-        const mismatch = this.tracker.layoutProblem();
-        if (mismatch !== undefined) throw new CoordinatorError('LAYOUT_MISMATCH', `writes refused: ${mismatch}`);
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;
         let reply: ForwardReply;

@@ -13,7 +13,7 @@ export function coordinatorStatusText(self: Endpoint, layout: Layout, tracker: P
     `coordinator  ${formatEndpoint(self)}`,
     `participants ${rows.length} (${live} alive)`,
     `groups       ${layout.groups} of ${layout.replicas} replicas, 16384 slots`,
-    ...(problem === undefined ? [] : [`LAYOUT MISMATCH: ${problem}; writes are refused`]),
+    ...(problem === undefined ? [] : [`LAYOUT MISMATCH: ${problem}; every command is refused`]),
     'group  slots          replicas     leader  term    commit',
   ];
   for (let g = 1; g <= layout.groups; g++) {

@@ -21,11 +21,12 @@ const program = new Command('jepsen')
   .option('--nemesis <list>', 'comma-separated: kill,pause,partition', 'kill,pause,partition')
   .option('--mode <m>', `cluster shape: ${CLUSTER_MODES.join(' | ')} | both`, 'raft')
   .option('--clients <n>', 'concurrent clients', '5')
+  .option('--groups <n>', 'Raft groups (config groups): default 2pc one per participant, raft one')
   .option('--unsafe', 'TEST ONLY: raft peers answer GET from local state (must be caught)')
   .option('--out <dir>', 'where failing histories are saved', join(tmpdir(), 'kvstore-jepsen'))
   .showHelpAfterError();
 program.parse(process.argv);
-const o = program.opts<{ time: string; seed?: string; seeds: string; nemesis: string; mode: string; clients: string; unsafe?: boolean; out: string }>();
+const o = program.opts<{ time: string; seed?: string; seeds: string; nemesis: string; mode: string; clients: string; unsafe?: boolean; out: string; groups?: string }>();
 
 const positive = (name: string, text: string): number => {
   const n = Number(text);
@@ -74,6 +75,7 @@ for (let k = 0; k < seeds; k++) {
         clients,
         outDir: o.out,
         ...(o.unsafe === true ? { unsafe: true } : {}),
+        ...(o.groups !== undefined ? { groups: Number(o.groups) } : {}),
         log: (line) => process.stdout.write(`${line}\n`),
       });
       results.push(r);

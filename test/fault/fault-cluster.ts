@@ -24,6 +24,8 @@ export interface FaultClusterOptions {
   readonly unsafe?: boolean;
   /** Config `snapshot_entries` for every member: small values exercise snapshots, compaction and InstallSnapshot. */
   readonly snapshotEntries?: number;
+  /** Config `groups` (coordinator or every raft peer): several Raft groups per process. */
+  readonly groups?: number;
 }
 
 /** The repository root (holds package.json), from src or from dist. */
@@ -86,9 +88,10 @@ export class FaultCluster {
     }
     const routes = (from: string): string[] =>
       nodePorts.flatMap((p, j) => (this.links.has(`${from}->${j}`) ? [`peer_route ${addr(p)} 127.0.0.1:${this.links.get(`${from}->${j}`)!.port}`] : []));
+    const groups = this.options.groups === undefined ? [] : [`groups ${this.options.groups}`];
     if (twoPc) {
       const cport = ports[n]!;
-      const conf = this.file('coordinator.conf', ['mode coordinator', `coordinator_info ${addr(cport)}`, ...nodePorts.map((p) => `participant_info ${addr(p)}`), ...routes('c')]);
+      const conf = this.file('coordinator.conf', ['mode coordinator', `coordinator_info ${addr(cport)}`, ...nodePorts.map((p) => `participant_info ${addr(p)}`), ...groups, ...routes('c')]);
       this.coordinator = this.proc('coordinator', cport, [join(root, 'bin', 'kvstore2pcsystem'), '--config_path', conf]);
       this.coordinator.start();
     }
@@ -98,7 +101,7 @@ export class FaultCluster {
         ? ['mode participant', `participant_info ${addr(self)}`, `coordinator_info ${addr(ports[n]!)}`]
         : [`follower_info ${addr(self)}`, ...nodePorts.filter((p) => p !== self).map((p) => `follower_info ${addr(p)}`)];
       const snap = this.options.snapshotEntries === undefined ? [] : [`snapshot_entries ${this.options.snapshotEntries}`];
-      const conf = this.file(`node${i}.conf`, [...lines, `data_dir data-${i}`, ...snap, ...routes(String(i))]);
+      const conf = this.file(`node${i}.conf`, [...lines, `data_dir data-${i}`, ...snap, ...(twoPc ? [] : groups), ...routes(String(i))]);
       const program = twoPc ? [join(root, 'bin', 'kvstore2pcsystem')] : this.options.unsafe === true ? unsafeNodeArgv() : [join(root, 'bin', 'kvstoreraftsystem')];
       const node = this.proc(`node${i}`, self, [...program, '--config_path', conf]);
       this.nodes.push(node);

@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly clients?: number;
   readonly keySlots?: number;
   readonly unsafe?: boolean;
+  /** Raft groups (config `groups`); default: the lab's shapes (2pc: one per participant, raft: one). */
+  readonly groups?: number;
   /** Where a failing history is saved (JSON). */
   readonly outDir: string;
   readonly timing?: NemesisTiming;
@@ -63,7 +65,14 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
   // The seed also picks how often members snapshot: often enough that restarts load snapshots and laggards get InstallSnapshot.
   const snapshotEntries = new SeededRng(o.seed ^ 0x5eed).pick([100, 400, 2_000]);
   log(`  members snapshot every ${snapshotEntries} entries`);
-  const cluster = await FaultCluster.start({ mode: o.mode, nodes: o.mode === 'raft' ? 5 : 3, snapshotEntries, ...(o.unsafe === true ? { unsafe: true } : {}) });
+  const cluster = await FaultCluster.start({
+    mode: o.mode,
+    nodes: o.mode === 'raft' ? 5 : 3,
+    snapshotEntries,
+    ...(o.unsafe === true ? { unsafe: true } : {}),
+    ...(o.groups !== undefined ? { groups: o.groups } : {}),
+  });
+  if (o.groups !== undefined) log(`  ${o.groups} raft groups`);
   const onExit = (): void => cluster.killNow();
   process.once('exit', onExit);
   try {

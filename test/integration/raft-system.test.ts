@@ -107,3 +107,26 @@ test('bulk_bytes_max bounds a client bulk string: over the limit gets -ERROR and
   t.is(await sendRaw(port, `*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$17\r\n${'y'.repeat(17)}\r\n*1\r\n$4\r\nPING\r\n`, 3000, 2), ERROR);
   t.is(await cmd(port, 'GET', 'k'), arrayReply('x'.repeat(16)));
 });
+
+test('groups 3: every peer hosts three groups over all peers, serves every slot from any peer, and refuses a later config without the line', async (t) => {
+  const c = await RaftProcCluster.create(3, 'groups 3');
+  t.teardown(() => c.cleanup());
+  c.startAll();
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  for (const id of c.ids) {
+    for (const k of keys) {
+      await waitFor(`SET ${k} via peer ${id}`, async () => (await cmd(c.port(id), 'SET', k, `v${id}`)) === OK, 10_000, 50);
+    }
+  }
+  for (const id of c.ids) for (const k of keys) t.is(await cmd(c.port(id), 'GET', k), arrayReply('v3'));
+  const roles = c.ids.map((id) => c.proc(id).stderr.split('\n').filter((l) => l.includes('"msg":"raft role"') && l.includes('"role":"leader"')).length);
+  t.log(`leader role lines per peer: ${roles.join(', ')}`);
+  t.regex(c.proc(1).stderr, /"group":3/);
+
+  await c.kill(2);
+  const without = c.configFor(2).replace('groups 3', '');
+  const path = c.group.file('raft2-nogroups.conf', without);
+  const p = c.group.start('raft2-again', 'kvstoreraftsystem', ['--config_path', path]);
+  t.is(await p.exited, 2);
+  t.regex(p.stderr, /holds 3 groups over .*; this config says 1 over/);
+});
