@@ -6,6 +6,7 @@ import { encodeBulkArray, encodeInteger, LAB_ERROR_REPLY, LAB_NIL_REPLY, OK_REPL
 import { RespParser } from '../protocol/resp-parser.js';
 import type { RespParserLimits } from '../protocol/resp-parser.js';
 import type { KvAnswer, KvService, KvSession } from './kv-service.js';
+import { orderedSession } from './ordered-session.js';
 
 /**
  * Operator commands outside the lab's set, named `KVSTORE.<WORD>` (e.g. a
@@ -61,7 +62,8 @@ export class ClientConnection {
     private readonly admin?: AdminCommands,
   ) {
     this.parser = new RespParser(limits.parser);
-    this.session = service.openSession();
+    // Pipelined commands answer in order and a GET sees the writes sent before it.
+    this.session = orderedSession(service.openSession());
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'client socket error'));

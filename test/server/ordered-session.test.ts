@@ -1,0 +1,56 @@
+import test from 'ava';
+import type { KvAnswer, KvOp, KvSession } from '../../src/server/kv-service.js';
+import { orderedSession } from '../../src/server/ordered-session.js';
+
+/** A store whose writes take longer than its reads, as a replicated write does. */
+function slowWrites(): { session: KvSession; log: string[] } {
+  const data = new Map<string, string>();
+  const log: string[] = [];
+  const later = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  return {
+    log,
+    session: {
+      execute: async (op: KvOp): Promise<KvAnswer> => {
+        if (op.type === 'get') {
+          await later(1);
+          const v = data.get(op.key.toString());
+          log.push(`get ${op.key.toString()}=${v ?? 'nil'}`);
+          return { type: 'values', values: v === undefined ? undefined : [Buffer.from(v)] };
+        }
+        await later(10);
+        if (op.type === 'set') data.set(op.key.toString(), op.values[0]!.toString());
+        else for (const k of op.keys) data.delete(k.toString());
+        log.push(`${op.type} done`);
+        return { type: 'ok' };
+      },
+      close: () => {},
+    },
+  };
+}
+
+const set = (k: string, v: string): KvOp => ({ type: 'set', key: Buffer.from(k), values: [Buffer.from(v)] });
+const get = (k: string): KvOp => ({ type: 'get', key: Buffer.from(k) });
+
+test('a pipelined GET sees the SET sent before it on the same connection, and not the one sent after it', async (t) => {
+  const { session, log } = slowWrites();
+  const s = orderedSession(session);
+  const replies = await Promise.all([s.execute(set('a', '1')), s.execute(get('a')), s.execute(set('a', '2')), s.execute(get('a'))]);
+  t.deepEqual(replies[1], { type: 'values', values: [Buffer.from('1')] });
+  t.deepEqual(replies[3], { type: 'values', values: [Buffer.from('2')] });
+  t.deepEqual(log, ['set done', 'get a=1', 'set done', 'get a=2']);
+});
+
+test('commands of one kind still run concurrently', async (t) => {
+  const { session, log } = slowWrites();
+  const s = orderedSession(session);
+  const started = Date.now();
+  await Promise.all([set('a', '1'), set('b', '2'), set('c', '3')].map((op) => s.execute(op)));
+  t.true(Date.now() - started < 25, 'three writes overlapped');
+  t.is(log.length, 3);
+});
+
+test('without the ordering a pipelined GET can overtake the SET before it (what this guards against)', async (t) => {
+  const { session } = slowWrites();
+  const [, got] = await Promise.all([session.execute(set('a', '1')), session.execute(get('a'))]);
+  t.deepEqual(got, { type: 'values', values: undefined });
+});
