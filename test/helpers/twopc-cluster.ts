@@ -61,6 +61,16 @@ export class TwoPcCluster {
     await waitFor('the coordinator to serve writes', async () => (await cmd(this.coordinatorPort, 'SET', '__ready', '1')) === '+OK\r\n', timeoutMs, 100);
   }
 
+  /** A coordinator and n participants, all started and serving; cleaned up when the test ends. */
+  static async running(t: { teardown(fn: () => Promise<void>): void }, n = 3): Promise<TwoPcCluster> {
+    const c = await TwoPcCluster.create(n);
+    t.teardown(() => c.cleanup());
+    c.startCoordinator();
+    for (let k = 1; k <= n; k++) c.startParticipant(k);
+    await c.ready();
+    return c;
+  }
+
   cleanup(): Promise<void> {
     return this.group.cleanup();
   }

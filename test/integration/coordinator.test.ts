@@ -4,11 +4,7 @@ import { sleep, waitFor } from '../helpers/processes.js';
 import { ERROR, NIL, OK, arrayReply, cmd } from '../helpers/resp-client.js';
 
 test('coordinator then three participants: SET/GET/DEL answer exactly through the coordinator', async (t) => {
-  const c = await TwoPcCluster.create(3);
-  t.teardown(() => c.cleanup());
-  c.startCoordinator();
-  for (const k of [1, 2, 3]) c.startParticipant(k);
-  await c.ready();
+  const c = await TwoPcCluster.running(t);
   const port = c.coordinatorPort;
   t.is(await cmd(port, 'SET', 'CS06142', 'Cloud', 'Computing'), OK);
   t.is(await cmd(port, 'GET', 'CS06142'), arrayReply('Cloud', 'Computing'));
@@ -43,11 +39,7 @@ test('kill -9 the coordinator right after a SET and restart it: the GET a second
 });
 
 test('participants fail: one down keeps serving; all down answers -ERROR within 2 s; two restarted recover the data', async (t) => {
-  const c = await TwoPcCluster.create(3);
-  t.teardown(() => c.cleanup());
-  c.startCoordinator();
-  for (const k of [1, 2, 3]) c.startParticipant(k);
-  await c.ready();
+  const c = await TwoPcCluster.running(t);
   const port = c.coordinatorPort;
   t.is(await cmd(port, 'SET', 'k1', 'v1'), OK);
   t.is(await cmd(port, 'SET', 'k2', 'v2'), OK);
@@ -76,11 +68,7 @@ test('participants fail: one down keeps serving; all down answers -ERROR within 
 });
 
 test('the coordinator killed at random moments while a client writes and retries: every +OK write is readable at the end', async (t) => {
-  const c = await TwoPcCluster.create(3);
-  t.teardown(() => c.cleanup());
-  c.startCoordinator();
-  for (const k of [1, 2, 3]) c.startParticipant(k);
-  await c.ready();
+  const c = await TwoPcCluster.running(t);
   const acked = new Map<string, string>();
   /** Values tried after the last acknowledged one: a write whose reply was lost may still have landed. */
   const pending = new Map<string, string[]>();

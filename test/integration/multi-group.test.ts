@@ -75,11 +75,7 @@ async function spread(t: ExecutionContext, c: TwoPcCluster, timeoutMs: number): 
 }
 
 test('3 participants x 3 groups: leaders spread; kill -9 one: every slot writable within 2 s; restart: it catches up in every group and leads again; kill -9 two: -ERROR; restart: all back', async (t) => {
-  const c = await TwoPcCluster.create(3);
-  t.teardown(() => c.cleanup());
-  c.startCoordinator();
-  for (const k of [1, 2, 3]) c.startParticipant(k);
-  await c.ready();
+  const c = await TwoPcCluster.running(t);
   const port = c.coordinatorPort;
   await spread(t, c, 10_000);
 
@@ -141,11 +137,7 @@ test('3 participants x 3 groups: leaders spread; kill -9 one: every slot writabl
 });
 
 test('a DEL whose keys fall in two groups answers -ERROR with the reason in the log, and deletes nothing', async (t) => {
-  const c = await TwoPcCluster.create(3);
-  t.teardown(() => c.cleanup());
-  c.startCoordinator();
-  for (const k of [1, 2, 3]) c.startParticipant(k);
-  await c.ready();
+  const c = await TwoPcCluster.running(t);
   const port = c.coordinatorPort;
   const [a, b] = keysPerGroup(c, 'd');
   t.is(await cmd(port, 'SET', a!, '1'), OK);
@@ -158,11 +150,7 @@ test('a DEL whose keys fall in two groups answers -ERROR with the reason in the 
 });
 
 test('a coordinator whose config disagrees with the layout the participants hold says so and refuses every command', async (t) => {
-  const c = await TwoPcCluster.create(3);
-  t.teardown(() => c.cleanup());
-  c.startCoordinator();
-  for (const k of [1, 2, 3]) c.startParticipant(k);
-  await c.ready();
+  const c = await TwoPcCluster.running(t);
   await c.killCoordinator();
   // The same participants, cut into 2 groups instead of 3: routing by it would mix layouts.
   c.group.file(
