@@ -20,10 +20,11 @@ import { DEFAULT_BENCH_OPTIONS } from '../../src/bench/bench-options.js';
 import type { BenchOptions } from '../../src/bench/bench-options.js';
 import { runBench } from '../../src/bench/run-bench.js';
 import type { BenchResult } from '../../src/bench/run-bench.js';
-import { ProcessOwner, start2pc, startRaft, startRedis } from './cluster-systems.js';
+import { start2pc, startRaft, startRedis } from './cluster-systems.js';
 import type { RunningSystem } from './cluster-systems.js';
 import { measureMemoryRestart, type MemoryRestartResult } from './memory-restart.js';
 import { formatTable, type Measured, type SuiteRow } from './suite-table.js';
+import { ProcessOwner } from './process-owner.js';
 import { checkTargets, formatMemory, formatTargets } from './targets.js';
 
 const { values: args } = parseArgs({

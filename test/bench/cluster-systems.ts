@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { freePorts } from '../helpers/ports.js';
+import type { ProcessOwner, ServerProc } from './process-owner.js';
 
 /** The repository root: the nearest folder above this file with bin/ (works from test/ and from dist/test/). */
 function findRepo(): string {
@@ -16,8 +16,6 @@ function findRepo(): string {
 }
 export const REPO = findRepo();
 
-/** Kept of each server's stderr for leader detection and failure messages. */
-const stderrTailBytesMax = 64 * 1024;
 /** How long a system may take to serve its first write. */
 export const startTimeoutMs = 30_000;
 
@@ -29,71 +27,8 @@ export interface RunningSystem {
   readonly pids: number[];
   /** The processes themselves, data-holding members first (not for redis). */
   readonly procs?: ServerProc[];
-}
-
-/** A started server process. */
-export interface ServerProc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  stderr: string;
-  /** How it was started, so it can be started again the same way. */
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly cwd: string;
-}
-
-/** Owns every process the benchmark starts; stopAll() kills them all, whatever happened. */
-export class ProcessOwner {
-  private readonly procs = new Set<ServerProc>();
-
-  start(name: string, command: string, args: readonly string[], cwd: string): ServerProc {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
-    const proc: ServerProc = { name, child, stderr: '', command, args, cwd };
-    child.stderr?.on('data', (d: Buffer) => {
-      proc.stderr = (proc.stderr + d.toString('utf8')).slice(-stderrTailBytesMax);
-    });
-    child.on('error', (err) => {
-      proc.stderr += `\nspawn failed: ${err.message}`;
-    });
-    this.procs.add(proc);
-    child.on('exit', () => this.procs.delete(proc));
-    return proc;
-  }
-
-  /** kill -9, then the same command again: a crash and restart. Resolves with the new process once the old one is gone. */
-  async crashAndRestart(p: ServerProc): Promise<ServerProc> {
-    await this.crash(p);
-    return this.start(p.name, p.command, p.args, p.cwd);
-  }
-
-  /** kill -9; resolves once the process is gone (at once if it already is). */
-  async crash(p: ServerProc): Promise<void> {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-    const gone = new Promise<void>((done) => p.child.once('exit', () => done()));
-    p.child.kill('SIGKILL');
-    await gone;
-  }
-
-  /** SIGTERM, then SIGKILL after graceMs for any still alive. */
-  async stopAll(graceMs = 2000): Promise<void> {
-    const live = [...this.procs];
-    await Promise.all(live.map((p) => new Promise<void>((done) => {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) return done();
-      const killer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
-      p.child.once('exit', () => {
-        clearTimeout(killer);
-        done();
-      });
-      p.child.kill('SIGTERM');
-    })));
-  }
-
-  /** Last resort on process exit: synchronous SIGKILL to every child still alive. */
-  killAllNow(): void {
-    for (const p of this.procs) {
-      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    }
-  }
+  /** Requests it can have in flight at once (connections × pipeline); absent: any. Rows above it are not run on it. */
+  readonly concurrencyMax?: number;
 }
 
 /** Sends one raw RESP request and resolves with the first reply bytes (or rejects). */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_BENCH_OPTIONS } from '../../src/bench/bench-options.js';
 import { runBench } from '../../src/bench/run-bench.js';
-import type { ProcessOwner, RunningSystem, ServerProc } from './cluster-systems.js';
+import type { RunningSystem } from './cluster-systems.js';
 import { rawRequest } from './cluster-systems.js';
+import type { ProcessOwner, ServerProc } from './process-owner.js';
 
 /** Resident and peak resident memory of a process, from /proc (Linux); undefined elsewhere or once it is gone. */
 export function memoryOf(pid: number): { rssMb: number; peakMb: number } | undefined {
