@@ -3,7 +3,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { freePorts } from '../helpers/ports.js';
-import type { ProcessOwner, ServerProc } from './process-owner.js';
+import { assert } from '../../raft/assert.js';
+import { layoutOf } from '../../src/coordinator/coordinator.js';
+import { parseLabConfig } from '../../src/config/lab-config.js';
+import type { Layout } from '../../src/sharding/layout.js';
+import { SlotRouter } from '../../src/sharding/router.js';
+import { exited, type ProcessOwner, type ServerProc } from './process-owner.js';
 
 /** The repository root: the nearest folder above this file with bin/ (works from test/ and from dist/test/). */
 function findRepo(): string {
@@ -27,6 +32,8 @@ export interface RunningSystem {
   readonly pids: number[];
   /** The processes themselves, data-holding members first (not for redis). */
   readonly procs?: ServerProc[];
+  /** Where its groups live and which slots each owns (coordinator systems). */
+  readonly layout?: Layout;
   /** Requests it can have in flight at once (connections × pipeline); absent: any. Rows above it are not run on it. */
   readonly concurrencyMax?: number;
 }
@@ -58,31 +65,58 @@ export function rawRequest(port: number, words: string[], timeoutMs = 2000): Pro
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function exited(p: ServerProc): boolean {
-  return p.child.exitCode !== null || p.child.signalCode !== null;
-}
-
 function tail(p: ServerProc, lines = 8): string {
   return p.stderr.trim().split('\n').slice(-lines).map((l) => `    ${p.name}: ${l}`).join('\n');
 }
 
-/** Waits until a SET through `port` answers +OK; throws with the processes' last words otherwise. */
-async function waitForWrite(port: number, procs: ServerProc[], what: string): Promise<void> {
+/** The key of the probe SET; a sharded system's probes add a number. */
+const PROBE_KEY = '__bench_probe';
+/** Candidate keys tried per layout: every group owns a slot, and 16384 slots need ~170,000 tries (coupon collector). */
+const probeTriesMax = 10_000_000;
+
+/**
+ * One probe key per group of the layout (group g's at index g-1), found by
+ * the product's own router, so a probe of all of them is a write in every
+ * group: a sharded system is up only when each of its groups has a leader.
+ */
+export function probeKeys(layout: Layout): string[] {
+  const router = new SlotRouter(layout);
+  const byGroup = new Map<number, string>();
+  for (let n = 0; byGroup.size < layout.groups; n++) {
+    assert(n < probeTriesMax, `probeKeys: no key found for some of ${layout.groups} groups in ${probeTriesMax} tries`);
+    const key = `${PROBE_KEY}:${n}`;
+    const g = router.groupOf(Buffer.from(key));
+    if (!byGroup.has(g)) byGroup.set(g, key);
+  }
+  return [...byGroup].sort(([a], [b]) => a - b).map(([, key]) => key);
+}
+
+/** Waits until a SET of each key through `port` answers +OK; throws with the processes' last words otherwise. */
+export async function waitForWrites(port: number, procs: readonly ServerProc[], what: string, keys: readonly string[] = [PROBE_KEY]): Promise<void> {
   const deadline = Date.now() + startTimeoutMs;
   let last = '';
+  let pending = [...keys];
   while (Date.now() < deadline) {
     const dead = procs.find(exited);
     if (dead !== undefined) throw new Error(`${what}: ${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode})\n${tail(dead)}`);
-    try {
-      const reply = await rawRequest(port, ['SET', '__bench_probe', 'x']);
-      if (reply === '+OK\r\n') return;
-      last = reply.trim();
-    } catch (err) {
-      last = (err as Error).message;
+    const still: string[] = [];
+    for (const key of pending) {
+      try {
+        const reply = await rawRequest(port, ['SET', key, 'x']);
+        if (reply !== '+OK\r\n') {
+          still.push(key);
+          last = `${key}: ${reply.trim()}`;
+        }
+      } catch (err) {
+        still.push(key);
+        last = `${key}: ${(err as Error).message}`;
+      }
     }
+    pending = still;
+    if (pending.length === 0) return;
     await sleep(200);
   }
-  throw new Error(`${what}: no +OK to a SET within ${startTimeoutMs} ms (last: ${last})\n${procs.map((p) => tail(p, 4)).join('\n')}`);
+  throw new Error(`${what}: no +OK to a SET of ${pending.join(', ')} within ${startTimeoutMs} ms (last: ${last})\n${procs.map((p) => tail(p, 4)).join('\n')}`);
 }
 
 /** The peer whose last `"msg":"raft role"` log line says leader, if any. */
@@ -119,7 +153,7 @@ export async function startRaft(owner: ProcessOwner, dir: string): Promise<Runni
     ].join('\n'));
     return owner.start(`raft-${k + 1}`, process.execPath, [bin, '--config_path', conf], peerDir);
   });
-  await waitForWrite(ports[0]!, procs, 'kvstoreraftsystem');
+  await waitForWrites(ports[0]!, procs, 'kvstoreraftsystem');
   const deadline = Date.now() + startTimeoutMs;
   let leader = loggedLeader(procs);
   while (leader === undefined && Date.now() < deadline) {
@@ -130,26 +164,43 @@ export async function startRaft(owner: ProcessOwner, dir: string): Promise<Runni
   return { name: 'raft leader', port: ports[leader]!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs };
 }
 
-/** (b) A coordinator and 3 participants (kvstore2pcsystem); the load goes to the coordinator. */
-export async function start2pc(owner: ProcessOwner, dir: string, participantLines: readonly string[] = []): Promise<RunningSystem> {
+export interface TwoPcOptions {
+  /** The system's name in the table; default 'coordinator+3'. */
+  readonly name?: string;
+  /** Extra lines for every participant's config (e.g. `snapshot_entries N`). */
+  readonly participantLines?: readonly string[];
+  /** Extra lines for the coordinator's config (e.g. `groups 1`). */
+  readonly coordinatorLines?: readonly string[];
+}
+
+/**
+ * (b) A coordinator and 3 participants (kvstore2pcsystem); the load goes to
+ * the coordinator. Up once a write to every group of its layout answers.
+ */
+export async function start2pc(owner: ProcessOwner, dir: string, options: TwoPcOptions = {}): Promise<RunningSystem> {
   const bin = join(REPO, 'bin', 'kvstore2pcsystem');
   if (!existsSync(bin)) throw new Error(`${bin} does not exist yet`);
   const [coordinator, ...participants] = await freePorts(4);
-  const conf = (name: string, lines: string[]): { path: string; cwd: string } => {
+  const conf = (name: string, lines: string[]): { path: string; cwd: string; text: string } => {
     const cwd = join(dir, name);
     mkdirSync(cwd, { recursive: true });
     const path = join(cwd, `${name}.conf`);
-    writeFileSync(path, ['! written by npm run bench:cluster', ...lines, `data_dir ${join(cwd, 'data')}`, 'log_level info', ''].join('\n'));
-    return { path, cwd };
+    const text = ['! written by npm run bench:cluster', ...lines, `data_dir ${join(cwd, 'data')}`, 'log_level info', ''].join('\n');
+    writeFileSync(path, text);
+    return { path, cwd, text };
   };
   const procs = participants.map((p, k) => {
-    const c = conf(`participant-${k + 1}`, ['mode participant', `participant_info 127.0.0.1:${p}`, `coordinator_info 127.0.0.1:${coordinator}`, ...participantLines]);
+    const c = conf(`participant-${k + 1}`, ['mode participant', `participant_info 127.0.0.1:${p}`, `coordinator_info 127.0.0.1:${coordinator}`, ...(options.participantLines ?? [])]);
     return owner.start(`participant-${k + 1}`, process.execPath, [bin, '--config_path', c.path], c.cwd);
   });
-  const c = conf('coordinator', ['mode coordinator', `coordinator_info 127.0.0.1:${coordinator}`, ...participants.map((p) => `participant_info 127.0.0.1:${p}`)]);
+  const c = conf('coordinator', ['mode coordinator', `coordinator_info 127.0.0.1:${coordinator}`, ...participants.map((p) => `participant_info 127.0.0.1:${p}`), ...(options.coordinatorLines ?? [])]);
+  // The placement the coordinator derives from this file, derived the same way here.
+  const cfg = parseLabConfig(c.text, c.path);
+  assert(cfg.kind === 'coordinator', 'start2pc: the coordinator config parses as one');
+  const layout = layoutOf(cfg);
   procs.push(owner.start('coordinator', process.execPath, [bin, '--config_path', c.path], c.cwd));
-  await waitForWrite(coordinator!, procs, 'kvstore2pcsystem');
-  return { name: 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs };
+  await waitForWrites(coordinator!, procs, 'kvstore2pcsystem', probeKeys(layout));
+  return { name: options.name ?? 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs, layout };
 }
 
 /** (c) The reference: one redis-server, every write fsynced before its reply. */
@@ -165,6 +216,6 @@ export async function startRedis(owner: ProcessOwner, dir: string): Promise<Runn
     '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
     '--daemonize', 'no', '--logfile', '',
   ], cwd);
-  await waitForWrite(port!, [proc], 'redis-server');
+  await waitForWrites(port!, [proc], 'redis-server');
   return { name: 'redis aof always', port: port!, pids: [proc.child.pid!] };
 }

@@ -22,6 +22,11 @@ export interface StartOptions {
   readonly ipc?: boolean;
 }
 
+/** Whether the process has exited (or was killed). */
+export function exited(p: ServerProc): boolean {
+  return p.child.exitCode !== null || p.child.signalCode !== null;
+}
+
 /** Owns every process the benchmark starts; stopAll() kills them all, whatever happened. */
 export class ProcessOwner {
   private readonly procs = new Set<ServerProc>();
@@ -49,7 +54,7 @@ export class ProcessOwner {
 
   /** kill -9; resolves once the process is gone (at once if it already is). */
   async crash(p: ServerProc): Promise<void> {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    if (exited(p)) return;
     const gone = new Promise<void>((done) => p.child.once('exit', () => done()));
     p.child.kill('SIGKILL');
     await gone;
@@ -63,7 +68,7 @@ export class ProcessOwner {
   /** SIGTERM to these, then SIGKILL after graceMs for any still alive; resolves once all are gone. */
   async stop(procs: readonly ServerProc[], graceMs = 2000): Promise<void> {
     await Promise.all(procs.map((p) => new Promise<void>((done) => {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) return done();
+      if (exited(p)) return done();
       const killer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
       p.child.once('exit', () => {
         clearTimeout(killer);
@@ -76,7 +81,7 @@ export class ProcessOwner {
   /** Last resort on process exit: synchronous SIGKILL to every child still alive. */
   killAllNow(): void {
     for (const p of this.procs) {
-      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      if (!exited(p)) p.child.kill('SIGKILL');
     }
   }
 }
