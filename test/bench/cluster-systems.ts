@@ -8,6 +8,7 @@ import { layoutOf } from '../../src/coordinator/coordinator.js';
 import { parseLabConfig } from '../../src/config/lab-config.js';
 import type { Layout } from '../../src/sharding/layout.js';
 import { SlotRouter } from '../../src/sharding/router.js';
+import { ledGroups } from './member-log.js';
 import { exited, type ProcessOwner, type ServerProc } from './process-owner.js';
 
 /** The repository root: the nearest folder above this file with bin/ (works from test/ and from dist/test/). */
@@ -119,19 +120,29 @@ export async function waitForWrites(port: number, procs: readonly ServerProc[], 
   throw new Error(`${what}: no +OK to a SET of ${pending.join(', ')} within ${startTimeoutMs} ms (last: ${last})\n${procs.map((p) => tail(p, 4)).join('\n')}`);
 }
 
-/** The peer whose last `"msg":"raft role"` log line says leader, if any. */
-function loggedLeader(procs: ServerProc[]): number | undefined {
-  for (let k = 0; k < procs.length; k++) {
-    const lines = procs[k]!.stderr.split('\n').filter((l) => l.includes('"msg":"raft role"'));
-    const last = lines[lines.length - 1];
-    if (last === undefined) continue;
-    try {
-      if ((JSON.parse(last) as { role?: string }).role === 'leader') return k;
-    } catch {
-      // a line cut by the tail window: ignore
-    }
+/** How long start2pc waits for the leader balancer to spread the leads; past it the system runs as it is. */
+const spreadTimeoutMs = 15_000;
+
+/**
+ * Waits (up to spreadTimeoutMs) until every group has a leader and each
+ * participant leads its share, floor or ceil of groups / participants: the
+ * steady state the leader balancer moves to once the first elections
+ * settle, so measurements do not start in the middle of its transfers.
+ */
+async function waitForSpreadLeads(participants: readonly ServerProc[], layout: Layout): Promise<void> {
+  const share = layout.groups / participants.length;
+  const deadline = Date.now() + spreadTimeoutMs;
+  while (Date.now() < deadline) {
+    const led = participants.map((p) => ledGroups(p).length);
+    if (led.reduce((a, b) => a + b, 0) === layout.groups && led.every((n) => n >= Math.floor(share) && n <= Math.ceil(share))) return;
+    await sleep(100);
   }
-  return undefined;
+}
+
+/** The peer whose latest 'raft role' line says it leads (the single group of a kvstoreraftsystem), if any. */
+function loggedLeader(procs: readonly ServerProc[]): number | undefined {
+  const k = procs.findIndex((p) => ledGroups(p).length > 0);
+  return k < 0 ? undefined : k;
 }
 
 /** (a) A 3-peer kvstoreraftsystem; the load goes to the leader found from its log. */
@@ -200,6 +211,7 @@ export async function start2pc(owner: ProcessOwner, dir: string, options: TwoPcO
   const layout = layoutOf(cfg);
   procs.push(owner.start('coordinator', process.execPath, [bin, '--config_path', c.path], c.cwd));
   await waitForWrites(coordinator!, procs, 'kvstore2pcsystem', probeKeys(layout));
+  await waitForSpreadLeads(procs.slice(0, participants.length), layout);
   return { name: options.name ?? 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs, layout };
 }
 
