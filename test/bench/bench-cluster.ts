@@ -23,7 +23,7 @@ import { DEFAULT_BENCH_OPTIONS } from '../../src/bench/bench-options.js';
 import type { BenchOptions } from '../../src/bench/bench-options.js';
 import { runBench } from '../../src/bench/run-bench.js';
 import type { BenchResult } from '../../src/bench/run-bench.js';
-import { ALL_SYSTEM_KEYS, SYSTEM_NAMES, selectStarters, startSystems, type SystemStarter } from './bench-systems.js';
+import { ALL_SYSTEM_KEYS, COMPARISONS, SYSTEM_NAMES, selectStarters, startSystems, type SystemStarter } from './bench-systems.js';
 import { start2pc } from './cluster-systems.js';
 import type { RunningSystem } from './cluster-systems.js';
 import { measureMemoryRestart, type MemoryRestartResult } from './memory-restart.js';
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   if (systems.length === 0) throw new Error('no system could be started');
   await warmUp(systems);
   const measured = await measureRounds(systems);
-  process.stdout.write(`${formatTable(SUITE, systems.map((s) => s.name), measured, SYSTEM_NAMES.redis)}\n`);
+  process.stdout.write(`${formatTable(SUITE, systems.map((s) => s.name), measured, SYSTEM_NAMES.redis, COMPARISONS)}\n`);
   for (const u of unavailable) process.stdout.write(`${u.split('\n')[0]}\n`);
 
   let memory: MemoryRestartResult | undefined;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { start2pc, startRaft, startRedis, type RunningSystem } from './cluster-systems.js';
 import { startFloor } from './floor-skeleton.js';
 import type { ProcessOwner } from './process-owner.js';
+import type { Comparison } from './suite-table.js';
 
 /**
  * The systems bench:cluster can run, by the key --systems names them with,
@@ -19,6 +20,14 @@ export const SYSTEM_NAMES = {
   /** floor-roles.ts with LevelDB, loaded through its coordinator: bench:floor's "via coordinator, LevelDB" row. */
   floor: 'floor LevelDB',
 } as const;
+
+/** The ratio lines under the table: what the targets compare, and raft direct against the coordinator. */
+export const COMPARISONS: readonly Comparison[] = [
+  { of: SYSTEM_NAMES.coordinator, over: SYSTEM_NAMES.coordinatorOneGroup, measure: 'ops/s' },
+  { of: SYSTEM_NAMES.raft, over: SYSTEM_NAMES.coordinator, measure: 'ops/s' },
+  { of: SYSTEM_NAMES.coordinator, over: SYSTEM_NAMES.floor, measure: 'p50' },
+  { of: SYSTEM_NAMES.coordinatorOneGroup, over: SYSTEM_NAMES.floor, measure: 'p50' },
+];
 
 export interface SystemStarter {
   /** What --systems calls it. */

@@ -13,8 +13,10 @@ export interface TargetCheck {
 }
 
 const COORD = SYSTEM_NAMES.coordinator;
+const COORD1 = SYSTEM_NAMES.coordinatorOneGroup;
 const RAFT = SYSTEM_NAMES.raft;
 const REDIS = SYSTEM_NAMES.redis;
+const FLOOR = SYSTEM_NAMES.floor;
 const ISSUE7 = 'issue 7';
 const MULTI = 'multi-raft';
 
@@ -41,6 +43,8 @@ export function checkTargets(measured: readonly Measured[], memory: MemoryRestar
     check(ISSUE7, 'SET c=1 p50 through the coordinator <= 3 × redis p50', p50('SET c=1', COORD) / p50('SET c=1', REDIS), x, (v) => v <= 3),
     check(ISSUE7, 'GET/SET 50/50 c=128 through the coordinator >= 0.25 × redis', ops('GET/SET 50/50 c=128', COORD) / ops('GET/SET 50/50 c=128', REDIS), x, (v) => v >= 0.25),
     check(ISSUE7, 'server CPU per SET at c=128 (coordinator+3) <= 100 µs', cpu('SET c=128', COORD), (v) => `${Math.round(v)} µs`, (v) => v <= 100),
+    check(MULTI, 'SET c=128 through the coordinator: 3 groups >= 1.0 × groups 1', ops('SET c=128', COORD) / ops('SET c=128', COORD1), x, (v) => v >= 1.0),
+    check(MULTI, 'SET c=1 p50 through the coordinator <= 1.2 × floor (LevelDB, via its coordinator)', p50('SET c=1', COORD) / p50('SET c=1', FLOOR), x, (v) => v <= 1.2),
     ...memoryTargets(memory),
   ];
 }
