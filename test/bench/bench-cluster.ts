@@ -1,15 +1,18 @@
 /**
  * `npm run bench:cluster` (after `npm run build`): the standard suite of
- * issue 7 against our two cluster shapes and durable redis, in one run on
- * this machine, with the same in-process load generator.
+ * issue 7 against our cluster shapes (coordinator+3 with its default 3
+ * groups and with `groups 1`, a kvstoreraftsystem leader), durable redis
+ * and, for the c=1 row, the latency-floor skeleton, in one run on this
+ * machine, with the same in-process load generator.
  *
- *   node dist/test/bench/bench-cluster.js [--seconds 5] [--rounds 3] [--systems raft,2pc,redis] [--memory-keys 1000000]
+ *   node dist/test/bench/bench-cluster.js [--seconds 5] [--rounds 3] [--systems 2pc,2pc1,raft,redis,floor] [--memory-keys 1000000]
  *
  * Rows are interleaved across systems within each round, so slow drift of
  * the shared machine's load hits every system alike; the table shows the
- * median of the rounds. Then a fresh coordinator+3 system is filled with
- * --memory-keys keys (0 skips it) for the memory and restart targets, and
- * every target is checked against the medians. Every process started here
+ * median of the rounds. A system runs only the rows within its
+ * concurrencyMax (the skeleton: c=1). Then a fresh 3-group coordinator+3
+ * is filled with --memory-keys keys (0 skips it) for the memory and
+ * restart targets, and every target is checked against the medians. Every process started here
  * is stopped at the end, on error and on Ctrl-C.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,17 +23,19 @@ import { DEFAULT_BENCH_OPTIONS } from '../../src/bench/bench-options.js';
 import type { BenchOptions } from '../../src/bench/bench-options.js';
 import { runBench } from '../../src/bench/run-bench.js';
 import type { BenchResult } from '../../src/bench/run-bench.js';
-import { ProcessOwner, start2pc, startRaft, startRedis } from './cluster-systems.js';
+import { ALL_SYSTEM_KEYS, COMPARISONS, SYSTEM_NAMES, selectStarters, startSystems, type SystemStarter } from './bench-systems.js';
+import { start2pc } from './cluster-systems.js';
 import type { RunningSystem } from './cluster-systems.js';
 import { measureMemoryRestart, type MemoryRestartResult } from './memory-restart.js';
 import { formatTable, type Measured, type SuiteRow } from './suite-table.js';
+import { ProcessOwner } from './process-owner.js';
 import { checkTargets, formatMemory, formatTargets } from './targets.js';
 
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
-    systems: { type: 'string', default: '2pc,raft,redis' },
+    systems: { type: 'string', default: ALL_SYSTEM_KEYS },
     'memory-keys': { type: 'string', default: '1000000' },
   },
 });
@@ -41,7 +46,13 @@ if (!(seconds > 0) || !Number.isSafeInteger(rounds) || rounds < 1 || !Number.isS
   process.stderr.write('bench:cluster: --seconds must be > 0, --rounds a positive integer, --memory-keys an integer >= 0\n');
   process.exit(2);
 }
-const wanted = new Set(args.systems.split(','));
+let starters: SystemStarter[];
+try {
+  starters = selectStarters(args.systems);
+} catch (err) {
+  process.stderr.write(`bench:cluster: ${(err as Error).message}\n`);
+  process.exit(2);
+}
 
 /** The standard suite of issue 7, plus one pipelined row. */
 const SUITE: SuiteRow[] = [
@@ -89,55 +100,57 @@ function options(sys: RunningSystem, row: SuiteRow, seed: number): BenchOptions 
   };
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  const systems: RunningSystem[] = [];
-  const unavailable: string[] = [];
-  const starters: [string, string, typeof startRaft][] = [
-    ['2pc', 'coordinator+3', start2pc],
-    ['raft', 'raft leader', startRaft],
-    ['redis', 'redis aof always', startRedis],
-  ];
-  for (const [key, label, start] of starters) {
-    if (!wanted.has(key)) continue;
-    log(`starting ${label} ...`);
-    try {
-      systems.push(await start(owner, dir));
-    } catch (err) {
-      unavailable.push(`${label}: not available — ${(err as Error).message}`);
-      log(`  ${label} not available: ${(err as Error).message}`);
-    }
-  }
-  if (systems.length === 0) throw new Error('no system could be started');
+/** Whether `sys` can take this row's load (the skeleton keeps one request in flight). */
+const runs = (sys: RunningSystem, row: SuiteRow): boolean => row.connections * row.pipeline <= (sys.concurrencyMax ?? Infinity);
 
-  // Warm-up: fills the keyspace a little and lets each system reach steady state.
+/** Fills the keyspace a little and lets each system reach steady state, on the busiest row it runs of c=1 and c=16. */
+async function warmUp(systems: readonly RunningSystem[]): Promise<void> {
   for (const sys of systems) {
-    await runBench({ ...options(sys, SUITE[1]!, 7), durationMs: 1000, pids: [] });
+    const row = [SUITE[1]!, SUITE[0]!].find((r) => runs(sys, r))!;
+    await runBench({ ...options(sys, row, 7), durationMs: 1000, pids: [] });
   }
+}
 
+/** `rounds` rounds of every row on every system that runs it, interleaved. */
+async function measureRounds(systems: readonly RunningSystem[]): Promise<Measured[]> {
   const measured: Measured[] = [];
   for (let round = 1; round <= rounds; round++) {
     for (const row of SUITE) {
-      for (const sys of systems) {
+      for (const sys of systems.filter((s) => runs(s, row))) {
         const r: BenchResult = await runBench(options(sys, row, round * 1000 + measured.length));
         measured.push({ row: row.name, system: sys.name, result: r });
         const errs = r.errors.error + r.errors.otherError + r.errors.timeout + r.errors.connection;
-        log(`round ${round}/${rounds}  ${row.name.padEnd(26)} ${sys.name.padEnd(18)} ${Math.round(r.opsPerSec).toString().padStart(7)} ops/s  p50 ${r.latencyUs.p50} µs  cpu ${r.cpu?.usPerOp.toFixed(0) ?? '-'} µs/op${errs > 0 ? `  errors ${errs}` : ''}`);
+        log(`round ${round}/${rounds}  ${row.name.padEnd(26)} ${sys.name.padEnd(24)} ${Math.round(r.opsPerSec).toString().padStart(7)} ops/s  p50 ${r.latencyUs.p50} µs  cpu ${r.cpu?.usPerOp.toFixed(0) ?? '-'} µs/op${errs > 0 ? `  errors ${errs}` : ''}`);
       }
     }
   }
-  process.stdout.write(`${formatTable(SUITE, systems.map((s) => s.name), measured, 'redis aof always')}\n`);
+  return measured;
+}
+
+/** The memory and restart phase on a fresh coordinator+3 with its default layout (3 groups). */
+async function measureMemory(): Promise<MemoryRestartResult> {
+  log(`starting a fresh ${SYSTEM_NAMES.coordinator} for the memory and restart phase ...`);
+  // Snapshots during the load (1M keys make ~8,000 batch entries): the peak
+  // must hold while a snapshot of the whole state is taken, not only before.
+  const snapshotEntries = Math.max(100, Math.round(memoryKeys / 400));
+  const sys = await start2pc(owner, join(dir, 'memory'), { participantLines: [`snapshot_entries ${snapshotEntries}`] });
+  return measureMemoryRestart(owner, sys, memoryKeys, log);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const { systems, unavailable } = await startSystems(owner, dir, starters, log);
+  if (systems.length === 0) throw new Error('no system could be started');
+  await warmUp(systems);
+  const measured = await measureRounds(systems);
+  process.stdout.write(`${formatTable(SUITE, systems.map((s) => s.name), measured, SYSTEM_NAMES.redis, COMPARISONS)}\n`);
   for (const u of unavailable) process.stdout.write(`${u.split('\n')[0]}\n`);
 
   let memory: MemoryRestartResult | undefined;
   if (memoryKeys > 0) {
     // The throughput systems are done: stop them so the memory phase has the machine.
     await owner.stopAll();
-    log('starting a fresh coordinator+3 for the memory and restart phase ...');
-    // Snapshots during the load (1M keys make ~8,000 batch entries): the peak
-    // must hold while a snapshot of the whole state is taken, not only before.
-    const snapshotEntries = Math.max(100, Math.round(memoryKeys / 400));
-    memory = await measureMemoryRestart(owner, await start2pc(owner, join(dir, 'memory'), [`snapshot_entries ${snapshotEntries}`]), memoryKeys, log);
+    memory = await measureMemory();
     process.stdout.write(`\n${formatMemory(memory)}\n`);
   }
   process.stdout.write(`\n${formatTargets(checkTargets(measured, memory))}\n`);

@@ -1,9 +1,15 @@
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { freePorts } from '../helpers/ports.js';
+import { assert } from '../../raft/assert.js';
+import { layoutOf } from '../../src/coordinator/coordinator.js';
+import { parseLabConfig } from '../../src/config/lab-config.js';
+import type { Layout } from '../../src/sharding/layout.js';
+import { SlotRouter } from '../../src/sharding/router.js';
+import { ledGroups } from './member-log.js';
+import { exited, type ProcessOwner, type ServerProc } from './process-owner.js';
 
 /** The repository root: the nearest folder above this file with bin/ (works from test/ and from dist/test/). */
 function findRepo(): string {
@@ -16,8 +22,6 @@ function findRepo(): string {
 }
 export const REPO = findRepo();
 
-/** Kept of each server's stderr for leader detection and failure messages. */
-const stderrTailBytesMax = 64 * 1024;
 /** How long a system may take to serve its first write. */
 export const startTimeoutMs = 30_000;
 
@@ -29,71 +33,10 @@ export interface RunningSystem {
   readonly pids: number[];
   /** The processes themselves, data-holding members first (not for redis). */
   readonly procs?: ServerProc[];
-}
-
-/** A started server process. */
-export interface ServerProc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  stderr: string;
-  /** How it was started, so it can be started again the same way. */
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly cwd: string;
-}
-
-/** Owns every process the benchmark starts; stopAll() kills them all, whatever happened. */
-export class ProcessOwner {
-  private readonly procs = new Set<ServerProc>();
-
-  start(name: string, command: string, args: readonly string[], cwd: string): ServerProc {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
-    const proc: ServerProc = { name, child, stderr: '', command, args, cwd };
-    child.stderr?.on('data', (d: Buffer) => {
-      proc.stderr = (proc.stderr + d.toString('utf8')).slice(-stderrTailBytesMax);
-    });
-    child.on('error', (err) => {
-      proc.stderr += `\nspawn failed: ${err.message}`;
-    });
-    this.procs.add(proc);
-    child.on('exit', () => this.procs.delete(proc));
-    return proc;
-  }
-
-  /** kill -9, then the same command again: a crash and restart. Resolves with the new process once the old one is gone. */
-  async crashAndRestart(p: ServerProc): Promise<ServerProc> {
-    await this.crash(p);
-    return this.start(p.name, p.command, p.args, p.cwd);
-  }
-
-  /** kill -9; resolves once the process is gone (at once if it already is). */
-  async crash(p: ServerProc): Promise<void> {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-    const gone = new Promise<void>((done) => p.child.once('exit', () => done()));
-    p.child.kill('SIGKILL');
-    await gone;
-  }
-
-  /** SIGTERM, then SIGKILL after graceMs for any still alive. */
-  async stopAll(graceMs = 2000): Promise<void> {
-    const live = [...this.procs];
-    await Promise.all(live.map((p) => new Promise<void>((done) => {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) return done();
-      const killer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
-      p.child.once('exit', () => {
-        clearTimeout(killer);
-        done();
-      });
-      p.child.kill('SIGTERM');
-    })));
-  }
-
-  /** Last resort on process exit: synchronous SIGKILL to every child still alive. */
-  killAllNow(): void {
-    for (const p of this.procs) {
-      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    }
-  }
+  /** Where its groups live and which slots each owns (coordinator systems). */
+  readonly layout?: Layout;
+  /** Requests it can have in flight at once (connections × pipeline); absent: any. Rows above it are not run on it. */
+  readonly concurrencyMax?: number;
 }
 
 /** Sends one raw RESP request and resolves with the first reply bytes (or rejects). */
@@ -123,46 +66,83 @@ export function rawRequest(port: number, words: string[], timeoutMs = 2000): Pro
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function exited(p: ServerProc): boolean {
-  return p.child.exitCode !== null || p.child.signalCode !== null;
-}
-
 function tail(p: ServerProc, lines = 8): string {
   return p.stderr.trim().split('\n').slice(-lines).map((l) => `    ${p.name}: ${l}`).join('\n');
 }
 
-/** Waits until a SET through `port` answers +OK; throws with the processes' last words otherwise. */
-async function waitForWrite(port: number, procs: ServerProc[], what: string): Promise<void> {
+/** The key of the probe SET; a sharded system's probes add a number. */
+const PROBE_KEY = '__bench_probe';
+/** Candidate keys tried per layout: every group owns a slot, and 16384 slots need ~170,000 tries (coupon collector). */
+const probeTriesMax = 10_000_000;
+
+/**
+ * One probe key per group of the layout (group g's at index g-1), found by
+ * the product's own router, so a probe of all of them is a write in every
+ * group: a sharded system is up only when each of its groups has a leader.
+ */
+export function probeKeys(layout: Layout): string[] {
+  const router = new SlotRouter(layout);
+  const byGroup = new Map<number, string>();
+  for (let n = 0; byGroup.size < layout.groups; n++) {
+    assert(n < probeTriesMax, `probeKeys: no key found for some of ${layout.groups} groups in ${probeTriesMax} tries`);
+    const key = `${PROBE_KEY}:${n}`;
+    const g = router.groupOf(Buffer.from(key));
+    if (!byGroup.has(g)) byGroup.set(g, key);
+  }
+  return [...byGroup].sort(([a], [b]) => a - b).map(([, key]) => key);
+}
+
+/** Waits until a SET of each key through `port` answers +OK; throws with the processes' last words otherwise. */
+export async function waitForWrites(port: number, procs: readonly ServerProc[], what: string, keys: readonly string[] = [PROBE_KEY]): Promise<void> {
   const deadline = Date.now() + startTimeoutMs;
   let last = '';
+  let pending = [...keys];
   while (Date.now() < deadline) {
     const dead = procs.find(exited);
     if (dead !== undefined) throw new Error(`${what}: ${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode})\n${tail(dead)}`);
-    try {
-      const reply = await rawRequest(port, ['SET', '__bench_probe', 'x']);
-      if (reply === '+OK\r\n') return;
-      last = reply.trim();
-    } catch (err) {
-      last = (err as Error).message;
+    const still: string[] = [];
+    for (const key of pending) {
+      try {
+        const reply = await rawRequest(port, ['SET', key, 'x']);
+        if (reply !== '+OK\r\n') {
+          still.push(key);
+          last = `${key}: ${reply.trim()}`;
+        }
+      } catch (err) {
+        still.push(key);
+        last = `${key}: ${(err as Error).message}`;
+      }
     }
+    pending = still;
+    if (pending.length === 0) return;
     await sleep(200);
   }
-  throw new Error(`${what}: no +OK to a SET within ${startTimeoutMs} ms (last: ${last})\n${procs.map((p) => tail(p, 4)).join('\n')}`);
+  throw new Error(`${what}: no +OK to a SET of ${pending.join(', ')} within ${startTimeoutMs} ms (last: ${last})\n${procs.map((p) => tail(p, 4)).join('\n')}`);
 }
 
-/** The peer whose last `"msg":"raft role"` log line says leader, if any. */
-function loggedLeader(procs: ServerProc[]): number | undefined {
-  for (let k = 0; k < procs.length; k++) {
-    const lines = procs[k]!.stderr.split('\n').filter((l) => l.includes('"msg":"raft role"'));
-    const last = lines[lines.length - 1];
-    if (last === undefined) continue;
-    try {
-      if ((JSON.parse(last) as { role?: string }).role === 'leader') return k;
-    } catch {
-      // a line cut by the tail window: ignore
-    }
+/** How long start2pc waits for the leader balancer to spread the leads; past it the system runs as it is. */
+const spreadTimeoutMs = 15_000;
+
+/**
+ * Waits (up to spreadTimeoutMs) until every group has a leader and each
+ * participant leads its share, floor or ceil of groups / participants: the
+ * steady state the leader balancer moves to once the first elections
+ * settle, so measurements do not start in the middle of its transfers.
+ */
+async function waitForSpreadLeads(participants: readonly ServerProc[], layout: Layout): Promise<void> {
+  const share = layout.groups / participants.length;
+  const deadline = Date.now() + spreadTimeoutMs;
+  while (Date.now() < deadline) {
+    const led = participants.map((p) => ledGroups(p).length);
+    if (led.reduce((a, b) => a + b, 0) === layout.groups && led.every((n) => n >= Math.floor(share) && n <= Math.ceil(share))) return;
+    await sleep(100);
   }
-  return undefined;
+}
+
+/** The peer whose latest 'raft role' line says it leads (the single group of a kvstoreraftsystem), if any. */
+function loggedLeader(procs: readonly ServerProc[]): number | undefined {
+  const k = procs.findIndex((p) => ledGroups(p).length > 0);
+  return k < 0 ? undefined : k;
 }
 
 /** (a) A 3-peer kvstoreraftsystem; the load goes to the leader found from its log. */
@@ -184,7 +164,7 @@ export async function startRaft(owner: ProcessOwner, dir: string): Promise<Runni
     ].join('\n'));
     return owner.start(`raft-${k + 1}`, process.execPath, [bin, '--config_path', conf], peerDir);
   });
-  await waitForWrite(ports[0]!, procs, 'kvstoreraftsystem');
+  await waitForWrites(ports[0]!, procs, 'kvstoreraftsystem');
   const deadline = Date.now() + startTimeoutMs;
   let leader = loggedLeader(procs);
   while (leader === undefined && Date.now() < deadline) {
@@ -195,26 +175,44 @@ export async function startRaft(owner: ProcessOwner, dir: string): Promise<Runni
   return { name: 'raft leader', port: ports[leader]!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs };
 }
 
-/** (b) A coordinator and 3 participants (kvstore2pcsystem); the load goes to the coordinator. */
-export async function start2pc(owner: ProcessOwner, dir: string, participantLines: readonly string[] = []): Promise<RunningSystem> {
+export interface TwoPcOptions {
+  /** The system's name in the table; default 'coordinator+3'. */
+  readonly name?: string;
+  /** Extra lines for every participant's config (e.g. `snapshot_entries N`). */
+  readonly participantLines?: readonly string[];
+  /** Extra lines for the coordinator's config (e.g. `groups 1`). */
+  readonly coordinatorLines?: readonly string[];
+}
+
+/**
+ * (b) A coordinator and 3 participants (kvstore2pcsystem); the load goes to
+ * the coordinator. Up once a write to every group of its layout answers.
+ */
+export async function start2pc(owner: ProcessOwner, dir: string, options: TwoPcOptions = {}): Promise<RunningSystem> {
   const bin = join(REPO, 'bin', 'kvstore2pcsystem');
   if (!existsSync(bin)) throw new Error(`${bin} does not exist yet`);
   const [coordinator, ...participants] = await freePorts(4);
-  const conf = (name: string, lines: string[]): { path: string; cwd: string } => {
+  const conf = (name: string, lines: string[]): { path: string; cwd: string; text: string } => {
     const cwd = join(dir, name);
     mkdirSync(cwd, { recursive: true });
     const path = join(cwd, `${name}.conf`);
-    writeFileSync(path, ['! written by npm run bench:cluster', ...lines, `data_dir ${join(cwd, 'data')}`, 'log_level info', ''].join('\n'));
-    return { path, cwd };
+    const text = ['! written by npm run bench:cluster', ...lines, `data_dir ${join(cwd, 'data')}`, 'log_level info', ''].join('\n');
+    writeFileSync(path, text);
+    return { path, cwd, text };
   };
   const procs = participants.map((p, k) => {
-    const c = conf(`participant-${k + 1}`, ['mode participant', `participant_info 127.0.0.1:${p}`, `coordinator_info 127.0.0.1:${coordinator}`, ...participantLines]);
+    const c = conf(`participant-${k + 1}`, ['mode participant', `participant_info 127.0.0.1:${p}`, `coordinator_info 127.0.0.1:${coordinator}`, ...(options.participantLines ?? [])]);
     return owner.start(`participant-${k + 1}`, process.execPath, [bin, '--config_path', c.path], c.cwd);
   });
-  const c = conf('coordinator', ['mode coordinator', `coordinator_info 127.0.0.1:${coordinator}`, ...participants.map((p) => `participant_info 127.0.0.1:${p}`)]);
+  const c = conf('coordinator', ['mode coordinator', `coordinator_info 127.0.0.1:${coordinator}`, ...participants.map((p) => `participant_info 127.0.0.1:${p}`), ...(options.coordinatorLines ?? [])]);
+  // The placement the coordinator derives from this file, derived the same way here.
+  const cfg = parseLabConfig(c.text, c.path);
+  assert(cfg.kind === 'coordinator', 'start2pc: the coordinator config parses as one');
+  const layout = layoutOf(cfg);
   procs.push(owner.start('coordinator', process.execPath, [bin, '--config_path', c.path], c.cwd));
-  await waitForWrite(coordinator!, procs, 'kvstore2pcsystem');
-  return { name: 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs };
+  await waitForWrites(coordinator!, procs, 'kvstore2pcsystem', probeKeys(layout));
+  await waitForSpreadLeads(procs.slice(0, participants.length), layout);
+  return { name: options.name ?? 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs, layout };
 }
 
 /** (c) The reference: one redis-server, every write fsynced before its reply. */
@@ -230,6 +228,6 @@ export async function startRedis(owner: ProcessOwner, dir: string): Promise<Runn
     '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
     '--daemonize', 'no', '--logfile', '',
   ], cwd);
-  await waitForWrite(port!, [proc], 'redis-server');
+  await waitForWrites(port!, [proc], 'redis-server');
   return { name: 'redis aof always', port: port!, pids: [proc.child.pid!] };
 }

@@ -4,22 +4,23 @@
  *
  *   node dist/test/bench/latency-floor.js [--rounds 3] [--requests 3000]
  *
- * Runs the skeleton of floor-roles.ts (client -> coordinator -> leader ->
- * two followers, synced writes on all three, answer on leader + one
- * follower) with LevelDB writes and with a raw preallocated file, and
+ * Runs the skeleton of floor-roles.ts, started by floor-skeleton.ts
+ * (client -> coordinator -> leader -> two followers, synced writes on all
+ * three, answer on leader + one follower) with LevelDB writes and with a raw preallocated file, and
  * durable redis as the reference, interleaved for --rounds rounds. Prints
  * the median over rounds of each p50 and p99, and each p50 over redis's.
  * The gap between a skeleton row and the same path in `npm run
  * bench:cluster` is what our own code costs; the skeleton row itself is
  * the floor that no change to that code can go below.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ProcessOwner, startRedis } from './cluster-systems.js';
+import { startRedis } from './cluster-systems.js';
+import { startSkeleton } from './floor-skeleton.js';
+import { ProcessOwner } from './process-owner.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,58 +35,16 @@ if (!Number.isSafeInteger(rounds) || rounds < 1 || !Number.isSafeInteger(request
   process.exit(2);
 }
 
-const ROLES = join(import.meta.dirname, 'floor-roles.js');
 const REDIS_ROW = 'redis aof always (one fsync)';
 const WARMUP = 300;
 const dir = mkdtempSync(join(tmpdir(), 'kvstore-floor-'));
 const owner = new ProcessOwner();
-const children = new Set<ChildProcess>();
 
-function killAll(): void {
-  for (const c of children) c.kill('SIGKILL');
-  children.clear();
-  owner.killAllNow();
-}
 process.on('exit', () => {
-  killAll();
+  owner.killAllNow();
   rmSync(dir, { recursive: true, force: true });
 });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-
-function startRole(role: string, storage: string, ports: number[]): Promise<number> {
-  const data = join(dir, `${storage}-${role}-${children.size}`);
-  mkdirSync(data, { recursive: true });
-  const child = fork(ROLES, [role, storage, data, ...ports.map(String)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`floor ${role} exited (${String(code)}) before listening`)));
-  });
-}
-
-interface Skeleton {
-  readonly coordinator: number;
-  readonly leader: number;
-  stop(): void;
-}
-
-async function startSkeleton(storage: 'leveldb' | 'file'): Promise<Skeleton> {
-  const before = new Set(children);
-  const followers = [await startRole('follower', storage, []), await startRole('follower', storage, [])];
-  const leader = await startRole('leader', storage, followers);
-  const coordinator = await startRole('coordinator', storage, [leader]);
-  const mine = [...children].filter((c) => !before.has(c));
-  return {
-    coordinator,
-    leader,
-    stop: () => {
-      for (const c of mine) {
-        c.kill('SIGKILL');
-        children.delete(c);
-      }
-    },
-  };
-}
 
 function setRequest(i: number): Buffer {
   const key = `key:${i % 10_000}`;
@@ -152,11 +111,11 @@ async function main(): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     if (redis !== undefined) add(REDIS_ROW, await timeRequests(redis.port, false));
     for (const storage of ['leveldb', 'file'] as const) {
-      const sk = await startSkeleton(storage);
+      const sk = await startSkeleton(owner, storage, join(dir, `${storage}-${round}`));
       const label = storage === 'leveldb' ? 'LevelDB synced batch' : 'raw file, fdatasync';
       add(`skeleton via coordinator, ${label}`, await timeRequests(sk.coordinator, false));
       add(`skeleton to leader,      ${label}`, await timeRequests(sk.leader, true));
-      sk.stop();
+      await owner.stop(sk.procs);
     }
     process.stderr.write(`bench:floor: round ${round}/${rounds} done\n`);
   }

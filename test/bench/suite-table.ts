@@ -15,6 +15,13 @@ export interface Measured {
   readonly result: BenchResult;
 }
 
+/** A ratio line under the table: `of`'s median over `over`'s, per row. */
+export interface Comparison {
+  readonly of: string;
+  readonly over: string;
+  readonly measure: 'ops/s' | 'p50';
+}
+
 /** The median (mean of the middle two for an even count); NaN for none. */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -31,9 +38,10 @@ const ratio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` :
  * p50 / p99 latency, server CPU per op (all the system's processes) and
  * the load generator's own CPU per op, total errors, and the ratio to
  * the reference system (ops/s; for single-connection rows also p50, the
- * figure the c=1 target is about).
+ * figure the c=1 target is about). Then one line per comparison, over the
+ * rows both of its systems ran.
  */
-export function formatTable(suite: readonly SuiteRow[], systems: readonly string[], measured: readonly Measured[], reference: string): string {
+export function formatTable(suite: readonly SuiteRow[], systems: readonly string[], measured: readonly Measured[], reference: string, comparisons: readonly Comparison[] = []): string {
   const header = ['row', 'system', 'ops/s', 'p50', 'p99', 'p99.9', 'CPU/op', 'gen CPU/op', 'errors', `ops/s ÷ redis`, 'p50 ÷ redis'];
   const rows: string[][] = [];
   const med = (row: string, system: string, f: (r: BenchResult) => number): number =>
@@ -72,9 +80,13 @@ export function formatTable(suite: readonly SuiteRow[], systems: readonly string
     out.push(line(r[0] === last ? ['', ...r.slice(1)] : r));
     last = r[0]!;
   }
-  const raftVsCoordinator = suite
-    .filter((row) => systems.includes('raft leader') && systems.includes('coordinator+3'))
-    .map((row) => `${row.name}: ${ratio(med(row.name, 'raft leader', (r) => r.opsPerSec) / med(row.name, 'coordinator+3', (r) => r.opsPerSec))}`);
-  if (raftVsCoordinator.length > 0) out.push('', `raft leader ÷ coordinator ops/s — ${raftVsCoordinator.join(', ')}`);
+  const ratioLines = comparisons.flatMap((c) => {
+    const measure = (r: BenchResult): number => (c.measure === 'ops/s' ? r.opsPerSec : r.latencyUs.p50);
+    const cells = suite
+      .filter((row) => [c.of, c.over].every((system) => systems.includes(system) && measured.some((m) => m.row === row.name && m.system === system)))
+      .map((row) => `${row.name}: ${ratio(med(row.name, c.of, measure) / med(row.name, c.over, measure))}`);
+    return cells.length === 0 ? [] : [`${c.of} ÷ ${c.over}, ${c.measure} — ${cells.join(', ')}`];
+  });
+  if (ratioLines.length > 0) out.push('', ...ratioLines);
   return out.join('\n');
 }
