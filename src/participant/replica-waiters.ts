@@ -90,14 +90,15 @@ export class ReplicaWaiters {
     const waiting = this.inflight.get(e.index);
     if (waiting === undefined) return;
     this.inflight.delete(e.index);
-    if (e.type === 'conf') {
-      for (const w of waiting.waiters) w?.resolve([]);
-      return;
-    }
-    if (e.data.length === 0 || waiting.term !== e.term) {
-      // Another leader's entry took this index: whatever was proposed here was lost.
+    if (waiting.term !== e.term || (e.type === 'normal' && e.data.length === 0)) {
+      // Another leader's entry took this index (a no-op, a membership
+      // change, other commands): whatever was proposed here was lost.
       const lost = new NodeError('LOST', `entry ${e.index} was replaced by term ${e.term}`);
       for (const w of waiting.waiters) w?.reject(lost);
+      return;
+    }
+    if (e.type === 'conf') {
+      for (const w of waiting.waiters) w?.resolve([]);
       return;
     }
     assert(results.length === waiting.waiters.length, () => `host: entry ${e.index} answered ${results.length} results for ${waiting.waiters.length} commands`);
