@@ -40,6 +40,30 @@ test('a proposal whose index another leader filled with a membership change is l
   t.true(seen.outcome instanceof NodeError && seen.outcome.code === 'LOST');
 });
 
+test('a leader proposing again at an index its older proposal still waits on settles both when that index applies', (t) => {
+  const w = new ReplicaWaiters(limits, () => 0);
+  // Proposed at 7 in term 2, truncated before it replicated; leading again in term 5, it proposes at 7 once more.
+  const old = propose(w, 7, 2);
+  const again = propose(w, 7, 5);
+  w.applied(normal(7, 5), ['done']);
+  t.true(old.outcome instanceof NodeError && old.outcome.code === 'LOST');
+  t.deepEqual(again.outcome, ['done']);
+});
+
+test('an older proposal sharing an index with a newer one still times out at its deadline', (t) => {
+  let now = 0;
+  const w = new ReplicaWaiters(limits, () => now);
+  const old = propose(w, 7, 2, 100);
+  const again = propose(w, 7, 5, 500);
+  now = 200;
+  w.expire();
+  t.true(old.outcome instanceof NodeError && old.outcome.code === 'TIMEOUT');
+  t.is(again.outcome, undefined);
+  now = 600;
+  w.expire();
+  t.true(again.outcome instanceof NodeError && again.outcome.code === 'TIMEOUT');
+});
+
 test('a proposal applied at its index in its term gets its result; a no-op there means it was lost', (t) => {
   const w = new ReplicaWaiters(limits, () => 0);
   const mine = propose(w, 3, 1);
