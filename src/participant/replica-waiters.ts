@@ -21,6 +21,12 @@ interface QueuedProposal {
   readonly waiter: ProposalWaiter;
 }
 
+/** One proposal's entry at an index: the term it was proposed in, and one waiter per command (undefined once expired). */
+interface Proposed {
+  readonly term: number;
+  readonly waiters: Array<ProposalWaiter | undefined>;
+}
+
 /**
  * The clients waiting on one group replica: proposals queued for the next
  * batch, proposed entries by index, and ReadIndex reads from queued to
@@ -28,8 +34,13 @@ interface QueuedProposal {
  */
 export class ReplicaWaiters {
   private readonly proposals: QueuedProposal[] = [];
-  /** Proposed entries by index: the term they were proposed in, and one waiter per command (undefined once expired). */
-  private readonly inflight = new Map<number, { term: number; waiters: Array<ProposalWaiter | undefined> }>();
+  /**
+   * Proposed entries by index. An index may hold proposals of several
+   * terms: a leader that lost its unreplicated tail proposes at those
+   * indexes again when it leads once more, before it has applied them.
+   * Whichever entry is applied there settles them all.
+   */
+  private readonly inflight = new Map<number, Proposed[]>();
   private readonly readsQueued: ReadWaiter[] = [];
   private readonly readsInflight = new Map<number, ReadWaiter[]>();
   /**
@@ -69,9 +80,15 @@ export class ReplicaWaiters {
         for (const p of batch) p.waiter.reject(new NodeError(res.code === 'notLeader' ? 'NOT_LEADER' : 'UNAVAILABLE', `proposal refused: ${res.code}`));
         continue;
       }
-      if (data !== undefined) this.inflight.set(res.index, { term: res.term, waiters: batch.map((p) => p.waiter) });
-      else batch.forEach((p, k) => this.inflight.set(res.index + k, { term: res.term, waiters: [p.waiter] }));
+      if (data !== undefined) this.track(res.index, { term: res.term, waiters: batch.map((p) => p.waiter) });
+      else batch.forEach((p, k) => this.track(res.index + k, { term: res.term, waiters: [p.waiter] }));
     }
+  }
+
+  private track(index: number, p: Proposed): void {
+    const at = this.inflight.get(index);
+    if (at === undefined) this.inflight.set(index, [p]);
+    else at.push(p);
   }
 
   readQueued(node: RawNode): void {
@@ -87,21 +104,24 @@ export class ReplicaWaiters {
 
   /** Entry e was applied with these results (one per command inside; none for a conf change). */
   applied(e: Entry, results: unknown[]): void {
-    const waiting = this.inflight.get(e.index);
-    if (waiting === undefined) return;
+    const proposed = this.inflight.get(e.index);
+    if (proposed === undefined) return;
     this.inflight.delete(e.index);
-    if (e.type === 'conf') {
-      for (const w of waiting.waiters) w?.resolve([]);
-      return;
+    for (const p of proposed) {
+      if (p.term !== e.term || (e.type === 'normal' && e.data.length === 0)) {
+        // Another leader's entry took this index (a no-op, a membership
+        // change, other commands): whatever was proposed here was lost.
+        const lost = new NodeError('LOST', `entry ${e.index} was replaced by term ${e.term}`);
+        for (const w of p.waiters) w?.reject(lost);
+        continue;
+      }
+      if (e.type === 'conf') {
+        for (const w of p.waiters) w?.resolve([]);
+        continue;
+      }
+      assert(results.length === p.waiters.length, () => `host: entry ${e.index} answered ${results.length} results for ${p.waiters.length} commands`);
+      p.waiters.forEach((w, k) => w?.resolve([results[k]]));
     }
-    if (e.data.length === 0 || waiting.term !== e.term) {
-      // Another leader's entry took this index: whatever was proposed here was lost.
-      const lost = new NodeError('LOST', `entry ${e.index} was replaced by term ${e.term}`);
-      for (const w of waiting.waiters) w?.reject(lost);
-      return;
-    }
-    assert(results.length === waiting.waiters.length, () => `host: entry ${e.index} answered ${results.length} results for ${waiting.waiters.length} commands`);
-    waiting.waiters.forEach((w, k) => w?.resolve([results[k]]));
   }
 
   /** After a Ready: confirmed reads join the queue, dropped ones fail; answer those applied through. */
@@ -137,14 +157,16 @@ export class ReplicaWaiters {
   expire(now: number = this.now()): void {
     let timeoutErr: NodeError | undefined;
     const timeout = (): NodeError => (timeoutErr ??= new NodeError('TIMEOUT', 'timed out waiting for the cluster'));
-    for (const [index, entry] of this.inflight) {
-      entry.waiters.forEach((w, k) => {
-        if (w !== undefined && w.deadlineMs <= now) {
-          entry.waiters[k] = undefined;
-          w.reject(timeout());
-        }
-      });
-      if (entry.waiters.every((w) => w === undefined)) this.inflight.delete(index);
+    for (const [index, proposed] of this.inflight) {
+      for (const p of proposed) {
+        p.waiters.forEach((w, k) => {
+          if (w !== undefined && w.deadlineMs <= now) {
+            p.waiters[k] = undefined;
+            w.reject(timeout());
+          }
+        });
+      }
+      if (proposed.every((p) => p.waiters.every((w) => w === undefined))) this.inflight.delete(index);
     }
     for (const [ctx, batch] of this.readsInflight) {
       if (batch.every((w) => w.deadlineMs <= now)) {
@@ -156,7 +178,7 @@ export class ReplicaWaiters {
 
   failAll(err: Error): void {
     for (const p of this.proposals.splice(0)) p.waiter.reject(err);
-    for (const entry of this.inflight.values()) for (const w of entry.waiters) w?.reject(err);
+    for (const proposed of this.inflight.values()) for (const p of proposed) for (const w of p.waiters) w?.reject(err);
     this.inflight.clear();
     for (const r of this.readsQueued.splice(0)) r.reject(err);
     for (const batch of this.readsInflight.values()) for (const w of batch) w.reject(err);

@@ -1,4 +1,4 @@
-import { addTotals, emptyTotals, runSeed, SimulationFailure } from './simulation.js';
+import { addTotals, emptyTotals, replayCommand, runSeed, SimulationFailure } from './simulation.js';
 import type { DiskKind } from './sim-disk.js';
 import type { SimOptions, SimTotals } from './simulation.js';
 
@@ -10,6 +10,8 @@ export interface StrideSpec {
   readonly offset: number;
   /** Fixed cluster size, or undefined: 5 nodes for even seeds, 3 for odd. */
   readonly nodes: 3 | 5 | undefined;
+  /** Raft groups per process (default 1). */
+  readonly groups?: number;
   readonly ticks: number;
   readonly trace: boolean;
   /** Node disks: the in-memory model or real LevelDB stores (default memory). */
@@ -34,7 +36,7 @@ export function nodesFor(spec: Pick<StrideSpec, 'nodes'>, seed: number): 3 | 5 {
  * LevelDB disks every seed is also run on memory disks: the two traces must
  * have the same digest, or the store did not behave like the model.
  */
-export function runStride(spec: StrideSpec, progress: (seeds: number) => void): StrideResult {
+export async function runStride(spec: StrideSpec, progress: (seeds: number) => void): Promise<StrideResult> {
   const totals = emptyTotals();
   const progressEvery = spec.disk === 'leveldb' ? PROGRESS_EVERY_SEEDS_LEVELDB : PROGRESS_EVERY_SEEDS;
   let sinceProgress = 0;
@@ -42,17 +44,19 @@ export function runStride(spec: StrideSpec, progress: (seeds: number) => void): 
     const opts: SimOptions = {
       seed,
       nodes: nodesFor(spec, seed),
+      ...(spec.groups !== undefined ? { groups: spec.groups } : {}),
       ticks: spec.ticks,
       ...(spec.disk !== undefined ? { disk: spec.disk } : {}),
       ...(spec.trace ? { traceSink: (line: string) => console.log(line) } : {}),
     };
     try {
-      const r = runSeed(opts);
+      const r = await runSeed(opts);
       addTotals(totals, r.totals);
       if (spec.disk === 'leveldb') {
-        const model = runSeed({ seed, nodes: opts.nodes, ticks: opts.ticks }).digest;
+        const { disk: _onDisk, traceSink: _sink, ...memory } = opts;
+        const model = (await runSeed(memory)).digest;
         if (model !== r.digest) {
-          const replay = `npm run sim -- --seed ${seed} --nodes ${opts.nodes} --ticks ${opts.ticks} --trace [--disk leveldb]`;
+          const replay = `${replayCommand(memory)} --trace [--disk leveldb]`;
           const report = `seed ${seed}: the LevelDB run's trace digest ${r.digest} differs from the memory run's ${model}: the store did not behave like the model (diff the two traces)`;
           return { totals, failure: { seed, report, replay } };
         }

@@ -6,5 +6,5 @@ import type { StrideSpec } from './campaign-stride.js';
 /** One campaign job: runs its stride of seeds and reports progress, totals or the failure. */
 const port = parentPort;
 assert(port !== null, 'campaign-worker: must run as a worker thread');
-const result = runStride(workerData as StrideSpec, (seeds) => port.postMessage({ type: 'progress', seeds }));
+const result = await runStride(workerData as StrideSpec, (seeds) => port.postMessage({ type: 'progress', seeds }));
 port.postMessage({ type: 'done', result });

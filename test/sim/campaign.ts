@@ -5,15 +5,18 @@ import { runStride } from './campaign-stride.js';
 import { DISK_KINDS } from './sim-disk.js';
 import type { DiskKind } from './sim-disk.js';
 import type { StrideResult, StrideSpec } from './campaign-stride.js';
-import { addTotals, emptyTotals } from './simulation.js';
+import { addTotals, emptyTotals, GROUPS_MAX } from './simulation.js';
 import { formatTotals } from './totals-format.js';
 
 /**
  * The long campaign: `npm run sim -- --seeds 100000` runs seeds (on --jobs
  * worker threads) and prints totals; `--seed S` replays exactly one seed
- * (add `--trace` for every step). `--disk leveldb` runs every node on a real
- * RaftStore (each seed must print the digest it has on memory disks). A failure prints the one-line replay
- * command and the last steps of its trace, and exits 1.
+ * (add `--trace` for every step). `--groups G` gives every process a
+ * replica of G Raft groups driven by one host loop over one store (the
+ * multi-group shape). `--disk leveldb` runs every replica on a real
+ * RaftStore (each seed must print the digest it has on memory disks). A
+ * failure prints the one-line replay command and the last steps of its
+ * trace, and exits 1.
  */
 
 /** Progress lines at most this often. */
@@ -41,12 +44,19 @@ function nodeCount(v: string): 3 | 5 {
   throw new InvalidArgumentError('--nodes must be 3 or 5');
 }
 
+function groupCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > GROUPS_MAX) throw new InvalidArgumentError(`--groups must be 1..${GROUPS_MAX}`);
+  return n;
+}
+
 interface CliOptions {
   seeds: number;
   from: number;
   seed?: number;
   ticks: number;
   nodes?: 3 | 5;
+  groups: number;
   trace: boolean;
   jobs: number;
   disk: DiskKind;
@@ -60,7 +70,8 @@ function parse(argv: readonly string[]): CliOptions {
     .option('--from <s>', 'first seed', int('--from'), 1)
     .option('--seed <s>', 'replay exactly this seed', int('--seed'))
     .option('--ticks <t>', 'fault-phase ticks per seed', int('--ticks'), 3000)
-    .option('--nodes <n>', '3 or 5 (default: 5 for even seeds, 3 for odd)', nodeCount)
+    .option('--nodes <n>', 'processes: 3 or 5 (default: 5 for even seeds, 3 for odd)', nodeCount)
+    .option('--groups <g>', `Raft groups per process, 1..${GROUPS_MAX} (one host loop and one store per process)`, groupCount, 1)
     .option('--trace', 'print every trace line (with --seed)', false)
     .option('--disk <kind>', 'node disks: memory (the model) or leveldb (a RaftStore per node in a temp dir)', diskKind, 'memory')
     .option('--jobs <n>', 'worker threads', int('--jobs'), Math.min(2, availableParallelism()))
@@ -103,10 +114,10 @@ async function main(argv: readonly string[]): Promise<number> {
     lastProgress = now;
     console.log(`... ${done}/${count} seeds, ${((now - started) / 1000).toFixed(0)} s`);
   };
-  const base = { first, count, stride: jobs, nodes: o.nodes, ticks: o.ticks, trace: o.trace, disk: o.disk };
+  const base = { first, count, stride: jobs, nodes: o.nodes, groups: o.groups, ticks: o.ticks, trace: o.trace, disk: o.disk };
   const specs = Array.from({ length: jobs }, (_, offset): StrideSpec => ({ ...base, offset }));
   // A single job (and every replay) runs in this thread, so --trace output stays in order.
-  const results = jobs === 1 ? [runStride(specs[0]!, onProgress)] : await runWorkers(specs, onProgress);
+  const results = jobs === 1 ? [await runStride(specs[0]!, onProgress)] : await runWorkers(specs, onProgress);
   const totals = emptyTotals();
   for (const r of results) addTotals(totals, r.totals);
   const failures = results.flatMap((r) => (r.failure === undefined ? [] : [r.failure])).sort((a, b) => a.seed - b.seed);

@@ -47,16 +47,21 @@ async function serve(req: DiskRequest): Promise<DiskReply> {
       });
       return { ok: true, shape: shapeOf(store.log) };
     }
-    case 'snapshot': {
+    case 'saveSnapshot': {
+      // As the shipped host does: the snapshot is recorded in the log, then made durable.
       const store = get(req.dir);
       const snap = store.log.createSnapshot(req.index, req.conf, req.data);
       await store.saveSnapshot(snap);
-      await store.compact(req.compactIndex);
+      return { ok: true, shape: shapeOf(store.log) };
+    }
+    case 'compact': {
+      const store = get(req.dir);
+      await store.compact(req.index);
       return { ok: true, shape: shapeOf(store.log) };
     }
     case 'crash': {
-      // The batch in flight (none: the simulation awaits every write) lands
-      // whole, queued writes are dropped; the restart reads back what is on disk.
+      // Nothing is in flight here (each call above awaited its write; the
+      // simulated store decided what landed); the restart reads back what is on disk.
       await get(req.dir).crash();
       stores.delete(req.dir);
       const store = await RaftStore.open(req.dir, { create: false });

@@ -10,12 +10,11 @@ import type { DiskWrite, SimDisk } from './sim-disk.js';
 /**
  * A simulated node's disk on a real RaftStore (LevelDB) in its own dir.
  *
- * LevelDB only answers asynchronously, yet the simulation is synchronous
- * (and must stay so: its speed on memory disks, and its determinism, come
- * from never yielding). So the stores live on a worker thread and every
- * call here blocks (Atomics.wait) until its write is synced. That is the
- * Ready order exactly: nothing is sent, applied or advanced before the
- * persist returns. Simulated time is virtual, so a LevelDB run of a seed
+ * LevelDB only answers asynchronously, at times the world does not decide;
+ * the simulation decides when a write lands (sim-store.ts) and must then
+ * see it durable at once, or its runs would not replay. So the stores live
+ * on a worker thread and every call here blocks (Atomics.wait) until its
+ * write is synced. Simulated time is virtual, so a LevelDB run of a seed
  * must make the same decisions, and print the same trace, as a memory run.
  *
  * `log` is a mirror the core reads, updated (as RaftStore does its own)
@@ -51,14 +50,8 @@ export interface LoadedLog {
 export type DiskRequest =
   | { readonly op: 'open'; readonly dir: string; readonly conf: ConfState }
   | { readonly op: 'persist'; readonly dir: string; readonly write: DiskWrite }
-  | {
-      readonly op: 'snapshot';
-      readonly dir: string;
-      readonly index: number;
-      readonly conf: ConfState;
-      readonly data: Uint8Array;
-      readonly compactIndex: number;
-    }
+  | { readonly op: 'saveSnapshot'; readonly dir: string; readonly index: number; readonly conf: ConfState; readonly data: Uint8Array }
+  | { readonly op: 'compact'; readonly dir: string; readonly index: number }
   | { readonly op: 'crash'; readonly dir: string }
   | { readonly op: 'close'; readonly dir: string };
 
@@ -157,11 +150,16 @@ export class LevelDbDisk implements SimDisk {
     this.checkShape('persist', reply.shape);
   }
 
-  snapshot(index: number, conf: ConfState, data: Uint8Array, compactIndex: number): void {
-    const reply = this.call({ op: 'snapshot', dir: this.dir, index, conf, data, compactIndex });
+  saveSnapshot(index: number, conf: ConfState, data: Uint8Array): void {
+    const reply = this.call({ op: 'saveSnapshot', dir: this.dir, index, conf, data });
     this.log.createSnapshot(index, conf, data);
-    this.log.compact(compactIndex);
-    this.checkShape('snapshot', reply.shape);
+    this.checkShape('saveSnapshot', reply.shape);
+  }
+
+  compact(index: number): void {
+    const reply = this.call({ op: 'compact', dir: this.dir, index });
+    this.log.compact(index);
+    this.checkShape('compact', reply.shape);
   }
 
   crash(): void {

@@ -1,12 +1,12 @@
 import type { SeededRng } from '../../raft/rng.js';
 import type { NodeId } from '../../raft/types.js';
-import { CRASH_MODES } from './sim-node.js';
-import type { SimNode } from './sim-node.js';
+import { CRASH_MODES } from './sim-process.js';
+import type { SimProcess } from './sim-process.js';
 import { CALM_LINKS, DELAY_TICKS_MAX } from './sim-network.js';
 import type { LinkFaults, SimNetwork } from './sim-network.js';
 import type { Trace } from './trace.js';
 
-/** A node told to crash at its next Ready that has none within this many ticks crashes cleanly. */
+/** A process told to crash at a point of its next disk batch that has none within this many ticks crashes between turns. */
 export const CRASH_PENDING_TICKS_MAX = 5;
 
 /** How hostile one seed's run is. Rates are per tick. */
@@ -16,7 +16,7 @@ export interface NemesisParams {
   readonly downTicksMax: number;
   readonly partitionTicksMin: number;
   readonly partitionTicksMax: number;
-  /** Nodes down at once (a majority may go down: safety must still hold). */
+  /** Processes down at once (a majority may go down: safety must still hold). */
   readonly maxDown: number;
   /** Worst link weather this seed may see. */
   readonly dropRateMax: number;
@@ -29,9 +29,10 @@ export interface NemesisCluster {
   readonly tick: number;
   readonly net: SimNetwork;
   readonly trace: Trace;
-  nodes(): readonly SimNode[];
-  leader(): SimNode | undefined;
-  restart(node: SimNode): void;
+  processes(): readonly SimProcess[];
+  groupIds(): readonly number[];
+  leader(group: number): SimProcess | undefined;
+  restart(p: SimProcess): void;
 }
 
 export const FAULT_KINDS = [
@@ -49,16 +50,16 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
  * The fault schedule: every tick it may partition the network (random
- * halves, an isolated leader, one-way links), crash a node at a random point
- * of its host loop, restart one, or change the link weather (loss,
- * duplication, delay). Partitions heal and crashed nodes restart after
- * random spells, all drawn from the seed.
+ * halves, an isolated leader, one-way links), crash a process (every group
+ * it hosts) at a random point of its host loop, restart one, or change the
+ * link weather (loss, duplication, delay). Partitions heal and crashed
+ * processes restart after random spells, all drawn from the seed.
  */
 export class Nemesis {
   private healAt = -1;
-  /** Node id -> tick at which it restarts. */
+  /** Process id -> tick at which it restarts. */
   private readonly restartAt = new Map<NodeId, number>();
-  /** Node id -> tick by which a pending crash must have happened. */
+  /** Process id -> tick by which a pending crash must have happened. */
   private readonly crashBy = new Map<NodeId, number>();
   readonly counts = new Map<FaultKind, number>();
   faults = 0;
@@ -75,7 +76,7 @@ export class Nemesis {
     for (const [id, at] of [...this.restartAt]) {
       if (at > now) continue;
       this.restartAt.delete(id);
-      const n = this.cluster.nodes().find((x) => x.id === id);
+      const n = this.cluster.processes().find((x) => x.id === id);
       if (n !== undefined && !n.up && !n.retired) this.cluster.restart(n);
     }
     if (this.healAt >= 0 && now >= this.healAt) this.heal();
@@ -88,7 +89,7 @@ export class Nemesis {
     this.cluster.net.setFaults({ ...CALM_LINKS, delayTicksMax: 3 });
     this.crashBy.clear();
     this.restartAt.clear();
-    for (const n of this.cluster.nodes()) {
+    for (const n of this.cluster.processes()) {
       n.crashPending = undefined;
       if (!n.up && !n.retired) this.cluster.restart(n);
     }
@@ -104,7 +105,7 @@ export class Nemesis {
 
   private apply(kind: FaultKind): boolean {
     const net = this.cluster.net;
-    const members = this.cluster.nodes().filter((n) => !n.retired);
+    const members = this.cluster.processes().filter((n) => !n.retired);
     const ids = members.map((n) => n.id);
     const event = (text: string): void => this.cluster.trace.event(this.cluster.tick, `nemesis: ${text}`);
     switch (kind) {
@@ -120,7 +121,7 @@ export class Nemesis {
         return true;
       }
       case 'isolateLeader': {
-        const leader = this.cluster.leader();
+        const leader = this.someLeader();
         if (leader === undefined) return false;
         net.partition([leader.id], ids.filter((id) => id !== leader.id));
         this.scheduleHeal();
@@ -129,7 +130,7 @@ export class Nemesis {
       }
       case 'oneWayLink': {
         if (ids.length < 2) return false;
-        const leader = this.cluster.leader();
+        const leader = this.someLeader();
         const a = leader !== undefined && this.rng.chance(0.5) ? leader.id : this.rng.pick(ids);
         const b = this.rng.pick(ids.filter((id) => id !== a));
         if (this.rng.chance(0.5)) net.block(a, b);
@@ -145,7 +146,7 @@ export class Nemesis {
       case 'crash':
         return this.crash(this.rng.pick(members));
       case 'crashLeader': {
-        const leader = this.cluster.leader();
+        const leader = this.someLeader();
         return leader !== undefined && this.crash(leader);
       }
       case 'restart': {
@@ -181,14 +182,20 @@ export class Nemesis {
     }
   }
 
-  private crash(n: SimNode): boolean {
-    const down = this.cluster.nodes().filter((x) => !x.retired && (!x.up || x.crashPending !== undefined)).length;
+  /** The leader of the only group, or of a random one. */
+  private someLeader(): SimProcess | undefined {
+    const groups = this.cluster.groupIds();
+    return this.cluster.leader(groups.length === 1 ? groups[0]! : this.rng.pick(groups));
+  }
+
+  private crash(n: SimProcess): boolean {
+    const down = this.cluster.processes().filter((x) => !x.retired && (!x.up || x.crashPending !== undefined)).length;
     if (!n.up || n.crashPending !== undefined || down >= this.p.maxDown) return false;
     const now = this.cluster.tick;
     const downTicks = this.rng.intBetween(this.p.downTicksMin, this.p.downTicksMax + 1);
     this.restartAt.set(n.id, now + downTicks);
     if (this.rng.chance(0.25)) {
-      n.crash('between Readies');
+      n.crash('between turns');
     } else {
       n.crashPending = this.rng.pick(CRASH_MODES);
       this.crashBy.set(n.id, now + CRASH_PENDING_TICKS_MAX);
@@ -197,15 +204,15 @@ export class Nemesis {
     return true;
   }
 
-  /** Pending crashes whose node produced no Ready in time happen now, between Readies. */
+  /** Pending crashes whose process wrote nothing in time happen now, between turns. */
   private settleCrashes(now: number): void {
     for (const [id, by] of [...this.crashBy]) {
-      const n = this.cluster.nodes().find((x) => x.id === id);
+      const n = this.cluster.processes().find((x) => x.id === id);
       if (n === undefined || !n.up || n.crashPending === undefined) {
         this.crashBy.delete(id);
       } else if (now >= by) {
         this.crashBy.delete(id);
-        n.crash('between Readies (deadline)');
+        n.crash('between turns (deadline)');
       }
     }
   }

@@ -5,8 +5,8 @@ import { runBatch } from './sim-batch.js';
 const SEEDS = 550;
 const TICKS = 3000;
 
-test(`${SEEDS} seeds of 3-node clusters under faults keep every safety property and recover`, (t) => {
-  const { totals, summary, failure } = runBatch(1, SEEDS, 3, TICKS);
+test(`${SEEDS} seeds of 3-node clusters under faults keep every safety property and recover`, async (t) => {
+  const { totals, summary, failure } = await runBatch(1, SEEDS, 3, TICKS);
   t.log(`3 nodes:\n${summary}`);
   if (failure !== undefined) t.fail(failure);
   t.is(totals.seeds, SEEDS);

@@ -5,8 +5,8 @@ import { runBatch } from './sim-batch.js';
 const SEEDS = 450;
 const TICKS = 3000;
 
-test(`${SEEDS} seeds of 5-node clusters under faults keep every safety property and recover`, (t) => {
-  const { totals, summary, failure } = runBatch(100_001, SEEDS, 5, TICKS);
+test(`${SEEDS} seeds of 5-node clusters under faults keep every safety property and recover`, async (t) => {
+  const { totals, summary, failure } = await runBatch(100_001, SEEDS, 5, TICKS);
   t.log(`5 nodes:\n${summary}`);
   if (failure !== undefined) t.fail(failure);
   t.is(totals.seeds, SEEDS);

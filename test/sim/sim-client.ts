@@ -1,16 +1,22 @@
 import { assert } from '../../raft/assert.js';
+import type { RawNode } from '../../raft/raw-node.js';
 import type { SeededRng } from '../../raft/rng.js';
-import type { ConfChange, Entry, NodeId } from '../../raft/types.js';
+import type { ConfChange, NodeId } from '../../raft/types.js';
+import type { GroupReplica } from '../../src/participant/group-replica.js';
+import { NodeError } from '../../src/participant/node-error.js';
 import { checkRead } from './checkers.js';
 import type { ReadRecord, SafetyState } from './checkers.js';
-import type { SimNode } from './sim-node.js';
-import { decodeCommand, encodeCommand } from './sim-state-machine.js';
+import type { SimProcess } from './sim-process.js';
+import { encodeCommand } from './sim-state-machine.js';
+import type { SimWorld } from './sim-world.js';
 import type { Trace } from './trace.js';
 
 /** Writes and reads in flight at once; beyond it the client waits. */
 export const CLIENT_PENDING_OPS_MAX = 2_000;
+/** A write or read not answered within this many ticks times out at the replica (GroupReplica's deadline). */
+export const CLIENT_TIMEOUT_TICKS = 400;
 
-/** How busy the clients and the operator are, per tick. */
+/** How busy the clients and the operator are, per tick and group. */
 export interface WorkloadParams {
   readonly writeRate: number;
   readonly readRate: number;
@@ -18,53 +24,63 @@ export interface WorkloadParams {
   readonly transferRate: number;
   /** Extra bytes per command, drawn in [0, padBytesMax]: varies message sizes. */
   readonly padBytesMax: number;
-  /** Share of operations sent to the leader (the rest hit a random node). */
+  /** Share of operations sent to the leader (the rest hit a random process). */
   readonly toLeaderRate: number;
 }
 
 /** The part of the cluster the clients and the operator act on. */
 export interface ClientCluster {
   readonly tick: number;
-  readonly safety: SafetyState;
+  readonly world: SimWorld;
   readonly trace: Trace;
-  /** Every node ever started, sorted by id. */
-  nodes(): readonly SimNode[];
-  leader(): SimNode | undefined;
-  /** Starts a brand-new node with an empty disk (it joins as a learner). */
-  addNode(id: NodeId): SimNode;
+  groupIds(): readonly number[];
+  safety(group: number): SafetyState;
+  /** Every process ever started, sorted by id. */
+  processes(): readonly SimProcess[];
+  leader(group: number): SimProcess | undefined;
+  /** Places a brand-new replica of `group` on process `id` (it joins as a learner). */
+  addReplica(group: number, id: NodeId): void;
+  label(id: NodeId, group: number): string;
 }
 
 interface PendingWrite {
   readonly opId: number;
+  readonly group: number;
   readonly node: NodeId;
   readonly incarnation: number;
-  readonly index: number;
-  readonly term: number;
   readonly tick: number;
 }
 
+/** Per group: the operator's membership work and the liveness write. */
+interface GroupOps {
+  /** Spare ids this group may add, in order; never reused after removal. */
+  nextNodeId: number;
+  /** The spare being added, until it is a voter. */
+  joining: NodeId | undefined;
+  finalWrite: { readonly opId: number; index: number; acked: boolean } | undefined;
+}
+
 /**
- * Clients and the operator. Clients propose writes and ReadIndex reads and
- * keep the books: a write is acknowledged when its proposer applies it at
- * the index it was proposed at; a read must then see it. The operator
- * changes membership (learner first, then promote; remove) and transfers
- * leadership.
+ * Clients and the operator, through the shipped replica's own API
+ * (propose, readBarrier, withNode), as the KV front door and the member
+ * admin use it. A write is acknowledged when the proposer's promise
+ * resolves (it applied the command at the index it proposed it at); a
+ * read whose barrier resolves must then see every write acknowledged
+ * before it started. The operator changes membership (learner first, then
+ * promote; remove) and transfers leadership.
  */
 export class SimClient {
   private nextOpId = 1;
   private nextCtx = 1;
   private readonly writes = new Map<number, PendingWrite>();
-  private readonly reads = new Map<number, ReadRecord>();
-  /** Ids of nodes started as spares; never reused after removal. */
-  private nextNodeId: number;
-  /** The spare being added, until it is a member. */
-  private joining: NodeId | undefined;
-  private finalWrite: { opId: number; index: number; acked: boolean } | undefined;
+  private readsPending = 0;
+  private readonly ops = new Map<number, GroupOps>();
   /** Totals. */
   proposed = 0;
   acked = 0;
   lost = 0;
   indeterminate = 0;
+  refused = 0;
   readsDone = 0;
   confChanges = 0;
   transfers = 0;
@@ -75,19 +91,22 @@ export class SimClient {
     private readonly work: WorkloadParams,
     private readonly initialNodes: number,
     private readonly nodeIdMax: number,
-    /** Seam for teeth tests: serve reads from any node's local state, skipping ReadIndex. */
+    private readonly timeoutMs: number,
+    /** Seam for teeth tests: serve reads from any replica's local state, skipping the read barrier. */
     private readonly staleReads = false,
   ) {
-    this.nextNodeId = initialNodes + 1;
+    for (const g of cluster.groupIds()) this.ops.set(g, { nextNodeId: initialNodes + 1, joining: undefined, finalWrite: undefined });
   }
 
-  /** One tick of client and operator activity. `quiet`: no membership churn or transfers. */
+  /** One tick of client and operator activity in every group. `quiet`: no membership churn or transfers. */
   step(quiet: boolean): void {
-    if (this.rng.chance(this.work.writeRate)) this.write();
-    if (this.rng.chance(this.work.readRate)) this.read();
-    if (quiet) return;
-    if (this.rng.chance(this.work.confChangeRate)) this.changeMembership();
-    if (this.rng.chance(this.work.transferRate)) this.transfer();
+    for (const g of this.cluster.groupIds()) {
+      if (this.rng.chance(this.work.writeRate)) this.write(g);
+      if (this.rng.chance(this.work.readRate)) this.read(g);
+      if (quiet) continue;
+      if (this.rng.chance(this.work.confChangeRate)) this.changeMembership(g);
+      if (this.rng.chance(this.work.transferRate)) this.transfer(g);
+    }
   }
 
   /** Writes proposed before op `opIdFloor` and not yet settled. */
@@ -97,12 +116,12 @@ export class SimClient {
     return n;
   }
 
-  /** `op=12@n3#2 (40,5)` for the oldest pending writes: liveness failure detail. */
+  /** `op=12@g1/n3#2 t=40` for the oldest pending writes: liveness failure detail. */
   describePendingBefore(opIdFloor: number, max = 5): string {
     const out: string[] = [];
     for (const w of this.writes.values()) {
       if (w.opId >= opIdFloor || out.length >= max) continue;
-      out.push(`op=${w.opId}@n${w.node}#${w.incarnation} (${w.index},${w.term}) t=${w.tick}`);
+      out.push(`op=${w.opId}@${this.cluster.label(w.node, w.group)}#${w.incarnation} t=${w.tick}`);
     }
     return out.join(', ');
   }
@@ -111,157 +130,174 @@ export class SimClient {
     return this.nextOpId;
   }
 
-  private target(): SimNode | undefined {
-    const leader = this.cluster.leader();
+  private target(group: number): SimProcess | undefined {
+    const leader = this.cluster.leader(group);
     if (leader !== undefined && this.rng.chance(this.work.toLeaderRate)) return leader;
-    const up = this.cluster.nodes().filter((n) => n.up);
+    const up = this.cluster.processes().filter((p) => p.replica(group) !== undefined);
     return up.length === 0 ? undefined : this.rng.pick(up);
   }
 
-  /** Proposes one write; returns its op id if the node took it. */
-  write(to: SimNode | undefined = this.target()): number | undefined {
-    if (to?.raw === undefined || this.writes.size >= CLIENT_PENDING_OPS_MAX) return undefined;
+  /** Proposes one write in `group`; returns its op id if a replica took it. */
+  write(group: number, to: SimProcess | undefined = this.target(group)): number | undefined {
+    const replica = to?.replica(group);
+    if (to === undefined || replica === undefined || this.writes.size >= CLIENT_PENDING_OPS_MAX) return undefined;
     const opId = this.nextOpId++;
-    const res = to.raw.propose(encodeCommand(opId, this.rng.intBetween(0, this.work.padBytesMax + 1)));
-    if (!res.ok) return undefined;
+    const data = encodeCommand(opId, this.rng.intBetween(0, this.work.padBytesMax + 1));
+    // A replica that knows it is no leader refuses at once (GroupReplica.propose
+    // rejects NOT_LEADER before queueing): the client is told so without asking.
+    if (!replica.isLeader) {
+      this.refused++;
+      return undefined;
+    }
+    const w: PendingWrite = { opId, group, node: to.id, incarnation: to.incarnation, tick: this.cluster.tick };
+    this.writes.set(opId, w);
     this.proposed++;
-    this.writes.set(opId, { opId, node: to.id, incarnation: to.incarnation, index: res.index, term: res.term, tick: this.cluster.tick });
-    this.cluster.trace.event(this.cluster.tick, `n${to.id} propose op=${opId} at (${res.index},${res.term})`);
-    to.drain();
+    this.cluster.trace.event(this.cluster.tick, `${this.cluster.label(to.id, group)} propose op=${opId}`);
+    replica.propose(data, this.timeoutMs).then(
+      (results) => this.guard(() => this.onAcked(w, results)),
+      (err: unknown) => this.guard(() => this.onFailed(w, err)),
+    );
     return opId;
   }
 
-  private read(): void {
-    const to = this.target();
-    if (to?.raw === undefined || this.reads.size >= CLIENT_PENDING_OPS_MAX) return;
+  private read(group: number): void {
+    const to = this.target(group);
+    const replica = to?.replica(group);
+    const sm = to?.sm(group);
+    if (to === undefined || replica === undefined || sm === undefined || this.readsPending >= CLIENT_PENDING_OPS_MAX) return;
     const ctx = this.nextCtx++;
+    const rec: ReadRecord = { ctx, node: to.id, startTick: this.cluster.tick, mustSeeIndex: this.cluster.safety(group).ackedMaxIndex };
     if (this.staleReads) {
-      const rec: ReadRecord = { ctx, node: to.id, startTick: this.cluster.tick, mustSeeIndex: this.cluster.safety.ackedMaxIndex };
-      checkRead(rec, to.sm.applied, to.sm.applied, this.cluster.tick);
+      checkRead(rec, sm.applied, this.cluster.tick);
       return;
     }
-    if (!to.raw.readIndex(ctx)) return;
-    const rec: ReadRecord = { ctx, node: to.id, startTick: this.cluster.tick, mustSeeIndex: this.cluster.safety.ackedMaxIndex };
-    this.reads.set(ctx, rec);
-    this.cluster.trace.event(this.cluster.tick, `n${to.id} readIndex ctx=${ctx} mustSee=${rec.mustSeeIndex}`);
-    to.drain();
+    if (!replica.isLeader) return;
+    this.readsPending++;
+    this.cluster.trace.event(this.cluster.tick, `${this.cluster.label(to.id, group)} read ctx=${ctx} mustSee=${rec.mustSeeIndex}`);
+    replica.readBarrier(this.timeoutMs).then(
+      () =>
+        this.guard(() => {
+          this.readsPending--;
+          this.readsDone++;
+          checkRead(rec, sm.applied, this.cluster.tick);
+        }),
+      () => {
+        this.readsPending--;
+      },
+    );
   }
 
-  /** A node applied `e`: settle the writes proposed there at that index. */
-  onApplied(node: SimNode, e: Entry): void {
-    const opId = e.type === 'normal' ? decodeCommand(e.data) : 0;
-    const w = opId === 0 ? undefined : this.writes.get(opId);
-    if (w !== undefined && w.node === node.id && w.incarnation === node.incarnation) {
-      assert(w.index === e.index, () => `client: op ${opId} proposed at ${w.index} applied at ${e.index}`);
-      this.writes.delete(opId);
-      this.acked++;
-      if (this.finalWrite?.opId === opId) this.finalWrite.acked = true;
-      if (e.index > this.cluster.safety.ackedMaxIndex) this.cluster.safety.ackedMaxIndex = e.index;
-      this.cluster.trace.event(this.cluster.tick, `n${node.id} ack op=${opId} at ${e.index}`);
+  private onAcked(w: PendingWrite, results: unknown[]): void {
+    const index = results[0];
+    assert(results.length === 1 && typeof index === 'number', () => `client: op ${w.opId} answered ${JSON.stringify(results)}`);
+    assert(this.writes.delete(w.opId), () => `client: op ${w.opId} acknowledged twice`);
+    this.acked++;
+    const safety = this.cluster.safety(w.group);
+    if (index > safety.ackedMaxIndex) safety.ackedMaxIndex = index;
+    const f = this.ops.get(w.group)?.finalWrite;
+    if (f?.opId === w.opId) {
+      f.acked = true;
+      f.index = index;
     }
-    // Any other write this proposer placed at this index (in an older term) was overwritten.
-    for (const p of [...this.writes.values()]) {
-      if (p.node === node.id && p.incarnation === node.incarnation && p.index === e.index) {
-        this.writes.delete(p.opId);
+    this.cluster.trace.event(this.cluster.tick, `${this.cluster.label(w.node, w.group)} ack op=${w.opId} at ${index}`);
+  }
+
+  private onFailed(w: PendingWrite, err: unknown): void {
+    if (!(err instanceof NodeError)) throw err;
+    this.writes.delete(w.opId);
+    switch (err.code) {
+      case 'LOST':
         this.lost++;
-        this.cluster.trace.event(this.cluster.tick, `n${node.id} lost op=${p.opId} (index ${e.index} holds other data)`);
-      }
-    }
-  }
-
-  /** A snapshot jumped the node past pending writes: their fate is unknown to this proposer. */
-  onRestored(node: SimNode, index: number): void {
-    for (const p of [...this.writes.values()]) {
-      if (p.node === node.id && p.incarnation === node.incarnation && p.index <= index) {
-        this.writes.delete(p.opId);
+        this.cluster.trace.event(this.cluster.tick, `${this.cluster.label(w.node, w.group)} lost op=${w.opId} (${err.message})`);
+        break;
+      case 'TIMEOUT':
+      case 'CLOSED':
         this.indeterminate++;
-      }
+        break;
+      default:
+        this.refused++;
     }
-  }
-
-  onCrashed(node: SimNode): void {
-    for (const p of [...this.writes.values()]) {
-      if (p.node === node.id) {
-        this.writes.delete(p.opId);
-        this.indeterminate++;
-      }
-    }
-  }
-
-  onReadAnswered(node: SimNode, ctx: number, readIndex: number): void {
-    const rec = this.reads.get(ctx);
-    assert(rec !== undefined && rec.node === node.id, () => `client: n${node.id} answered unknown read ctx=${ctx}`);
-    this.reads.delete(ctx);
-    checkRead(rec, readIndex, node.sm.applied, this.cluster.tick);
-    this.readsDone++;
-  }
-
-  onReadDropped(ctx: number): void {
-    this.reads.delete(ctx);
   }
 
   /**
-   * Single-server changes (Raft dissertation §4.1): add a fresh node as a
-   * learner, promote it once caught up, remove a follower when there are
-   * more voters than the cluster started with.
+   * Single-server changes (Raft dissertation §4.1): add a fresh replica as
+   * a learner, promote it once caught up, remove a follower when there are
+   * more voters than the group started with.
    */
-  private changeMembership(): void {
-    const leader = this.cluster.leader();
-    if (leader?.raw === undefined) return;
-    const st = leader.raw.status();
+  private changeMembership(group: number): void {
+    const leader = this.cluster.leader(group);
+    const replica = leader?.replica(group);
+    if (leader === undefined || replica === undefined) return;
+    const ops = this.ops.get(group)!;
+    const st = replica.status();
     const conf = st.conf;
     const learner = conf.learners[0];
-    if (this.joining !== undefined && conf.voters.includes(this.joining)) this.joining = undefined;
+    if (ops.joining !== undefined && conf.voters.includes(ops.joining)) ops.joining = undefined;
     let cc: ConfChange | undefined;
     if (learner !== undefined) {
       const pr = st.peers.find((p) => p.id === learner);
       if (pr !== undefined && pr.match + 5 >= st.lastIndex) cc = { type: 'promote', nodeId: learner };
-    } else if (this.joining !== undefined && !conf.voters.includes(this.joining)) {
-      cc = { type: 'addLearner', nodeId: this.joining };
-    } else if (conf.voters.length <= this.initialNodes && this.nextNodeId <= this.nodeIdMax) {
-      this.joining = this.nextNodeId++;
-      this.cluster.addNode(this.joining);
-      cc = { type: 'addLearner', nodeId: this.joining };
+    } else if (ops.joining !== undefined && !conf.voters.includes(ops.joining)) {
+      cc = { type: 'addLearner', nodeId: ops.joining };
+    } else if (conf.voters.length <= this.initialNodes && ops.nextNodeId <= this.nodeIdMax) {
+      ops.joining = ops.nextNodeId++;
+      this.cluster.addReplica(group, ops.joining);
+      cc = { type: 'addLearner', nodeId: ops.joining };
     } else if (conf.voters.length > this.initialNodes) {
       // Now and then the leader removes itself (it must step down once that commits).
       const others = conf.voters.filter((v) => v !== leader.id);
       cc = { type: 'remove', nodeId: this.rng.chance(0.2) ? leader.id : this.rng.pick(others) };
     }
     if (cc === undefined) return;
-    const res = leader.raw.proposeConfChange(cc);
-    this.cluster.trace.event(
-      this.cluster.tick,
-      `n${leader.id} confChange ${cc.type} n${cc.nodeId}: ${res.ok ? `at ${res.index}` : res.code}`,
-    );
-    if (res.ok) this.confChanges++;
-    leader.drain();
+    const change = cc;
+    const who = this.cluster.label(leader.id, group);
+    this.atSafePoint(replica, (n) => {
+      const res = n.proposeConfChange(change);
+      this.cluster.trace.event(this.cluster.tick, `${who} confChange ${change.type} n${change.nodeId}: ${res.ok ? `at ${res.index}` : res.code}`);
+      if (res.ok) this.confChanges++;
+    });
   }
 
-  private transfer(): void {
-    const leader = this.cluster.leader();
-    if (leader?.raw === undefined) return;
-    const voters = leader.raw.confState().voters.filter((v) => v !== leader.id);
+  private transfer(group: number): void {
+    const leader = this.cluster.leader(group);
+    const replica = leader?.replica(group);
+    if (leader === undefined || replica === undefined) return;
+    const voters = replica.status().conf.voters.filter((v) => v !== leader.id);
     if (voters.length === 0) return;
     const to = this.rng.pick(voters);
     this.transfers++;
-    this.cluster.trace.event(this.cluster.tick, `n${leader.id} transferLeader -> n${to}`);
-    leader.raw.transferLeader(to);
-    leader.drain();
+    this.cluster.trace.event(this.cluster.tick, `${this.cluster.label(leader.id, group)} transferLeader -> n${to}`);
+    this.atSafePoint(replica, (n) => n.transferLeader(to));
+  }
+
+  /** Runs fn against the replica's core at its loop's next safe point (as the member admin does). */
+  private atSafePoint(replica: GroupReplica, fn: (node: RawNode) => void): void {
+    replica.withNode((n) => this.guard(() => fn(n))).catch(() => undefined);
   }
 
   /**
-   * Liveness: proposes the final write at the leader (again if it was lost);
-   * returns its index once its proposer applied it, else undefined.
+   * Liveness: proposes the final write of `group` at its leader (again if
+   * it was lost); returns its index once its proposer applied it, else undefined.
    */
-  finalWriteIndex(): number | undefined {
-    const f = this.finalWrite;
+  finalWriteIndex(group: number): number | undefined {
+    const ops = this.ops.get(group)!;
+    const f = ops.finalWrite;
     if (f !== undefined) {
       if (f.acked) return f.index;
       if (this.writes.has(f.opId)) return undefined;
-      this.finalWrite = undefined; // lost or indeterminate: propose again
+      ops.finalWrite = undefined; // lost or indeterminate: propose again
     }
-    const opId = this.write(this.cluster.leader());
-    if (opId !== undefined) this.finalWrite = { opId, index: this.writes.get(opId)!.index, acked: false };
+    const opId = this.write(group, this.cluster.leader(group));
+    if (opId !== undefined) ops.finalWrite = { opId, index: 0, acked: false };
     return undefined;
+  }
+
+  /** Client continuations run as microtasks: a failed check there must end the run, not go unhandled. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.cluster.world.fail(err);
+    }
   }
 }

@@ -1,9 +1,8 @@
 import { assert } from '../../raft/assert.js';
+import type { MemoryStorage } from '../../raft/memory-storage.js';
 import type { Message } from '../../raft/messages.js';
-import type { Ready } from '../../raft/ready.js';
-import type { SeededRng } from '../../raft/rng.js';
-import { NONE } from '../../raft/types.js';
-import type { ConfState, Entry, HardState, NodeId, ReadState, Snapshot } from '../../raft/types.js';
+import { SeededRng } from '../../raft/rng.js';
+import type { ConfChange, ConfState, HardState, NodeId, SoftState } from '../../raft/types.js';
 import {
   CheckFailure,
   SafetyState,
@@ -17,48 +16,71 @@ import {
 } from './checkers.js';
 import type { SimClient } from './sim-client.js';
 import { MemoryDisk } from './sim-disk.js';
-import type { SimDisk } from './sim-disk.js';
+import type { DiskWrite, SimDisk } from './sim-disk.js';
 import { SimNetwork } from './sim-network.js';
 import type { Fate } from './sim-network.js';
-import { SimNode } from './sim-node.js';
-import type { NodeHost, NodeParams } from './sim-node.js';
+import { mixSeed, SimProcess } from './sim-process.js';
+import type { ProcessHost, ProcessParams } from './sim-process.js';
+import { SimProcessStore } from './sim-store.js';
+import type { StoreSeam } from './sim-store.js';
+import type { SimWorld } from './sim-world.js';
 import type { Trace } from './trace.js';
 
 /**
- * Deliberate host/network defects, for tests proving the checkers catch them
- * ("teeth"). Never used by a real campaign; raft/ has no such switches.
+ * Deliberate defects, for tests proving the checkers catch them ("teeth"),
+ * each planted in one injected piece: the network (forgeVoteGrants), the
+ * store (forgetVoteOnCrash, ackBeforeDurable), the state machine
+ * (skipSnapshotRestore), the client (staleFollowerReads). Never used by a
+ * real campaign; raft/ and src/ have no such switches.
  */
 export const SIM_SEAMS = [
   'forgeVoteGrants',
   'forgetVoteOnCrash',
   'skipSnapshotRestore',
-  'sendBeforePersist',
+  'ackBeforeDurable',
   'staleFollowerReads',
 ] as const;
 export type SimSeam = (typeof SIM_SEAMS)[number];
 
-/** Makes node `id`'s disk, fresh, its snapshot at 0 holding `conf`. */
-export type DiskFactory = (id: NodeId, conf: ConfState) => SimDisk;
+/** Makes the durable image of `group` on process `id`'s disk, fresh, its snapshot at 0 holding `conf`. */
+export type DiskFactory = (id: NodeId, group: number, conf: ConfState) => SimDisk;
 
-const memoryDisks: DiskFactory = (_id, conf) => new MemoryDisk(conf);
+const memoryDisks: DiskFactory = (_id, _group, conf) => new MemoryDisk(conf);
+
+/** How the processes and their disks are built for one seed. */
+export interface ClusterSpec {
+  readonly seed: number;
+  /** Groups, each with a replica on every initial process (ids 1..groups). */
+  readonly groups: number;
+  readonly process: ProcessParams;
+  /** Disk batches land 1..this many steps after they were handed to the disk. */
+  readonly diskLatencyStepsMax: number;
+  /** Every message due in a tick is delivered before the loops turn (else a turn may follow each). */
+  readonly batchDelivery: boolean;
+  readonly seam: SimSeam | undefined;
+  readonly makeDisk?: DiskFactory;
+}
 
 /**
- * The simulated cluster: nodes, the network between them, and the hooks
- * where every node's host loop reports to the safety checks.
+ * The simulated cluster: processes (each hosting a replica of several
+ * groups), the network between them, and the hooks where every process's
+ * store, state machines and replicas report to the safety checks, per group.
  */
-export class SimCluster implements NodeHost {
-  tick = 0;
-  readonly safety = new SafetyState();
+export class SimCluster implements ProcessHost {
   readonly net: SimNetwork;
   /** Set right after construction (the client needs the cluster too). */
   client: SimClient | undefined;
-  /** Every node ever created, sorted by id. */
-  private all: SimNode[] = [];
-  /** Snapshot messages in flight -> the sender incarnation that must hear their fate. */
-  private readonly snapSenders = new Map<Message, number>();
-  private readonly toRetire: NodeId[] = [];
-  /** The last hard state each node's host persisted: what its disk must give back after a crash. */
-  private readonly persistedHard = new Map<NodeId, HardState>();
+  /** Every process ever created, sorted by id. */
+  private all: SimProcess[] = [];
+  private readonly byId = new Map<NodeId, SimProcess>();
+  private readonly safeties: SafetyState[];
+  /** Snapshot messages in flight -> their sender's report callback. */
+  private readonly snapReports = new Map<Message, (ok: boolean) => void>();
+  private readonly toRetire: Array<{ readonly group: number; readonly id: NodeId }> = [];
+  /** The last hard state each replica's store promised durable: what its disk must give back after a crash. */
+  private readonly promisedHard = new Map<number, HardState>();
+  private readonly makeDisk: DiskFactory;
+  private readonly groups: readonly number[];
   /** Totals. */
   elections = 0;
   snapshots = 0;
@@ -68,235 +90,317 @@ export class SimCluster implements NodeHost {
   delivered = 0;
 
   constructor(
-    private readonly seed: number,
+    readonly world: SimWorld,
     netRng: SeededRng,
-    private readonly params: NodeParams,
+    private readonly spec: ClusterSpec,
     readonly trace: Trace,
-    readonly seam: SimSeam | undefined,
-    private readonly batchDelivery: boolean,
-    private readonly makeDisk: DiskFactory = memoryDisks,
   ) {
     this.net = new SimNetwork(netRng);
+    this.safeties = Array.from({ length: spec.groups }, () => new SafetyState());
+    this.makeDisk = spec.makeDisk ?? memoryDisks;
+    this.groups = Array.from({ length: spec.groups }, (_, k) => k + 1);
   }
 
-  /** Bootstraps nodes 1..n, each knowing the initial membership. */
+  get tick(): number {
+    return this.world.tick;
+  }
+
+  get seam(): SimSeam | undefined {
+    return this.spec.seam;
+  }
+
+  groupIds(): readonly number[] {
+    return this.groups;
+  }
+
+  safety(group: number): SafetyState {
+    const s = this.safeties[group - 1];
+    assert(s !== undefined, () => `cluster: no group ${group}`);
+    return s;
+  }
+
+  /** `n3`, or `g2/n3` when there are several groups. */
+  label(id: NodeId, group: number): string {
+    return this.spec.groups === 1 ? `n${id}` : `g${group}/n${id}`;
+  }
+
+  /** Bootstraps processes 1..n, each hosting every group, each group knowing the initial membership. */
   bootstrap(n: number): void {
     const voters = Array.from({ length: n }, (_, k) => k + 1);
-    for (const id of voters) this.createNode(id, this.makeDisk(id, { voters, learners: [] }));
+    for (const id of voters) {
+      const p = this.createProcess(id);
+      for (const g of this.groupIds()) {
+        p.store.disk(g, { voters, learners: [] });
+        p.place(g);
+      }
+      p.start();
+    }
   }
 
-  nodes(): readonly SimNode[] {
+  processes(): readonly SimProcess[] {
     return this.all;
   }
 
-  node(id: NodeId): SimNode | undefined {
-    return this.all.find((n) => n.id === id);
+  process(id: NodeId): SimProcess | undefined {
+    return this.byId.get(id);
   }
 
-  /** The running leader with the highest term (a deposed one may not know it yet). */
-  leader(): SimNode | undefined {
-    let best: SimNode | undefined;
-    for (const n of this.all) {
-      if (!n.up || n.role !== 'leader') continue;
-      if (best === undefined || n.disk.hardState().term > best.disk.hardState().term) best = n;
+  /** The running leader of `group` with the highest term (a deposed one may not know it yet). */
+  leader(group: number): SimProcess | undefined {
+    let best: SimProcess | undefined;
+    let bestTerm = -1;
+    for (const p of this.all) {
+      const r = p.replica(group);
+      if (r === undefined || !r.isLeader) continue;
+      const term = r.store.log.hardState().term;
+      if (term > bestTerm) {
+        best = p;
+        bestTerm = term;
+      }
     }
     return best;
   }
 
-  addNode(id: NodeId): SimNode {
-    assert(this.node(id) === undefined, () => `cluster: node ${id} exists`);
-    this.trace.event(this.tick, `n${id} created (empty disk, joins as learner)`);
-    return this.createNode(id, this.makeDisk(id, { voters: [], learners: [] }));
-  }
-
-  restart(n: SimNode): void {
-    this.restarts++;
-    checkDiskKeptHardState(n.id, this.persistedHard.get(n.id), n.disk.hardState());
-    n.start();
-    this.trace.event(this.tick, `n${n.id} restart #${n.incarnation} (snapshot ${n.disk.snapshot().meta.index}, last ${n.disk.lastIndex()}, ${fmtHard(n)})`);
-    this.invariants(n);
-    n.drain();
-  }
-
-  /** Hands out every message due this tick, reporting fates to senders. */
-  deliver(): void {
-    for (const f of this.net.takeOverflow()) this.settle(f);
-    for (const f of this.net.takeDue()) this.settle(f);
-    for (const n of this.all) {
-      if (!n.stepped) continue;
-      n.stepped = false;
-      n.drain();
-      this.invariants(n);
-    }
-  }
-
-  /** Ticks every running node. */
-  tickAll(): void {
-    for (const n of this.all) {
-      if (!n.up) continue;
-      n.tick();
-      this.invariants(n);
-    }
-  }
-
-  /** Removed members stop once their removal is applied. */
-  retirePending(): void {
-    while (this.toRetire.length > 0) {
-      const n = this.node(this.toRetire.pop()!);
-      if (n === undefined || n.retired) continue;
-      if (n.up) n.crash('retired (removed from the group)');
-      n.retired = true;
-    }
-  }
-
-  /** Log matching over every pair of non-retired disks. */
-  checkLogs(): void {
-    const live = this.all.filter((n) => !n.retired);
-    for (let i = 0; i < live.length; i++) {
-      for (let j = i + 1; j < live.length; j++) {
-        checkLogMatching(live[i]!.id, live[i]!.disk, live[j]!.id, live[j]!.disk);
-      }
-    }
-  }
-
-  /** The run is over: releases every node's disk. */
-  closeDisks(): void {
-    for (const n of this.all) n.store.close();
-  }
-
-  private createNode(id: NodeId, disk: SimDisk): SimNode {
-    const seam = this.seam === 'sendBeforePersist' || this.seam === 'skipSnapshotRestore' ? this.seam : undefined;
-    const n = new SimNode(id, disk, this.seed, this.params, this, seam);
-    this.all = [...this.all, n].sort((a, b) => a.id - b.id);
-    n.start();
-    this.invariants(n);
-    n.drain();
-    return n;
-  }
-
-  private invariants(n: SimNode): void {
-    n.raw?.checkInvariants();
-  }
-
-  private settle(f: Fate): void {
-    const m = f.msg;
-    const to = this.node(m.to);
-    if (f.delivered && to?.up === true) {
-      this.delivered++;
-      const msg = this.seam === 'forgeVoteGrants' ? forgeGrant(m) : m;
-      this.trace.delivered(this.tick, msg);
-      this.reportSnap(m, true);
-      // Batched: every message due this tick is stepped, then one drain per
-      // node (as a host reading a socket buffer does). Otherwise one drain per message.
-      if (this.batchDelivery) {
-        to.raw!.step(msg);
-        to.stepped = true;
-      } else {
-        to.step(msg);
-        this.invariants(to);
-      }
+  /** A new replica of `group` on process `id` (created with an empty disk if new): it joins as a learner. */
+  addReplica(group: number, id: NodeId): void {
+    let p = this.process(id);
+    this.trace.event(this.tick, `${this.label(id, group)} placed (empty disk, joins as learner)${p === undefined ? ', new process' : ''}`);
+    if (p === undefined) {
+      p = this.createProcess(id);
+      p.place(group);
+      p.start();
       return;
     }
-    const reason = f.delivered ? 'receiver down' : f.reason;
-    this.trace.dropped(this.tick, m, reason);
-    this.reportSnap(m, false);
-    const from = this.node(m.from);
-    // A lost connection is what a transport reports as unreachable.
-    if (reason !== 'loss' && from?.raw !== undefined && from.role === 'leader') {
-      from.raw.reportUnreachable(m.to);
-      from.drain();
+    p.place(group);
+    if (p.retired) {
+      // It hosted nothing any more; now it hosts this group.
+      p.retired = false;
+      this.restart(p);
     }
+  }
+
+  restart(p: SimProcess): void {
+    this.restarts++;
+    for (const g of p.groups()) {
+      if (!p.store.hasGroup(g)) continue;
+      const onDisk = p.store.disk(g).log.hardState();
+      this.inGroup(g, () => checkDiskKeptHardState(p.id, this.promisedHard.get(hardKey(p.id, g)), onDisk));
+    }
+    p.start();
+    this.trace.event(this.tick, `n${p.id} restart #${p.incarnation} (${this.describeDisks(p)})`);
+  }
+
+  /** Hands out every message due this tick, reporting fates to senders; the loops run. */
+  async deliver(): Promise<void> {
+    for (const f of this.net.takeOverflow()) this.settle(f);
+    for (const f of this.net.takeDue()) {
+      // Unbatched: each delivered message's turn runs before the next message arrives.
+      if (this.settle(f) && !this.spec.batchDelivery) await this.world.settle();
+    }
+    await this.world.settle();
+  }
+
+  /** Ticks every running process; the loops run. */
+  async tickAll(): Promise<void> {
+    for (const p of this.all) if (p.up) p.tick();
+    await this.world.settle();
+  }
+
+  /** Removed members stop once their removal is applied (a process left with no group stops for good); true if any did. */
+  retirePending(): boolean {
+    if (this.toRetire.length === 0) return false;
+    for (const { group, id } of this.toRetire.splice(0)) {
+      const p = this.process(id);
+      if (p === undefined || p.isRemovedFrom(group)) continue;
+      this.trace.event(this.tick, `${this.label(id, group)} retired (removed from the group)`);
+      if (!p.removeFrom(group)) continue;
+      if (p.up) p.crash('retired (removed from every group it hosted)');
+      p.retired = true;
+    }
+    return true;
+  }
+
+  /** Log matching over every pair of replicas of each group, on what their disks hold. */
+  checkLogs(): void {
+    for (const g of this.groupIds()) {
+      const members = this.all.filter((p) => p.groups().includes(g) && p.store.hasGroup(g));
+      for (let i = 0; i < members.length; i++) {
+        for (let j = i + 1; j < members.length; j++) {
+          const a = members[i]!;
+          const b = members[j]!;
+          this.inGroup(g, () => checkLogMatching(a.id, a.store.disk(g).log, b.id, b.store.disk(g).log));
+        }
+      }
+    }
+  }
+
+  /** The run is over: releases every process's disk. */
+  closeDisks(): void {
+    for (const p of this.all) p.store.close();
+  }
+
+  private createProcess(id: NodeId): SimProcess {
+    assert(this.process(id) === undefined, () => `cluster: process ${id} exists`);
+    const seam = this.spec.seam;
+    const storeSeam: StoreSeam | undefined = seam === 'ackBeforeDurable' || seam === 'forgetVoteOnCrash' ? seam : undefined;
+    const store = new SimProcessStore(
+      this.world,
+      // Its own stream: adding a process never shifts another's disk timings.
+      new SeededRng(mixSeed(this.spec.seed, id, 0x5107e)),
+      this.spec.diskLatencyStepsMax,
+      (group, conf) => this.makeDisk(id, group, conf),
+      storeSeam,
+    );
+    const p = new SimProcess(id, store, this.world, this.spec.seed, this.spec.process, this, seam === 'skipSnapshotRestore');
+    this.all = [...this.all, p].sort((a, b) => a.id - b.id);
+    this.byId.set(id, p);
+    return p;
+  }
+
+  /** Reports one message's fate; true if it was handed to its receiver. */
+  private settle(f: Fate): boolean {
+    const m = f.msg;
+    const g = f.group;
+    const traceGroup = this.spec.groups === 1 ? 0 : g;
+    const to = this.process(m.to)?.replica(g);
+    if (f.delivered && to !== undefined) {
+      this.delivered++;
+      const msg = this.spec.seam === 'forgeVoteGrants' ? forgeGrant(m) : m;
+      this.trace.delivered(this.tick, msg, traceGroup);
+      this.reportSnap(m, true);
+      to.deliver(msg);
+      return true;
+    }
+    const reason = f.delivered ? 'receiver down' : f.reason;
+    this.trace.dropped(this.tick, m, reason, traceGroup);
+    this.reportSnap(m, false);
+    // A lost connection is what a transport reports as unreachable (raft-member does the same).
+    const from = this.process(m.from)?.replica(g);
+    if (reason !== 'loss' && from?.isLeader === true) {
+      from.withNode((n) => n.reportUnreachable(m.to)).catch(() => undefined);
+    }
+    return false;
   }
 
   private reportSnap(m: Message, ok: boolean): void {
     if (m.type !== 'snap') return;
-    const incarnation = this.snapSenders.get(m);
-    if (incarnation === undefined) return; // a duplicate, or its sender is gone
-    this.snapSenders.delete(m);
-    const from = this.node(m.from);
-    if (from?.raw === undefined || from.incarnation !== incarnation) return;
-    from.raw.reportSnapshot(m.to, ok);
-    from.drain();
+    const report = this.snapReports.get(m);
+    if (report === undefined) return; // a duplicate
+    this.snapReports.delete(m);
+    report(ok);
   }
 
-  // ---- NodeHost: every node's host loop reports here ------------------------
+  private describeDisks(p: SimProcess): string {
+    return p
+      .groups()
+      .filter((g) => p.store.hasGroup(g))
+      .map((g) => {
+        const log = p.store.disk(g).log;
+        const hs = log.hardState();
+        const body = `snapshot ${log.snapshot().meta.index}, last ${log.lastIndex()}, term=${hs.term} vote=${hs.vote} commit=${hs.commit}`;
+        return this.spec.groups === 1 ? body : `g${g}: ${body}`;
+      })
+      .join('; ');
+  }
 
-  beforePersist(node: SimNode, rd: Ready): void {
-    if (rd.hardState !== undefined) {
-      checkHardStateTransition(node.id, node.disk.hardState(), rd.hardState);
-      this.persistedHard.set(node.id, rd.hardState);
-    }
-    checkAppendKeepsCommitted(this.safety, node.id, node.disk, rd.entries, rd.hardState?.commit ?? node.disk.hardState().commit);
-    if (rd.snapshot !== undefined) {
-      this.trace.event(this.tick, `n${node.id} installs snapshot (${rd.snapshot.meta.index},${rd.snapshot.meta.term})`);
+  /** Runs a check of `group`; in a multi-group run its failure names the group. */
+  private inGroup(group: number, check: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      throw this.named(group, err);
     }
   }
 
-  send(msgs: readonly Message[]): void {
-    for (const m of msgs) {
-      if (m.type !== 'snap') continue;
-      const from = this.node(m.from);
-      assert(from !== undefined, 'cluster: snapshot from an unknown node');
-      this.snapSenders.set(m, from.incarnation);
+  /** A failed check of `group`, naming the group when there are several. */
+  private named(group: number, err: unknown): unknown {
+    if (this.spec.groups === 1 || !(err instanceof CheckFailure)) return err;
+    return new CheckFailure(err.check, `group ${group}: ${err.message.slice(err.check.length + 2)}`);
+  }
+
+  // ---- ProcessHost: every process's store, state machines and replicas report here
+
+  send(from: SimProcess, group: number, msg: Message, onSent: ((ok: boolean) => void) | undefined): void {
+    if (msg.type === 'snap') {
       this.snapshotsSent++;
+      const life = from.incarnation;
+      if (onSent !== undefined) this.snapReports.set(msg, (ok) => {
+        if (from.incarnation === life && from.up) onSent(ok);
+      });
     }
-    this.net.send(msgs);
+    this.net.sendOne(msg, group);
   }
 
-  becameLeader(node: SimNode, term: number): void {
+  softState(p: SimProcess, group: number, soft: SoftState): void {
+    if (soft.role !== 'leader') return;
+    const log = p.replica(group)?.store.log;
+    if (log === undefined) return;
+    const term = log.hardState().term;
     this.elections++;
-    this.trace.event(this.tick, `n${node.id} becomes leader of term ${term} (last ${node.disk.lastIndex()})`);
-    checkElectionSafety(this.safety, node.id, term);
-    checkLeaderCompleteness(this.safety, node.id, term, node.disk);
+    this.trace.event(this.tick, `${this.label(p.id, group)} becomes leader of term ${term} (last ${log.lastIndex()})`);
+    this.inGroup(group, () => {
+      checkElectionSafety(this.safety(group), p.id, term);
+      checkLeaderCompleteness(this.safety(group), p.id, term, log);
+    });
   }
 
-  restored(node: SimNode, snap: Snapshot): void {
-    const rec = this.safety.applied[snap.meta.index];
-    if (rec !== undefined && rec.chain !== node.sm.chain) {
-      throw new CheckFailure(
-        'stateMachineSafety',
-        `n${node.id} restored a snapshot at ${snap.meta.index} whose state differs from what n${rec.node} applied there`,
-      );
+  applied(p: SimProcess, group: number, nodeTerm: number, index: number, term: number, digest: number, chain: number, change: ConfChange | undefined): void {
+    try {
+      checkApply(this.safety(group), p.id, nodeTerm, { index, term, digest, chain }, this.tick);
+    } catch (err) {
+      throw this.named(group, err);
     }
-    this.client?.onRestored(node, snap.meta.index);
+    if (change === undefined) return;
+    this.trace.event(this.tick, `${this.label(p.id, group)} applies conf ${change.type} n${change.nodeId} at ${index}`);
+    if (change.type === 'remove') this.toRetire.push({ group, id: change.nodeId });
   }
 
-  applied(node: SimNode, e: Entry, digest: number): void {
-    checkApply(this.safety, node.id, node.disk.hardState().term, e, digest, node.sm.chain, this.tick);
-    this.client?.onApplied(node, e);
-    if (e.type === 'conf') {
-      this.trace.event(this.tick, `n${node.id} applies conf ${e.change.type} n${e.change.nodeId} at ${e.index}`);
-      if (e.change.type === 'remove') this.toRetire.push(e.change.nodeId);
+  snapshot(p: SimProcess, group: number, kind: 'restored' | 'taken', index: number): void {
+    if (kind === 'taken') {
+      this.snapshots++;
+      if (this.snapshots % 8 === 0) this.trace.event(this.tick, `${this.label(p.id, group)} snapshot at ${index}`);
+      return;
+    }
+    const sm = p.sm(group);
+    assert(sm !== undefined, () => `cluster: ${this.label(p.id, group)} restored without a state machine`);
+    this.inGroup(group, () => {
+      if (sm.applied !== index) {
+        throw new CheckFailure('hostContract', `n${p.id} restored a snapshot at ${index} into a state machine at ${sm.applied}`);
+      }
+      const rec = this.safety(group).applied[index];
+      if (rec !== undefined && rec.chain !== sm.chain) {
+        throw new CheckFailure(
+          'stateMachineSafety',
+          `n${p.id} restored a snapshot at ${index} whose state differs from what n${rec.node} applied there`,
+        );
+      }
+    });
+  }
+
+  beforePersist(p: SimProcess, group: number, w: DiskWrite, log: MemoryStorage): void {
+    try {
+      if (w.hardState !== undefined) checkHardStateTransition(p.id, log.hardState(), w.hardState);
+      checkAppendKeepsCommitted(this.safety(group), p.id, log, w.entries, w.hardState?.commit ?? log.hardState().commit);
+    } catch (err) {
+      throw this.named(group, err);
+    }
+    if (w.snapshot !== undefined) {
+      this.trace.event(this.tick, `${this.label(p.id, group)} installs snapshot (${w.snapshot.meta.index},${w.snapshot.meta.term})`);
     }
   }
 
-  readAnswered(node: SimNode, rs: ReadState): void {
-    this.client?.onReadAnswered(node, rs.ctx, rs.index);
+  promised(p: SimProcess, group: number, hs: HardState): void {
+    this.promisedHard.set(hardKey(p.id, group), hs);
   }
 
-  readDropped(_node: SimNode, ctx: number): void {
-    this.client?.onReadDropped(ctx);
-  }
-
-  snapshotTaken(node: SimNode, index: number): void {
-    this.snapshots++;
-    if (this.snapshots % 8 === 0) this.trace.event(this.tick, `n${node.id} snapshot at ${index}`);
-  }
-
-  crashed(node: SimNode, how: string): void {
+  crashed(p: SimProcess, how: string): void {
     this.crashes++;
-    this.trace.event(this.tick, `n${node.id} CRASH (${how}); disk: ${fmtHard(node)} last ${node.disk.lastIndex()}`);
-    if (this.seam === 'forgetVoteOnCrash') {
-      const hs = node.disk.hardState();
-      node.disk.setHardState({ ...hs, vote: NONE });
-    }
-    this.client?.onCrashed(node);
+    this.trace.event(this.tick, `n${p.id} CRASH (${how}); disk: ${this.describeDisks(p)}`);
   }
 }
 
-function fmtHard(n: SimNode): string {
-  const hs = n.disk.hardState();
-  return `term=${hs.term} vote=${hs.vote} commit=${hs.commit}`;
+function hardKey(id: NodeId, group: number): number {
+  return id * 4096 + group;
 }
 
 /** Seam: the network turns every refused vote into a granted one. */

@@ -1,11 +1,11 @@
 import { MemoryStorage } from '../../raft/memory-storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../../raft/types.js';
 
-/** Where simulated nodes keep their durable state. */
+/** Where simulated processes keep their durable state. */
 export const DISK_KINDS = ['memory', 'leveldb'] as const;
 export type DiskKind = (typeof DISK_KINDS)[number];
 
-/** What one Ready asks to persist (raft/ready.ts): one synced write. */
+/** What one Ready asks to persist (raft/ready.ts). */
 export interface DiskWrite {
   readonly hardState?: HardState | undefined;
   readonly entries: readonly Entry[];
@@ -13,20 +13,23 @@ export interface DiskWrite {
 }
 
 /**
- * A simulated node's disk. Every method returns only once its write is
- * durable, so the host loop keeps the Ready order (persist, then send, apply,
- * advance) whatever the disk is made of.
+ * What one group's replica has on the disk of its process: the durable
+ * image. The simulated store (sim-store.ts) applies a write here only when
+ * the world decides its batch reached the disk, so a crash finds exactly
+ * what landed. Every method returns once its write is durable.
  *
- * Invariant: `log` (what the Raft core reads) holds exactly what is durable.
+ * Invariant: `log` holds exactly what is durable.
  */
 export interface SimDisk {
   readonly kind: DiskKind;
-  /** The in-memory copy the core reads; it may be a new object after crash(). */
+  /** The durable state; it may be a new object after crash(). */
   readonly log: MemoryStorage;
   /** Received snapshot, then entries (truncating a conflicting suffix, Raft §5.3), then hard state. */
   persist(w: DiskWrite): void;
-  /** Records a snapshot of the state machine at `index`, then drops the entries through `compactIndex`. */
-  snapshot(index: number, conf: ConfState, data: Uint8Array, compactIndex: number): void;
+  /** Records a snapshot of the state machine at `index` (an applied, committed index). */
+  saveSnapshot(index: number, conf: ConfState, data: Uint8Array): void;
+  /** Drops the entries through `index` (a saved snapshot covers them). */
+  compact(index: number): void;
   /** The process died: whatever is durable is read back into `log`. */
   crash(): void;
   /** The run is over: release the disk (no further calls). */
@@ -51,9 +54,12 @@ export class MemoryDisk implements SimDisk {
     if (w.hardState !== undefined) this.log.setHardState(w.hardState);
   }
 
-  snapshot(index: number, conf: ConfState, data: Uint8Array, compactIndex: number): void {
+  saveSnapshot(index: number, conf: ConfState, data: Uint8Array): void {
     this.log.createSnapshot(index, conf, data);
-    this.log.compact(compactIndex);
+  }
+
+  compact(index: number): void {
+    this.log.compact(index);
   }
 
   crash(): void {}

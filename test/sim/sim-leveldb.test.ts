@@ -9,14 +9,15 @@ import type { SimTotals } from './simulation.js';
 import { formatTotals } from './totals-format.js';
 
 /**
- * The simulator on real LevelDB: every node's disk is a RaftStore in a temp
- * dir, each Ready one synced batch the host loop waits for, each crash
- * RaftStore.crash() then a reopen that must read back exactly what was
- * synced. Time is virtual, so the run must make the same decisions as on
- * memory disks: equal trace digests show the store behaved like the model.
+ * The simulator on real LevelDB: every replica's durable image is a
+ * RaftStore in a temp dir, written (synced) when the simulated store lands
+ * a batch, each crash RaftStore.crash() then a reopen that must read back
+ * exactly what was synced. Time is virtual, so the run must make the same
+ * decisions as on memory disks: equal trace digests show the store behaved
+ * like the model.
  */
-/** Seed and cluster size: mostly 3 nodes, some 5. */
-const SEEDS: readonly (readonly [number, 3 | 5])[] = [[1, 3], [2, 3], [3, 3], [4, 5]];
+/** Seed, processes and groups per process: mostly 3 single-group nodes, some 5, one multi-group run (a RaftStore per replica). */
+const SEEDS: readonly (readonly [number, 3 | 5, number])[] = [[1, 3, 1], [2, 3, 1], [3, 3, 1], [4, 5, 1], [5, 3, 2]];
 /** Alone about 10 s in all; beside a LevelDB campaign (fsyncs contend) about 3x that. */
 const TICKS = 1500;
 
@@ -26,13 +27,13 @@ function leftoverDirs(seed: number): string[] {
   return fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`kvstore-sim-${seed}-`));
 }
 
-test(`${SEEDS.length} seeds of 3 and 5 nodes under faults run on LevelDB exactly as on memory disks`, (t) => {
+test(`${SEEDS.length} seeds of 3 and 5 nodes (one with 2 groups each) under faults run on LevelDB exactly as on memory disks`, async (t) => {
   const started = Date.now();
   const callsBefore = leveldbDiskCalls();
   const totals: SimTotals = emptyTotals();
-  for (const [seed, nodes] of SEEDS) {
-    const onDisk = runSeed({ seed, nodes, ticks: TICKS, disk: 'leveldb' });
-    const model = runSeed({ seed, nodes, ticks: TICKS });
+  for (const [seed, nodes, groups] of SEEDS) {
+    const onDisk = await runSeed({ seed, nodes, groups, ticks: TICKS, disk: 'leveldb' });
+    const model = await runSeed({ seed, nodes, groups, ticks: TICKS });
     t.is(onDisk.digest, model.digest, `seed ${seed}: the LevelDB run diverged from the memory run`);
     t.deepEqual(onDisk.totals, model.totals, `seed ${seed}: totals`);
     t.deepEqual(leftoverDirs(seed), [], `seed ${seed}: temp dirs removed`);
@@ -55,7 +56,8 @@ test('a LevelDB disk reads back after a crash exactly what was synced, snapshot 
   t.teardown(() => disk.close());
   const entries = [1, 2, 3, 4, 5].map((index) => ({ type: 'normal' as const, term: 1, index, data: enc(`e${index}`) }));
   disk.persist({ entries, hardState: { term: 1, vote: 2, commit: 4 } });
-  disk.snapshot(3, conf, enc('state@3'), 2);
+  disk.saveSnapshot(3, conf, enc('state@3'));
+  disk.compact(2);
   // A conflicting suffix from a new leader replaces entry 5 (Raft §5.3).
   disk.persist({ entries: [{ type: 'normal', term: 2, index: 5, data: enc('x5') }], hardState: { term: 2, vote: 3, commit: 4 } });
   const before = disk.log;

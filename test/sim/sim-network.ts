@@ -34,11 +34,13 @@ export type DropReason = (typeof DROP_REASONS)[number];
 
 /** What became of one message this tick. */
 export type Fate =
-  | { readonly msg: Message; readonly delivered: true; readonly copy: boolean }
-  | { readonly msg: Message; readonly delivered: false; readonly copy: boolean; readonly reason: DropReason };
+  | { readonly msg: Message; readonly group: number; readonly delivered: true; readonly copy: boolean }
+  | { readonly msg: Message; readonly group: number; readonly delivered: false; readonly copy: boolean; readonly reason: DropReason };
 
 interface InFlight {
   readonly msg: Message;
+  /** The Raft group the message belongs to (the frame names it, as kvproto's RaftMessage does). */
+  readonly group: number;
   /** A duplicate: its fate must not be reported to the sender a second time. */
   readonly copy: boolean;
 }
@@ -49,8 +51,10 @@ interface InFlight {
  * are sets of blocked one-way links (a two-way partition blocks both
  * directions). Links are checked at delivery time, so a partition also
  * loses what was already in flight.
+ * Links join processes (node ids): every group's messages between two
+ * processes share their fate under a partition.
  * Fates are decided when a message falls due, never inside send(): send()
- * runs in the middle of a node's Ready, where nothing may be reported back.
+ * runs in the middle of a host loop turn, where nothing may be reported back.
  */
 export class SimNetwork {
   faults: LinkFaults = CALM_LINKS;
@@ -76,16 +80,18 @@ export class SimNetwork {
     this.faults = f;
   }
 
-  /** Queues messages sent at the current tick; they fall due at least one tick later. */
-  send(msgs: readonly Message[]): void {
-    for (const msg of msgs) {
-      this.sent++;
-      this.enqueue(msg, false);
-      // A snapshot is reported to its sender once; never duplicate it.
-      if (msg.type !== 'snap' && this.faults.dupRate > 0 && this.rng.chance(this.faults.dupRate)) {
-        this.duplicated++;
-        this.enqueue(msg, true);
-      }
+  /** Queues messages of `group` sent at the current tick; they fall due at least one tick later. */
+  send(msgs: readonly Message[], group = 1): void {
+    for (const msg of msgs) this.sendOne(msg, group);
+  }
+
+  sendOne(msg: Message, group: number): void {
+    this.sent++;
+    this.enqueue(msg, group, false);
+    // A snapshot is reported to its sender once; never duplicate it.
+    if (msg.type !== 'snap' && this.faults.dupRate > 0 && this.rng.chance(this.faults.dupRate)) {
+      this.duplicated++;
+      this.enqueue(msg, group, true);
     }
   }
 
@@ -114,15 +120,15 @@ export class SimNetwork {
       }
     }
     const fates: Fate[] = [];
-    for (const { msg, copy } of due) {
+    for (const { msg, group, copy } of due) {
       if (this.isBlocked(msg.from, msg.to)) {
         this.droppedCount++;
-        fates.push({ msg, delivered: false, copy, reason: 'partition' });
+        fates.push({ msg, group, delivered: false, copy, reason: 'partition' });
       } else if (this.faults.dropRate > 0 && this.rng.chance(this.faults.dropRate)) {
         this.droppedCount++;
-        fates.push({ msg, delivered: false, copy, reason: 'loss' });
+        fates.push({ msg, group, delivered: false, copy, reason: 'loss' });
       } else {
-        fates.push({ msg, delivered: true, copy });
+        fates.push({ msg, group, delivered: true, copy });
       }
     }
     return fates;
@@ -174,17 +180,17 @@ export class SimNetwork {
       .join(' ');
   }
 
-  private enqueue(msg: Message, copy: boolean): void {
+  private enqueue(msg: Message, group: number, copy: boolean): void {
     if (this.inflight >= INFLIGHT_MSGS_MAX) {
       this.droppedCount++;
-      this.overflow.push({ msg, delivered: false, copy, reason: 'overflow' });
+      this.overflow.push({ msg, group, delivered: false, copy, reason: 'overflow' });
       return;
     }
     const { delayTicksMin, delayTicksMax } = this.faults;
     const delay = delayTicksMin === delayTicksMax ? delayTicksMin : this.rng.intBetween(delayTicksMin, delayTicksMax + 1);
     assert(this.now >= 0, 'network: send before the first tick');
     const due = this.now + delay;
-    this.ring[due % this.ring.length]!.push({ msg, copy });
+    this.ring[due % this.ring.length]!.push({ msg, group, copy });
     this.inflight++;
   }
 }

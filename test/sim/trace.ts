@@ -14,6 +14,8 @@ interface TraceItem {
   /** '->' delivered, '-x' dropped (reason in `text`), or undefined for a plain event line. */
   readonly arrow: '->' | '-x' | undefined;
   readonly msg: Message | undefined;
+  /** The message's group, or 0 in a single-group run (no prefix). */
+  readonly group: number;
   readonly text: string;
 }
 
@@ -42,20 +44,22 @@ export class Trace {
   event(tick: number, text: string): void {
     this.mixNumber(tick);
     this.mixString(text);
-    this.push({ tick, arrow: undefined, msg: undefined, text });
+    this.push({ tick, arrow: undefined, msg: undefined, group: 0, text });
   }
 
-  /** A message handed to its receiver. */
-  delivered(tick: number, m: Message): void {
+  /** A message handed to its receiver (`group` 0: a single-group run, no prefix). */
+  delivered(tick: number, m: Message, group = 0): void {
     this.mixMessage(tick, m, 1);
-    this.push({ tick, arrow: '->', msg: m, text: '' });
+    if (group !== 0) this.mixNumber(group);
+    this.push({ tick, arrow: '->', msg: m, group, text: '' });
   }
 
   /** A message the network or a dead receiver lost. */
-  dropped(tick: number, m: Message, reason: string): void {
+  dropped(tick: number, m: Message, reason: string, group = 0): void {
     this.mixMessage(tick, m, 2);
+    if (group !== 0) this.mixNumber(group);
     this.mixString(reason);
-    this.push({ tick, arrow: '-x', msg: m, text: reason });
+    this.push({ tick, arrow: '-x', msg: m, group, text: reason });
   }
 
   /** Digest of every event so far: equal digests mean identical runs. */
@@ -135,7 +139,8 @@ export class Trace {
 function formatItem(item: TraceItem): string {
   if (item.msg === undefined) return `t=${item.tick} ${item.text}`;
   const m = item.msg;
-  const line = `t=${item.tick} n${m.from} ${item.arrow} n${m.to} ${formatMessage(m)}`;
+  const group = item.group === 0 ? '' : `g${item.group} `;
+  const line = `t=${item.tick} ${group}n${m.from} ${item.arrow} n${m.to} ${formatMessage(m)}`;
   return item.arrow === '-x' ? `${line} (dropped: ${item.text})` : line;
 }
 
