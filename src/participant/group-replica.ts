@@ -220,11 +220,20 @@ export class GroupReplica {
     this.apply(turn.early);
   }
 
-  /** After the write: send what it promised, restore, apply, advance, answer reads. */
+  /** After the write: sends what it promised (the loop flushes once for every group). */
+  sendPersisted(turn: ReplicaTurn): void {
+    this.sendAll(turn.rd.persistedMessages);
+  }
+
+  /** Puts this turn's sends on the wire now; the process's groups share the links, so later calls find them empty. */
+  flushSends(): void {
+    this.transport.flush?.();
+  }
+
+  /** After the write and sendPersisted: restore, apply, advance, answer reads. */
   finish(turn: ReplicaTurn): void {
     const rd = turn.rd;
     this.applyEarly(turn);
-    this.sendAll(rd.persistedMessages);
     if (rd.snapshot !== undefined) {
       this.sm.restore(rd.snapshot.data);
       this.store.releaseSnapshotData?.();
@@ -253,9 +262,6 @@ export class GroupReplica {
         this.transport.send(m.to, m);
       }
     }
-    // One Ready is already a batch: its messages go out now, not after the
-    // disk write or apply that follows (a follower's fsync starts sooner).
-    if (messages.length > 0) this.transport.flush?.();
   }
 
   private apply(entries: readonly Entry[]): void {

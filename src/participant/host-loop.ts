@@ -104,6 +104,9 @@ export class HostLoop {
       // A leader's appends, heartbeats and snapshots may go out before its own
       // write lands (Raft thesis §10.2.1): its commit counts only after it.
       for (const t of turns) t.replica.sendEarly(t.turn);
+      // One flush for every group: a peer gets this turn's frames of all of
+      // them in ONE socket write, before the disk work that follows.
+      flushAll(turns);
       // Every write starts in this one synchronous run: one batch for all.
       for (const t of turns) {
         const w = t.replica.persist(t.turn);
@@ -137,6 +140,8 @@ export class HostLoop {
   private finish(turns: ReadonlyArray<{ replica: GroupReplica; turn: ReplicaTurn }>): void {
     if (this.closed) return;
     try {
+      for (const t of turns) t.replica.sendPersisted(t.turn);
+      flushAll(turns);
       for (const t of turns) t.replica.finish(t.turn);
       for (const t of turns) t.replica.snapshots.maybeStart();
     } catch (err) {
@@ -155,4 +160,8 @@ export class HostLoop {
     this.running = false;
     if (this.again) this.kick();
   }
+}
+
+function flushAll(turns: ReadonlyArray<{ replica: GroupReplica }>): void {
+  for (const t of turns) t.replica.flushSends();
 }

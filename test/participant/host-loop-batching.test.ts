@@ -58,3 +58,42 @@ test('one synced batch per loop turn covers every group that had a write in it',
   loop.close();
   await store.close();
 });
+
+/**
+ * The groups of a process share its peer links: what a turn sends for all
+ * of them must leave in one flush (one socket write per peer), not one per
+ * group. Three 2-voter groups campaign in one turn; their vote requests
+ * (sent once the new term is durable) must be flushed together.
+ */
+test('one flush per turn carries the messages of every group', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvstore-host-flush-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await ProcessStore.open(dir);
+  let pending = 0;
+  const flushed: number[] = [];
+  const transport = {
+    send: () => void pending++,
+    flush: () => {
+      flushed.push(pending);
+      pending = 0;
+    },
+  };
+  const loop = new HostLoop(limits.tickMs, MICROTASK_SCHEDULER, intervalTicker(), () => {});
+  const replicas: GroupReplica[] = [];
+  for (const g of [1, 2, 3]) {
+    const log = await store.openGroup(g, { initialConf: { voters: [1, 2], learners: [] } });
+    const sm = new NodeStateMachine(new Map([[1, '127.0.0.1:1'], [2, '127.0.0.1:2']]));
+    const replica = new GroupReplica(g, { ...DEFAULT_RAFT_LIMITS, electionTicks: 1_000_000, id: 1, rng: new SeededRng(g), applied: 0 }, log, transport, sm, limits, {});
+    loop.add(replica);
+    replicas.push(replica);
+  }
+  t.teardown(() => loop.close());
+  loop.start();
+  await Promise.all(replicas.map((r) => r.withNode((n) => n.campaign())));
+  while (flushed.every((n) => n === 0)) await new Promise((r) => setTimeout(r, 5));
+  t.log(`messages per flush: ${flushed.join(' ')}`);
+  t.is(Math.max(...flushed), 3, 'the three vote requests left in one flush');
+  t.is(pending, 0, 'nothing sent was left unflushed');
+  loop.close();
+  await store.close();
+});
