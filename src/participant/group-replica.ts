@@ -45,6 +45,8 @@ export class GroupReplica {
   private closed = false;
   private soft: SoftState = { leaderId: 0, role: 'follower' };
   private driver: ReplicaDriver | undefined;
+  /** Messages were sent since the last flushSends. */
+  private unflushed = false;
 
   constructor(
     readonly groupId: number,
@@ -225,8 +227,10 @@ export class GroupReplica {
     this.sendAll(turn.rd.persistedMessages);
   }
 
-  /** Puts this turn's sends on the wire now; the process's groups share the links, so later calls find them empty. */
+  /** Puts this replica's sends on the wire now, if it sent any; the process's groups share the links, so later calls find them empty. */
   flushSends(): void {
+    if (!this.unflushed) return;
+    this.unflushed = false;
     this.transport.flush?.();
   }
 
@@ -250,6 +254,7 @@ export class GroupReplica {
   }
 
   private sendAll(messages: readonly Message[]): void {
+    if (messages.length > 0) this.unflushed = true;
     for (const m of messages) {
       if (m.type === 'snap') {
         this.transport.send(m.to, m, {
