@@ -57,6 +57,12 @@ export class Raft {
   /** Leader only: index of the last conf change proposed; no new one until it is applied. */
   pendingConfIndex = 0;
   readIndex: ReadIndexTracker = new ReadIndexTracker(READS_PENDING_MAX);
+  /**
+   * Elections this node started as a candidate (term bumped: timeouts and
+   * transfers; a PreVote round that fails is not one). For the host's
+   * metrics. Invariant: never decreases; not persisted (counts since start).
+   */
+  electionsStarted = 0;
 
   constructor(cfg: RaftConfig, storage: LogStorage) {
     validateRaftConfig(cfg);
@@ -127,6 +133,7 @@ export class Raft {
     this.reset(this.term + 1);
     this.vote = this.id;
     this.role = 'candidate';
+    this.electionsStarted++;
   }
 
   private becomeLeader(): void {

@@ -208,6 +208,7 @@ export class RawNode {
       conf: r.conf,
       peers,
       leadTransferee: r.leadTransferee,
+      electionsStarted: r.electionsStarted,
     };
   }
 

@@ -82,4 +82,6 @@ export interface RaftStatus {
   /** Leader only: per member, sorted by id. */
   readonly peers: readonly PeerStatus[];
   readonly leadTransferee: NodeId;
+  /** Elections started as a candidate since this node was built (see Raft.electionsStarted). */
+  readonly electionsStarted: number;
 }

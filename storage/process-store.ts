@@ -3,7 +3,7 @@ import { assert } from '../raft/assert.js';
 import { encode, FORMAT_NAME, FORMAT_VERSION } from './codec.js';
 import { inspectDataDir, writeMarker } from './data-dir.js';
 import { defaultGroupCommitLimits, GroupCommit } from './group-commit.js';
-import type { GroupCommitLimits, GroupCommitStats, GroupWrite } from './group-commit.js';
+import type { BatchObserver, GroupCommitLimits, GroupCommitStats, GroupWrite } from './group-commit.js';
 import type { GroupHost, GroupOptions } from './group-host.js';
 import { formatKey, groupIdMax, isGroupId, processMetaKey } from './keys.js';
 import type { Db } from './load.js';
@@ -30,6 +30,8 @@ export interface ProcessStoreOptions {
   /** Create the dir and a fresh database when the dir is absent or empty (default true). */
   readonly create?: boolean;
   readonly limits?: Partial<ProcessStoreLimits>;
+  /** Told of every batch the process writes (metrics: sync time, batch sizes). */
+  readonly onBatch?: BatchObserver;
 }
 
 /**
@@ -65,8 +67,9 @@ export class ProcessStore {
     private readonly db: Db,
     loaded: LoadedProcess,
     private readonly limits: ProcessStoreLimits,
+    onBatch: BatchObserver | undefined,
   ) {
-    this.gc = new GroupCommit(db, dataDir, limits);
+    this.gc = new GroupCommit(db, dataDir, limits, onBatch);
     this.onDisk = new Set(loaded.groupIds);
     this.meta = new MetaTable(loaded.meta, limits.metaValueBytesMax, processMetaKey, (plan) => this.submitMeta(plan));
     this.host = {
@@ -107,7 +110,7 @@ export class ProcessStore {
         await db.put(formatKey(), encode({ name: FORMAT_NAME, version: FORMAT_VERSION }), { sync: true });
         loaded = { meta: new Map(), groupIds: [] };
       }
-      return new ProcessStore(dataDir, db, loaded, limits);
+      return new ProcessStore(dataDir, db, loaded, limits, opts.onBatch);
     } catch (err) {
       await db.close();
       throw err;

@@ -82,6 +82,8 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
     ...(p.snapshotEntries !== undefined ? { snapshotEntries: p.snapshotEntries } : {}),
     ...(p.peerRoutes !== undefined ? { peerRoutes: p.peerRoutes } : {}),
     ...(p.bulkBytesMax !== undefined ? { bulkBytesMax: p.bulkBytesMax } : {}),
+    ...(p.metricsListen !== undefined ? { metricsListen: p.metricsListen } : {}),
+    kind: 'participant',
   });
   if (fresh) await storeLayout(member.store, layout);
 }

@@ -46,6 +46,8 @@ const member = await runMember({
   ...(cfg.snapshotEntries !== undefined ? { snapshotEntries: cfg.snapshotEntries } : {}),
   ...(cfg.peerRoutes !== undefined ? { peerRoutes: cfg.peerRoutes } : {}),
   ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}),
+  ...(cfg.metricsListen !== undefined ? { metricsListen: cfg.metricsListen } : {}),
+  kind: 'raft',
 });
 if (sharding?.fresh === true) await storeLayout(member.store, sharding.layout);
 

@@ -22,6 +22,7 @@ import { ConfigError, type ConfigErrorCode } from './config-error.js';
  * | cluster_name NAME  | all (extension)        | checked in the peer handshake; [A-Za-z0-9][A-Za-z0-9._-]{0,63} |
  * | groups N           | coordinator, raft (ext.) | Raft groups the 16384 slots are split into, 1..16384       |
  * | replicas R         | coordinator (ext.)     | replicas of each group, 1..participants (raft: every peer)  |
+ * | metrics_info IP:PORT | all (extension)      | serve /metrics, /health, /readyz, /status over HTTP here     |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
  * sorted (numeric IP, then port) order. Not file position: each peer's file
@@ -50,6 +51,8 @@ export interface ConfigExtensions {
    * endpointKey(PEER).
    */
   readonly peerRoutes?: ReadonlyMap<string, Endpoint>;
+  /** metrics_info IP:PORT: where this node serves its metrics over HTTP. Invariant: none of the file's other addresses. */
+  readonly metricsListen?: Endpoint;
 }
 
 export interface CoordinatorConfig extends ConfigExtensions {
@@ -102,15 +105,15 @@ const bulkBytesCeiling = 512 * 1024 * 1024;
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
-  'groups', 'replicas',
+  'groups', 'replicas', 'metrics_info',
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas']),
-  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max']),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups']),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info']),
+  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info']),
 };
 
 /** One parameter line. */
@@ -152,12 +155,15 @@ export function parseLabConfig(text: string, file: string): LabConfig {
     if (!ALLOWED[kind].has(l.name)) fail('WRONG_MODE_PARAMETER', l.at, `${l.name} does not belong in a ${kind} config`);
   }
   const ctx = new Checker(lines, fail, modeLine?.at ?? null);
-  const ext = ctx.extensions();
+  const metricsLine = ctx.optionalOne('metrics_info');
+  const metrics = metricsLine === undefined ? undefined : ctx.address(metricsLine);
+  const withMetrics = (addresses: AddressLine[]): AddressLine[] => (metrics === undefined ? addresses : [...addresses, metrics]);
+  const ext: ConfigExtensions = { ...ctx.extensions(), ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}) };
   switch (kind) {
     case 'coordinator': {
       const self = ctx.exactlyOne('coordinator_info', 'the coordinator\'s own address');
       const participants = ctx.atLeastOne('participant_info', 'one per participant');
-      ctx.distinct([self, ...participants]);
+      ctx.distinct(withMetrics([self, ...participants]));
       const groups = ctx.groups();
       const replicasLine = ctx.optionalOne('replicas');
       const replicas = replicasLine === undefined ? undefined : ctx.positiveInt(replicasLine, participants.length, ' (at most one per participant_info line)');
@@ -170,12 +176,12 @@ export function parseLabConfig(text: string, file: string): LabConfig {
     case 'participant': {
       const self = ctx.exactlyOne('participant_info', 'this participant\'s own address');
       const coordinator = ctx.exactlyOne('coordinator_info', 'the coordinator\'s address');
-      ctx.distinct([self, coordinator]);
+      ctx.distinct(withMetrics([self, coordinator]));
       return { kind: 'participant', file, self: self.endpoint, coordinator: coordinator.endpoint, ...ext };
     }
     case 'raft': {
       const followers = ctx.atLeastOne('follower_info', 'one per peer, this peer first');
-      ctx.distinct(followers);
+      ctx.distinct(withMetrics(followers));
       const peers: RaftPeer[] = rankAddresses(followers.map((f) => f.endpoint));
       const self = peers.find((p) => p.address === followers[0]!.endpoint)!;
       const nodeId = ctx.optionalOne('node_id');
@@ -330,7 +336,7 @@ class Checker {
     return this.lines.filter((l) => l.name === name);
   }
 
-  private address(line: Line): AddressLine {
+  address(line: Line): AddressLine {
     const problem = addressProblem(line.value);
     if (problem !== null) this.fail('BAD_ADDRESS', line.at, problem);
     const endpoint = parseEndpoint(line.value);

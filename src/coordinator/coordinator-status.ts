@@ -4,8 +4,23 @@ import { groupReplicas, slotRange } from '../sharding/layout.js';
 import type { Layout } from '../sharding/layout.js';
 import type { ParticipantTracker } from './participant-tracker.js';
 
-/** `stat` at the coordinator prompt: the cluster, then one row per group. */
-export function coordinatorStatusText(self: Endpoint, layout: Layout, tracker: ParticipantTracker): string {
+/** What the coordinator believes of one group: its leader (if a live participant says it leads) and that leader's report. */
+export interface GroupLeaderView {
+  readonly group: number;
+  /** 0: no leader known. */
+  readonly leader: number;
+  readonly term: number | undefined;
+  readonly commit: number | undefined;
+}
+
+export function groupLeaderView(tracker: ParticipantTracker, rows: ReturnType<ParticipantTracker['snapshot']>, group: number): GroupLeaderView {
+  const leader = tracker.leaderOf(group);
+  const st = leader === undefined ? undefined : rows.find((r) => r.id === leader.id)?.status?.groups.find((x) => x.group === group);
+  return { group, leader: leader === undefined || st?.role !== 'leader' ? 0 : leader.id, term: st?.term, commit: st?.commit };
+}
+
+/** `stat` at the coordinator prompt: the cluster, then one row per group (or only `only`). */
+export function coordinatorStatusText(self: Endpoint, layout: Layout, tracker: ParticipantTracker, only?: number): string {
   const rows = tracker.snapshot();
   const live = rows.filter((r) => r.alive).length;
   const problem = tracker.layoutProblem();
@@ -17,12 +32,12 @@ export function coordinatorStatusText(self: Endpoint, layout: Layout, tracker: P
     'group  slots          replicas     leader  term    commit',
   ];
   for (let g = 1; g <= layout.groups; g++) {
+    if (only !== undefined && g !== only) continue;
     const range = slotRange(layout, g);
-    const leader = tracker.leaderOf(g);
-    const st = leader === undefined ? undefined : rows.find((r) => r.id === leader.id)?.status?.groups.find((x) => x.group === g);
-    const leaderText = leader === undefined || st?.role !== 'leader' ? 'none' : String(leader.id);
+    const v = groupLeaderView(tracker, rows, g);
+    const leaderText = v.leader === 0 ? 'none' : String(v.leader);
     out.push(
-      `${String(g).padEnd(7)}${`${range.first}-${range.last}`.padEnd(15)}${groupReplicas(layout, g).join(',').padEnd(13)}${leaderText.padEnd(8)}${String(st?.term ?? '-').padEnd(8)}${st?.commit ?? '-'}`,
+      `${String(g).padEnd(7)}${`${range.first}-${range.last}`.padEnd(15)}${groupReplicas(layout, g).join(',').padEnd(13)}${leaderText.padEnd(8)}${String(v.term ?? '-').padEnd(8)}${v.commit ?? '-'}`,
     );
   }
   return out.join('\n');

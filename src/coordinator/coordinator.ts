@@ -7,6 +7,13 @@ import type { Layout } from '../sharding/layout.js';
 import { SlotRouter } from '../sharding/router.js';
 import { RoutedKv } from '../server/routed-kv.js';
 import type { KvService } from '../server/kv-service.js';
+import type { Server as HttpServer } from 'node:http';
+import type { Registry } from 'prom-client';
+import { closeMetricsServer, startMetricsServer } from '../metrics/metrics-server.js';
+import { FrontDoorStats } from '../server/front-door-stats.js';
+import { commonInfoSections } from '../server/info-common.js';
+import { infoText } from '../server/info-text.js';
+import { coordinatorInfoSections, coordinatorMetrics, coordinatorReadiness, coordinatorStatusJson } from './coordinator-observability.js';
 import { coordinatorMembersText, coordinatorStatusText } from './coordinator-status.js';
 import type { CoordinatorConfig } from '../config/lab-config.js';
 import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
@@ -33,8 +40,13 @@ export interface Coordinator {
   readonly server: Server;
   readonly tracker: ParticipantTracker;
   kvSession(): KvSession;
-  statusText(): string;
+  /** `stat [group g]`. */
+  statusText(group?: number): string;
   membersText(): string;
+  /** INFO's text (the sections asked; none: all). */
+  info(sections: readonly string[]): string;
+  /** The metrics registry, when metrics_info is set. */
+  readonly metrics: Registry | undefined;
   close(): Promise<void>;
 }
 
@@ -64,12 +76,20 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   const layoutReply = encodeBulkString(Buffer.from(JSON.stringify(encodeLayout(layout))));
   const admin = (name: string): Buffer | undefined => (name === 'KVSTORE.LAYOUT' ? layoutReply : name === 'KVSTORE.GROUP' ? groupReply : undefined);
 
+  const frontDoor = new FrontDoorStats();
+  const infoSections = [
+    ...commonInfoSections({ kind: 'coordinator', tcpPort: cfg.self.port, stats: frontDoor, loading: () => false }),
+    ...coordinatorInfoSections(layout, tracker),
+  ];
+  const info = (sections: readonly string[]): string => infoText(infoSections, sections);
+  const metrics = cfg.metricsListen !== undefined ? coordinatorMetrics(layout, tracker, frontDoor) : undefined;
+
   const clients = new Set<Socket>();
   const server = createServer((socket) => {
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => {});
-    new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {} }, log, admin);
+    new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {} }, log, admin, { stats: frontDoor, info });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -78,16 +98,33 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
       resolve();
     });
   });
+  let metricsServer: HttpServer | undefined;
+  if (metrics !== undefined && cfg.metricsListen !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(
+        cfg.metricsListen,
+        { registry: metrics, ready: () => coordinatorReadiness(layout, tracker), status: () => coordinatorStatusJson(formatEndpoint(cfg.self), layout, tracker) },
+        log,
+      );
+    } catch (err) {
+      tracker.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      throw err;
+    }
+  }
   tracker.start();
-  log.info({ listen: formatEndpoint(cfg.self), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
+  log.info({ listen: formatEndpoint(cfg.self), ...(cfg.metricsListen !== undefined ? { metrics: formatEndpoint(cfg.metricsListen) } : {}), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
 
   return {
     server,
     tracker,
     kvSession: () => kv.openSession(),
-    statusText: () => coordinatorStatusText(cfg.self, layout, tracker),
+    statusText: (group) => coordinatorStatusText(cfg.self, layout, tracker, group),
     membersText: () => coordinatorMembersText(tracker),
+    info,
+    metrics,
     async close() {
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       tracker.close();
       for (const s of clients) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

@@ -1,4 +1,5 @@
 import { RpcClient } from '../net/rpc-client.js';
+import type { PeerTraffic } from '../net/peer-transport.js';
 import type { Endpoint } from '../config/address.js';
 import { formatEndpoint } from '../config/address.js';
 import type { Logger } from '../server/logger.js';
@@ -171,6 +172,16 @@ export class ParticipantTracker {
   anyAlive(): { id: number; rpc: RpcClient } | undefined {
     const p = this.parts.find((x) => x.alive);
     return p === undefined ? undefined : { id: p.id, rpc: p.rpc };
+  }
+
+  /** Traffic with each participant over this coordinator's connection to it, by participant id. */
+  traffic(): Record<string, PeerTraffic> {
+    const out: Record<string, PeerTraffic> = {};
+    for (const p of this.parts) {
+      const s = p.rpc.stats();
+      out[String(p.id)] = { bytesSent: s.bytesWritten, bytesReceived: s.bytesRead, framesSent: s.framesQueued, framesReceived: s.framesRead };
+    }
+    return out;
   }
 
   snapshot(): ReadonlyArray<{ id: number; address: Endpoint; alive: boolean; missed: number; status: ParticipantStatus | undefined; layoutProblem: string | undefined }> {

@@ -40,6 +40,10 @@ export class FramedSocket {
   /** Socket writes issued and bytes in them, for stats and the batching test. */
   writes = 0;
   bytesWritten = 0;
+  /** Bytes and frames received, and enqueue() calls accepted (one frame each, but for the dialer's magic + hello): for per-peer metrics. */
+  bytesRead = 0;
+  framesRead = 0;
+  framesQueued = 0;
 
   /** Call start() next: callbacks never run from inside the constructor. */
   constructor(
@@ -87,6 +91,7 @@ export class FramedSocket {
       onWritten?.(false);
       return;
     }
+    this.framesQueued += 1;
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     if (onWritten !== undefined) this.pendingCallbacks.push(onWritten);
@@ -127,9 +132,11 @@ export class FramedSocket {
   }
 
   private receive(chunk: Buffer): void {
+    this.bytesRead += chunk.length;
     try {
       for (const body of this.decoder.push(chunk)) {
         if (this.closedFlag) return;
+        this.framesRead += 1;
         this.options.onFrame(parseWireFrame(body));
       }
     } catch (e) {

@@ -55,6 +55,11 @@ export interface LinkStats {
   connects: number;
   /** backlog now (bytes queued or in the socket's buffer). */
   backlogBytes: number;
+  /** Bytes and frames received on this link's connections (replies, and what the other side sent on them). */
+  bytesRead: number;
+  framesRead: number;
+  /** Frames handed to this link's connections (Raft messages, requests, hellos). */
+  framesQueued: number;
 }
 
 export interface OutboundLinkOptions {
@@ -109,6 +114,9 @@ export class OutboundLink {
     bytesWritten: 0,
     failures: 0,
     connects: 0,
+    bytesRead: 0,
+    framesRead: 0,
+    framesQueued: 0,
   };
 
   constructor(private readonly options: OutboundLinkOptions) {
@@ -220,6 +228,9 @@ export class OutboundLink {
       state: this.stateValue,
       writes: this.counters.writes + (c?.writes ?? 0),
       bytesWritten: this.counters.bytesWritten + (c?.bytesWritten ?? 0),
+      bytesRead: this.counters.bytesRead + (c?.bytesRead ?? 0),
+      framesRead: this.counters.framesRead + (c?.framesRead ?? 0),
+      framesQueued: this.counters.framesQueued + (c?.framesQueued ?? 0),
       backlogBytes: this.backlogBytes(),
     };
   }
@@ -327,6 +338,9 @@ export class OutboundLink {
     this.conn = undefined;
     this.counters.writes += conn.writes;
     this.counters.bytesWritten += conn.bytesWritten;
+    this.counters.bytesRead += conn.bytesRead;
+    this.counters.framesRead += conn.framesRead;
+    this.counters.framesQueued += conn.framesQueued;
     this.clearTimers();
     const err = reason ?? new NetError('UNREACHABLE', `connection to ${this.describe()} closed`);
     const wasReady = this.stateValue === 'ready';

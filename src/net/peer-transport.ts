@@ -76,8 +76,19 @@ export type RaftHandler = (from: NodeId, msg: unknown, group: number) => void;
 export type RequestHandler = (from: NodeId, body: unknown) => Promise<unknown>;
 export type UnreachableHandler = (peer: NodeId) => void;
 
+/** Traffic with one peer over every connection, ours to it and its to us, since start. Invariant: never decreases. */
+export interface PeerTraffic {
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  /** Frames: Raft messages, requests and replies (and handshakes). */
+  readonly framesSent: number;
+  readonly framesReceived: number;
+}
+
 export interface TransportStats {
   readonly peers: Record<string, LinkStats>;
+  /** By peer id ("0": coordinators and tools), sorted by id. */
+  readonly traffic: Record<string, PeerTraffic>;
   /** Raft messages for ids with no known address. */
   readonly droppedNoAddressMsgs: number;
   readonly inboundConnections: number;
@@ -104,6 +115,8 @@ export class PeerTransport {
   private readonly links = new Map<NodeId, OutboundLink>();
   private readonly addresses = new Map<NodeId, PeerAddress>();
   private readonly inbound = new Set<InboundConnection>();
+  /** Traffic of closed inbound connections, by the peer that had opened them. */
+  private readonly inboundClosedTraffic = new Map<NodeId, PeerTraffic>();
   private raftHandler: RaftHandler | undefined;
   private requestHandler: RequestHandler | undefined;
   private unreachableHandler: UnreachableHandler | undefined;
@@ -200,15 +213,30 @@ export class PeerTransport {
       handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
       logger: this.options.logger,
       onFrame: (frame, who, framed) => this.dispatch(frame, who, framed),
-      onClose: (c) => this.inbound.delete(c),
+      onClose: (c) => {
+        this.inbound.delete(c);
+        const who = c.peer;
+        if (who !== undefined) this.inboundClosedTraffic.set(who.from, addTraffic(this.inboundClosedTraffic.get(who.from), socketTraffic(c.conn)));
+      },
     });
     if (!conn.conn.closed) this.inbound.add(conn);
   }
 
   stats(): TransportStats {
     const peers: Record<string, LinkStats> = {};
-    for (const id of [...this.links.keys()].sort((a, b) => a - b)) peers[String(id)] = this.links.get(id)!.stats();
-    return { ...this.counters, peers, inboundConnections: this.inbound.size };
+    const traffic = new Map<NodeId, PeerTraffic>(this.inboundClosedTraffic);
+    for (const c of this.inbound) {
+      const who = c.peer;
+      if (who !== undefined) traffic.set(who.from, addTraffic(traffic.get(who.from), socketTraffic(c.conn)));
+    }
+    for (const id of [...this.links.keys()].sort((a, b) => a - b)) {
+      const ls = this.links.get(id)!.stats();
+      peers[String(id)] = ls;
+      traffic.set(id, addTraffic(traffic.get(id), { bytesSent: ls.bytesWritten, bytesReceived: ls.bytesRead, framesSent: ls.framesQueued, framesReceived: ls.framesRead }));
+    }
+    const byPeer: Record<string, PeerTraffic> = {};
+    for (const id of [...traffic.keys()].sort((a, b) => a - b)) byPeer[String(id)] = traffic.get(id)!;
+    return { ...this.counters, peers, traffic: byPeer, inboundConnections: this.inbound.size };
   }
 
   /** Destroys every socket and clears every timer; pending requests fail with CLOSED. Idempotent. */
@@ -303,6 +331,20 @@ export class PeerTransport {
     }
     conn.enqueue(bytes);
   }
+}
+
+function socketTraffic(c: FramedSocket): PeerTraffic {
+  return { bytesSent: c.bytesWritten, bytesReceived: c.bytesRead, framesSent: c.framesQueued, framesReceived: c.framesRead };
+}
+
+function addTraffic(a: PeerTraffic | undefined, b: PeerTraffic): PeerTraffic {
+  if (a === undefined) return b;
+  return {
+    bytesSent: a.bytesSent + b.bytesSent,
+    bytesReceived: a.bytesReceived + b.bytesReceived,
+    framesSent: a.framesSent + b.framesSent,
+    framesReceived: a.framesReceived + b.framesReceived,
+  };
 }
 
 function describeError(e: unknown): { code: string; reason: string } {

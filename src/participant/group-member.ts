@@ -6,7 +6,7 @@ import type { RaftStore } from '../../storage/raft-store.js';
 import type { PeerTransport } from '../net/peer-transport.js';
 import type { Logger } from '../server/logger.js';
 import { GroupReplica } from './group-replica.js';
-import type { HostLimits } from './host-contract.js';
+import type { HostLimits, SnapshotPhase } from './host-contract.js';
 import { GroupTransport } from './group-transport.js';
 import { NodeStateMachine } from './node-state-machine.js';
 import { checkRaftMessage } from './raft-message-guard.js';
@@ -22,6 +22,17 @@ export interface GroupMember {
   readonly kv: ReplicatedKv;
   /** A Raft frame from a peer for this group (snapshot chunks are assembled first). */
   receive(from: NodeId, raw: unknown): void;
+  /** The restart's log replay: entries after the snapshot up to the commit index on disk at start. */
+  readonly replay: ReplayProgress;
+}
+
+export interface ReplayProgress {
+  /** Commit index on disk at start: replay is done once applied reaches it. */
+  readonly toIndex: number;
+  /** Entries replayed from the local log (toIndex minus the snapshot's index). */
+  readonly entries: number;
+  /** Seconds from process start to the replay's end; undefined until then. */
+  readonly doneSeconds: number | undefined;
 }
 
 export interface GroupMemberOptions {
@@ -39,6 +50,8 @@ export interface GroupMemberOptions {
   readonly logger: Logger;
   /** Seed of the core's election jitter (the host's only randomness). */
   readonly seed: number;
+  /** Metrics: how long snapshot phases take (restoring the one on disk at start counts as a restore). */
+  readonly onSnapshotSeconds?: (phase: SnapshotPhase, seconds: number) => void;
 }
 
 /**
@@ -52,8 +65,10 @@ export async function openGroupMember(o: GroupMemberOptions): Promise<GroupMembe
   const sm = new NodeStateMachine(o.members, o.onAddresses);
   const snap = store.log.snapshot();
   if (snap.meta.index > 0) {
+    const startedMs = performance.now();
     if (snap.data === SNAPSHOT_DATA_ON_DISK) await sm.restoreFrom(store.readSnapshotChunks(snap.meta.index));
     else sm.restore(snap.data);
+    o.onSnapshotSeconds?.('restore', (performance.now() - startedMs) / 1000);
   }
   // The state machine holds the state now; followers that need it get it read back from disk.
   store.releaseSnapshotData();
@@ -61,11 +76,15 @@ export async function openGroupMember(o: GroupMemberOptions): Promise<GroupMembe
 
   // A restart replays the log up to the commit index on disk; the rest comes from the leader.
   const replayTo = store.log.hardState().commit;
-  let replayed = false;
+  const replay: { toIndex: number; entries: number; doneSeconds: number | undefined } = {
+    toIndex: replayTo,
+    entries: Math.max(0, replayTo - snap.meta.index),
+    doneSeconds: undefined,
+  };
   const replayDone = (applied: number): void => {
-    if (replayed || applied < replayTo) return;
-    replayed = true;
-    log.info({ applied, snapshotIndex: snap.meta.index, sinceProcessStartMs: Math.round(process.uptime() * 1000) }, 'log replayed');
+    if (replay.doneSeconds !== undefined || applied < replayTo) return;
+    replay.doneSeconds = process.uptime();
+    log.info({ applied, snapshotIndex: snap.meta.index, sinceProcessStartMs: Math.round(replay.doneSeconds * 1000) }, 'log replayed');
   };
   const replica: GroupReplica = new GroupReplica(
     o.groupId,
@@ -89,6 +108,7 @@ export async function openGroupMember(o: GroupMemberOptions): Promise<GroupMembe
       onSoftState: (soft) => log.info({ role: soft.role, leader: soft.leaderId, term: replica.status().term }, 'raft role'),
       onSnapshot: (kind, index) => log.info({ kind, index }, `snapshot ${kind}`),
       onApplied: replayDone,
+      ...(o.onSnapshotSeconds !== undefined ? { onSnapshotSeconds: o.onSnapshotSeconds } : {}),
     },
   );
   replayDone(snap.meta.index);
@@ -113,5 +133,5 @@ export async function openGroupMember(o: GroupMemberOptions): Promise<GroupMembe
     }
     replica.deliver(msg);
   };
-  return { groupId: o.groupId, replica, sm, store, kv, receive };
+  return { groupId: o.groupId, replica, sm, store, kv, receive, replay };
 }

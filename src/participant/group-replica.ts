@@ -44,6 +44,9 @@ export class GroupReplica {
   private appliedIndex: number;
   private closed = false;
   private soft: SoftState = { leaderId: 0, role: 'follower' };
+  /** The last leader this replica knew (0: none yet) and how often a new one appeared. Invariant: the count never decreases. */
+  private lastLeaderId: NodeId = 0;
+  private leaderChangesSeen = 0;
   private driver: ReplicaDriver | undefined;
   /** Messages were sent since the last flushSends. */
   private unflushed = false;
@@ -67,6 +70,7 @@ export class GroupReplica {
       kick: () => this.driver?.kick(),
       fatal: (err) => this.driver?.fatal(err),
       ...(events.onSnapshot !== undefined ? { onSnapshot: events.onSnapshot } : {}),
+      ...(events.onSnapshotSeconds !== undefined ? { onSnapshotSeconds: events.onSnapshotSeconds } : {}),
     });
   }
 
@@ -86,6 +90,11 @@ export class GroupReplica {
 
   status(): RaftStatus {
     return this.node.status();
+  }
+
+  /** Counters for metrics, read at scrape time (plain fields: nothing on the hot path but ++). */
+  counters(): { readonly leaderChangesSeen: number; readonly proposalsCommitted: number; readonly proposalsFailed: number } {
+    return { leaderChangesSeen: this.leaderChangesSeen, proposalsCommitted: this.waiters.counts.committed, proposalsFailed: this.waiters.counts.failed };
   }
 
   /** A message from a peer. */
@@ -239,7 +248,10 @@ export class GroupReplica {
     const rd = turn.rd;
     this.applyEarly(turn);
     if (rd.snapshot !== undefined) {
+      const timed = this.events.onSnapshotSeconds;
+      const startedMs = timed !== undefined ? performance.now() : 0;
       this.sm.restore(rd.snapshot.data);
+      timed?.('restore', (performance.now() - startedMs) / 1000);
       this.store.releaseSnapshotData?.();
       this.appliedIndex = rd.snapshot.meta.index;
       this.snapshots.restored(rd.snapshot.meta.index);
@@ -257,8 +269,11 @@ export class GroupReplica {
     if (messages.length > 0) this.unflushed = true;
     for (const m of messages) {
       if (m.type === 'snap') {
+        const timed = this.events.onSnapshotSeconds;
+        const startedMs = timed !== undefined ? performance.now() : 0;
         this.transport.send(m.to, m, {
           onSent: (ok) => {
+            if (ok) timed?.('send', (performance.now() - startedMs) / 1000);
             this.ops.push(() => this.node.reportSnapshot(m.to, ok));
             this.driver?.kick();
           },
@@ -286,6 +301,10 @@ export class GroupReplica {
   private onSoftState(soft: SoftState): void {
     const wasLeader = this.soft.role === 'leader';
     this.soft = soft;
+    if (soft.leaderId !== 0 && soft.leaderId !== this.lastLeaderId) {
+      this.lastLeaderId = soft.leaderId;
+      this.leaderChangesSeen++;
+    }
     // Proposals made as leader may still commit under the next leader; they
     // settle when applied or at their deadline. Queued ones cannot be proposed here.
     if (wasLeader && soft.role !== 'leader') this.waiters.leadershipLost();

@@ -72,9 +72,14 @@ export interface HostLimits {
   readonly proposalBatchMax: number;
 }
 
+/** Where a snapshot's time went: taking and saving one, streaming one to a follower, restoring one from the leader. */
+export type SnapshotPhase = 'save' | 'send' | 'restore';
+
 export interface HostEvents {
   onSoftState?(soft: SoftState): void;
   onSnapshot?(kind: 'restored' | 'taken', index: number): void;
+  /** How long a snapshot phase took (a send: only one that reached the kernel). Absent: no clock is read for it. */
+  onSnapshotSeconds?(phase: SnapshotPhase, seconds: number): void;
   /** After each batch of committed entries is applied, with the applied index. */
   onApplied?(applied: number): void;
   onFatal(err: unknown): void;

@@ -2,9 +2,9 @@ import type { NodeId } from '../../raft/types.js';
 import type { TransportStats } from '../net/peer-transport.js';
 import type { GroupMember } from './group-member.js';
 
-/** `stat` at a member's prompt: one block for a single group, else one row per group. */
-export function memberStatusText(selfId: NodeId, groups: readonly GroupMember[]): string {
-  if (groups.length === 1) {
+/** `stat` at a member's prompt: one block for a member of one group, else one row per group shown (`several`: the member hosts more than one). */
+export function memberStatusText(selfId: NodeId, groups: readonly GroupMember[], several = groups.length > 1): string {
+  if (!several && groups.length === 1) {
     const g = groups[0]!;
     const st = g.replica.status();
     return [
@@ -19,7 +19,7 @@ export function memberStatusText(selfId: NodeId, groups: readonly GroupMember[])
       `keys      ${g.sm.kv.size}`,
     ].join('\n');
   }
-  const rows = [`id ${selfId}, ${groups.length} groups`, 'group  role       term    leader  commit    applied   last log  snapshot  keys'];
+  const rows = [groups.length === 1 ? `id ${selfId}, group ${groups[0]!.groupId}` : `id ${selfId}, ${groups.length} groups`, 'group  role       term    leader  commit    applied   last log  snapshot  keys'];
   for (const g of groups) {
     const st = g.replica.status();
     rows.push(
@@ -31,11 +31,11 @@ export function memberStatusText(selfId: NodeId, groups: readonly GroupMember[])
 }
 
 /** `list` at a member's prompt: the members of each group with role, match index and reachability. */
-export function memberListText(selfId: NodeId, selfAddress: string, groups: readonly GroupMember[], peers: TransportStats['peers']): string {
+export function memberListText(selfId: NodeId, selfAddress: string, groups: readonly GroupMember[], peers: TransportStats['peers'], several = groups.length > 1): string {
   const out: string[] = [];
   for (const g of groups) {
     const st = g.replica.status();
-    if (groups.length > 1) out.push(`group ${g.groupId}`);
+    if (several) out.push(`group ${g.groupId}`);
     out.push('id  address               role      match     reachable');
     const members = [...st.conf.voters.map((id) => [id, 'voter'] as const), ...st.conf.learners.map((id) => [id, 'learner'] as const)];
     members.sort((a, b) => a[0] - b[0]);

@@ -6,8 +6,15 @@ import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js
 import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
+import type { Server as HttpServer } from 'node:http';
+import type { Registry } from 'prom-client';
+import { memberMetrics } from '../metrics/member-metrics.js';
+import { closeMetricsServer, startMetricsServer } from '../metrics/metrics-server.js';
 import type { ParticipantStatus } from '../rpc/participant-status.js';
 import { ClientConnection } from '../server/client-connection.js';
+import { FrontDoorStats } from '../server/front-door-stats.js';
+import { commonInfoSections } from '../server/info-common.js';
+import { infoText } from '../server/info-text.js';
 import type { KvService, KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { RoutedKv } from '../server/routed-kv.js';
@@ -20,6 +27,8 @@ import type { HostLimits } from './host-contract.js';
 import { HostLoop } from './host-loop.js';
 import { LeaderBalancer } from './leader-balancer.js';
 import { memberAdmin, parseMembersNotice } from './member-admin.js';
+import { chooseGroup, chooseGroups, snapshotNow, transferLeadership } from './member-operator.js';
+import { memberInfoSections, memberReadiness, memberStatusJson } from './member-status.js';
 import { memberListText, memberStatusText } from './member-text.js';
 import { NodeError } from './node-error.js';
 
@@ -51,6 +60,10 @@ export interface MemberOptions {
   readonly peerRoutes?: ReadonlyMap<string, Endpoint>;
   /** Largest RESP bulk string a client may send (config `bulk_bytes_max`). */
   readonly bulkBytesMax?: number;
+  /** What this process is, in INFO and metrics (default raft: a kvstoreraftsystem peer). */
+  readonly kind?: 'participant' | 'raft';
+  /** Config `metrics_info`: serve /metrics, /health, /readyz and /status here. Absent: no metrics are kept. */
+  readonly metricsListen?: Endpoint;
 }
 
 /** A running member process: one store, transport, loop and port for every group it hosts. */
@@ -66,10 +79,18 @@ export interface RaftMember {
   removeMember(id: NodeId): Promise<void>;
   /** A client session for the node prompt. */
   kvSession(): KvSession;
-  /** `stat`: per group: role, term, leader, commit, applied, last log index, snapshot index. */
-  statusText(): string;
-  /** `list`: members of each group with role, match index and reachability. */
-  membersText(): string;
+  /** `stat [group g]`: per group: role, term, leader, commit, applied, last log index, snapshot index. */
+  statusText(group?: number): string;
+  /** `list [group g]`: members of each group with role, match index and reachability. */
+  membersText(group?: number): string;
+  /** `transfer <id> [group g]`: leadership of the group to `to`; resolves once `to` leads. */
+  transfer(to: NodeId, group?: number): Promise<{ readonly group: number; readonly term: number }>;
+  /** `snapshot [group g]`: one snapshot now in the group named, or in each; the index each covers. */
+  snapshot(group?: number): Promise<Array<{ readonly group: number; readonly index: number }>>;
+  /** INFO's text (the sections asked; none: all). */
+  info(sections: readonly string[]): string;
+  /** The metrics registry, when metrics_info is set. */
+  readonly metrics: Registry | undefined;
   close(): Promise<void>;
 }
 
@@ -77,7 +98,10 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const log = o.logger;
   const selfAddress = formatEndpoint(o.listen);
   const hosted: readonly HostedGroup[] = o.sharding?.groups ?? [{ id: 1, voters: [...o.initialMembers.keys()].sort((a, b) => a - b) }];
-  const store = await ProcessStore.open(o.dataDir, { create: true });
+  const kind = o.kind ?? 'raft';
+  const frontDoor = new FrontDoorStats();
+  const metrics = o.metricsListen !== undefined ? memberMetrics(kind, o.id, frontDoor) : undefined;
+  const store = await ProcessStore.open(o.dataDir, { create: true, ...(metrics !== undefined ? { onBatch: metrics.onBatch } : {}) });
 
   const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
   const dialAddress = (addr: string): Endpoint => {
@@ -126,6 +150,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
         requestTimeoutMs: o.requestTimeoutMs ?? 1_500,
         logger: log,
         seed: Date.now() ^ (o.id * 2654435761) ^ (h.id * 40503),
+        ...(metrics !== undefined ? { onSnapshotSeconds: metrics.onSnapshotSeconds } : {}),
       });
       groups.push(g);
       loop.add(g.replica);
@@ -135,6 +160,12 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     throw err;
   }
   const byId = new Map(groups.map((g) => [g.groupId, g]));
+  metrics?.watch({ groups, loop, transport });
+  const infoSections = [
+    ...commonInfoSections({ kind, tcpPort: o.listen.port, stats: frontDoor, loading: () => groups.some((g) => g.replay.doneSeconds === undefined) }),
+    ...memberInfoSections(o.id, groups),
+  ];
+  const info = (sections: readonly string[]): string => infoText(infoSections, sections);
   const kv: KvService = o.sharding === undefined ? groups[0]!.kv : new RoutedKv(o.sharding.router, new Map(groups.map((g) => [g.groupId, g.kv])));
 
   transport.onRaft((from, frame, group) => {
@@ -175,7 +206,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       onClient: (s, head) => {
         clients.add(s);
         s.on('close', () => clients.delete(s));
-        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, log);
+        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, log, undefined, { stats: frontDoor, info });
       },
     });
   });
@@ -192,11 +223,26 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     await store.close();
     throw err;
   }
+  let metricsServer: HttpServer | undefined;
+  if (metrics !== undefined && o.metricsListen !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(
+        o.metricsListen,
+        { registry: metrics.registry, ready: () => memberReadiness(groups), status: () => memberStatusJson(o.id, kind, groups) },
+        log,
+      );
+    } catch (err) {
+      transport.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+      throw err;
+    }
+  }
   loop.start();
   const balancer =
     groups.length > 1 ? new LeaderBalancer(o.id, groups.map((g, k) => ({ replica: g.replica, preferred: hosted[k]!.preferredLeader ?? 0 })), log) : undefined;
   balancer?.start();
-  log.info({ id: o.id, listen: selfAddress, dataDir: o.dataDir, groups: hosted.map((h) => ({ group: h.id, voters: h.voters })) }, 'member started');
+  log.info({ id: o.id, listen: selfAddress, dataDir: o.dataDir, ...(o.metricsListen !== undefined ? { metrics: formatEndpoint(o.metricsListen) } : {}), groups: hosted.map((h) => ({ group: h.id, voters: h.voters })) }, 'member started');
 
   const admin = memberAdmin(groups[0]!, transport, { id: o.id, address: selfAddress }, (id, address) => transport.setAddress(id, dialAddress(address)));
   const singleGroupOnly = (): Promise<never> => Promise.reject(new Error('membership changes are for single-group members; this one hosts several groups with a static layout'));
@@ -211,10 +257,20 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     addMember: (id, address) => (groups.length === 1 ? admin.addMember(id, address) : singleGroupOnly()),
     removeMember: (id) => (groups.length === 1 ? admin.removeMember(id) : singleGroupOnly()),
     kvSession: () => kv.openSession(),
-    statusText: () => memberStatusText(o.id, groups),
-    membersText: () => memberListText(o.id, selfAddress, groups, transport.stats().peers),
+    statusText: (group) => memberStatusText(o.id, chooseGroups(groups, group), groups.length > 1),
+    membersText: (group) => memberListText(o.id, selfAddress, chooseGroups(groups, group), transport.stats().peers, groups.length > 1),
+    async transfer(to, group) {
+      const g = chooseGroup(groups, group, `transfer ${to} group <g>`);
+      // Two election timeouts: the core gives a transfer one, then gives up on it.
+      const { term } = await transferLeadership(o.id, g, to, 2 * (o.electionTicks ?? 10) * tickMs + 500);
+      return { group: g.groupId, term };
+    },
+    snapshot: (group) => snapshotNow(chooseGroups(groups, group)),
+    info,
+    metrics: metrics?.registry,
     async close() {
       balancer?.stop();
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       loop.close();
       // Peer sockets belong to the transport: close it first, or server.close() waits on them.
       transport.close();

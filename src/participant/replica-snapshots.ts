@@ -1,7 +1,7 @@
 import { assert } from '../../raft/assert.js';
 import type { RawNode } from '../../raft/raw-node.js';
 import type { ConfState, Snapshot } from '../../raft/types.js';
-import type { HostLimits, HostStateMachine, HostStore, SnapshotEncoder } from './host-contract.js';
+import type { HostLimits, HostStateMachine, HostStore, SnapshotEncoder, SnapshotPhase } from './host-contract.js';
 
 /** Longest a snapshot encoder runs before yielding the event loop. */
 const SNAPSHOT_SLICE_MS = 5;
@@ -13,6 +13,7 @@ export interface SnapshotHooks {
   kick(): void;
   fatal(err: unknown): void;
   onSnapshot?(kind: 'restored' | 'taken', index: number): void;
+  onSnapshotSeconds?(phase: SnapshotPhase, seconds: number): void;
 }
 
 /**
@@ -27,6 +28,8 @@ export class ReplicaSnapshots {
   /** Bytes of entries applied since the last snapshot was started. */
   private appliedBytesSinceSnapshot = 0;
   private snapshotting = false;
+  /** performance.now() when the snapshot being taken was started. */
+  private startedMs = 0;
   /** Callers waiting for a snapshot at least as new as the applied index when they asked. */
   private waiters: Array<{ index: number; resolve: () => void; reject: (e: Error) => void }> = [];
 
@@ -71,6 +74,7 @@ export class ReplicaSnapshots {
     const conf = this.node.confState();
     this.appliedBytesSinceSnapshot = 0;
     this.snapshotting = true;
+    this.startedMs = performance.now();
     const done = (): void => {
       this.snapshotting = false;
       this.hooks.kick();
@@ -129,6 +133,7 @@ export class ReplicaSnapshots {
     this.store.releaseSnapshotData?.();
     this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, index);
     this.hooks.onSnapshot?.('taken', index);
+    this.hooks.onSnapshotSeconds?.('save', (performance.now() - this.startedMs) / 1000);
     const compactTo = Math.max(0, index - this.limits.compactionLagEntries);
     if (compactTo > this.store.log.firstIndex() - 1) {
       assert(compactTo <= this.lastSnapshotIndex, 'host: compaction beyond the snapshot');

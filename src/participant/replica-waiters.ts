@@ -33,6 +33,12 @@ interface Proposed {
  * confirmed to answered. Every queue is bounded or drained each turn.
  */
 export class ReplicaWaiters {
+  /**
+   * Commands proposed here that were applied and answered, and that failed
+   * (refused, lost to another leader's entry, timed out, leadership lost,
+   * closed). For metrics. Invariant: never decrease.
+   */
+  readonly counts = { committed: 0, failed: 0 };
   private readonly proposals: QueuedProposal[] = [];
   /**
    * Proposed entries by index. An index may hold proposals of several
@@ -77,6 +83,7 @@ export class ReplicaWaiters {
       const data = batch.length > 1 && combine !== undefined ? combine(batch.map((p) => p.data)) : undefined;
       const res = data !== undefined ? node.propose(data) : node.proposeBatch(batch.map((p) => p.data));
       if (!res.ok) {
+        this.counts.failed += batch.length;
         for (const p of batch) p.waiter.reject(new NodeError(res.code === 'notLeader' ? 'NOT_LEADER' : 'UNAVAILABLE', `proposal refused: ${res.code}`));
         continue;
       }
@@ -112,15 +119,23 @@ export class ReplicaWaiters {
         // Another leader's entry took this index (a no-op, a membership
         // change, other commands): whatever was proposed here was lost.
         const lost = new NodeError('LOST', `entry ${e.index} was replaced by term ${e.term}`);
-        for (const w of p.waiters) w?.reject(lost);
+        for (const w of p.waiters) if (w !== undefined) this.fail(w, lost);
         continue;
       }
       if (e.type === 'conf') {
-        for (const w of p.waiters) w?.resolve([]);
+        for (const w of p.waiters) {
+          if (w === undefined) continue;
+          this.counts.committed++;
+          w.resolve([]);
+        }
         continue;
       }
       assert(results.length === p.waiters.length, () => `host: entry ${e.index} answered ${results.length} results for ${p.waiters.length} commands`);
-      p.waiters.forEach((w, k) => w?.resolve([results[k]]));
+      p.waiters.forEach((w, k) => {
+        if (w === undefined) return;
+        this.counts.committed++;
+        w.resolve([results[k]]);
+      });
     }
   }
 
@@ -147,10 +162,15 @@ export class ReplicaWaiters {
     }
   }
 
+  private fail(w: ProposalWaiter, err: Error): void {
+    this.counts.failed++;
+    w.reject(err);
+  }
+
   /** Queued proposals and reads cannot be served by a node that no longer leads. */
   leadershipLost(): void {
     const err = new NodeError('NOT_LEADER', 'leadership lost');
-    for (const p of this.proposals.splice(0)) p.waiter.reject(err);
+    for (const p of this.proposals.splice(0)) this.fail(p.waiter, err);
     for (const r of this.readsQueued.splice(0)) r.reject(err);
   }
 
@@ -162,7 +182,7 @@ export class ReplicaWaiters {
         p.waiters.forEach((w, k) => {
           if (w !== undefined && w.deadlineMs <= now) {
             p.waiters[k] = undefined;
-            w.reject(timeout());
+            this.fail(w, timeout());
           }
         });
       }
@@ -177,8 +197,8 @@ export class ReplicaWaiters {
   }
 
   failAll(err: Error): void {
-    for (const p of this.proposals.splice(0)) p.waiter.reject(err);
-    for (const proposed of this.inflight.values()) for (const p of proposed) for (const w of p.waiters) w?.reject(err);
+    for (const p of this.proposals.splice(0)) this.fail(p.waiter, err);
+    for (const proposed of this.inflight.values()) for (const p of proposed) for (const w of p.waiters) if (w !== undefined) this.fail(w, err);
     this.inflight.clear();
     for (const r of this.readsQueued.splice(0)) r.reject(err);
     for (const batch of this.readsInflight.values()) for (const w of batch) w.reject(err);

@@ -14,7 +14,9 @@ export type Request =
   | { readonly type: 'del'; readonly keys: Buffer[] }
   | { readonly type: 'ping' }
   /** QUIT: reply +OK, then close the connection. */
-  | { readonly type: 'quit' };
+  | { readonly type: 'quit' }
+  /** INFO [section ...]: Redis-style server information as one bulk string. */
+  | { readonly type: 'info'; readonly sections: string[] };
 
 export type RequestType = Request['type'];
 
@@ -47,6 +49,7 @@ const COMMAND_TABLE = {
   DELETE: { type: 'del', min: 1, max: Infinity },
   PING: { type: 'ping', min: 0, max: 0 },
   QUIT: { type: 'quit', min: 0, max: 0 },
+  INFO: { type: 'info', min: 0, max: 16 },
 } as const satisfies Record<string, { type: RequestType; min: number; max: number }>;
 
 type CommandName = keyof typeof COMMAND_TABLE;
@@ -80,6 +83,8 @@ export function toRequest(cmd: Command): Request {
       return { type: 'ping' };
     case 'quit':
       return { type: 'quit' };
+    case 'info':
+      return { type: 'info', sections: cmd.args.map((a) => a.toString('latin1')) };
     default:
       return assertNever(spec, 'command spec');
   }

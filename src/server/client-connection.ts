@@ -1,10 +1,13 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { assertNever } from '../../raft/assert.js';
 import { CommandError, toRequest } from '../protocol/commands.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
-import { encodeBulkArray, encodeInteger, LAB_ERROR_REPLY, LAB_NIL_REPLY, OK_REPLY, PONG_REPLY } from '../protocol/resp-encoder.js';
+import { encodeBulkArray, encodeBulkString, encodeInteger, LAB_ERROR_REPLY, LAB_NIL_REPLY, OK_REPLY, PONG_REPLY } from '../protocol/resp-encoder.js';
 import { RespParser } from '../protocol/resp-parser.js';
 import type { RespParserLimits } from '../protocol/resp-parser.js';
+import { FrontDoorStats } from './front-door-stats.js';
+import type { DataCommand, FrontDoorCommand } from './front-door-stats.js';
 import type { KvAnswer, KvService, KvSession } from './kv-service.js';
 import { orderedSession } from './ordered-session.js';
 
@@ -14,6 +17,14 @@ import { orderedSession } from './ordered-session.js';
  * or undefined for an unknown one.
  */
 export type AdminCommands = (name: string, args: readonly Buffer[]) => Buffer | undefined;
+
+/** What a front door adds beyond the lab's commands: counting, and INFO. */
+export interface FrontDoorHooks {
+  /** Shared by every connection of the process. */
+  readonly stats?: FrontDoorStats;
+  /** INFO's text for the sections asked (none: all); absent, INFO is -ERROR. */
+  readonly info?: (sections: readonly string[]) => string;
+}
 
 export interface ClientConnectionLimits {
   /** Requests of one connection being executed at once; beyond it we stop reading. */
@@ -52,6 +63,7 @@ export class ClientConnection {
   private paused = false;
   private flushQueued = false;
   private closing = false;
+  private readonly stats: FrontDoorStats;
 
   constructor(
     private readonly socket: Socket,
@@ -60,7 +72,12 @@ export class ClientConnection {
     private readonly limits: ClientConnectionLimits,
     private readonly log: Logger,
     private readonly admin?: AdminCommands,
+    private readonly hooks: FrontDoorHooks = {},
   ) {
+    // Without shared stats a connection still counts, into its own (unread) copy: one code path.
+    this.stats = hooks.stats ?? new FrontDoorStats();
+    this.stats.connectionsReceived++;
+    this.stats.connectionsOpen++;
     this.parser = new RespParser(limits.parser);
     // Pipelined commands answer in order and a GET sees the writes sent before it.
     this.session = orderedSession(service.openSession());
@@ -69,6 +86,7 @@ export class ClientConnection {
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'client socket error'));
     socket.on('close', () => {
       this.closing = true;
+      this.stats.connectionsOpen--;
       this.session.close();
     });
     if (head.length > 0) this.onData(head);
@@ -89,6 +107,7 @@ export class ClientConnection {
       }
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
+      this.count('other', true);
       this.log.info({ code: err.code, reason: err.message }, 'malformed request: closing connection');
       this.push({ bytes: LAB_ERROR_REPLY, closeAfter: true });
       this.closing = true;
@@ -105,34 +124,61 @@ export class ClientConnection {
       req = parse();
     } catch (err) {
       if (!(err instanceof CommandError)) throw err;
+      this.count(countedName(name), true);
       this.log.info({ command: name, code: err.code, reason: err.reason }, 'bad command');
       this.push({ bytes: LAB_ERROR_REPLY, closeAfter: false });
       return;
     }
     switch (req.type) {
       case 'ping':
+        this.count('ping', false);
         this.push({ bytes: PONG_REPLY, closeAfter: false });
         return;
       case 'quit':
+        this.count('quit', false);
         this.push({ bytes: OK_REPLY, closeAfter: true });
         this.closing = true;
         return;
+      case 'info': {
+        const info = this.hooks.info;
+        this.count('info', info === undefined);
+        this.push({ bytes: info === undefined ? LAB_ERROR_REPLY : encodeBulkString(info(req.sections)), closeAfter: false });
+        return;
+      }
       case 'set':
       case 'get':
       case 'del': {
+        const command: DataCommand = req.type;
+        const counts = this.stats.commands[command];
+        counts.calls++;
+        const latency = this.stats.latency;
+        const startedMs = latency !== undefined ? performance.now() : 0;
         const slot: Slot = { bytes: undefined, closeAfter: false };
         this.slots.push(slot);
         this.executing++;
         this.session.execute(req).then(
-          (answer) => this.finish(slot, encodeAnswer(answer)),
+          (answer) => {
+            latency?.(command, (performance.now() - startedMs) / 1000);
+            this.finish(slot, encodeAnswer(answer));
+          },
           (err: unknown) => {
+            counts.failed++;
+            latency?.(command, (performance.now() - startedMs) / 1000);
             this.log.info({ command: req.type, err: describe(err) }, 'request failed');
             this.finish(slot, LAB_ERROR_REPLY);
           },
         );
         return;
       }
+      default:
+        return assertNever(req, 'request');
     }
+  }
+
+  private count(command: FrontDoorCommand, failed: boolean): void {
+    const c = this.stats.commands[command];
+    c.calls++;
+    if (failed) c.failed++;
   }
 
   private finish(slot: Slot, bytes: Buffer): void {
@@ -178,6 +224,27 @@ export class ClientConnection {
       this.slots.length = 0;
       this.socket.end();
     }
+  }
+}
+
+/** A refused command's name as counted: one of ours, or `other` (never an unbounded label). */
+function countedName(name: string): FrontDoorCommand {
+  switch (name) {
+    case 'SET':
+      return 'set';
+    case 'GET':
+      return 'get';
+    case 'DEL':
+    case 'DELETE':
+      return 'del';
+    case 'PING':
+      return 'ping';
+    case 'QUIT':
+      return 'quit';
+    case 'INFO':
+      return 'info';
+    default:
+      return 'other';
   }
 }
 

@@ -13,9 +13,13 @@ const HELP = `Usage:
 @ add server: add <server id> <address>:<port>
 	e.g. add 2 127.0.0.1:8002
 @ remove server: remove <server id>
-@ current server status: st (or stat)
-@ list members: ls (or list)
+@ current server status: st (or stat) [group <g>]
+@ list members: ls (or list) [group <g>]
+@ leadership transfer: transfer <server id> [group <g>]   (on the leader; answers once <server id> leads)
+	e.g. transfer 3 group 2
+@ take a snapshot now: snapshot [group <g>]   (prints the index it covers)
 @ quit: q (or exit, quit)
+With several groups, \`group <g>\` picks one; stat, list and snapshot without it cover every group.
 `;
 
 /** Prints a RESP reply one line per line, as myshell does (`*1`, `$5`, `Hello`). */
@@ -24,14 +28,33 @@ export function respLines(bytes: Buffer): string {
   return text.endsWith('\r\n') ? text.slice(0, -2).split('\r\n').join('\n') : text;
 }
 
-/** What a prompt operates: a Raft member, or the coordinator (no membership changes). */
+/** What a prompt operates: a Raft member, or the coordinator (no membership changes, transfers or snapshots). */
 export interface PromptTarget {
   readonly prompt: string;
   kvSession(): KvSession;
-  statusText(): string;
-  membersText(): string;
+  statusText(group?: number): string;
+  membersText(group?: number): string;
   addMember?(id: number, address: string): Promise<void>;
   removeMember?(id: number): Promise<void>;
+  transfer?(to: number, group?: number): Promise<{ readonly group: number; readonly term: number }>;
+  snapshot?(group?: number): Promise<ReadonlyArray<{ readonly group: number; readonly index: number }>>;
+}
+
+/**
+ * Splits a trailing `group <g>` qualifier off a command's words. `group`
+ * undefined: none given; a string: what was wrong with it.
+ */
+export function splitGroupQualifier(args: readonly string[]): { readonly rest: readonly string[]; readonly group?: number } | string {
+  const at = args.findIndex((a) => a.toLowerCase() === 'group');
+  if (at < 0) return { rest: args };
+  if (at !== args.length - 2) return 'the group qualifier goes last: ... group <g>';
+  const g = Number(args[at + 1]);
+  if (!/^[1-9][0-9]*$/.test(args[at + 1]!) || !Number.isSafeInteger(g)) return `group must be a positive integer, got "${args[at + 1]}"`;
+  return { rest: args.slice(0, at), group: g };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -76,12 +99,59 @@ export function runNodePrompt(member: PromptTarget, input: Readable, output: Wri
         return true;
       case 'st':
       case 'stat':
-        say(member.statusText());
-        return true;
       case 'ls':
-      case 'list':
-        say(member.membersText());
+      case 'list': {
+        const q = splitGroupQualifier(args);
+        const isStat = cmd.toLowerCase().startsWith('s');
+        if (typeof q === 'string' || q.rest.length > 0) {
+          say(`usage: ${isStat ? 'stat' : 'list'} [group <g>]${typeof q === 'string' ? ` (${q})` : ''}`);
+          return true;
+        }
+        try {
+          say(isStat ? member.statusText(q.group) : member.membersText(q.group));
+        } catch (err) {
+          say(`error: ${message(err)}`);
+        }
         return true;
+      }
+      case 'transfer': {
+        const transfer = member.transfer?.bind(member);
+        if (transfer === undefined) {
+          say('leadership transfers are made on a participant\'s prompt');
+          return true;
+        }
+        const q = splitGroupQualifier(args);
+        const id = typeof q === 'string' ? NaN : Number(q.rest[0]);
+        if (typeof q === 'string' || q.rest.length !== 1 || !Number.isSafeInteger(id) || id <= 0) {
+          say(`usage: transfer <server id> [group <g>]${typeof q === 'string' ? ` (${q})` : ''}`);
+          return true;
+        }
+        try {
+          const done = await transfer(id, q.group);
+          say(`leadership of group ${done.group} transferred to ${id} (term ${done.term})`);
+        } catch (err) {
+          say(`transfer to ${id} failed: ${message(err)}`);
+        }
+        return true;
+      }
+      case 'snapshot': {
+        const snapshot = member.snapshot?.bind(member);
+        if (snapshot === undefined) {
+          say('snapshots are taken on a participant\'s prompt');
+          return true;
+        }
+        const q = splitGroupQualifier(args);
+        if (typeof q === 'string' || q.rest.length > 0) {
+          say(`usage: snapshot [group <g>]${typeof q === 'string' ? ` (${q})` : ''}`);
+          return true;
+        }
+        try {
+          for (const s of await snapshot(q.group)) say(`snapshot of group ${s.group} at index ${s.index}`);
+        } catch (err) {
+          say(`snapshot failed: ${message(err)}`);
+        }
+        return true;
+      }
       case 'add': {
         const add = member.addMember?.bind(member);
         if (add === undefined) {

@@ -37,6 +37,8 @@ export interface RunningSystem {
   readonly layout?: Layout;
   /** Requests it can have in flight at once (connections × pipeline); absent: any. Rows above it are not run on it. */
   readonly concurrencyMax?: number;
+  /** Each process's metrics_info port, when started with metrics on. */
+  readonly metricsPorts?: number[];
 }
 
 /** Sends one raw RESP request and resolves with the first reply bytes (or rejects). */
@@ -182,6 +184,8 @@ export interface TwoPcOptions {
   readonly participantLines?: readonly string[];
   /** Extra lines for the coordinator's config (e.g. `groups 1`). */
   readonly coordinatorLines?: readonly string[];
+  /** Give every process a metrics_info port of its own (metricsPorts: participants, then the coordinator). */
+  readonly metrics?: boolean;
 }
 
 /**
@@ -192,6 +196,8 @@ export async function start2pc(owner: ProcessOwner, dir: string, options: TwoPcO
   const bin = join(REPO, 'bin', 'kvstore2pcsystem');
   if (!existsSync(bin)) throw new Error(`${bin} does not exist yet`);
   const [coordinator, ...participants] = await freePorts(4);
+  const metricsPorts = options.metrics === true ? await freePorts(4) : [];
+  const metricsLine = (k: number): string[] => (metricsPorts[k] === undefined ? [] : [`metrics_info 127.0.0.1:${metricsPorts[k]}`]);
   const conf = (name: string, lines: string[]): { path: string; cwd: string; text: string } => {
     const cwd = join(dir, name);
     mkdirSync(cwd, { recursive: true });
@@ -201,10 +207,10 @@ export async function start2pc(owner: ProcessOwner, dir: string, options: TwoPcO
     return { path, cwd, text };
   };
   const procs = participants.map((p, k) => {
-    const c = conf(`participant-${k + 1}`, ['mode participant', `participant_info 127.0.0.1:${p}`, `coordinator_info 127.0.0.1:${coordinator}`, ...(options.participantLines ?? [])]);
+    const c = conf(`participant-${k + 1}`, ['mode participant', `participant_info 127.0.0.1:${p}`, `coordinator_info 127.0.0.1:${coordinator}`, ...metricsLine(k), ...(options.participantLines ?? [])]);
     return owner.start(`participant-${k + 1}`, process.execPath, [bin, '--config_path', c.path], c.cwd);
   });
-  const c = conf('coordinator', ['mode coordinator', `coordinator_info 127.0.0.1:${coordinator}`, ...participants.map((p) => `participant_info 127.0.0.1:${p}`), ...(options.coordinatorLines ?? [])]);
+  const c = conf('coordinator', ['mode coordinator', `coordinator_info 127.0.0.1:${coordinator}`, ...participants.map((p) => `participant_info 127.0.0.1:${p}`), ...metricsLine(3), ...(options.coordinatorLines ?? [])]);
   // The placement the coordinator derives from this file, derived the same way here.
   const cfg = parseLabConfig(c.text, c.path);
   assert(cfg.kind === 'coordinator', 'start2pc: the coordinator config parses as one');
@@ -212,7 +218,7 @@ export async function start2pc(owner: ProcessOwner, dir: string, options: TwoPcO
   procs.push(owner.start('coordinator', process.execPath, [bin, '--config_path', c.path], c.cwd));
   await waitForWrites(coordinator!, procs, 'kvstore2pcsystem', probeKeys(layout));
   await waitForSpreadLeads(procs.slice(0, participants.length), layout);
-  return { name: options.name ?? 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs, layout };
+  return { name: options.name ?? 'coordinator+3', port: coordinator!, pids: procs.map((p) => p.child.pid!).filter((x) => x !== undefined), procs, layout, ...(metricsPorts.length > 0 ? { metricsPorts } : {}) };
 }
 
 /** (c) The reference: one redis-server, every write fsynced before its reply. */

@@ -286,3 +286,27 @@ test('peer_route PEER VIA: dial a peer through another address (e.g. a test prox
   expectError(t, 'follower_info 127.0.0.1:8101\npeer_route 127.0.0.1:8102\n', 'MISSING_VALUE', 'config/x.conf:2: peer_route needs 2 values');
   expectError(t, 'follower_info 127.0.0.1:8101\npeer_route 127.0.0.1:8102 nowhere:1\n', 'BAD_ADDRESS', 'config/x.conf:2: bad address "nowhere:1": "nowhere" is not an IPv4 address (a.b.c.d, each 0..255) or localhost');
 });
+
+test('metrics_info IP:PORT on every kind of node: where it serves /metrics', (t) => {
+  const c = parseLabConfig('mode coordinator\ncoordinator_info 127.0.0.1:8001\nparticipant_info 127.0.0.1:8002\nmetrics_info 127.0.0.1:9001\n', 'c.conf');
+  t.deepEqual(c.metricsListen, { host: '127.0.0.1', port: 9001 });
+  const p = parseLabConfig('mode participant\nparticipant_info 127.0.0.1:8002\ncoordinator_info 127.0.0.1:8001\nmetrics_info localhost:9002\n', 'p.conf');
+  t.deepEqual(p.metricsListen, { host: 'localhost', port: 9002 });
+  const r = parseLabConfig('follower_info 127.0.0.1:8101\nfollower_info 127.0.0.1:8102\nmetrics_info 127.0.0.1:9101\n', 'r.conf');
+  t.deepEqual(r.metricsListen, { host: '127.0.0.1', port: 9101 });
+  t.false('metricsListen' in parseLabConfig('follower_info 127.0.0.1:8101\n', 'r.conf'), 'absent: no metrics');
+});
+
+test('a bad metrics_info is a clear error naming the line: bad address, twice, or an address the node uses already', (t) => {
+  expectError(t, 'follower_info 127.0.0.1:8101\nmetrics_info 127.0.0.1:70000\n', 'BAD_ADDRESS', 'config/x.conf:2: bad address "127.0.0.1:70000": port "70000" is not an integer in 1..65535');
+  expectError(t, 'follower_info 127.0.0.1:8101\nmetrics_info 9000\n', 'BAD_ADDRESS', 'config/x.conf:2: bad address "9000": expected IP:PORT, e.g. 127.0.0.1:8001');
+  expectError(t, 'follower_info 127.0.0.1:8101\nmetrics_info 127.0.0.1:9000\nmetrics_info 127.0.0.1:9001\n', 'DUPLICATE_PARAMETER', 'config/x.conf:3: metrics_info may appear once (first on line 2)');
+  expectError(t, 'follower_info 127.0.0.1:8101\nmetrics_info localhost:8101\n', 'DUPLICATE_ADDRESS', 'config/x.conf:2: address localhost:8101 already used on line 1 (follower_info)');
+  expectError(
+    t,
+    'mode participant\nparticipant_info 127.0.0.1:8002\ncoordinator_info 127.0.0.1:8001\nmetrics_info 127.0.0.1:8001\n',
+    'DUPLICATE_ADDRESS',
+    'config/x.conf:4: address 127.0.0.1:8001 already used on line 3 (coordinator_info)',
+  );
+  expectError(t, 'follower_info 127.0.0.1:8101\nmetrics_info 127.0.0.1:9000 extra\n', 'EXTRA_TOKENS', 'config/x.conf:2: metrics_info takes one value, got 2: 127.0.0.1:9000 extra');
+});

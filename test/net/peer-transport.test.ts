@@ -37,6 +37,32 @@ test('two transports exchange raft messages both ways and RPCs with replies', as
   t.deepEqual(replies, [1, 2, 3, 4, 5].map((i) => ({ echo: i, from: 1 })));
 });
 
+test('traffic per peer counts bytes and frames both ways over both connections, and only grows', async (t) => {
+  const a = await startNode(t, 1);
+  const b = await startNode(t, 2);
+  mesh(a, b);
+  const atB: unknown[] = [];
+  b.transport.onRaft((_from, msg) => atB.push(msg));
+  a.transport.onRaft(() => {});
+  b.transport.onRequest(async (_from, body) => body);
+  for (let k = 0; k < 5; k++) a.transport.send(2, { type: 'heartbeat', term: 1, k });
+  await waitFor(() => atB.length === 5);
+  t.deepEqual(await a.transport.request(2, 'ping', 2_000), 'ping');
+  const ab = a.transport.stats().traffic['2']!;
+  const ba = b.transport.stats().traffic['1']!;
+  // a -> b: hello + 5 messages + 1 request on a's link; b answers on it (helloAck + reply).
+  t.is(ab.framesSent, 7);
+  t.true(ab.framesReceived >= 2);
+  t.true(ab.bytesSent > 0 && ab.bytesReceived > 0);
+  // b saw the same connection from the other end: what a sent, b received.
+  // (but the magic byte, which the connection sniffer reads before the transport sees the socket).
+  t.is(ba.bytesReceived, ab.bytesSent - 1);
+  t.is(ba.framesReceived, 7);
+  b.transport.send(1, { type: 'heartbeatResp', term: 1 });
+  await waitFor(() => b.transport.stats().traffic['1']!.bytesSent > ba.bytesSent);
+  t.true(b.transport.stats().traffic['1']!.framesSent > ba.framesSent, 'b dialed a: its own link adds to the same peer');
+});
+
 test('a request with no reply in time fails with TIMEOUT', async (t) => {
   const a = await startNode(t, 1);
   const b = await startNode(t, 2);

@@ -73,3 +73,17 @@ test('a proposal applied at its index in its term gets its result; a no-op there
   w.applied(normal(4, 2, new Uint8Array(0)), []);
   t.true(other.outcome instanceof NodeError && other.outcome.code === 'LOST');
 });
+
+test('counts: every proposal settles once, as committed (applied and answered) or failed (lost, timed out)', (t) => {
+  const w = new ReplicaWaiters(limits, () => 0);
+  propose(w, 7, 2);
+  propose(w, 7, 5);
+  w.applied(normal(7, 5), ['done']);
+  t.deepEqual(w.counts, { committed: 1, failed: 1 });
+  propose(w, 8, 5, 10);
+  w.expire(20);
+  t.deepEqual(w.counts, { committed: 1, failed: 2 });
+  // Applying the timed-out index later answers nobody and counts nothing more.
+  w.applied(normal(8, 5), ['late']);
+  t.deepEqual(w.counts, { committed: 1, failed: 2 });
+});

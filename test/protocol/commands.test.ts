@@ -37,6 +37,9 @@ test('GET, DEL, DELETE, PING, QUIT', (t) => {
   t.deepEqual(d2.type === 'del' ? d2.keys.map(String) : [], ['a']);
   t.deepEqual(toRequest(cmd('PING')), { type: 'ping' });
   t.deepEqual(toRequest(cmd('QUIT')), { type: 'quit' });
+  t.deepEqual(toRequest(cmd('INFO')), { type: 'info', sections: [] });
+  t.deepEqual(toRequest(cmd('INFO', 'raft', 'Server')), { type: 'info', sections: ['raft', 'Server'] });
+  t.is(fromWire('info raft\r\n').type, 'info');
 });
 
 test('command names are accepted in any case', (t) => {

@@ -326,3 +326,18 @@ test('a candidate that receives AppendEntries of a higher term adopts the term a
   t.deepEqual([s.role, s.term, s.leaderId, s.vote], ['follower', 4, 1, 0]);
   t.deepEqual(of(c.n(3).take(), 'appResp').map((m) => [m.term, m.reject, m.index]), [[4, false, 0]]);
 });
+
+test('status counts the elections a node started: each timeout as candidate is one, a node that never campaigns has none', (t) => {
+  const c = new TestCluster([1, 2, 3], plain);
+  t.is(c.n(2).status().electionsStarted, 0);
+  c.tick(1, 30);
+  t.is(c.n(1).status().role, 'candidate');
+  t.is(c.n(1).status().electionsStarted, 1);
+  c.n(1).take();
+  // No votes arrive: every later timeout starts one more election, each in a new term (§5.2).
+  c.tick(1, 60);
+  const s = c.n(1).status();
+  t.true(s.term >= 2);
+  t.is(s.electionsStarted, s.term);
+  t.is(c.n(2).status().electionsStarted, 0);
+});

@@ -61,6 +61,21 @@ test('writes of several groups made in one synchronous run, or before the commit
   await p.close();
 });
 
+test('the batch observer hears of every batch once it landed: its writes, bytes, sync and time (one per batch, not per write)', async (t) => {
+  const seen: Array<{ seconds: number; writes: number; bytes: number; sync: boolean }> = [];
+  const p = await ProcessStore.open(tempDir(t), { onBatch: (b) => seen.push(b) });
+  const [g1, g2] = await openGroups(p, [1, 2]);
+  seen.length = 0;
+  await Promise.all([g1!, g2!].map((s) => s.persist({ entries: entries(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } })));
+  t.is(seen.length, 1, 'two groups in one batch: told once');
+  const b = seen[0]!;
+  t.is(b.writes, 2);
+  t.true(b.sync);
+  t.true(b.bytes > 0);
+  t.true(b.seconds >= 0 && b.seconds < 10);
+  await p.close();
+});
+
 test('groups are isolated: compaction, snapshots and truncation in one leave the others untouched', async (t) => {
   const dir = tempDir(t);
   let p = await ProcessStore.open(dir);
