@@ -13,6 +13,7 @@
  */
 import { Packr } from 'msgpackr';
 import { assert, assertNever } from '../../raft/assert.js';
+import { isTxnCmd, txnFromTuple, txnTuple, type TxnCmd, type TxnResult } from '../txn/txn-command.js';
 
 /** The one Packr for KV commands and KV snapshots. Records off: plain msgpack. */
 export const kvPackr = new Packr({ useRecords: false });
@@ -56,22 +57,36 @@ export interface DelCmd extends Session {
   readonly keys: readonly Buffer[];
 }
 
+/** `MSET k1 v1 [k2 v2 ...]` within one group: one word per key. Invariant: pairs.length >= 1. */
+export interface MsetCmd extends Session {
+  readonly op: 'mset';
+  readonly pairs: readonly (readonly [Buffer, Buffer])[];
+}
+
 /** One client command with its own session envelope and its own result. */
-export type SessionCmd = SetCmd | DelCmd;
+export type SessionCmd = SetCmd | DelCmd | MsetCmd;
+
+/** What an entry carries as one item: a client's command, or a step of a cross-group transaction (no session: idempotent). */
+export type EntryCmd = SessionCmd | TxnCmd;
 
 /** Many client commands in one entry; applied in order, one result each. */
 export interface BatchCmd {
   readonly op: 'batch';
-  readonly cmds: readonly SessionCmd[];
+  readonly cmds: readonly EntryCmd[];
 }
 
-export type KvCommand = SessionCmd | BatchCmd;
+export type KvCommand = EntryCmd | BatchCmd;
 
 export const APPLY_ERROR_CODES = {
   /** seq is older than the client's result window: it may or may not have been applied. */
   staleSession: 'STALE_SESSION',
   /** Unknown client whose seq shows it had a session before (evicted). */
   sessionExpired: 'SESSION_EXPIRED',
+  /**
+   * A key is locked by a cross-group transaction: nothing was applied and
+   * the seq is not recorded, so the same command may be retried.
+   */
+  locked: 'LOCKED',
 } as const;
 export type ApplyErrorCode = (typeof APPLY_ERROR_CODES)[keyof typeof APPLY_ERROR_CODES];
 
@@ -79,7 +94,8 @@ export type ApplyErrorCode = (typeof APPLY_ERROR_CODES)[keyof typeof APPLY_ERROR
 export type ApplyResult =
   | { readonly type: 'ok' }
   | { readonly type: 'count'; readonly n: number }
-  | { readonly type: 'error'; readonly code: ApplyErrorCode };
+  | { readonly type: 'error'; readonly code: ApplyErrorCode }
+  | TxnResult;
 
 /** Shared answer for every successful SET (saves one object per cached result). */
 export const OK_RESULT: ApplyResult = Object.freeze({ type: 'ok' });
@@ -90,7 +106,8 @@ export function isCommandData(data: Uint8Array): boolean {
 }
 
 // Wire tuples: [tag, clientId, seq, key, values] | [tag, clientId, seq, keys] | [tag, cmds].
-const TAG = { set: 'set', del: 'del', batch: 'batch' } as const;
+// Txn commands are [tag, txn, body] 3-tuples (txn-command.ts); mset is [tag, clientId, seq, [k, v, k, v, ...]].
+const TAG = { set: 'set', del: 'del', mset: 'mset', batch: 'batch' } as const;
 
 export function encode(cmd: KvCommand): Uint8Array {
   assertCommand(cmd);
@@ -118,21 +135,25 @@ export function decode(data: Uint8Array): KvCommand {
   return fromTuple(raw, 'entry');
 }
 
-function toTuple(cmd: SessionCmd): unknown[] {
+function toTuple(cmd: EntryCmd): unknown[] {
+  if (isTxnCmd(cmd)) return txnTuple(cmd);
   switch (cmd.op) {
     case 'set':
       return [TAG.set, cmd.clientId, cmd.seq, cmd.key, cmd.values];
     case 'del':
       return [TAG.del, cmd.clientId, cmd.seq, cmd.keys];
+    case 'mset':
+      return [TAG.mset, cmd.clientId, cmd.seq, cmd.pairs.flat()];
     default:
       return assertNever(cmd, 'kv command');
   }
 }
 
-function fromTuple(raw: unknown, where: string): SessionCmd {
+function fromTuple(raw: unknown, where: string): EntryCmd {
   assert(Array.isArray(raw), `kv-command: ${where} is not a tuple`);
   const [tag, clientId, seq] = raw as unknown[];
-  assert(tag === TAG.set || tag === TAG.del, () => `kv-command: ${where} has unknown op ${JSON.stringify(tag)}`);
+  if (typeof tag === 'string' && tag.startsWith('t')) return txnFromTuple(raw, where);
+  assert(tag === TAG.set || tag === TAG.del || tag === TAG.mset, () => `kv-command: ${where} has unknown op ${JSON.stringify(tag)}`);
   assertSession(clientId, seq, where);
   assert(typeof seq === 'number', 'kv-command: seq is a number'); // narrowed above; restated for the type checker
   if (tag === TAG.set) {
@@ -143,7 +164,15 @@ function fromTuple(raw: unknown, where: string): SessionCmd {
     assertBufferList(values, `${where} set values`);
     return { op: 'set', clientId, seq, key, values };
   }
-  assert(raw.length === 4, `kv-command: ${where} del must have 4 fields, has ${raw.length}`);
+  assert(raw.length === 4, `kv-command: ${where} ${String(tag)} must have 4 fields, has ${raw.length}`);
+  if (tag === TAG.mset) {
+    const flat = raw[3] as unknown;
+    assertBufferList(flat, `${where} mset pairs`);
+    assert(flat.length % 2 === 0, `kv-command: ${where} mset holds key/value pairs`);
+    const pairs: [Buffer, Buffer][] = [];
+    for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+    return { op: 'mset', clientId, seq, pairs };
+  }
   const keys = raw[3] as unknown;
   assertBufferList(keys, `${where} del keys`);
   return { op: 'del', clientId, seq, keys };
@@ -175,8 +204,13 @@ function assertCommand(cmd: KvCommand): void {
   assertSessionCmd(cmd, 'entry');
 }
 
-function assertSessionCmd(cmd: SessionCmd, where: string): void {
+function assertSessionCmd(cmd: EntryCmd, where: string): void {
   assert((cmd.op as string) !== 'batch', `kv-command: ${where} nests a batch`);
+  if (isTxnCmd(cmd)) {
+    const back = txnFromTuple(txnTuple(cmd), where); // what decode will check
+    assert(back.op === cmd.op, 'kv-command: txn command round trip');
+    return;
+  }
   assertSession(cmd.clientId, cmd.seq, where);
   switch (cmd.op) {
     case 'set':
@@ -185,6 +219,9 @@ function assertSessionCmd(cmd: SessionCmd, where: string): void {
       return;
     case 'del':
       assert(cmd.keys.length >= 1, `kv-command: ${where} del needs at least one key`);
+      return;
+    case 'mset':
+      assert(cmd.pairs.length >= 1, `kv-command: ${where} mset needs at least one pair`);
       return;
     default:
       assertNever(cmd, 'kv command');
@@ -201,8 +238,8 @@ const BATCH_HEAD = Buffer.from([0x92, 0xa0 | TAG.batch.length, ...Buffer.from(TA
 export function combineEncoded(datas: readonly Uint8Array[]): Uint8Array {
   const n = datas.length;
   assert(n >= 1 && n <= batchCmdsMax, () => `kv-command: batch of ${n} outside 1..${batchCmdsMax}`);
-  // A single command is a 5-tuple (set) or a 4-tuple (del); a batch is a 2-tuple.
-  for (const d of datas) assert(d[0] === 0x95 || d[0] === 0x94, 'kv-command: combine takes encoded single commands (set or del tuples)');
+  // A single command is a 5-tuple (set), a 4-tuple (del, mset) or a 3-tuple (txn); a batch is a 2-tuple.
+  for (const d of datas) assert(d[0] === 0x95 || d[0] === 0x94 || d[0] === 0x93, 'kv-command: combine takes encoded single commands (set, del, mset or txn tuples)');
   const len = n < 16 ? Buffer.from([0x90 | n]) : Buffer.from([0xdc, n >> 8, n & 0xff]);
   return Buffer.concat([BATCH_HEAD, len, ...datas]);
 }

@@ -64,6 +64,11 @@ interface ClientSession {
 /** Snapshot form of one session: [clientId, lastSeq, lastIndex, seqs, results]. */
 export type SessionTuple = [string, number, number, number[], ApplyResult[]];
 
+/** A command refused for a lock changed nothing: its seq stays unrecorded, so a retry of it runs. */
+function notApplied(r: ApplyResult): boolean {
+  return r.type === 'error' && r.code === APPLY_ERROR_CODES.locked;
+}
+
 export class ClientSessions {
   readonly limits: SessionLimits;
   /** Ordered by lastIndex ascending (insertion order = touch order). */
@@ -93,12 +98,14 @@ export class ClientSessions {
     if (s === undefined) {
       if (seq > this.limits.windowSeqs) return { type: 'error', code: APPLY_ERROR_CODES.sessionExpired };
       const result = exec();
+      if (notApplied(result)) return result;
       this.#insert(clientId, { lastSeq: seq, lastIndex: index, seqs: [seq], results: [result] });
       return result;
     }
     this.#touch(clientId, s, index);
     if (seq > s.lastSeq) {
       const result = exec();
+      if (notApplied(result)) return result;
       s.lastSeq = seq;
       s.seqs.push(seq);
       s.results.push(result);
@@ -113,6 +120,7 @@ export class ClientSessions {
       return cached;
     }
     const result = exec(); // late pipelined command inside the window
+    if (notApplied(result)) return result;
     s.seqs.splice(at, 0, seq);
     s.results.splice(at, 0, result);
     return result;

@@ -23,7 +23,9 @@
  */
 import { assert, assertNever } from '../../raft/assert.js';
 import { ClientSessions, DEFAULT_SESSION_LIMITS, type SessionLimits, type SessionTuple } from './client-sessions.js';
-import { OK_RESULT, decode, isCommandData, kvPackr, releaseDecodeSource, type ApplyResult, type SessionCmd } from '../kv/kv-command.js';
+import { APPLY_ERROR_CODES, OK_RESULT, decode, isCommandData, kvPackr, releaseDecodeSource, type ApplyResult, type EntryCmd, type SessionCmd } from '../kv/kv-command.js';
+import { isTxnCmd } from '../txn/txn-command.js';
+import { TxnTable, type TxnData, type TxnTableTuple } from '../txn/txn-table.js';
 
 /** Keys per snapshot chunk (~1-2 MB for 100-byte values). */
 export const snapshotKeysPerChunk = 10_000;
@@ -31,10 +33,13 @@ export const snapshotKeysPerChunk = 10_000;
 const pushBytesBatch = 8 << 20;
 /** Sessions per snapshot chunk (each up to `windowSeqs` cached results). */
 export const snapshotSessionsPerChunk = 1_000;
-export const snapshotFormatVersion = 1;
+/** 2 adds the `txns` chunk (locks, prepared records, decisions); 1 is still read (no transactions). */
+export const snapshotFormatVersion = 2;
 
 /** latin1 string per value: a bare string for one value, an array for several. */
 type StoredValue = string | string[];
+
+const LOCKED_RESULT: ApplyResult = Object.freeze({ type: 'error', code: APPLY_ERROR_CODES.locked });
 
 type SnapshotChunk =
   | {
@@ -47,11 +52,21 @@ type SnapshotChunk =
       windowSeqs: number;
     }
   | { type: 'sessions'; entries: SessionTuple[] }
+  | { type: 'txns'; table: TxnTableTuple }
   | { type: 'keys'; entries: (string | string[])[] };
 
 export class KvStateMachine {
   #data = new Map<string, StoredValue>();
   #sessions: ClientSessions;
+  #txns = new TxnTable();
+  /** The KV data as a transaction sees it (by latin1 key). */
+  readonly #txnData: TxnData = {
+    get: (k) => this.#data.get(k),
+    set: (k, v) => {
+      this.#data.set(k, v);
+    },
+    delete: (k) => this.#data.delete(k),
+  };
   /**
    * Index of the last entry applied.
    * Invariant: entries are applied exactly once each, in order: apply(i) needs i == appliedIndex + 1.
@@ -79,6 +94,11 @@ export class KvStateMachine {
     return this.#sessions.limits;
   }
 
+  /** The transaction table of the applied state (locks, prepared records, decisions). */
+  get txns(): TxnTable {
+    return this.#txns;
+  }
+
   /**
    * Applies the committed entry at `index`: one result per client command in
    * it. Empty data (a leader's no-op) only advances appliedIndex; the host
@@ -104,11 +124,29 @@ export class KvStateMachine {
     return this.#data.has(keyString(key));
   }
 
-  #applyOne(index: number, cmd: SessionCmd): ApplyResult {
+  #applyOne(index: number, cmd: EntryCmd): ApplyResult {
+    if (isTxnCmd(cmd)) return this.#txns.apply(index, cmd, this.#txnData);
     return this.#sessions.run(cmd.clientId, cmd.seq, index, () => this.#execute(cmd));
   }
 
+  /** A 1PC write may not change a key a transaction locks (its outcome would land on top). */
+  #locked(cmd: SessionCmd): boolean {
+    const t = this.#txns;
+    if (t.lockedKeys === 0) return false;
+    switch (cmd.op) {
+      case 'set':
+        return t.lockHolder(keyString(cmd.key), true) !== undefined;
+      case 'del':
+        return cmd.keys.some((k) => t.lockHolder(keyString(k), true) !== undefined);
+      case 'mset':
+        return cmd.pairs.some(([k]) => t.lockHolder(keyString(k), true) !== undefined);
+      default:
+        return assertNever(cmd, 'kv command');
+    }
+  }
+
   #execute(cmd: SessionCmd): ApplyResult {
+    if (this.#locked(cmd)) return LOCKED_RESULT;
     switch (cmd.op) {
       case 'set': {
         const only = cmd.values.length === 1 ? cmd.values[0] : undefined;
@@ -124,6 +162,9 @@ export class KvStateMachine {
         for (const k of cmd.keys) if (this.#data.delete(keyString(k))) n++;
         return { type: 'count', n };
       }
+      case 'mset':
+        for (const [k, v] of cmd.pairs) this.#data.set(keyString(k), v.toString('latin1'));
+        return OK_RESULT;
       default:
         return assertNever(cmd, 'kv command');
     }
@@ -157,7 +198,7 @@ export class KvStateMachine {
       sessionsMax: this.limits.sessionsMax,
       windowSeqs: this.limits.windowSeqs,
     };
-    return new FrozenKv(header, Array.from(this.#sessions.tuples()), [...this.#data.keys()], [...this.#data.values()]);
+    return new FrozenKv(header, Array.from(this.#sessions.tuples()), this.#txns.toTuple(), [...this.#data.keys()], [...this.#data.values()]);
   }
 
   /** A state machine from `snapshot()` output (concatenated chunks). */
@@ -189,14 +230,16 @@ export class KvStateMachine {
   #adopt(other: KvStateMachine): void {
     this.#data = other.#data;
     this.#sessions = other.#sessions;
+    this.#txns = other.#txns;
     this.#appliedIndex = other.#appliedIndex;
   }
 
   /** @internal SnapshotRestorer's way in: parts already validated. */
-  static fromParts(data: Map<string, StoredValue>, sessions: ClientSessions, appliedIndex: number): KvStateMachine {
+  static fromParts(data: Map<string, StoredValue>, sessions: ClientSessions, txns: TxnTable, appliedIndex: number): KvStateMachine {
     const sm = new KvStateMachine(sessions.limits);
     sm.#data = data;
     sm.#sessions = sessions;
+    sm.#txns = txns;
     sm.#appliedIndex = appliedIndex;
     return sm;
   }
@@ -204,6 +247,7 @@ export class KvStateMachine {
   /** Checks invariants of the parts; for tests. */
   checkInvariants(): void {
     this.#sessions.checkInvariants();
+    this.#txns.checkInvariants();
     for (const v of this.#data.values()) {
       assert(typeof v === 'string' || (Array.isArray(v) && v.length >= 2), 'kv-state-machine: a multi-value key holds >= 2 values');
     }
@@ -217,6 +261,7 @@ export class FrozenKv {
   constructor(
     private readonly header: HeaderChunk,
     private readonly sessions: readonly SessionTuple[],
+    private readonly txns: TxnTableTuple,
     private readonly keys: readonly string[],
     private readonly values: readonly StoredValue[],
   ) {
@@ -233,6 +278,7 @@ export class FrozenKv {
     for (let i = 0; i < this.sessions.length; i += snapshotSessionsPerChunk) {
       yield kvPackr.pack({ type: 'sessions', entries: this.sessions.slice(i, i + snapshotSessionsPerChunk) } satisfies SnapshotChunk);
     }
+    yield kvPackr.pack({ type: 'txns', table: this.txns } satisfies SnapshotChunk);
     for (let i = 0; i < this.keys.length; i += snapshotKeysPerChunk) {
       const entries: StoredValue[] = [];
       const end = Math.min(this.keys.length, i + snapshotKeysPerChunk);
@@ -252,6 +298,7 @@ export class SnapshotRestorer {
   readonly #data = new Map<string, StoredValue>();
   readonly #sessions: ClientSessions;
   #sessionsSeen = 0;
+  #txns: TxnTable | undefined;
   /** pushBytes input not decoded yet. Invariant: #pendingBytes = sum of their lengths. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -310,7 +357,7 @@ export class SnapshotRestorer {
     switch (chunk.type) {
       case 'header':
         assert(this.#header === undefined, 'kv-snapshot: second header');
-        assert(chunk.version === snapshotFormatVersion, () => `kv-snapshot: unknown version ${String(chunk.version)}`);
+        assert(chunk.version === snapshotFormatVersion || chunk.version === 1, () => `kv-snapshot: unknown version ${String(chunk.version)}`);
         assert(Number.isSafeInteger(chunk.appliedIndex) && chunk.appliedIndex >= 0, 'kv-snapshot: bad appliedIndex');
         assert(Number.isSafeInteger(chunk.keys) && Number.isSafeInteger(chunk.sessions), 'kv-snapshot: bad counts');
         assert(
@@ -332,6 +379,11 @@ export class SnapshotRestorer {
         }
         return;
       }
+      case 'txns':
+        assert(this.#header?.version === 2 && this.#txns === undefined, 'kv-snapshot: a txns chunk only once, in a version 2 snapshot');
+        assert(this.#data.size === 0, 'kv-snapshot: txns chunk after keys');
+        this.#txns = TxnTable.fromTuple(chunk.table);
+        return;
       case 'keys': {
         const e: unknown[] = chunk.entries;
         assert(Array.isArray(e) && e.length % 2 === 0, 'kv-snapshot: keys chunk must hold key/value pairs');
@@ -358,7 +410,8 @@ export class SnapshotRestorer {
     assert(h !== undefined, 'kv-snapshot: empty snapshot (no header)');
     assert(this.#data.size === h.keys, () => `kv-snapshot: truncated: ${this.#data.size} of ${h.keys} keys`);
     assert(this.#sessionsSeen === h.sessions, () => `kv-snapshot: truncated: ${this.#sessionsSeen} of ${h.sessions} sessions`);
-    return KvStateMachine.fromParts(this.#data, this.#sessions, h.appliedIndex);
+    assert(h.version === 1 || this.#txns !== undefined, 'kv-snapshot: truncated: a version 2 snapshot without its txns chunk');
+    return KvStateMachine.fromParts(this.#data, this.#sessions, this.#txns ?? new TxnTable(), h.appliedIndex);
   }
 }
 

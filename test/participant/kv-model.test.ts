@@ -58,6 +58,10 @@ class Model {
       this.data.set(cmd.key.toString('hex'), cmd.values.map((v) => Buffer.from(v)));
       return { type: 'ok' };
     }
+    if (cmd.op === 'mset') {
+      for (const [k, v] of cmd.pairs) this.data.set(k.toString('hex'), [Buffer.from(v)]);
+      return { type: 'ok' };
+    }
     const unique = new Set(cmd.keys.map((k) => k.toString('hex')));
     let n = 0;
     for (const k of unique) if (this.data.delete(k)) n++;

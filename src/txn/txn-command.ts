@@ -1,0 +1,181 @@
+/**
+ * The replicated commands of a cross-group transaction (two-phase commit
+ * over Raft groups) and what applying each one answers.
+ *
+ * They carry no at-most-once session: each is idempotent by itself.
+ *   PREPARE  locks the keys in one group and records the intended change;
+ *            a copy applied while the record exists answers as the first.
+ *   DECIDE   records COMMIT or ABORT in the primary group; the first
+ *            decision recorded wins, a later one answers the first.
+ *   RESOLVE  applies or drops one group's prepared record, naming the log
+ *            index it was prepared at: a record prepared again later (a
+ *            delayed duplicate PREPARE, after the first was resolved) has
+ *            another index and is never applied by a stale RESOLVE.
+ *   FORGET   drops the primary's decision once every group has the outcome.
+ * A group's leader also answers STATUS (the primary's decision, recording
+ * ABORT when there is none): that is a DECIDE(abort) proposed only when the
+ * applied state holds no decision yet.
+ */
+import { assert } from '../../raft/assert.js';
+
+/** Unique per attempt of a transaction: `<front door id>-<counter>`. */
+export type TxnId = string;
+export const txnIdCharsMax = 64;
+/** Most keys one transaction may name (one PREPARE per group carries its share). */
+export const txnKeysMax = 4096;
+
+/** One key's intended change: the new value words, or null to delete it (or to read it, in a read-only PREPARE). */
+export interface TxnWrite {
+  readonly key: Buffer;
+  readonly values: readonly Buffer[] | null;
+}
+
+export interface PrepareCmd {
+  readonly op: 'tprepare';
+  readonly txn: TxnId;
+  /** The group whose log holds the decision. */
+  readonly primary: number;
+  /** Every group the transaction touches, primary included, ascending. */
+  readonly groups: readonly number[];
+  /** A read-only PREPARE takes shared locks and answers the values; it needs no decision. */
+  readonly readOnly: boolean;
+  readonly writes: readonly TxnWrite[];
+}
+
+export interface DecideCmd {
+  readonly op: 'tdecide';
+  readonly txn: TxnId;
+  readonly commit: boolean;
+  readonly groups: readonly number[];
+  /** COMMIT only: the log index each group prepared at (group, index), the primary's included. */
+  readonly indexes: readonly (readonly [number, number])[];
+  /** COMMIT only: the primary's own prepare index, which must match its record. */
+  readonly at: number;
+}
+
+export interface ResolveCmd {
+  readonly op: 'tresolve';
+  readonly txn: TxnId;
+  /** Apply the changes (COMMIT) or only release the locks. */
+  readonly apply: boolean;
+  /** The prepare index of the record meant; 0 = whatever record (only when not applying). */
+  readonly index: number;
+}
+
+export interface ForgetCmd {
+  readonly op: 'tforget';
+  readonly txn: TxnId;
+}
+
+export type TxnCmd = PrepareCmd | DecideCmd | ResolveCmd | ForgetCmd;
+
+export type TxnResult =
+  /** Locked and recorded at `index`. `present`: keys of the PREPARE that exist now (exact DEL counts); `values`: read-only answers, one per write. */
+  | { readonly type: 'prepared'; readonly index: number; readonly present: number; readonly values?: readonly (readonly Buffer[] | null)[] }
+  /** Another transaction holds a lock on one of the keys: nothing was recorded. */
+  | { readonly type: 'conflict'; readonly holder: TxnId }
+  /** This group already holds a decision for the transaction (a late PREPARE at the primary). */
+  | { readonly type: 'decided'; readonly commit: boolean; readonly indexes: readonly (readonly [number, number])[] }
+  | { readonly type: 'resolved'; readonly applied: boolean; readonly released: boolean }
+  | { readonly type: 'forgotten' };
+
+export function isTxnCmd(cmd: { readonly op: string }): cmd is TxnCmd {
+  return cmd.op === 'tprepare' || cmd.op === 'tdecide' || cmd.op === 'tresolve' || cmd.op === 'tforget';
+}
+
+/** Wire form: always a 3-tuple [tag, txn, body] (msgpack 0x93), so batches can tell it from the session commands. */
+export function txnTuple(cmd: TxnCmd): unknown[] {
+  switch (cmd.op) {
+    case 'tprepare':
+      return [cmd.op, cmd.txn, [cmd.primary, cmd.groups, cmd.readOnly, cmd.writes.map((w) => (w.values === null ? [w.key] : [w.key, w.values]))]];
+    case 'tdecide':
+      return [cmd.op, cmd.txn, [cmd.commit, cmd.groups, cmd.indexes, cmd.at]];
+    case 'tresolve':
+      return [cmd.op, cmd.txn, [cmd.apply, cmd.index]];
+    case 'tforget':
+      return [cmd.op, cmd.txn, 0];
+  }
+}
+
+const isGroupId = (g: unknown): g is number => typeof g === 'number' && Number.isInteger(g) && g >= 1 && g <= 0xffff_ffff;
+const isIndex = (i: unknown): i is number => typeof i === 'number' && Number.isSafeInteger(i) && i >= 0;
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
+const toBuffer = (v: Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+
+/**
+ * The command in a tuple, or why it is not one. Used both for log entries
+ * (where a reason is an invariant failure) and for requests from the network
+ * (where it is a refused request).
+ */
+export function parseTxnTuple(raw: unknown): TxnCmd | string {
+  if (!Array.isArray(raw) || raw.length !== 3) return 'a txn command is a 3-tuple';
+  const [op, txn, body] = raw as [unknown, unknown, unknown];
+  if (typeof txn !== 'string' || txn.length < 1 || txn.length > txnIdCharsMax) return `txn id must be 1..${txnIdCharsMax} chars`;
+  switch (op) {
+    case 'tprepare': {
+      if (!Array.isArray(body) || body.length !== 4) return 'prepare body is [primary, groups, readOnly, writes]';
+      const [primary, groups, readOnly, writes] = body as unknown[];
+      const g = parseGroups(groups);
+      if (typeof g === 'string') return g;
+      if (!isGroupId(primary) || !g.includes(primary)) return 'the primary must be one of the groups';
+      if (typeof readOnly !== 'boolean') return 'readOnly must be a boolean';
+      if (!Array.isArray(writes) || writes.length < 1 || writes.length > txnKeysMax) return `a prepare names 1..${txnKeysMax} keys`;
+      const ws: TxnWrite[] = [];
+      for (const w of writes as unknown[]) {
+        if (!Array.isArray(w) || w.length < 1 || w.length > 2 || !isBytes(w[0])) return 'a write is [key] or [key, values]';
+        if (w.length === 1) {
+          ws.push({ key: toBuffer(w[0]), values: null });
+          continue;
+        }
+        const vs: unknown = w[1];
+        if (readOnly || !Array.isArray(vs) || vs.length < 1 || !vs.every(isBytes)) return 'a set write has one or more value words; a read names only keys';
+        ws.push({ key: toBuffer(w[0]), values: vs.map((v) => toBuffer(v as Uint8Array)) });
+      }
+      return { op, txn, primary, groups: g, readOnly, writes: ws };
+    }
+    case 'tdecide': {
+      if (!Array.isArray(body) || body.length !== 4) return 'decide body is [commit, groups, indexes, at]';
+      const [commit, groups, indexes, at] = body as unknown[];
+      if (typeof commit !== 'boolean') return 'commit must be a boolean';
+      const g = parseGroups(groups);
+      if (typeof g === 'string') return g;
+      if (!Array.isArray(indexes) || !isIndex(at)) return 'bad indexes';
+      const ix: [number, number][] = [];
+      for (const p of indexes as unknown[]) {
+        if (!Array.isArray(p) || p.length !== 2 || !isGroupId(p[0]) || !isIndex(p[1]) || p[1] < 1 || !g.includes(p[0])) return 'an index is [group, index >= 1] of a named group';
+        ix.push([p[0], p[1]]);
+      }
+      if (commit && (ix.length !== g.length || at < 1)) return 'a COMMIT names every group prepare index';
+      if (!commit && (ix.length !== 0 || at !== 0)) return 'an ABORT names no indexes';
+      return { op, txn, commit, groups: g, indexes: ix, at };
+    }
+    case 'tresolve': {
+      if (!Array.isArray(body) || body.length !== 2) return 'resolve body is [apply, index]';
+      const [apply, index] = body as unknown[];
+      if (typeof apply !== 'boolean' || !isIndex(index)) return 'bad resolve';
+      if (apply && index < 1) return 'applying names the exact prepare index';
+      return { op, txn, apply, index };
+    }
+    case 'tforget':
+      return { op, txn };
+    default:
+      return `unknown txn op ${JSON.stringify(op)}`;
+  }
+}
+
+function parseGroups(groups: unknown): number[] | string {
+  if (!Array.isArray(groups) || groups.length < 1 || groups.length > 1024) return 'groups must be a non-empty list';
+  for (let i = 0; i < groups.length; i++) {
+    const g: unknown = groups[i];
+    if (!isGroupId(g)) return 'a group id is an integer >= 1';
+    if (i > 0 && g <= (groups[i - 1] as number)) return 'groups must ascend without repeats';
+  }
+  return groups as number[];
+}
+
+/** Decode-side check for log entries: a bad entry is a bug of ours. */
+export function txnFromTuple(raw: unknown, where: string): TxnCmd {
+  const cmd = parseTxnTuple(raw);
+  assert(typeof cmd !== 'string', () => `kv-command: ${where}: ${String(cmd)}`);
+  return cmd;
+}

@@ -1,0 +1,255 @@
+/**
+ * The coordinator's side of two-phase commit over Raft groups. It keeps
+ * nothing durable: every fact lives in a group's log, so a front door killed
+ * at any step leaves a transaction the groups finish by themselves (a lock
+ * held past its bound makes its group ask the primary, which records ABORT
+ * when it has no decision; see txn-resolver).
+ *
+ *   write: PREPARE in every group at once (no-wait locks)
+ *          all prepared -> DECIDE(commit, every prepare index) in the primary
+ *                          (the commit point; the client is answered here)
+ *                       -> RESOLVE(apply) in the others, FORGET in the primary
+ *                          (off the critical path)
+ *          any conflict -> DECIDE(abort), RESOLVE(release), retry with a new
+ *                          id after a jittered backoff, until the deadline
+ *   read:  read-only PREPARE in every group (shared locks, values answered):
+ *          all the values held at the instant the last lock was taken; then
+ *          the locks are released.
+ */
+import { assert } from '../../raft/assert.js';
+import type { PrepareCmd, TxnId, TxnResult, TxnWrite } from './txn-command.js';
+import { TxnError, type TxnEnv, type TxnGroupClient } from './txn-client.js';
+
+export interface TxnDriverOptions {
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  /** Observes every step, for tests and metrics: the simulator crashes the coordinator at these points. */
+  readonly onStep?: (txn: TxnId, step: TxnStep) => void;
+}
+
+export type TxnStep = 'begin' | 'prepare-sent' | 'prepared' | 'decide-sent' | 'decided' | 'resolve-sent' | 'resolved' | 'forgotten' | 'aborting';
+
+export const DEFAULT_TXN_DRIVER_OPTIONS: TxnDriverOptions = { backoffMinMs: 2, backoffMaxMs: 40 };
+
+/** What a committed write transaction reports: keys of it that existed before (exact DEL counts). */
+export interface WriteOutcome {
+  readonly present: number;
+  readonly txn: TxnId;
+}
+
+export class TxnDriver {
+  #counter = 0;
+  /** Transactions whose outcome is still being spread (off the critical path). */
+  readonly #finishing = new Set<Promise<void>>();
+
+  constructor(
+    private readonly client: TxnGroupClient,
+    private readonly env: TxnEnv,
+    /** Unique per front door process (and incarnation): ids never repeat. */
+    private readonly idPrefix: string,
+    private readonly opts: TxnDriverOptions = DEFAULT_TXN_DRIVER_OPTIONS,
+  ) {
+    assert(idPrefix.length >= 1 && idPrefix.length <= 40, 'txn driver: id prefix must be 1..40 chars');
+  }
+
+  get finishing(): number {
+    return this.#finishing.size;
+  }
+
+  /** Resolves once every outcome in flight has been spread (or failed to be). */
+  async drain(): Promise<void> {
+    while (this.#finishing.size > 0) await Promise.all([...this.#finishing]);
+  }
+
+  /** Atomically applies the writes of every group (at least two). */
+  async write(parts: ReadonlyMap<number, readonly TxnWrite[]>, deadlineMs: number): Promise<WriteOutcome> {
+    const groups = sortedGroups(parts);
+    let backoff = this.opts.backoffMinMs;
+    let lastConflict: TxnId | undefined;
+    for (;;) {
+      if (this.env.now() >= deadlineMs) {
+        throw lastConflict !== undefined
+          ? new TxnError('CONFLICT', `keys stayed locked by other transactions (last: ${lastConflict}) until the deadline`)
+          : new TxnError('TIMEOUT', 'no answer from every group before the deadline');
+      }
+      const txn = this.#newId();
+      // The primary: the group of the first key named, so a client's
+      // transactions over the same keys meet their decisions in one place.
+      const primary = groups[0]!;
+      const outcome = await this.#tryWrite(txn, primary, groups, parts, deadlineMs);
+      if (outcome.type === 'committed') return { present: outcome.present, txn };
+      if (outcome.type === 'unknown') throw new TxnError('UNKNOWN', `the decision of ${txn} was not learnt before the deadline; it may have committed`);
+      lastConflict = outcome.holder ?? lastConflict;
+      await this.env.sleep(Math.min(backoff, Math.max(0, deadlineMs - this.env.now())) * (0.5 + this.env.random()));
+      backoff = Math.min(this.opts.backoffMaxMs, backoff * 2);
+    }
+  }
+
+  async #tryWrite(
+    txn: TxnId,
+    primary: number,
+    groups: readonly number[],
+    parts: ReadonlyMap<number, readonly TxnWrite[]>,
+    deadlineMs: number,
+  ): Promise<{ type: 'committed'; present: number } | { type: 'aborted'; holder: TxnId | undefined } | { type: 'unknown' }> {
+    this.#step(txn, 'begin');
+    const prepares = groups.map((g) => {
+      const cmd: PrepareCmd = { op: 'tprepare', txn, primary, groups, readOnly: false, writes: parts.get(g)! };
+      return this.client.run(g, cmd, deadlineMs).catch(() => undefined);
+    });
+    this.#step(txn, 'prepare-sent');
+    const results = await Promise.all(prepares);
+    const indexes: [number, number][] = [];
+    let present = 0;
+    let holder: TxnId | undefined;
+    results.forEach((r, i) => {
+      if (r?.type === 'prepared') {
+        indexes.push([groups[i]!, r.index]);
+        present += r.present;
+      } else if (r?.type === 'conflict') holder = r.holder;
+    });
+    if (indexes.length !== groups.length) {
+      this.#step(txn, 'aborting');
+      this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs);
+      return { type: 'aborted', holder };
+    }
+    this.#step(txn, 'prepared');
+    const at = indexes.find(([g]) => g === primary)![1];
+    const decide = this.client.run(primary, { op: 'tdecide', txn, commit: true, groups, indexes, at }, deadlineMs);
+    this.#step(txn, 'decide-sent');
+    let d: TxnResult;
+    try {
+      d = await decide;
+    } catch {
+      return { type: 'unknown' };
+    }
+    assert(d.type === 'decided', () => `txn driver: DECIDE answered ${d.type}`);
+    this.#step(txn, 'decided');
+    this.#spread(txn, primary, groups, d, deadlineMs);
+    // ABORT here: a lock timed out and a resolver decided first; the caller retries.
+    return d.commit ? { type: 'committed', present } : { type: 'aborted', holder: undefined };
+  }
+
+  /**
+   * Reads keys of several groups as of one instant: a read-only PREPARE in
+   * each group takes shared locks and answers the values. A group whose keys
+   * another transaction write-locks is asked again (its leader waits for or
+   * drives that lock's resolution) while the other groups' locks stay:
+   * every value holds from its group's PREPARE until the release, so all
+   * hold at the last PREPARE's instant.
+   */
+  async read(parts: ReadonlyMap<number, readonly Buffer[]>, deadlineMs: number): Promise<Map<number, (readonly Buffer[] | null)[]>> {
+    const groups = sortedGroups(parts);
+    const txn = this.#newId();
+    const primary = groups[0]!;
+    const out = new Map<number, (readonly Buffer[] | null)[]>();
+    const prepared: number[] = [];
+    this.#step(txn, 'begin');
+    try {
+      await Promise.all(
+        groups.map(async (g) => {
+          const writes = parts.get(g)!.map((key) => ({ key, values: null }));
+          const cmd: PrepareCmd = { op: 'tprepare', txn, primary, groups, readOnly: true, writes };
+          let backoff = this.opts.backoffMinMs;
+          for (;;) {
+            let r: TxnResult | undefined;
+            try {
+              r = await this.client.run(g, cmd, deadlineMs);
+            } catch {
+              throw new TxnError('TIMEOUT', `group ${g} did not answer the read before the deadline`);
+            }
+            if (r.type === 'prepared') {
+              assert(r.values !== undefined && r.values.length === writes.length, 'txn driver: a read-only PREPARE answers one value per key');
+              prepared.push(g);
+              out.set(g, [...r.values]);
+              return;
+            }
+            assert(r.type === 'conflict', () => `txn driver: read-only PREPARE answered ${r.type}`);
+            if (this.env.now() >= deadlineMs) throw new TxnError('CONFLICT', `keys of group ${g} stayed write-locked by ${r.holder} until the deadline`);
+            await this.env.sleep(backoff * (0.5 + this.env.random()));
+            backoff = Math.min(this.opts.backoffMaxMs, backoff * 2);
+          }
+        }),
+      );
+    } finally {
+      // Every group asked is released, answered or not: an unanswered PREPARE may still have been applied.
+      this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs, true);
+    }
+    return out;
+  }
+
+  /**
+   * Spreads an outcome off the critical path: RESOLVE in every group (apply
+   * with its own prepare index on COMMIT, release any record on ABORT),
+   * then FORGET in the primary. An ABORT is recorded in the primary first,
+   * so a record that is prepared after this (a delayed PREPARE) still finds
+   * the decision when its lock times out. Read-only transactions have no
+   * decision to record or forget.
+   */
+  #spread(
+    txn: TxnId,
+    primary: number,
+    groups: readonly number[],
+    d: { readonly commit: boolean; readonly indexes: readonly (readonly [number, number])[] },
+    deadlineMs: number,
+    readOnly = false,
+  ): void {
+    const done = finishTxn(this.client, txn, primary, groups, d, Math.max(deadlineMs, this.env.now() + 1_000), readOnly, (s) => this.#step(txn, s));
+    const p = done.then(
+      () => {},
+      () => {},
+    );
+    this.#finishing.add(p);
+    void p.then(() => this.#finishing.delete(p));
+  }
+
+  #newId(): TxnId {
+    return `${this.idPrefix}-${++this.#counter}`;
+  }
+
+  #step(txn: TxnId, s: TxnStep): void {
+    this.opts.onStep?.(txn, s);
+  }
+}
+
+/**
+ * Brings every group to the decided outcome and then drops the decision:
+ * shared by the front door (after its own decision) and the primary's
+ * resolver (for a decision whose front door died before this). Resolves
+ * true once FORGET is applied; rejects if a group did not answer.
+ */
+export async function finishTxn(
+  client: TxnGroupClient,
+  txn: TxnId,
+  primary: number,
+  groups: readonly number[],
+  d: { readonly commit: boolean; readonly indexes: readonly (readonly [number, number])[] },
+  deadlineMs: number,
+  readOnly: boolean,
+  onStep: (s: TxnStep) => void = () => {},
+): Promise<void> {
+  if (!d.commit && !readOnly) {
+    const r = await client.run(primary, { op: 'tdecide', txn, commit: false, groups, indexes: [], at: 0 }, deadlineMs);
+    // Someone may have decided first; ABORT is asked only by whoever will never ask COMMIT, so it stays ABORT.
+    assert(r.type === 'decided' && !r.commit, () => `txn finish: ${txn} asked ABORT, the primary holds ${r.type === 'decided' ? 'COMMIT' : r.type}`);
+  }
+  const others = groups.filter((g) => readOnly || g !== primary);
+  onStep('resolve-sent');
+  await Promise.all(
+    others.map((g) => {
+      const index = d.commit ? d.indexes.find(([x]) => x === g)?.[1] : 0;
+      assert(index !== undefined, () => `txn finish: ${txn} committed without an index for group ${g}`);
+      return client.run(g, { op: 'tresolve', txn, apply: d.commit, index }, deadlineMs);
+    }),
+  );
+  onStep('resolved');
+  if (readOnly) return;
+  await client.run(primary, { op: 'tforget', txn }, deadlineMs);
+  onStep('forgotten');
+}
+
+function sortedGroups(parts: ReadonlyMap<number, unknown>): number[] {
+  const groups = [...parts.keys()].sort((a, b) => a - b);
+  assert(groups.length >= 1, 'txn driver: a transaction touches at least one group');
+  return groups;
+}

@@ -1,0 +1,187 @@
+/**
+ * A group leader's side of the transaction protocol: serves txn commands,
+ * answers STATUS as the primary, makes reads and 1PC writes wait for the
+ * locks on their keys, and resolves locks held past their bound.
+ *
+ * Lock ages are local: a leader notes when it first saw each record (so a
+ * new leader starts every clock afresh, which only delays a resolution).
+ * Nothing here is needed for safety, only for progress: safety is in the
+ * replicated table (txn-table) and the order of the log.
+ *
+ * Resolution of a record held past `lockTimeoutMs`:
+ *   read-only           -> RESOLVE(release) here;
+ *   this group primary  -> DECIDE(abort) here (first decision wins);
+ *   otherwise           -> STATUS at the primary (it records ABORT if it has
+ *                          no decision), then RESOLVE here: apply only if the
+ *                          decision is COMMIT with this record's own index.
+ * A decision older than `decisionTimeoutMs` (its front door died before
+ * spreading it) is spread from here and then forgotten.
+ */
+import type { TxnCmd, TxnId, TxnResult } from './txn-command.js';
+import type { TxnEnv, TxnGroupClient } from './txn-client.js';
+import { finishTxn } from './txn-driver.js';
+import type { PreparedTxn, TxnTable } from './txn-table.js';
+
+export interface TxnParticipantHost {
+  readonly groupId: number;
+  /** The applied state's table (changes as entries apply). */
+  table(): TxnTable;
+  /** Replicates cmd in this group from its leader; resolves when applied here. */
+  propose(cmd: TxnCmd, deadlineMs: number): Promise<TxnResult>;
+  isLeader(): boolean;
+  /** Resolves after the next entry applies here, or after ms. */
+  appliedOrAfter(ms: number): Promise<void>;
+}
+
+export interface TxnParticipantOptions {
+  /** A lock older than this (as seen by this leader) is resolved. */
+  readonly lockTimeoutMs: number;
+  /** A decision older than this is spread and forgotten from the primary. */
+  readonly decisionTimeoutMs: number;
+}
+
+export const DEFAULT_TXN_PARTICIPANT_OPTIONS: TxnParticipantOptions = { lockTimeoutMs: 800, decisionTimeoutMs: 3_000 };
+
+export class LockedError extends Error {
+  override readonly name = 'LockedError';
+  readonly code = 'LOCKED';
+  readonly retryable = true;
+  constructor(readonly holder: TxnId) {
+    super(`a key is locked by transaction ${holder} until its outcome is known`);
+  }
+}
+
+export class TxnParticipant {
+  /** Record or decision -> when this process first saw it. */
+  readonly #firstSeen = new Map<string, number>();
+  /** Resolutions in flight, so one record is resolved once at a time. */
+  readonly #resolving = new Set<string>();
+  #wasLeader = false;
+  /** Totals, for INFO and tests. */
+  resolvedLocks = 0;
+  finishedDecisions = 0;
+
+  constructor(
+    private readonly host: TxnParticipantHost,
+    private readonly client: TxnGroupClient,
+    private readonly env: TxnEnv,
+    private readonly opts: TxnParticipantOptions = DEFAULT_TXN_PARTICIPANT_OPTIONS,
+  ) {}
+
+  /** Runs a txn command sent to this group's leader. A read-only PREPARE first waits for the write locks on its keys. */
+  async serve(cmd: TxnCmd, deadlineMs: number): Promise<TxnResult> {
+    if (cmd.op === 'tprepare' && cmd.readOnly) await this.waitUnlocked(cmd.writes.map((w) => w.key), false, deadlineMs);
+    return this.host.propose(cmd, deadlineMs);
+  }
+
+  /** STATUS, as the primary: the decision held, or ABORT recorded now. */
+  async status(txn: TxnId, groups: readonly number[], deadlineMs: number): Promise<TxnResult> {
+    const d = this.host.table().decision(txn);
+    if (d !== undefined) return { type: 'decided', commit: d.commit, indexes: d.indexes };
+    return this.host.propose({ op: 'tdecide', txn, commit: false, groups, indexes: [], at: 0 }, deadlineMs);
+  }
+
+  /**
+   * Waits until no transaction holds a lock that stops this access to the
+   * keys (any lock for a write, a write lock for a read), driving the
+   * resolution of locks held past their bound. Throws LockedError at the
+   * deadline.
+   */
+  async waitUnlocked(keys: readonly Uint8Array[], forWrite: boolean, deadlineMs: number): Promise<void> {
+    for (;;) {
+      const holder = this.#holder(keys, forWrite);
+      if (holder === undefined) return;
+      const left = deadlineMs - this.env.now();
+      if (left <= 0) throw new LockedError(holder);
+      const p = this.host.table().prepared(holder);
+      if (p !== undefined && this.#age(`p:${p.txn}:${p.index}`) >= this.opts.lockTimeoutMs) this.#resolve(p, deadlineMs);
+      await this.host.appliedOrAfter(Math.min(left, 10));
+    }
+  }
+
+  #holder(keys: readonly Uint8Array[], forWrite: boolean): TxnId | undefined {
+    const t = this.host.table();
+    if (t.lockedKeys === 0) return undefined;
+    for (const k of keys) {
+      const h = t.lockHolder(Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1'), forWrite);
+      if (h !== undefined) return h;
+    }
+    return undefined;
+  }
+
+  /**
+   * One pass of the resolver (the host calls it a few times per lock
+   * timeout): notes new records, resolves those past their bound, spreads
+   * old decisions. Only a leader resolves; a follower forgets its clocks.
+   */
+  sweep(): void {
+    if (!this.host.isLeader()) {
+      if (this.#wasLeader) this.#firstSeen.clear();
+      this.#wasLeader = false;
+      return;
+    }
+    this.#wasLeader = true;
+    const t = this.host.table();
+    const live = new Set<string>();
+    const deadline = this.env.now() + Math.max(this.opts.lockTimeoutMs, 1_000);
+    for (const p of t.allPrepared()) {
+      const id = `p:${p.txn}:${p.index}`;
+      live.add(id);
+      if (this.#age(id) >= this.opts.lockTimeoutMs) this.#resolve(p, deadline);
+    }
+    for (const [txn, d] of t.allDecisions()) {
+      const id = `d:${txn}`;
+      live.add(id);
+      if (this.#age(id) < this.opts.decisionTimeoutMs || this.#resolving.has(id)) continue;
+      this.#resolving.add(id);
+      finishTxn(this.client, txn, this.host.groupId, d.groups, d, deadline, false).then(
+        () => {
+          this.finishedDecisions++;
+          this.#resolving.delete(id);
+        },
+        () => this.#resolving.delete(id),
+      );
+    }
+    for (const id of this.#firstSeen.keys()) if (!live.has(id)) this.#firstSeen.delete(id);
+  }
+
+  #age(id: string): number {
+    const now = this.env.now();
+    const seen = this.#firstSeen.get(id);
+    if (seen === undefined) {
+      this.#firstSeen.set(id, now);
+      return 0;
+    }
+    return now - seen;
+  }
+
+  #resolve(p: PreparedTxn, deadlineMs: number): void {
+    const id = `p:${p.txn}:${p.index}`;
+    if (this.#resolving.has(id)) return;
+    this.#resolving.add(id);
+    this.#resolution(p, deadlineMs).then(
+      () => {
+        this.resolvedLocks++;
+        this.#resolving.delete(id);
+      },
+      () => this.#resolving.delete(id),
+    );
+  }
+
+  async #resolution(p: PreparedTxn, deadlineMs: number): Promise<void> {
+    const self = this.host.groupId;
+    if (p.readOnly) {
+      await this.host.propose({ op: 'tresolve', txn: p.txn, apply: false, index: p.index }, deadlineMs);
+      return;
+    }
+    if (p.primary === self) {
+      await this.host.propose({ op: 'tdecide', txn: p.txn, commit: false, groups: p.groups, indexes: [], at: 0 }, deadlineMs);
+      return;
+    }
+    const d = await this.client.status(p.primary, p.txn, p.groups, deadlineMs);
+    if (d.type !== 'decided') throw new Error(`status of ${p.txn} answered ${d.type}`);
+    // A COMMIT names the record it decided on; a record of another index is a later copy of the PREPARE, only released.
+    const apply = d.commit && d.indexes.some(([g, i]) => g === self && i === p.index);
+    await this.host.propose({ op: 'tresolve', txn: p.txn, apply, index: p.index }, deadlineMs);
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * One group's transaction state, part of its replicated state machine (and
+ * so of its snapshot): the locks and prepared records of transactions that
+ * touch this group, and, when it is their primary, their decisions.
+ *
+ * Pure and deterministic: it changes only by applying committed commands,
+ * in log order, so every replica holds the same table.
+ *
+ * Invariants (checkInvariants):
+ *   - a key's write lock and read locks name prepared records that list the
+ *     key, and every prepared record's keys are locked by it;
+ *   - a key has a write lock or read locks, never both, and one writer;
+ *   - a decision, once recorded, never changes until it is forgotten.
+ */
+import { assert } from '../../raft/assert.js';
+import type { DecideCmd, PrepareCmd, ResolveCmd, TxnCmd, TxnId, TxnResult } from './txn-command.js';
+
+/** A key's stored value as the KV state machine keeps it (latin1 strings). */
+export type StoredValue = string | string[];
+
+/** The KV data a transaction changes and reads, by latin1 key string. */
+export interface TxnData {
+  get(key: string): StoredValue | undefined;
+  set(key: string, value: StoredValue): void;
+  delete(key: string): boolean;
+}
+
+export interface PreparedTxn {
+  readonly txn: TxnId;
+  readonly primary: number;
+  readonly groups: readonly number[];
+  readonly readOnly: boolean;
+  /** Log index the record was made at: names this incarnation of it. */
+  readonly index: number;
+  /** [key, value or null for delete/read], in the PREPARE's order. */
+  readonly writes: readonly (readonly [string, StoredValue | null])[];
+}
+
+export interface TxnDecision {
+  readonly commit: boolean;
+  readonly groups: readonly number[];
+  readonly indexes: readonly (readonly [number, number])[];
+  /** Log index the decision was recorded at. */
+  readonly index: number;
+}
+
+interface KeyLock {
+  writer: TxnId | undefined;
+  readers: TxnId[];
+}
+
+/** Snapshot form: [prepared records, decisions as [txn, commit, groups, indexes, index]]. */
+export type TxnTableTuple = [PreparedTxn[], [TxnId, boolean, number[], [number, number][], number][]];
+
+export class TxnTable {
+  readonly #locks = new Map<string, KeyLock>();
+  readonly #prepared = new Map<TxnId, PreparedTxn>();
+  readonly #decisions = new Map<TxnId, TxnDecision>();
+
+  get preparedCount(): number {
+    return this.#prepared.size;
+  }
+
+  get decisionCount(): number {
+    return this.#decisions.size;
+  }
+
+  get lockedKeys(): number {
+    return this.#locks.size;
+  }
+
+  prepared(txn: TxnId): PreparedTxn | undefined {
+    return this.#prepared.get(txn);
+  }
+
+  decision(txn: TxnId): TxnDecision | undefined {
+    return this.#decisions.get(txn);
+  }
+
+  allPrepared(): IterableIterator<PreparedTxn> {
+    return this.#prepared.values();
+  }
+
+  allDecisions(): IterableIterator<[TxnId, TxnDecision]> {
+    return this.#decisions.entries();
+  }
+
+  /** The transaction whose lock stops a 1PC write of this key (any lock), or a read (a write lock only). */
+  lockHolder(key: string, forWrite: boolean): TxnId | undefined {
+    const l = this.#locks.get(key);
+    if (l === undefined) return undefined;
+    if (l.writer !== undefined) return l.writer;
+    return forWrite ? l.readers[0] : undefined;
+  }
+
+  apply(index: number, cmd: TxnCmd, data: TxnData): TxnResult {
+    switch (cmd.op) {
+      case 'tprepare':
+        return this.#prepare(index, cmd, data);
+      case 'tdecide':
+        return this.#decide(index, cmd, data);
+      case 'tresolve':
+        return this.#resolve(cmd, data);
+      case 'tforget':
+        this.#decisions.delete(cmd.txn);
+        return { type: 'forgotten' };
+    }
+  }
+
+  #prepare(index: number, cmd: PrepareCmd, data: TxnData): TxnResult {
+    const known = this.#prepared.get(cmd.txn);
+    if (known !== undefined) return this.#preparedAnswer(known, data);
+    const d = this.#decisions.get(cmd.txn);
+    if (d !== undefined) return { type: 'decided', commit: d.commit, indexes: d.indexes };
+    const writes: [string, StoredValue | null][] = cmd.writes.map((w) => [
+      w.key.toString('latin1'),
+      w.values === null ? null : w.values.length === 1 ? w.values[0]!.toString('latin1') : w.values.map((v) => v.toString('latin1')),
+    ]);
+    for (const [k] of writes) {
+      const l = this.#locks.get(k);
+      if (l === undefined) continue;
+      if (l.writer !== undefined) return { type: 'conflict', holder: l.writer };
+      if (!cmd.readOnly && l.readers.length > 0) return { type: 'conflict', holder: l.readers[0]! };
+    }
+    const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes };
+    this.#install(p);
+    return this.#preparedAnswer(p, data);
+  }
+
+  #preparedAnswer(p: PreparedTxn, data: TxnData): TxnResult {
+    let present = 0;
+    const seen = new Set<string>();
+    for (const [k] of p.writes) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      if (data.get(k) !== undefined) present++;
+    }
+    if (!p.readOnly) return { type: 'prepared', index: p.index, present };
+    const values = p.writes.map(([k]) => {
+      const v = data.get(k);
+      return v === undefined ? null : typeof v === 'string' ? [Buffer.from(v, 'latin1')] : v.map((s) => Buffer.from(s, 'latin1'));
+    });
+    return { type: 'prepared', index: p.index, present, values };
+  }
+
+  #decide(index: number, cmd: DecideCmd, data: TxnData): TxnResult {
+    const known = this.#decisions.get(cmd.txn);
+    const p = this.#prepared.get(cmd.txn);
+    if (known !== undefined) {
+      // First decision wins. A record still prepared here is a later copy of the PREPARE: only released.
+      if (p !== undefined) this.#release(p);
+      return { type: 'decided', commit: known.commit, indexes: known.indexes };
+    }
+    const commit = cmd.commit && p !== undefined && !p.readOnly && p.index === cmd.at;
+    if (p !== undefined) {
+      if (commit) this.#applyWrites(p, data);
+      this.#release(p);
+    }
+    const d: TxnDecision = { commit, groups: [...cmd.groups], indexes: commit ? cmd.indexes.map(([g, i]) => [g, i] as const) : [], index };
+    this.#decisions.set(cmd.txn, d);
+    return { type: 'decided', commit, indexes: d.indexes };
+  }
+
+  #resolve(cmd: ResolveCmd, data: TxnData): TxnResult {
+    assert(!cmd.apply || cmd.index >= 1, 'txn-table: applying a record needs its exact prepare index');
+    const p = this.#prepared.get(cmd.txn);
+    if (p === undefined || (cmd.index !== 0 && p.index !== cmd.index)) return { type: 'resolved', applied: false, released: false };
+    assert(!(cmd.apply && p.readOnly), () => `txn-table: ${cmd.txn} is read-only and has nothing to apply`);
+    if (cmd.apply) this.#applyWrites(p, data);
+    this.#release(p);
+    return { type: 'resolved', applied: cmd.apply, released: true };
+  }
+
+  #applyWrites(p: PreparedTxn, data: TxnData): void {
+    for (const [k, v] of p.writes) {
+      if (v === null) data.delete(k);
+      else data.set(k, v);
+    }
+  }
+
+  #install(p: PreparedTxn): void {
+    this.#prepared.set(p.txn, p);
+    for (const [k] of p.writes) {
+      let l = this.#locks.get(k);
+      if (l === undefined) {
+        l = { writer: undefined, readers: [] };
+        this.#locks.set(k, l);
+      }
+      if (p.readOnly) {
+        if (!l.readers.includes(p.txn)) l.readers.push(p.txn);
+      } else {
+        assert(l.writer === undefined || l.writer === p.txn, () => `txn-table: ${p.txn} locks ${JSON.stringify(k)} held by ${String(l.writer)}`);
+        assert(l.readers.length === 0, () => `txn-table: ${p.txn} write-locks a read-locked key`);
+        l.writer = p.txn;
+      }
+    }
+  }
+
+  #release(p: PreparedTxn): void {
+    assert(this.#prepared.get(p.txn) === p, () => `txn-table: releasing ${p.txn}, which is not the record held`);
+    this.#prepared.delete(p.txn);
+    for (const [k] of p.writes) {
+      const l = this.#locks.get(k);
+      if (l === undefined) continue; // a key named twice is released at its first mention
+      if (l.writer === p.txn) l.writer = undefined;
+      const r = l.readers.indexOf(p.txn);
+      if (r >= 0) l.readers.splice(r, 1);
+      if (l.writer === undefined && l.readers.length === 0) this.#locks.delete(k);
+    }
+  }
+
+  // ---- snapshots ----
+
+  toTuple(): TxnTableTuple {
+    return [
+      [...this.#prepared.values()].map((p) => ({ ...p, groups: [...p.groups], writes: p.writes.map(([k, v]) => [k, v] as const) })),
+      [...this.#decisions].map(([txn, d]) => [txn, d.commit, [...d.groups], d.indexes.map(([g, i]) => [g, i] as [number, number]), d.index]),
+    ];
+  }
+
+  static fromTuple(raw: unknown): TxnTable {
+    const t = new TxnTable();
+    assert(Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && Array.isArray(raw[1]), 'kv-snapshot: txns chunk is [prepared, decisions]');
+    for (const p of raw[0] as PreparedTxn[]) {
+      assert(typeof p === 'object' && p !== null && typeof p.txn === 'string' && Number.isSafeInteger(p.index) && Array.isArray(p.writes), 'kv-snapshot: bad prepared record');
+      assert(!t.#prepared.has(p.txn), 'kv-snapshot: a transaction prepared twice');
+      for (const w of p.writes) assert(Array.isArray(w) && typeof w[0] === 'string', 'kv-snapshot: bad prepared write');
+      t.#install({ txn: p.txn, primary: p.primary, groups: p.groups, readOnly: p.readOnly === true, index: p.index, writes: p.writes });
+    }
+    for (const d of raw[1] as unknown[]) {
+      assert(Array.isArray(d) && d.length === 5 && typeof d[0] === 'string' && typeof d[1] === 'boolean', 'kv-snapshot: bad decision');
+      t.#decisions.set(d[0] as string, { commit: d[1] as boolean, groups: d[2] as number[], indexes: d[3] as [number, number][], index: d[4] as number });
+    }
+    t.checkInvariants();
+    return t;
+  }
+
+  checkInvariants(): void {
+    for (const [k, l] of this.#locks) {
+      assert(l.writer !== undefined || l.readers.length > 0, () => `txn-table: empty lock on ${JSON.stringify(k)}`);
+      assert(l.writer === undefined || l.readers.length === 0, () => `txn-table: ${JSON.stringify(k)} is write- and read-locked`);
+      for (const t of l.writer !== undefined ? [l.writer] : l.readers) {
+        const p = this.#prepared.get(t);
+        assert(p !== undefined && p.writes.some(([w]) => w === k), () => `txn-table: lock on ${JSON.stringify(k)} by ${t}, which holds no record of it`);
+      }
+    }
+    for (const p of this.#prepared.values()) {
+      for (const [k] of p.writes) {
+        const l = this.#locks.get(k);
+        assert(l !== undefined && (l.writer === p.txn || l.readers.includes(p.txn)), () => `txn-table: ${p.txn} prepared ${JSON.stringify(k)} without its lock`);
+      }
+    }
+  }
+}
