@@ -1,3 +1,4 @@
+import { InvariantError } from '../../raft/assert.js';
 import type { TxnCmd, TxnId, TxnResult } from './txn-command.js';
 
 /**
@@ -34,4 +35,21 @@ export class TxnError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * Background protocol work (spreading an outcome, resolving a lock) may
+ * fail for ordinary reasons (a group did not answer; it is tried again
+ * later), but a broken invariant must not be swallowed with them: it ends
+ * the process (or, in the simulator, the run) with its message.
+ */
+export function failLoudly(err: unknown, fatal: (err: unknown) => void): void {
+  if (err instanceof InvariantError) fatal(err);
+}
+
+/** The default fatal handler: an uncaught exception, which ends the process with the message. */
+export function crashProcess(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
 }

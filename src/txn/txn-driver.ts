@@ -18,13 +18,16 @@
  */
 import { assert } from '../../raft/assert.js';
 import type { PrepareCmd, TxnId, TxnResult, TxnWrite } from './txn-command.js';
-import { TxnError, type TxnEnv, type TxnGroupClient } from './txn-client.js';
+import { crashProcess, failLoudly, TxnError, type TxnEnv, type TxnGroupClient } from './txn-client.js';
+import { txnFailpoints } from './txn-failpoints.js';
 
 export interface TxnDriverOptions {
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
   /** Observes every step, for tests and metrics: the simulator crashes the coordinator at these points. */
   readonly onStep?: (txn: TxnId, step: TxnStep) => void;
+  /** A broken invariant in background work (default: crash the process). */
+  readonly onFatal?: (err: unknown) => void;
 }
 
 export type TxnStep = 'begin' | 'prepare-sent' | 'prepared' | 'decide-sent' | 'decided' | 'resolve-sent' | 'resolved' | 'forgotten' | 'aborting';
@@ -115,6 +118,9 @@ export class TxnDriver {
     }
     this.#step(txn, 'prepared');
     const at = indexes.find(([g]) => g === primary)![1];
+    if (txnFailpoints.secondariesBeforeDecision) {
+      for (const [g, index] of indexes) if (g !== primary) void this.client.run(g, { op: 'tresolve', txn, apply: true, index }, deadlineMs).catch(() => {});
+    }
     const decide = this.client.run(primary, { op: 'tdecide', txn, commit: true, groups, indexes, at }, deadlineMs);
     this.#step(txn, 'decide-sent');
     let d: TxnResult;
@@ -134,16 +140,34 @@ export class TxnDriver {
    * Reads keys of several groups as of one instant: a read-only PREPARE in
    * each group takes shared locks and answers the values. A group whose keys
    * another transaction write-locks is asked again (its leader waits for or
-   * drives that lock's resolution) while the other groups' locks stay:
-   * every value holds from its group's PREPARE until the release, so all
-   * hold at the last PREPARE's instant.
+   * drives that lock's resolution) while the other groups' locks stay.
+   * Then each lock is released by its exact prepare index, and the release
+   * must find it still held: a lock a resolver released early (past its
+   * bound) no longer guaranteed its values, and the read is tried again.
+   * So every value held from its group's PREPARE to its release, and all of
+   * them at the last PREPARE's instant.
    */
   async read(parts: ReadonlyMap<number, readonly Buffer[]>, deadlineMs: number): Promise<Map<number, (readonly Buffer[] | null)[]>> {
     const groups = sortedGroups(parts);
+    let backoff = this.opts.backoffMinMs;
+    for (;;) {
+      const got = await this.#tryRead(groups, parts, deadlineMs);
+      if (got !== undefined) return got;
+      if (this.env.now() >= deadlineMs) throw new TxnError('TIMEOUT', 'a read lock was lost on every attempt before the deadline');
+      await this.env.sleep(backoff * (0.5 + this.env.random()));
+      backoff = Math.min(this.opts.backoffMaxMs, backoff * 2);
+    }
+  }
+
+  async #tryRead(
+    groups: readonly number[],
+    parts: ReadonlyMap<number, readonly Buffer[]>,
+    deadlineMs: number,
+  ): Promise<Map<number, (readonly Buffer[] | null)[]> | undefined> {
     const txn = this.#newId();
     const primary = groups[0]!;
     const out = new Map<number, (readonly Buffer[] | null)[]>();
-    const prepared: number[] = [];
+    const indexes = new Map<number, number>();
     this.#step(txn, 'begin');
     try {
       await Promise.all(
@@ -160,7 +184,7 @@ export class TxnDriver {
             }
             if (r.type === 'prepared') {
               assert(r.values !== undefined && r.values.length === writes.length, 'txn driver: a read-only PREPARE answers one value per key');
-              prepared.push(g);
+              indexes.set(g, r.index);
               out.set(g, [...r.values]);
               return;
             }
@@ -171,11 +195,22 @@ export class TxnDriver {
           }
         }),
       );
-    } finally {
+    } catch (err) {
       // Every group asked is released, answered or not: an unanswered PREPARE may still have been applied.
       this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs, true);
+      throw err;
     }
-    return out;
+    this.#step(txn, 'prepared');
+    const released = await Promise.all(
+      groups.map((g) =>
+        this.client.run(g, { op: 'tresolve', txn, apply: false, index: indexes.get(g)! }, deadlineMs).then(
+          (r) => r.type === 'resolved' && r.released,
+          () => false,
+        ),
+      ),
+    );
+    this.#step(txn, 'resolved');
+    return released.every((x) => x) ? out : undefined;
   }
 
   /**
@@ -197,7 +232,7 @@ export class TxnDriver {
     const done = finishTxn(this.client, txn, primary, groups, d, Math.max(deadlineMs, this.env.now() + 1_000), readOnly, (s) => this.#step(txn, s));
     const p = done.then(
       () => {},
-      () => {},
+      (err: unknown) => failLoudly(err, this.opts.onFatal ?? crashProcess),
     );
     this.#finishing.add(p);
     void p.then(() => this.#finishing.delete(p));

@@ -18,8 +18,9 @@
  * spreading it) is spread from here and then forgotten.
  */
 import type { TxnCmd, TxnId, TxnResult } from './txn-command.js';
-import type { TxnEnv, TxnGroupClient } from './txn-client.js';
+import { crashProcess, failLoudly, type TxnEnv, type TxnGroupClient } from './txn-client.js';
 import { finishTxn } from './txn-driver.js';
+import { txnFailpoints } from './txn-failpoints.js';
 import type { PreparedTxn, TxnTable } from './txn-table.js';
 
 export interface TxnParticipantHost {
@@ -38,6 +39,8 @@ export interface TxnParticipantOptions {
   readonly lockTimeoutMs: number;
   /** A decision older than this is spread and forgotten from the primary. */
   readonly decisionTimeoutMs: number;
+  /** A broken invariant in background work (default: crash the process). */
+  readonly onFatal?: (err: unknown) => void;
 }
 
 export const DEFAULT_TXN_PARTICIPANT_OPTIONS: TxnParticipantOptions = { lockTimeoutMs: 800, decisionTimeoutMs: 3_000 };
@@ -89,6 +92,7 @@ export class TxnParticipant {
    */
   async waitUnlocked(keys: readonly Uint8Array[], forWrite: boolean, deadlineMs: number): Promise<void> {
     for (;;) {
+      if (txnFailpoints.readsIgnoreLocks && !forWrite) return;
       const holder = this.#holder(keys, forWrite);
       if (holder === undefined) return;
       const left = deadlineMs - this.env.now();
@@ -139,7 +143,10 @@ export class TxnParticipant {
           this.finishedDecisions++;
           this.#resolving.delete(id);
         },
-        () => this.#resolving.delete(id),
+        (err: unknown) => {
+          this.#resolving.delete(id);
+          failLoudly(err, this.opts.onFatal ?? crashProcess);
+        },
       );
     }
     for (const id of this.#firstSeen.keys()) if (!live.has(id)) this.#firstSeen.delete(id);
@@ -164,7 +171,10 @@ export class TxnParticipant {
         this.resolvedLocks++;
         this.#resolving.delete(id);
       },
-      () => this.#resolving.delete(id),
+      (err: unknown) => {
+        this.#resolving.delete(id);
+        failLoudly(err, this.opts.onFatal ?? crashProcess);
+      },
     );
   }
 
@@ -176,6 +186,10 @@ export class TxnParticipant {
     }
     if (p.primary === self) {
       await this.host.propose({ op: 'tdecide', txn: p.txn, commit: false, groups: p.groups, indexes: [], at: 0 }, deadlineMs);
+      return;
+    }
+    if (txnFailpoints.resolverCommitsWithoutPrimary) {
+      await this.host.propose({ op: 'tresolve', txn: p.txn, apply: true, index: p.index }, deadlineMs);
       return;
     }
     const d = await this.client.status(p.primary, p.txn, p.groups, deadlineMs);

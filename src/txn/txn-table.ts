@@ -13,6 +13,7 @@
  *   - a decision, once recorded, never changes until it is forgotten.
  */
 import { assert } from '../../raft/assert.js';
+import { txnFailpoints } from './txn-failpoints.js';
 import type { DecideCmd, PrepareCmd, ResolveCmd, TxnCmd, TxnId, TxnResult } from './txn-command.js';
 
 /** A key's stored value as the KV state machine keeps it (latin1 strings). */
@@ -146,12 +147,12 @@ export class TxnTable {
   #decide(index: number, cmd: DecideCmd, data: TxnData): TxnResult {
     const known = this.#decisions.get(cmd.txn);
     const p = this.#prepared.get(cmd.txn);
-    if (known !== undefined) {
+    if (known !== undefined && !txnFailpoints.laterDecisionWins) {
       // First decision wins. A record still prepared here is a later copy of the PREPARE: only released.
       if (p !== undefined) this.#release(p);
       return { type: 'decided', commit: known.commit, indexes: known.indexes };
     }
-    const commit = cmd.commit && p !== undefined && !p.readOnly && p.index === cmd.at;
+    const commit = cmd.commit && (txnFailpoints.decideIgnoresIndex || (p !== undefined && !p.readOnly && p.index === cmd.at));
     if (p !== undefined) {
       if (commit) this.#applyWrites(p, data);
       this.#release(p);
@@ -164,7 +165,7 @@ export class TxnTable {
   #resolve(cmd: ResolveCmd, data: TxnData): TxnResult {
     assert(!cmd.apply || cmd.index >= 1, 'txn-table: applying a record needs its exact prepare index');
     const p = this.#prepared.get(cmd.txn);
-    if (p === undefined || (cmd.index !== 0 && p.index !== cmd.index)) return { type: 'resolved', applied: false, released: false };
+    if (p === undefined || (cmd.index !== 0 && p.index !== cmd.index && !txnFailpoints.resolveIgnoresIndex)) return { type: 'resolved', applied: false, released: false };
     assert(!(cmd.apply && p.readOnly), () => `txn-table: ${cmd.txn} is read-only and has nothing to apply`);
     if (cmd.apply) this.#applyWrites(p, data);
     this.#release(p);
