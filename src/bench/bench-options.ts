@@ -5,6 +5,15 @@ export interface CommandMix {
   readonly set: number;
   readonly get: number;
   readonly del: number;
+  /** MSET of two keys that always fall in different groups (a cross-group transaction). */
+  readonly mset?: number;
+  /** MSET of two keys that share a `{tag}`, so one group (one Raft entry). */
+  readonly mset1?: number;
+}
+
+/** The sum of a mix's weights. */
+export function mixTotal(m: CommandMix): number {
+  return m.set + m.get + m.del + (m.mset ?? 0) + (m.mset1 ?? 0);
 }
 
 export type KeyPattern = 'random' | 'sequential';
@@ -65,19 +74,19 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   timeoutMs: 5000,
 };
 
-/** Parses `set=50,get=50,del=0` (any subset, any order; missing names weigh 0). */
+/** Parses `set=50,get=50,del=0,mset=0,mset1=0` (any subset, any order; missing names weigh 0). */
 export function parseMix(text: string): CommandMix {
-  const mix = { set: 0, get: 0, del: 0 };
+  const mix = { set: 0, get: 0, del: 0, mset: 0, mset1: 0 };
   const seen = new Set<string>();
   for (const part of text.split(',')) {
-    const m = /^\s*(set|get|del)\s*=\s*(\d{1,9})\s*$/i.exec(part);
-    if (m === null) throw new BenchOptionError(`--mix: "${part}" is not name=weight (names: set, get, del)`);
+    const m = /^\s*(set|get|del|mset1|mset)\s*=\s*(\d{1,9})\s*$/i.exec(part);
+    if (m === null) throw new BenchOptionError(`--mix: "${part}" is not name=weight (names: set, get, del, mset, mset1)`);
     const name = m[1]!.toLowerCase() as keyof CommandMix;
     if (seen.has(name)) throw new BenchOptionError(`--mix: ${name} given twice`);
     seen.add(name);
     mix[name] = Number(m[2]);
   }
-  if (mix.set + mix.get + mix.del === 0) throw new BenchOptionError('--mix: the weights sum to 0');
+  if (mixTotal(mix) === 0) throw new BenchOptionError('--mix: the weights sum to 0');
   return mix;
 }
 
@@ -108,5 +117,5 @@ export function validateBenchOptions(o: BenchOptions): void {
   if (o.ops !== null) int('--ops', o.ops, 1, Number.MAX_SAFE_INTEGER);
   if (o.durationMs !== null) int('--duration (ms)', o.durationMs, 1, benchLimits.durationMsMax);
   for (const [k, v] of Object.entries(o.mix)) int(`--mix ${k}`, v, 0, 1e9);
-  if (o.mix.set + o.mix.get + o.mix.del === 0) throw new BenchOptionError('--mix: the weights sum to 0');
+  if (mixTotal(o.mix) === 0) throw new BenchOptionError('--mix: the weights sum to 0');
 }

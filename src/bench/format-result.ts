@@ -12,7 +12,7 @@ export function formatResult(r: BenchResult): string {
   const e = r.errors;
   const lines = [
     `target        ${r.target}  connections ${r.connections} × pipeline ${r.pipeline}  value ${r.valueBytes} B  keyspace ${r.keyspace}`,
-    `commands      set ${r.commands.set}  get ${r.commands.get}  del ${r.commands.del}`,
+    `commands      set ${r.commands.set}  get ${r.commands.get}  del ${r.commands.del}${r.commands.mset > 0 ? `  mset ${r.commands.mset}` : ''}`,
     `throughput    ${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s  (${r.ops} replies in ${(r.elapsedMs / 1000).toFixed(2)} s)`,
     `latency (OK)  p50 ${formatUs(r.latencyUs.p50)}  p99 ${formatUs(r.latencyUs.p99)}  p99.9 ${formatUs(r.latencyUs.p999)}  max ${formatUs(r.latencyUs.max)}  mean ${formatUs(r.latencyUs.mean)}`,
     `errors        -ERROR ${e.error}  other error replies ${e.otherError}  timeouts ${e.timeout}  lost on close ${e.connection}  failed connects ${e.connect}`,

@@ -44,7 +44,7 @@ export interface BenchResult {
     /** Connection attempts that failed. */
     readonly connect: number;
   };
-  readonly commands: { readonly set: number; readonly get: number; readonly del: number };
+  readonly commands: { readonly set: number; readonly get: number; readonly del: number; readonly mset: number };
   /** CPU time of the given server PIDs over the run; null when none were given. */
   /** CPU this load generator's own process spent per reply (µs), to show it is not the bottleneck. */
   readonly clientUsPerOp: number;
@@ -75,7 +75,7 @@ class BenchRun implements ConnectionOwner {
   private done = 0;
   private okReplies = 0;
   private readonly errors = { error: 0, otherError: 0, timeout: 0, connection: 0, connect: 0 };
-  private readonly commands = { set: 0, get: 0, del: 0 };
+  private readonly commands = { set: 0, get: 0, del: 0, mset: 0 };
   private startMs = 0;
   private clientCpuBefore: NodeJS.CpuUsage = { user: 0, system: 0 };
   private stopSendingAtMs = Infinity;
@@ -130,7 +130,8 @@ class BenchRun implements ConnectionOwner {
   countCommand(c: BenchCommand): void {
     if (c === BenchCommand.set) this.commands.set++;
     else if (c === BenchCommand.get) this.commands.get++;
-    else this.commands.del++;
+    else if (c === BenchCommand.del) this.commands.del++;
+    else this.commands.mset++;
   }
 
   reply(kind: ReplyKind, latencyMs: number, nowMs: number): void {

@@ -13,7 +13,9 @@ export type FakeAnswer = 'normal' | 'labError' | 'otherError' | 'silent';
  * against the server's own view.
  */
 export class FakeRespServer {
-  readonly received = { SET: 0, GET: 0, DEL: 0, other: 0 };
+  readonly received = { SET: 0, GET: 0, DEL: 0, MSET: 0, other: 0 };
+  /** Each MSET's keys, in order. */
+  readonly msets: string[][] = [];
   readonly keys = new Set<string>();
   readonly store = new Map<string, Buffer>();
   connections = 0;
@@ -51,8 +53,16 @@ export class FakeRespServer {
         const how = this.answer(this.requests++);
         const key = c.args[0]?.toString('latin1') ?? '';
         this.keys.add(key);
-        if (c.name === 'SET' || c.name === 'GET' || c.name === 'DEL') this.received[c.name]++;
+        if (c.name === 'SET' || c.name === 'GET' || c.name === 'DEL' || c.name === 'MSET') this.received[c.name]++;
         else this.received.other++;
+        if (c.name === 'MSET') {
+          const keys: string[] = [];
+          for (let i = 0; i + 1 < c.args.length; i += 2) {
+            keys.push(c.args[i]!.toString('latin1'));
+            this.store.set(c.args[i]!.toString('latin1'), c.args[i + 1]!);
+          }
+          this.msets.push(keys);
+        }
         if (how === 'silent') continue;
         if (how === 'labError') { out.push(Buffer.from('-ERROR\r\n')); continue; }
         if (how === 'otherError') { out.push(Buffer.from('-ERR something else\r\n')); continue; }
@@ -74,6 +84,8 @@ export class FakeRespServer {
       }
       case 'DEL':
         return Buffer.from(`:${this.store.delete(key) ? 1 : 0}\r\n`);
+      case 'MSET':
+        return Buffer.from('+OK\r\n');
       default:
         return Buffer.from('-ERROR\r\n');
     }

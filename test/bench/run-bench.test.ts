@@ -2,6 +2,8 @@ import test from 'ava';
 import { BenchOptionError, DEFAULT_BENCH_OPTIONS, parseMix, validateBenchOptions, type BenchOptions } from '../../src/bench/bench-options.js';
 import { BenchUnreachableError, runBench } from '../../src/bench/run-bench.js';
 import { freePorts } from '../helpers/ports.js';
+import { makeLayout } from '../../src/sharding/layout.js';
+import { SlotRouter } from '../../src/sharding/router.js';
 import { FakeRespServer, type FakeAnswer } from './fake-resp-server.js';
 
 async function fake(t: import('ava').ExecutionContext, answer?: (n: number) => FakeAnswer): Promise<FakeRespServer> {
@@ -21,7 +23,7 @@ test('--ops sends and counts exactly that many requests, with latencies recorded
   t.is(s.received.SET, 2003);
   t.is(r.ops, 2003);
   t.is(r.okReplies, 2003);
-  t.deepEqual(r.commands, { set: 2003, get: 0, del: 0 });
+  t.deepEqual(r.commands, { set: 2003, get: 0, del: 0, mset: 0 });
   t.deepEqual(r.errors, { error: 0, otherError: 0, timeout: 0, connection: 0, connect: 0 });
   t.is(s.connections, 5);
   t.true(r.latencyUs.p50 > 0);
@@ -34,12 +36,30 @@ test('--ops sends and counts exactly that many requests, with latencies recorded
 test('the command mix follows the weights, and the server sees what was counted', async (t) => {
   const s = await fake(t);
   const r = await runBench(opts(s.port, { ops: 6000, mix: parseMix('set=50,get=30,del=20') }));
-  t.deepEqual(r.commands, { set: s.received.SET, get: s.received.GET, del: s.received.DEL });
+  t.deepEqual(r.commands, { set: s.received.SET, get: s.received.GET, del: s.received.DEL, mset: 0 });
   t.is(s.received.SET + s.received.GET + s.received.DEL, 6000);
   t.true(Math.abs(s.received.SET / 6000 - 0.5) < 0.03, `set share ${s.received.SET / 6000}`);
   t.true(Math.abs(s.received.GET / 6000 - 0.3) < 0.03, `get share ${s.received.GET / 6000}`);
   t.true(Math.abs(s.received.DEL / 6000 - 0.2) < 0.03, `del share ${s.received.DEL / 6000}`);
   t.is(r.okReplies, 6000, 'array and integer replies are OK replies');
+});
+
+test('mset sends MSETs of two keys in two groups, mset1 of two keys in one group, for any 2..8 groups', async (t) => {
+  const s = await fake(t);
+  const r = await runBench(opts(s.port, { ops: 400, mix: parseMix('mset=1,mset1=1,set=0'), valueBytes: 20 }));
+  t.is(r.commands.mset, 400);
+  t.is(s.received.MSET, 400);
+  t.is(r.okReplies, 400);
+  const pairs = s.msets.map((keys) => keys.map((k) => Buffer.from(k, 'latin1')));
+  t.true(pairs.every((p) => p.length === 2));
+  for (const groups of [2, 3, 5, 8]) {
+    const router = new SlotRouter(makeLayout(['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3'], { groups }));
+    const cross = pairs.filter(([a, b]) => router.groupOf(a!) !== router.groupOf(b!)).length;
+    const same = pairs.filter(([a, b]) => router.groupOf(a!) === router.groupOf(b!)).length;
+    t.true(cross > 150 && same > 150, `groups ${groups}: ${cross} cross-group, ${same} one-group MSETs`);
+    t.is(cross + same, 400);
+  }
+  for (const v of s.store.values()) t.is(v.length, 20);
 });
 
 test('keys stay inside the keyspace and values have the asked size', async (t) => {
@@ -118,5 +138,6 @@ test('option checks name the bad option', (t) => {
   t.throws(() => parseMix('set=0'), { instanceOf: BenchOptionError, message: /sum to 0/ });
   t.throws(() => validateBenchOptions(opts(1, { pipeline: 0 })), { instanceOf: BenchOptionError, message: /--pipeline/ });
   t.throws(() => validateBenchOptions(opts(1, { durationMs: 5 })), { instanceOf: BenchOptionError, message: /exactly one/ });
-  t.deepEqual(parseMix('GET=1, set=3'), { set: 3, get: 1, del: 0 });
+  t.deepEqual(parseMix('GET=1, set=3'), { set: 3, get: 1, del: 0, mset: 0, mset1: 0 });
+  t.deepEqual(parseMix('mset=2,MSET1=1'), { set: 0, get: 0, del: 0, mset: 2, mset1: 1 });
 });
