@@ -83,6 +83,8 @@ export class TxnDriver {
       if (outcome.type === 'committed') return { present: outcome.present, txn };
       if (outcome.type === 'unknown') throw new TxnError('UNKNOWN', `the decision of ${txn} was not learnt before the deadline; it may have committed`);
       lastConflict = outcome.holder ?? lastConflict;
+      // The next attempt would only meet this one's own locks: wait until they are released.
+      await outcome.released;
       await this.env.sleep(Math.min(backoff, Math.max(0, deadlineMs - this.env.now())) * (0.5 + this.env.random()));
       backoff = Math.min(this.opts.backoffMaxMs, backoff * 2);
     }
@@ -94,7 +96,7 @@ export class TxnDriver {
     groups: readonly number[],
     parts: ReadonlyMap<number, readonly TxnWrite[]>,
     deadlineMs: number,
-  ): Promise<{ type: 'committed'; present: number } | { type: 'aborted'; holder: TxnId | undefined } | { type: 'unknown' }> {
+  ): Promise<{ type: 'committed'; present: number } | { type: 'aborted'; holder: TxnId | undefined; released: Promise<void> } | { type: 'unknown' }> {
     this.#step(txn, 'begin');
     const prepares = groups.map((g) => {
       const cmd: PrepareCmd = { op: 'tprepare', txn, primary, groups, readOnly: false, writes: parts.get(g)! };
@@ -113,8 +115,7 @@ export class TxnDriver {
     });
     if (indexes.length !== groups.length) {
       this.#step(txn, 'aborting');
-      this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs);
-      return { type: 'aborted', holder };
+      return { type: 'aborted', holder, released: this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs) };
     }
     this.#step(txn, 'prepared');
     const at = indexes.find(([g]) => g === primary)![1];
@@ -131,9 +132,9 @@ export class TxnDriver {
     }
     assert(d.type === 'decided', () => `txn driver: DECIDE answered ${d.type}`);
     this.#step(txn, 'decided');
-    this.#spread(txn, primary, groups, d, deadlineMs);
+    const released = this.#spread(txn, primary, groups, d, deadlineMs);
     // ABORT here: a lock timed out and a resolver decided first; the caller retries.
-    return d.commit ? { type: 'committed', present } : { type: 'aborted', holder: undefined };
+    return d.commit ? { type: 'committed', present } : { type: 'aborted', holder: undefined, released };
   }
 
   /**
@@ -228,7 +229,7 @@ export class TxnDriver {
     d: { readonly commit: boolean; readonly indexes: readonly (readonly [number, number])[] },
     deadlineMs: number,
     readOnly = false,
-  ): void {
+  ): Promise<void> {
     const done = finishTxn(this.client, txn, primary, groups, d, Math.max(deadlineMs, this.env.now() + 1_000), readOnly, (s) => this.#step(txn, s));
     const p = done.then(
       () => {},
@@ -236,6 +237,7 @@ export class TxnDriver {
     );
     this.#finishing.add(p);
     void p.then(() => this.#finishing.delete(p));
+    return p;
   }
 
   #newId(): TxnId {
