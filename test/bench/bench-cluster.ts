@@ -54,13 +54,20 @@ try {
   process.exit(2);
 }
 
-/** The standard suite of issue 7, plus one pipelined row. */
+/** Systems whose MSET crosses groups (several groups behind one front door), and redis for scale. */
+const TXN_SYSTEMS = [SYSTEM_NAMES.coordinator, SYSTEM_NAMES.redis];
+
+/** The standard suite of issue 7, plus one pipelined row, plus the 2PC rows. */
 const SUITE: SuiteRow[] = [
   { name: 'SET c=1', connections: 1, pipeline: 1, mix: { set: 1, get: 0, del: 0 } },
   { name: 'SET c=16', connections: 16, pipeline: 1, mix: { set: 1, get: 0, del: 0 } },
   { name: 'SET c=128', connections: 128, pipeline: 1, mix: { set: 1, get: 0, del: 0 } },
   { name: 'GET/SET 50/50 c=128', connections: 128, pipeline: 1, mix: { set: 1, get: 1, del: 0 } },
   { name: 'SET c=16 P=16 (pipelined)', connections: 16, pipeline: 16, mix: { set: 1, get: 0, del: 0 } },
+  // The 2PC rows (issue 13): two keys of 100 bytes in two groups, in one group, and a SET of the same bytes.
+  ...(['c=1', 'c=128'] as const).map((c): SuiteRow => ({ name: `MSET 2 keys 2 groups ${c}`, connections: c === 'c=1' ? 1 : 128, pipeline: 1, mix: { set: 0, get: 0, del: 0, mset: 1 }, systems: TXN_SYSTEMS })),
+  { name: 'MSET 2 keys 1 group c=128', connections: 128, pipeline: 1, mix: { set: 0, get: 0, del: 0, mset1: 1 }, systems: TXN_SYSTEMS },
+  { name: 'SET 200 B c=128', connections: 128, pipeline: 1, mix: { set: 1, get: 0, del: 0 }, valueBytes: 200, systems: TXN_SYSTEMS },
 ];
 
 const owner = new ProcessOwner();
@@ -93,7 +100,7 @@ function options(sys: RunningSystem, row: SuiteRow, seed: number): BenchOptions 
     mix: row.mix,
     ops: null,
     durationMs: Math.round(seconds * 1000),
-    valueBytes: 100,
+    valueBytes: row.valueBytes ?? 100,
     keyspace: 10_000,
     pids: sys.pids,
     seed,
@@ -101,7 +108,8 @@ function options(sys: RunningSystem, row: SuiteRow, seed: number): BenchOptions 
 }
 
 /** Whether `sys` can take this row's load (the skeleton keeps one request in flight). */
-const runs = (sys: RunningSystem, row: SuiteRow): boolean => row.connections * row.pipeline <= (sys.concurrencyMax ?? Infinity);
+const runs = (sys: RunningSystem, row: SuiteRow): boolean =>
+  row.connections * row.pipeline <= (sys.concurrencyMax ?? Infinity) && (row.systems === undefined || row.systems.includes(sys.name));
 
 /** Fills the keyspace a little and lets each system reach steady state, on the busiest row it runs of c=1 and c=16. */
 async function warmUp(systems: readonly RunningSystem[]): Promise<void> {

@@ -7,6 +7,10 @@ export interface SuiteRow {
   readonly connections: number;
   readonly pipeline: number;
   readonly mix: CommandMix;
+  /** Bytes of each value (default 100). */
+  readonly valueBytes?: number;
+  /** Only these systems run the row (default: every system that can take its load). */
+  readonly systems?: readonly string[];
 }
 
 export interface Measured {

@@ -31,5 +31,31 @@ test('targets print under their issue, with the count of met, missed and not mea
   t.regex(text, /^targets \(issue 7\):$/m);
   t.regex(text, /^targets \(multi-raft\):\n.*\n +MISS +SET c=1 p50 through the coordinator <= 1\.2 × floor/m);
   t.regex(text, /participant with 1M keys over 3 groups restarts/);
-  t.regex(text, /0 of 9 met, 1 missed, 8 not measured$/);
+  t.regex(text, /0 of 12 met, 1 missed, 11 not measured$/);
+});
+
+test('the 2PC targets compare cross-group MSET with SET, and one-group MSET with a SET of the same bytes, on the coordinator', (t) => {
+  const C = SYSTEM_NAMES.coordinator;
+  const checks = checkTargets(
+    [
+      m('SET c=128', C, 10_000, 0),
+      m('MSET 2 keys 2 groups c=128', C, 3_400, 0),
+      m('SET c=1', C, 0, 1_000),
+      m('MSET 2 keys 2 groups c=1', C, 0, 2_400),
+      m('MSET 2 keys 1 group c=128', C, 9_600, 0),
+      m('SET 200 B c=128', C, 10_000, 0),
+      m('MSET 2 keys 2 groups c=128', SYSTEM_NAMES.redis, 99_999, 0),
+    ],
+    undefined,
+  );
+  const cross = find(checks, 'MSET of 2 keys in 2 groups c=128');
+  t.is(cross.measured, '0.34×');
+  t.false(cross.met);
+  const c1 = find(checks, 'MSET of 2 keys in 2 groups c=1 p50');
+  t.is(c1.measured, '2.40×');
+  t.true(c1.met);
+  const one = find(checks, 'MSET of 2 keys in 1 group');
+  t.is(one.measured, '0.96×');
+  t.true(one.met);
+  t.is(find(checks, 'MSET of 2 keys').issue, '2pc');
 });

@@ -19,9 +19,10 @@ const REDIS = SYSTEM_NAMES.redis;
 const FLOOR = SYSTEM_NAMES.floor;
 const ISSUE7 = 'issue 7';
 const MULTI = 'multi-raft';
+const TWO_PC = '2pc';
 
 /**
- * Issue 7's targets and the multi-raft issue's, judged on the medians of
+ * Issue 7's targets, the multi-raft issue's and the 2PC issue's, judged on the medians of
  * this run: each says what was measured and whether it holds. A target
  * whose systems or rows did not run (or the memory phase was skipped) is
  * reported as not measured. The memory and restart targets are issue 7's,
@@ -45,6 +46,10 @@ export function checkTargets(measured: readonly Measured[], memory: MemoryRestar
     check(ISSUE7, 'server CPU per SET at c=128 (coordinator+3) <= 100 µs', cpu('SET c=128', COORD), (v) => `${Math.round(v)} µs`, (v) => v <= 100),
     check(MULTI, 'SET c=128 through the coordinator: 3 groups >= 1.0 × groups 1', ops('SET c=128', COORD) / ops('SET c=128', COORD1), x, (v) => v >= 1.0),
     check(MULTI, 'SET c=1 p50 through the coordinator <= 1.2 × floor (LevelDB, via its coordinator)', p50('SET c=1', COORD) / p50('SET c=1', FLOOR), x, (v) => v <= 1.2),
+    check(TWO_PC, 'MSET of 2 keys in 2 groups c=128 >= 0.35 × SET c=128 (coordinator+3)', ops('MSET 2 keys 2 groups c=128', COORD) / ops('SET c=128', COORD), x, (v) => v >= 0.35),
+    check(TWO_PC, 'MSET of 2 keys in 2 groups c=1 p50 <= 2.5 × SET c=1 p50 (coordinator+3)', p50('MSET 2 keys 2 groups c=1', COORD) / p50('SET c=1', COORD), x, (v) => v <= 2.5),
+    // "No more than a SET of the same bytes": within the run-to-run noise of these rows (5%).
+    check(TWO_PC, 'MSET of 2 keys in 1 group c=128 >= 0.95 × SET of the same bytes (200 B) c=128', ops('MSET 2 keys 1 group c=128', COORD) / ops('SET 200 B c=128', COORD), x, (v) => v >= 0.95),
     ...memoryTargets(memory),
   ];
 }
