@@ -59,3 +59,10 @@ test('the 2PC targets compare cross-group MSET with SET, and one-group MSET with
   t.true(one.met);
   t.is(find(checks, 'MSET of 2 keys').issue, '2pc');
 });
+
+test('a round with error replies is not a measurement (a system answering -ERROR fast must not meet a target)', (t) => {
+  const C = SYSTEM_NAMES.coordinator;
+  const failing = { ...result(50_000, 10), ops: 1000, okReplies: 0 } as unknown as BenchResult;
+  const checks = checkTargets([m('SET c=128', C, 10_000, 0), { row: 'MSET 2 keys 2 groups c=128', system: C, result: failing }], undefined);
+  t.is(find(checks, 'MSET of 2 keys in 2 groups c=128').met, undefined);
+});

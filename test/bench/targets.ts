@@ -29,10 +29,14 @@ const TWO_PC = '2pc';
  * now on the 3-group cluster (so listed under both).
  */
 export function checkTargets(measured: readonly Measured[], memory: MemoryRestartResult | undefined): TargetCheck[] {
-  const med = (row: string, system: string, f: (r: BenchResult) => number): number =>
-    median(measured.filter((m) => m.row === row && m.system === system).map((m) => f(m.result)));
-  const ops = (row: string, system: string): number => med(row, system, (r) => r.opsPerSec);
-  const p50 = (row: string, system: string): number => med(row, system, (r) => r.latencyUs.p50);
+  const med = (row: string, system: string, f: (r: BenchResult) => number): number => {
+    const xs = measured.filter((m) => m.row === row && m.system === system).map((m) => f(m.result));
+    return xs.some(Number.isNaN) ? NaN : median(xs);
+  };
+  // A round with error replies measured failures, not the system: it counts as not measured.
+  const clean = (r: BenchResult, v: number): number => (r.okReplies !== undefined && r.ops !== undefined && r.okReplies < r.ops ? NaN : v);
+  const ops = (row: string, system: string): number => med(row, system, (r) => clean(r, r.opsPerSec));
+  const p50 = (row: string, system: string): number => med(row, system, (r) => clean(r, r.latencyUs.p50));
   const cpu = (row: string, system: string): number => med(row, system, (r) => r.cpu?.usPerOp ?? NaN);
   const check = (issue: string, target: string, value: number, show: (v: number) => string, ok: (v: number) => boolean): TargetCheck =>
     Number.isFinite(value) ? { issue, target, measured: show(value), met: ok(value) } : { issue, target, measured: 'not measured', met: undefined };
