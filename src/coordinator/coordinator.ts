@@ -17,7 +17,7 @@ import { coordinatorInfoSections, coordinatorMetrics, coordinatorReadiness, coor
 import { coordinatorMembersText, coordinatorStatusText } from './coordinator-status.js';
 import type { CoordinatorConfig } from '../config/lab-config.js';
 import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
-import { ClientConnection } from '../server/client-connection.js';
+import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { rankAddresses } from '../sharding/rank.js';
@@ -85,7 +85,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   const metrics = cfg.metricsListen !== undefined ? coordinatorMetrics(layout, tracker, frontDoor) : undefined;
 
   const clients = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => {});

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import { memberMetrics } from '../metrics/member-metrics.js';
 import { closeMetricsServer, startMetricsServer } from '../metrics/metrics-server.js';
 import type { ParticipantStatus } from '../rpc/participant-status.js';
-import { ClientConnection } from '../server/client-connection.js';
+import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import { FrontDoorStats } from '../server/front-door-stats.js';
 import { commonInfoSections } from '../server/info-common.js';
 import { infoText } from '../server/info-text.js';
@@ -199,7 +199,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   });
 
   const clients = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
     socket.on('error', () => {});
     sniffConnection(socket, {
       onPeer: (s, head) => transport.acceptPeer(s, head),
