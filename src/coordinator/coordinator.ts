@@ -67,7 +67,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     const theirs = decoded.layout;
     return layoutEquals(theirs, layout) ? undefined : `it holds ${describeLayout(theirs)}, this coordinator's config says ${describeLayout(layout)}`;
   };
-  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout });
+  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout, ...(cfg.clusterSecret !== undefined ? { clusterSecret: cfg.clusterSecret } : {}) });
   const groups = new Map<number, KvService>();
   for (let g = 1; g <= layout.groups; g++) groups.set(g, new CoordinatorKv(tracker, g, { requestTimeoutMs: limits.requestTimeoutMs, retryDelayMs: 25 }, log));
   const kv = new RoutedKv(new SlotRouter(layout), groups);

@@ -6,6 +6,7 @@ import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js
 import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
+import type { ClusterSecret } from '../net/peer-auth.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import { memberMetrics } from '../metrics/member-metrics.js';
@@ -49,6 +50,8 @@ export interface MemberOptions {
   readonly sharding?: { readonly groups: readonly HostedGroup[]; readonly router: KeyRouter; readonly layout: unknown };
   readonly dataDir: string;
   readonly cluster: string;
+  /** config cluster_secret: every peer connection proves it both ways; absent, none is asked or offered. */
+  readonly clusterSecret?: ClusterSecret;
   readonly logger: Logger;
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -103,7 +106,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const metrics = o.metricsListen !== undefined ? memberMetrics(kind, o.id, frontDoor) : undefined;
   const store = await ProcessStore.open(o.dataDir, { create: true, ...(metrics !== undefined ? { onBatch: metrics.onBatch } : {}) });
 
-  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
+  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log, ...(o.clusterSecret !== undefined ? { clusterSecret: o.clusterSecret } : {}) });
   const dialAddress = (addr: string): Endpoint => {
     const a = parseEndpoint(addr);
     return o.peerRoutes?.get(endpointKey(a)) ?? a;
