@@ -3,7 +3,7 @@ import { assertNever } from '../../raft/assert.js';
 import { addressProblem, endpointKey, parseEndpoint, type Endpoint } from './address.js';
 import { LAYOUT_LIMITS } from '../sharding/layout.js';
 import { rankAddresses } from '../sharding/rank.js';
-import { ConfigError, type ConfigErrorCode } from './config-error.js';
+import { ConfigError, elideValue, quoteValue, type ConfigErrorCode } from './config-error.js';
 import type { ClusterSecret } from '../net/peer-auth.js';
 import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, SecretProblem, SECRET_PARAMETERS, type SecretSources } from './cluster-secret.js';
 
@@ -151,7 +151,7 @@ export function parseLabConfig(text: string, file: string, secrets: SecretSource
   let kind: ConfigKind;
   if (modeLine !== undefined) {
     if (!isKind(modeLine.value)) {
-      return fail('BAD_VALUE', modeLine.at, `unknown mode "${modeLine.value}" (expected coordinator, participant or raft)`);
+      return fail('BAD_VALUE', modeLine.at, `unknown mode ${quoteValue(modeLine.value)} (expected coordinator, participant or raft)`);
     }
     kind = modeLine.value;
   } else if (lines.some((l) => l.name === 'follower_info')) {
@@ -234,7 +234,7 @@ function tokenize(text: string, fail: Fail): Line[] {
     const trimmed = (rows[i] as string).trim(); // also drops the \r of CRLF
     if (trimmed === '' || trimmed.startsWith('!')) continue;
     const [name, ...values] = trimmed.split(/\s+/) as [string, ...string[]];
-    if (!isParameter(name)) return fail('UNKNOWN_PARAMETER', at, `unknown parameter "${name}"`);
+    if (!isParameter(name)) return fail('UNKNOWN_PARAMETER', at, `unknown parameter ${quoteValue(name)}`);
     const param = name;
     if (values.length === 0) fail('MISSING_VALUE', at, `${param} needs a value`);
     // peer_route takes two addresses: the peer, and where to dial it.
@@ -242,7 +242,7 @@ function tokenize(text: string, fail: Fail): Line[] {
     if (values.length < want) fail('MISSING_VALUE', at, `${param} needs ${want} values`);
     // A secret is never echoed, even in an error.
     if (values.length > want && param === 'cluster_secret') fail('EXTRA_TOKENS', at, `cluster_secret takes one word, got ${values.length} (for a secret with blanks use cluster_secret_file)`);
-    if (values.length > want) fail('EXTRA_TOKENS', at, `${param} takes ${want === 1 ? 'one value' : `${want} values`}, got ${values.length}: ${values.join(' ')}`);
+    if (values.length > want) fail('EXTRA_TOKENS', at, `${param} takes ${want === 1 ? 'one value' : `${want} values`}, got ${values.length}: ${elideValue(values.join(' '))}`);
     if (param === 'mode') {
       if (modeAt !== null) fail('DUPLICATE_MODE', at, `mode given twice (first on line ${modeAt})`);
       if (out.length > 0) fail('MODE_NOT_FIRST', at, `mode must be the first parameter line (line ${out[0]!.at} comes before it)`);
@@ -310,7 +310,7 @@ class Checker {
   /** `bound` says where max comes from when it is not a fixed limit. */
   positiveInt(line: Line, max: number, bound = ''): number {
     if (!/^[1-9][0-9]*$/.test(line.value) || Number(line.value) > max) {
-      this.fail('BAD_VALUE', line.at, `${line.name} must be an integer in 1..${max}${bound}, got "${line.value}"`);
+      this.fail('BAD_VALUE', line.at, `${line.name} must be an integer in 1..${max}${bound}, got ${quoteValue(line.value)}`);
     }
     return Number(line.value);
   }
@@ -341,7 +341,7 @@ class Checker {
     const logLevel = this.optionalOne('log_level');
     if (logLevel !== undefined) {
       if (!(LOG_LEVELS as readonly string[]).includes(logLevel.value)) {
-        this.fail('BAD_VALUE', logLevel.at, `log_level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel.value}"`);
+        this.fail('BAD_VALUE', logLevel.at, `log_level must be one of ${LOG_LEVELS.join(', ')}, got ${quoteValue(logLevel.value)}`);
       }
       ext.logLevel = logLevel.value as LogLevel;
     }
@@ -350,7 +350,7 @@ class Checker {
     const cluster = this.optionalOne('cluster_name');
     if (cluster !== undefined) {
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(cluster.value)) {
-        this.fail('BAD_VALUE', cluster.at, `cluster_name must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}, got "${cluster.value}"`);
+        this.fail('BAD_VALUE', cluster.at, `cluster_name must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}, got ${quoteValue(cluster.value)}`);
       }
       ext.clusterName = cluster.value;
     }
