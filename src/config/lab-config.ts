@@ -5,6 +5,7 @@ import { LAYOUT_LIMITS } from '../sharding/layout.js';
 import { rankAddresses } from '../sharding/rank.js';
 import { ConfigError, elideValue, quoteValue, type ConfigErrorCode } from './config-error.js';
 import type { ClusterSecret } from '../net/peer-auth.js';
+import { RequirePass, REQUIREPASS_BYTES_MAX } from '../server/client-auth.js';
 import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, SecretProblem, SECRET_PARAMETERS, type SecretSources } from './cluster-secret.js';
 
 /**
@@ -26,6 +27,7 @@ import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, Secret
  * | replicas R         | coordinator (ext.)     | replicas of each group, 1..participants (raft: every peer)  |
  * | metrics_info IP:PORT | all (extension)      | serve /metrics, /health, /readyz, /status over HTTP here     |
  * | cluster_secret WORD, cluster_secret_file PATH, cluster_secret_env VAR | all (ext.) | the secret peers prove in the handshake; at most one of the three |
+ * | requirepass WORD   | all (extension)        | clients must AUTH with this password first (Redis's requirepass) |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
  * sorted (numeric IP, then port) order. Not file position: each peer's file
@@ -58,6 +60,8 @@ export interface ConfigExtensions {
   readonly metricsListen?: Endpoint;
   /** cluster_secret / _file / _env: proved both ways in every peer handshake (src/net/peer-handshake.ts). */
   readonly clusterSecret?: ClusterSecret;
+  /** requirepass WORD: the client port's password (src/server/client-auth.ts). */
+  readonly requirepass?: RequirePass;
 }
 
 export interface CoordinatorConfig extends ConfigExtensions {
@@ -110,15 +114,15 @@ const bulkBytesCeiling = 512 * 1024 * 1024;
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
-  'groups', 'replicas', 'metrics_info', ...SECRET_PARAMETERS,
+  'groups', 'replicas', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass',
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', ...SECRET_PARAMETERS]),
-  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS]),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', ...SECRET_PARAMETERS]),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass']),
+  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass']),
 };
 
 /** One parameter line. */
@@ -167,7 +171,14 @@ export function parseLabConfig(text: string, file: string, secrets: SecretSource
   const metrics = metricsLine === undefined ? undefined : ctx.address(metricsLine);
   const withMetrics = (addresses: AddressLine[]): AddressLine[] => (metrics === undefined ? addresses : [...addresses, metrics]);
   const secret = clusterSecretOf(lines, fail, secrets);
-  const ext: ConfigExtensions = { ...ctx.extensions(), ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}), ...(secret !== undefined ? { clusterSecret: secret } : {}) };
+  const pass = ctx.optionalOne('requirepass');
+  if (pass !== undefined && Buffer.byteLength(pass.value) > REQUIREPASS_BYTES_MAX) fail('BAD_VALUE', pass.at, `requirepass is ${Buffer.byteLength(pass.value)} bytes, at most ${REQUIREPASS_BYTES_MAX}`);
+  const ext: ConfigExtensions = {
+    ...ctx.extensions(),
+    ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}),
+    ...(secret !== undefined ? { clusterSecret: secret } : {}),
+    ...(pass !== undefined ? { requirepass: new RequirePass(Buffer.from(pass.value, 'utf8')) } : {}),
+  };
   switch (kind) {
     case 'coordinator': {
       const self = ctx.exactlyOne('coordinator_info', 'the coordinator\'s own address');
@@ -242,6 +253,7 @@ function tokenize(text: string, fail: Fail): Line[] {
     if (values.length < want) fail('MISSING_VALUE', at, `${param} needs ${want} values`);
     // A secret is never echoed, even in an error.
     if (values.length > want && param === 'cluster_secret') fail('EXTRA_TOKENS', at, `cluster_secret takes one word, got ${values.length} (for a secret with blanks use cluster_secret_file)`);
+    if (values.length > want && param === 'requirepass') fail('EXTRA_TOKENS', at, `requirepass takes one word, got ${values.length}`);
     if (values.length > want) fail('EXTRA_TOKENS', at, `${param} takes ${want === 1 ? 'one value' : `${want} values`}, got ${values.length}: ${elideValue(values.join(' '))}`);
     if (param === 'mode') {
       if (modeAt !== null) fail('DUPLICATE_MODE', at, `mode given twice (first on line ${modeAt})`);
