@@ -107,7 +107,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     }),
   ];
   const info = (sections: readonly string[]): string => infoText(infoSections, sections);
-  const metrics = cfg.metricsListen !== undefined ? coordinatorMetrics(layout, tracker, frontDoor) : undefined;
+  const metrics = cfg.metricsListen !== undefined ? coordinatorMetrics(layout, tracker, frontDoor, txnStats) : undefined;
 
   const clients = new Set<Socket>();
   const server = createServer((socket) => {

@@ -183,10 +183,10 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     for (const g of groups) g.kv.txn.sweep();
   }, Math.max(10, Math.floor(DEFAULT_TXN_PARTICIPANT_OPTIONS.lockTimeoutMs / 4)));
   sweeper.unref();
-  metrics?.watch({ groups, loop, transport });
+  const txnStats = new TxnFrontDoorStats();
+  metrics?.watch({ groups, loop, transport, txn: txnStats });
   const requestTimeoutMs = o.requestTimeoutMs ?? 1_500;
   // This peer's front door runs the same 2PC as the coordinator's, with its own transaction ids.
-  const txnStats = new TxnFrontDoorStats();
   const driver = new TxnDriver(txnClient, REAL_TXN_ENV, `m${o.id}-${randomBytes(5).toString('hex')}`, { ...DEFAULT_TXN_DRIVER_OPTIONS, onStep: txnStats.onStep });
   const kv: KvService =
     o.sharding === undefined
