@@ -6,12 +6,13 @@ import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js
 import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
+import type { ClusterSecret } from '../net/peer-auth.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import { memberMetrics } from '../metrics/member-metrics.js';
 import { closeMetricsServer, startMetricsServer } from '../metrics/metrics-server.js';
 import type { ParticipantStatus } from '../rpc/participant-status.js';
-import { ClientConnection } from '../server/client-connection.js';
+import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import { FrontDoorStats } from '../server/front-door-stats.js';
 import { commonInfoSections } from '../server/info-common.js';
 import { infoText } from '../server/info-text.js';
@@ -62,6 +63,8 @@ export interface MemberOptions {
   };
   readonly dataDir: string;
   readonly cluster: string;
+  /** config cluster_secret: every peer connection proves it both ways; absent, none is asked or offered. */
+  readonly clusterSecret?: ClusterSecret;
   readonly logger: Logger;
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -116,7 +119,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const metrics = o.metricsListen !== undefined ? memberMetrics(kind, o.id, frontDoor) : undefined;
   const store = await ProcessStore.open(o.dataDir, { create: true, ...(metrics !== undefined ? { onBatch: metrics.onBatch } : {}) });
 
-  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
+  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log, ...(o.clusterSecret !== undefined ? { clusterSecret: o.clusterSecret } : {}) });
   const dialAddress = (addr: string): Endpoint => {
     const a = parseEndpoint(addr);
     return o.peerRoutes?.get(endpointKey(a)) ?? a;
@@ -241,7 +244,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   });
 
   const clients = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
     socket.on('error', () => {});
     sniffConnection(socket, {
       onPeer: (s, head) => transport.acceptPeer(s, head),
