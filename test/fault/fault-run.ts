@@ -157,7 +157,7 @@ async function finalReads(workload: Workload, ports: readonly number[]): Promise
         await sleep(100);
         continue;
       }
-      const op = await workload.invoke(link, -1, 'get', key, null);
+      const op = await workload.invoke(link, -1, 'get', [key], null);
       link.close();
       if (op.outcome === 'ok') {
         answered++;
