@@ -23,6 +23,7 @@ import { ConfigError, type ConfigErrorCode } from './config-error.js';
  * | groups N           | coordinator, raft (ext.) | Raft groups the 16384 slots are split into, 1..16384       |
  * | replicas R         | coordinator (ext.)     | replicas of each group, 1..participants (raft: every peer)  |
  * | metrics_info IP:PORT | all (extension)      | serve /metrics, /health, /readyz, /status over HTTP here     |
+ * | redis_info IP:PORT | coordinator, raft (ext.) | a Redis endpoint (RESP2/RESP3, real Redis replies) here     |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
  * sorted (numeric IP, then port) order. Not file position: each peer's file
@@ -53,6 +54,8 @@ export interface ConfigExtensions {
   readonly peerRoutes?: ReadonlyMap<string, Endpoint>;
   /** metrics_info IP:PORT: where this node serves its metrics over HTTP. Invariant: none of the file's other addresses. */
   readonly metricsListen?: Endpoint;
+  /** redis_info IP:PORT: where this node serves the Redis endpoint (coordinator and raft peers). Invariant: none of the file's other addresses. */
+  readonly redisListen?: Endpoint;
 }
 
 export interface CoordinatorConfig extends ConfigExtensions {
@@ -105,15 +108,15 @@ const bulkBytesCeiling = 512 * 1024 * 1024;
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
-  'groups', 'replicas', 'metrics_info',
+  'groups', 'replicas', 'metrics_info', 'redis_info',
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info']),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info']),
   participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info']),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info']),
 };
 
 /** One parameter line. */
@@ -157,8 +160,14 @@ export function parseLabConfig(text: string, file: string): LabConfig {
   const ctx = new Checker(lines, fail, modeLine?.at ?? null);
   const metricsLine = ctx.optionalOne('metrics_info');
   const metrics = metricsLine === undefined ? undefined : ctx.address(metricsLine);
-  const withMetrics = (addresses: AddressLine[]): AddressLine[] => (metrics === undefined ? addresses : [...addresses, metrics]);
-  const ext: ConfigExtensions = { ...ctx.extensions(), ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}) };
+  const redisLine = ctx.optionalOne('redis_info');
+  const redis = redisLine === undefined ? undefined : ctx.address(redisLine);
+  const withMetrics = (addresses: AddressLine[]): AddressLine[] => [...addresses, ...(metrics === undefined ? [] : [metrics]), ...(redis === undefined ? [] : [redis])];
+  const ext: ConfigExtensions = {
+    ...ctx.extensions(),
+    ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}),
+    ...(redis !== undefined ? { redisListen: redis.endpoint } : {}),
+  };
   switch (kind) {
     case 'coordinator': {
       const self = ctx.exactlyOne('coordinator_info', 'the coordinator\'s own address');

@@ -42,11 +42,12 @@ function escapeRe(ch: string): string {
 /** CONFIG GET pattern [pattern ...]: a map of every parameter some pattern matches (RESP2: a flat array). */
 export function configGet(c: Call): Reply {
   const patterns = c.argv.slice(2).map((a) => globRegExp(a.toString('utf8')));
-  const found: Array<readonly [string, ReturnType<typeof bulk>]> = [];
-  for (const [name, value] of c.door.config) {
-    if (patterns.some((p) => p.test(name))) found.push([name, bulk(value)]);
+  // Pattern by pattern, each parameter once (Redis 7 dedups when several patterns match it).
+  const found = new Map<string, string>();
+  for (const p of patterns) {
+    for (const [name, value] of c.door.config) if (p.test(name) && !found.has(name)) found.set(name, value);
   }
-  return map(found);
+  return map([...found].map(([name, value]) => [name, bulk(value)] as const));
 }
 
 /** CONFIG SET: kvstore's parameters come from its config file; none is set at run time. */
