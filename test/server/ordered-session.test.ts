@@ -19,7 +19,7 @@ function slowWrites(): { session: KvSession; log: string[] } {
         }
         await later(10);
         if (op.type === 'set') data.set(op.key.toString(), op.values[0]!.toString());
-        else for (const k of op.keys) data.delete(k.toString());
+        else if (op.type === 'del') for (const k of op.keys) data.delete(k.toString());
         log.push(`${op.type} done`);
         return { type: 'ok' };
       },
