@@ -53,6 +53,12 @@ const DEFS: Readonly<Record<string, Def>> = {
   del: { arity: -2, flags: 'write', keys: [1, -1, 1], acl: '@keyspace @write @slow', group: 'generic', since: '1.0.0', summary: 'Deletes one or more keys.', complexity: 'O(N) where N is the number of keys that will be removed.', args: [keys], run: str.del },
   unlink: { arity: -2, flags: 'write fast', keys: [1, -1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '4.0.0', summary: 'Asynchronously deletes one or more keys.', complexity: 'O(1) for each key removed regardless of its size.', args: [keys], run: str.del },
   exists: { arity: -2, flags: 'readonly fast', keys: [1, -1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '1.0.0', summary: 'Determines whether one or more keys exist.', complexity: 'O(N) where N is the number of keys to check.', args: [keys], run: str.exists },
+  mget: { arity: -2, flags: 'readonly fast', keys: [1, -1, 1], acl: '@read @string @fast', group: 'string', since: '1.0.0', summary: 'Atomically returns the string values of one or more keys.', complexity: 'O(N) where N is the number of keys to retrieve.', args: [keys], run: str.mget },
+  mset: {
+    arity: -3, flags: 'write denyoom', keys: [1, -1, 2], acl: '@write @string @slow', group: 'string', since: '1.0.1', summary: 'Atomically creates or modifies the string values of one or more keys.', complexity: 'O(N) where N is the number of keys to set.',
+    args: [{ name: 'data', type: 'block', multiple: true, args: [key, { name: 'value', type: 'string' }] }],
+    run: str.mset,
+  },
   strlen: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@read @string @fast', group: 'string', since: '2.2.0', summary: 'Returns the length of a string value.', args: [key], run: str.strlen },
   type: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '1.0.0', summary: 'Determines the type of value stored at a key.', args: [key], run: str.type },
   ping: { arity: -1, flags: 'fast', acl: '@fast @connection', group: 'connection', since: '1.0.0', summary: "Returns the server's liveliness response.", args: [{ name: 'message', type: 'string', optional: true }], run: conn.ping },

@@ -2,8 +2,8 @@ import type { KvAnswer } from '../server/kv-service.js';
 import { CrossGroupError } from '../server/routed-kv.js';
 import { parseInteger, word } from './redis-call.js';
 import type { Call, Reply } from './redis-call.js';
-import { CROSSSLOT, NOT_AN_INTEGER, SYNTAX_ERROR, invalidExpire } from './redis-errors.js';
-import { NULL, OK, bulk, error, int, simple } from './resp-value.js';
+import { CROSSSLOT, NOT_AN_INTEGER, SYNTAX_ERROR, invalidExpire, wrongArity } from './redis-errors.js';
+import { NULL, OK, array, bulk, error, int, simple } from './resp-value.js';
 import type { RespValue } from './resp-value.js';
 
 /**
@@ -56,13 +56,33 @@ export function type(c: Call): Reply {
   return read(c, c.argv[1]!).then((v) => simple(v === undefined ? 'none' : 'string'));
 }
 
-/** EXISTS k [k ...]: how many of the keys exist, a key named twice counted twice (as Redis). */
-export function exists(c: Call): Reply {
-  const keys = c.argv.slice(1);
-  return Promise.all(keys.map((k) => read(c, k))).then((vs) => int(vs.filter((v) => v !== undefined).length));
+/** The keys' values as of one instant (one MGET, a transaction's read when the keys span groups). */
+function readMany(c: Call, keys: readonly Buffer[]): Promise<ReadonlyArray<Buffer | undefined>> {
+  return c.session.execute({ type: 'mget', keys }).then((a) => {
+    if (a.type !== 'multi') throw new Error(`kv answered ${a.type} to MGET`);
+    return a.values.map((v) => (v === undefined ? undefined : joinWords(v)));
+  });
 }
 
-/** DEL / UNLINK k [k ...]: the number removed. Keys in several groups: CROSSSLOT, nothing removed. */
+/** EXISTS k [k ...]: how many of the keys exist, a key named twice counted twice (as Redis). */
+export function exists(c: Call): Reply {
+  return readMany(c, c.argv.slice(1)).then((vs) => int(vs.filter((v) => v !== undefined).length));
+}
+
+/** MGET k [k ...]: each key's value or null, as of one instant. */
+export function mget(c: Call): Reply {
+  return readMany(c, c.argv.slice(1)).then((vs) => array(vs.map((v) => (v === undefined ? NULL : bulk(v)))));
+}
+
+/** MSET k v [k v ...]: all or none, keys in several groups in one transaction. */
+export function mset(c: Call): Reply {
+  if (c.argv.length % 2 === 0) return error(wrongArity('mset'));
+  const pairs: Array<readonly [Buffer, Buffer]> = [];
+  for (let i = 1; i < c.argv.length; i += 2) pairs.push([c.argv[i]!, c.argv[i + 1]!]);
+  return c.session.execute({ type: 'mset', pairs }).then(() => OK);
+}
+
+/** DEL / UNLINK k [k ...]: the number removed; keys in several groups in one transaction. */
 export function del(c: Call): Reply {
   return c.session.execute({ type: 'del', keys: c.argv.slice(1) }).then((a) => {
     if (a.type !== 'count') throw new Error(`kv answered ${a.type} to DEL`);

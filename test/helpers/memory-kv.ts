@@ -31,6 +31,11 @@ export class MemoryKv implements KvService {
         for (const k of op.keys) if (this.data.delete(k.toString('latin1'))) n++;
         return { type: 'count', n };
       }
+      case 'mset':
+        for (const [k, v] of op.pairs) this.data.set(k.toString('latin1'), [v]);
+        return { type: 'ok' };
+      case 'mget':
+        return { type: 'multi', values: op.keys.map((k) => this.data.get(k.toString('latin1'))) };
     }
   }
 }

@@ -201,3 +201,11 @@ test('a store failure is an ERR with its reason; keys over several groups would 
   const expect = '-ERR kvstore NO_LEADER: no participant leads group 2\r\n';
   t.is((await exchange(port, req('GET', 'k'), { expect })).out, expect);
 });
+
+test('MSET stores one word per key, all in one op; MGET answers each key or null; MSET with a key alone is wrong arity', async (t) => {
+  const { port, kv } = await door(t);
+  const expect = "+OK\r\n*3\r\n$1\r\n1\r\n$-1\r\n$3\r\n2 2\r\n-ERR wrong number of arguments for 'mset' command\r\n";
+  const { out } = await exchange(port, all(req('MSET', 'a', '1', 'b', '2 2'), req('MGET', 'a', 'nope', 'b'), req('MSET', 'a', '1', 'b')), { expect });
+  t.is(out, expect);
+  t.deepEqual(kv.ops[0], { type: 'mset', pairs: [[Buffer.from('a'), Buffer.from('1')], [Buffer.from('b'), Buffer.from('2 2')]] });
+});
