@@ -18,6 +18,8 @@ import { coordinatorMembersText, coordinatorStatusText, groupLeaderView } from '
 import { txnInfoSection } from '../server/txn-info.js';
 import type { CoordinatorConfig } from '../config/lab-config.js';
 import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
+import { startRedisDoor } from '../redis/redis-door.js';
+import type { RedisDoor } from '../redis/redis-door.js';
 import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
@@ -137,8 +139,19 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
       throw err;
     }
   }
+  let redisDoor: RedisDoor | undefined;
+  if (cfg.redisListen !== undefined) {
+    try {
+      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, stats: frontDoor, log, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}) });
+    } catch (err) {
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+      tracker.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      throw err;
+    }
+  }
   tracker.start();
-  log.info({ listen: formatEndpoint(cfg.self), ...(cfg.metricsListen !== undefined ? { metrics: formatEndpoint(cfg.metricsListen) } : {}), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
+  log.info({ listen: formatEndpoint(cfg.self), ...(cfg.metricsListen !== undefined ? { metrics: formatEndpoint(cfg.metricsListen) } : {}), ...(cfg.redisListen !== undefined ? { redis: formatEndpoint(cfg.redisListen) } : {}), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
 
   return {
     server,
@@ -149,6 +162,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     info,
     metrics,
     async close() {
+      await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       tracker.close();
       for (const s of clients) s.destroy();
