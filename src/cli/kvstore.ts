@@ -4,6 +4,7 @@ import { createLogger } from '../server/logger.js';
 import { runMember } from './run-member.js';
 import { addBenchCommand } from './bench.js';
 import { addClusterCommand } from './cluster.js';
+import { addExperimentCommand } from './experiment.js';
 
 /** `kvstore`: the umbrella CLI (node; more sub-commands arrive with later work). */
 export function kvstoreProgram(): Command {
@@ -42,6 +43,7 @@ export function kvstoreProgram(): Command {
     });
   addBenchCommand(program);
   addClusterCommand(program);
+  addExperimentCommand(program);
   return program;
 }
 
