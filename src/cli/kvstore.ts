@@ -6,6 +6,7 @@ import type { ClusterSecret } from '../net/peer-auth.js';
 import { runMember } from './run-member.js';
 import { addBenchCommand } from './bench.js';
 import { addClusterCommand } from './cluster.js';
+import { addExperimentCommand } from './experiment.js';
 
 /** `kvstore`: the umbrella CLI (node; more sub-commands arrive with later work). */
 export function kvstoreProgram(): Command {
@@ -48,6 +49,7 @@ export function kvstoreProgram(): Command {
     });
   addBenchCommand(program);
   addClusterCommand(program);
+  addExperimentCommand(program);
   return program;
 }
 

@@ -49,6 +49,7 @@ const member = await runMember({
   ...(cfg.peerRoutes !== undefined ? { peerRoutes: cfg.peerRoutes } : {}),
   ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}),
   ...(cfg.metricsListen !== undefined ? { metricsListen: cfg.metricsListen } : {}),
+  ...(cfg.redisListen !== undefined ? { redisListen: cfg.redisListen } : {}),
   kind: 'raft',
 });
 if (sharding?.fresh === true) await storeLayout(member.store, sharding.layout);

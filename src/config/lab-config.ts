@@ -28,6 +28,7 @@ import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, Secret
  * | metrics_info IP:PORT | all (extension)      | serve /metrics, /health, /readyz, /status over HTTP here     |
  * | cluster_secret WORD, cluster_secret_file PATH, cluster_secret_env VAR | all (ext.) | the secret peers prove in the handshake; at most one of the three |
  * | requirepass WORD   | all (extension)        | clients must AUTH with this password first (Redis's requirepass) |
+ * | redis_info IP:PORT | coordinator, raft (ext.) | a Redis endpoint (RESP2/RESP3, real Redis replies) here     |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
  * sorted (numeric IP, then port) order. Not file position: each peer's file
@@ -62,6 +63,8 @@ export interface ConfigExtensions {
   readonly clusterSecret?: ClusterSecret;
   /** requirepass WORD: the client port's password (src/server/client-auth.ts). */
   readonly requirepass?: RequirePass;
+  /** redis_info IP:PORT: where this node serves the Redis endpoint (coordinator and raft peers). Invariant: none of the file's other addresses. */
+  readonly redisListen?: Endpoint;
 }
 
 export interface CoordinatorConfig extends ConfigExtensions {
@@ -114,15 +117,15 @@ const bulkBytesCeiling = 512 * 1024 * 1024;
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
-  'groups', 'replicas', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass',
+  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass',
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass']),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass']),
   participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass']),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass']),
 };
 
 /** One parameter line. */
@@ -169,13 +172,16 @@ export function parseLabConfig(text: string, file: string, secrets: SecretSource
   const ctx = new Checker(lines, fail, modeLine?.at ?? null);
   const metricsLine = ctx.optionalOne('metrics_info');
   const metrics = metricsLine === undefined ? undefined : ctx.address(metricsLine);
-  const withMetrics = (addresses: AddressLine[]): AddressLine[] => (metrics === undefined ? addresses : [...addresses, metrics]);
+  const redisLine = ctx.optionalOne('redis_info');
+  const redis = redisLine === undefined ? undefined : ctx.address(redisLine);
+  const withMetrics = (addresses: AddressLine[]): AddressLine[] => [...addresses, ...(metrics === undefined ? [] : [metrics]), ...(redis === undefined ? [] : [redis])];
   const secret = clusterSecretOf(lines, fail, secrets);
   const pass = ctx.optionalOne('requirepass');
   if (pass !== undefined && Buffer.byteLength(pass.value) > REQUIREPASS_BYTES_MAX) fail('BAD_VALUE', pass.at, `requirepass is ${Buffer.byteLength(pass.value)} bytes, at most ${REQUIREPASS_BYTES_MAX}`);
   const ext: ConfigExtensions = {
     ...ctx.extensions(),
     ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}),
+    ...(redis !== undefined ? { redisListen: redis.endpoint } : {}),
     ...(secret !== undefined ? { clusterSecret: secret } : {}),
     ...(pass !== undefined ? { requirepass: new RequirePass(Buffer.from(pass.value, 'utf8')) } : {}),
   };

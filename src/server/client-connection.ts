@@ -58,6 +58,9 @@ export function encodeAnswer(a: KvAnswer): Buffer {
       return a.values === undefined ? LAB_NIL_REPLY : encodeBulkArray(a.values);
     case 'count':
       return encodeInteger(a.n);
+    case 'multi':
+      // The lab's MGET: one GET reply per key, nested in an array.
+      return Buffer.concat([Buffer.from(`*${a.values.length}\r\n`), ...a.values.map((v) => (v === undefined ? LAB_NIL_REPLY : encodeBulkArray(v)))]);
   }
 }
 
@@ -172,7 +175,9 @@ export class ClientConnection {
       }
       case 'set':
       case 'get':
-      case 'del': {
+      case 'del':
+      case 'mset':
+      case 'mget': {
         const command: DataCommand = req.type;
         const counts = this.stats.commands[command];
         counts.calls++;
@@ -277,6 +282,10 @@ function countedName(name: string): FrontDoorCommand {
     case 'DEL':
     case 'DELETE':
       return 'del';
+    case 'MSET':
+      return 'mset';
+    case 'MGET':
+      return 'mget';
     case 'PING':
       return 'ping';
     case 'QUIT':

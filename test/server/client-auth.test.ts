@@ -56,7 +56,8 @@ function memoryKv(): KvService {
           return { type: 'ok' };
         }
         if (op.type === 'get') return { type: 'values', values: data.get(op.key.toString()) };
-        return { type: 'count', n: op.keys.filter((k) => data.delete(k.toString())).length };
+        if (op.type === 'del') return { type: 'count', n: op.keys.filter((k) => data.delete(k.toString())).length };
+        throw new Error(`${op.type} is not used by these tests`);
       },
       close: () => {},
     }),

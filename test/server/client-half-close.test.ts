@@ -18,7 +18,7 @@ function slowKv(delayMs: number): KvService {
               data.set(op.key.toString('latin1'), op.values);
               resolve({ type: 'ok' });
             } else if (op.type === 'get') resolve({ type: 'values', values: data.get(op.key.toString('latin1')) });
-            else resolve({ type: 'count', n: op.keys.filter((k) => data.delete(k.toString('latin1'))).length });
+            else if (op.type === 'del') resolve({ type: 'count', n: op.keys.filter((k) => data.delete(k.toString('latin1'))).length });
           }, delayMs);
         }),
       close: () => {},
