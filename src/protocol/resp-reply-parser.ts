@@ -62,6 +62,11 @@ export class RespReplyParser {
     return this.failure !== null;
   }
 
+  /** Received bytes not yet part of a finished element (a partial line or bulk: bounded by lineBytesMax + bulkBytesMax + 2). */
+  get bufferedBytes(): number {
+    return this.queue.length;
+  }
+
   /** True while a reply has been started but not finished. */
   get pending(): boolean {
     return this.queue.length > 0 || this.stack.length > 0;
@@ -178,9 +183,11 @@ export class RespReplyParser {
   }
 
   private integer(text: string): number {
-    if (!/^-?\d+$/.test(text)) throw new ProtocolError('BAD_INTEGER', `integer reply ${JSON.stringify(text)}`);
+    // The line may be lineBytesMax long: the reason quotes its start only.
+    const shown = text.length <= 32 ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, 32))}... (${text.length} chars)`;
+    if (!/^-?\d+$/.test(text)) throw new ProtocolError('BAD_INTEGER', `integer reply ${shown}`);
     const n = Number(text);
-    if (!Number.isSafeInteger(n)) throw new ProtocolError('BAD_INTEGER', `integer reply ${text} outside the safe range`);
+    if (!Number.isSafeInteger(n)) throw new ProtocolError('BAD_INTEGER', `integer reply ${shown} outside the safe range`);
     return n;
   }
 

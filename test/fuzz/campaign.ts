@@ -8,8 +8,9 @@ import { FUZZ_TARGETS, propertyOf, runBatch, targetNamed, type BatchResult } fro
 /**
  * The long fuzz campaign: `npm run fuzz -- --inputs 1000000` feeds that many
  * generated inputs (split evenly over the targets, in seeded batches, on
- * --jobs worker threads) to the RESP parser, the inline splitter, the config
- * parser and the peer frame decoder, and prints throughput per target.
+ * --jobs worker threads) to the RESP request parser, the inline splitter,
+ * the RESP reply parser, the config parser and the peer frame decoder, and
+ * prints throughput per target.
  * A failure prints the shrunk input and a one-line replay command; a batch
  * that does not finish within --batch-timeout-ms is a hang, reported with
  * the command that reruns exactly that batch. Exit status 1 on any failure.

@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { ConfigError } from '../../src/config/config-error.js';
 import { parseLabConfig } from '../../src/config/lab-config.js';
 import { encodeFrame } from '../../src/net/frame-codec.js';
+import { ProtocolError } from '../../src/protocol/protocol-error.js';
 import { encodeRequest } from '../../src/protocol/resp-encoder.js';
+import { RespReplyParser } from '../../src/protocol/resp-reply-parser.js';
 import { CONFIG_REASON_CHARS_MAX } from './config-target.js';
 import { runFrames } from './frame-target.js';
 import { chunkings, cutAt, FuzzViolation, type FuzzTarget } from './fuzz-target.js';
@@ -16,7 +18,7 @@ import { FUZZ_TARGETS, propertyOf, runBatch } from './targets.js';
  * seconds in all); `npm run fuzz -- --inputs 1000000` is the campaign.
  * Fixed seeds: a failure here replays with the seed fast-check prints.
  */
-const SEEDED_RUNS: Record<string, number> = { resp: 300, inline: 2000, config: 600, frame: 200 };
+const SEEDED_RUNS: Record<string, number> = { resp: 300, inline: 2000, reply: 300, config: 600, frame: 200 };
 
 for (const [name, target] of FUZZ_TARGETS) {
   test(`fuzz ${name}: ${SEEDED_RUNS[name] ?? 200} seeded inputs hold every property (${target.about})`, (t) => {
@@ -88,4 +90,15 @@ test('regression (config fuzzer): an error quotes a huge token cut short, never 
     t.true(err!.reason.length <= CONFIG_REASON_CHARS_MAX, `${err!.reason.length} chars: ${err!.reason.slice(0, 120)}`);
     t.regex(err!.reason, /\.\.\. \(50\d\d chars\)/);
   }
+});
+
+test('regression (reply fuzzer): a bad integer reply of a whole line is a short reason, not the line', (t) => {
+  // Found by the reply target: `:` + 300 junk bytes put all 300 into the error.
+  const parser = new RespReplyParser();
+  const err = t.throws(() => [...parser.feed(Buffer.from(`:\0${'x'.repeat(60_000)}\r\n`))], { instanceOf: ProtocolError });
+  t.is(err!.code, 'BAD_INTEGER');
+  t.true(err!.reason.length < 100, err!.reason.slice(0, 120));
+  t.regex(err!.reason, /^integer reply "\\u0000x+"\.\.\. \(60001 chars\)$/);
+  const big = t.throws(() => [...new RespReplyParser().feed(Buffer.from(`:${'9'.repeat(40)}\r\n`))], { instanceOf: ProtocolError });
+  t.regex(big!.reason, /\.\.\. \(40 chars\) outside the safe range$/);
 });

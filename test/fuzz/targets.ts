@@ -2,11 +2,12 @@ import fc from 'fast-check';
 import { configTarget } from './config-target.js';
 import { frameTarget } from './frame-target.js';
 import type { FuzzTarget } from './fuzz-target.js';
+import { replyTarget } from './reply-target.js';
 import { inlineTarget, respTarget } from './resp-target.js';
 
 /** Every fuzz target, by name; the campaign and the seeded test run all of them. */
 export const FUZZ_TARGETS: ReadonlyMap<string, FuzzTarget<unknown>> = new Map(
-  ([respTarget, inlineTarget, configTarget, frameTarget] as FuzzTarget<never>[]).map((t) => [t.name, t as FuzzTarget<unknown>]),
+  ([respTarget, inlineTarget, replyTarget, configTarget, frameTarget] as FuzzTarget<never>[]).map((t) => [t.name, t as FuzzTarget<unknown>]),
 );
 
 export function targetNamed(name: string): FuzzTarget<unknown> {
