@@ -17,6 +17,13 @@ import { FUZZ_TARGETS, propertyOf, runBatch, targetNamed, type BatchResult } fro
  */
 
 const PROGRESS_EVERY_MS = 10_000;
+/** The worker next to this file: compiled (dist/, npm run fuzz) or the source under tsx (the tests). */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_FILE = new URL(FROM_SOURCE ? './campaign-worker.ts' : './campaign-worker.js', import.meta.url);
+/** Under tsx a worker must register tsx's loader itself before it can import the .ts worker. */
+const WORKER_URL = FROM_SOURCE
+  ? new URL(`data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(WORKER_FILE.href)});`)}`)
+  : WORKER_FILE;
 const JOBS_MAX = 64;
 
 interface CliOptions {
@@ -80,7 +87,7 @@ function runTasks(tasks: BatchTask[], o: CliOptions, onDone: (task: BatchTask, r
   let running = 0;
   return new Promise((resolve, reject) => {
     const startWorker = (): void => {
-      const w = new Worker(new URL('./campaign-worker.js', import.meta.url));
+      const w = new Worker(WORKER_URL);
       let current: BatchTask | undefined;
       let watchdog: NodeJS.Timeout | undefined;
       const next = (): void => {
