@@ -29,6 +29,7 @@ program.parse(process.argv);
 const o = program.opts<{ config?: string; config_path?: string; address?: string; command?: string; timeout: number }>();
 
 let endpoint: Endpoint;
+let password: Buffer | undefined;
 if (o.address !== undefined) {
   endpoint = parseEndpoint(o.address);
 } else {
@@ -37,7 +38,10 @@ if (o.address !== undefined) {
     process.stderr.write('myshell: give --config FILE (a coordinator, participant or raft config) or --address IP:PORT\n');
     process.exit(MYSHELL_EXIT.noReply);
   }
-  endpoint = shellTargetOf(await loadConfigFileOrExit(path));
+  const cfg = await loadConfigFileOrExit(path);
+  endpoint = shellTargetOf(cfg);
+  // The config's requirepass is the target's too (one per cluster): AUTH with it on every connect.
+  password = cfg.requirepass?.authArgument();
 }
 
 const status = await runMyshell({
@@ -48,6 +52,7 @@ const status = await runMyshell({
   interactive: o.command === undefined && process.stdin.isTTY === true && process.stdout.isTTY === true,
   ...(o.command !== undefined ? { command: o.command } : {}),
   limits: { replyTimeoutMs: o.timeout },
+  ...(password !== undefined ? { password } : {}),
 });
 // Let piped output drain before leaving (stdin may still hold the loop open).
 await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));

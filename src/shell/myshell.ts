@@ -2,6 +2,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { assertNever } from '../../raft/assert.js';
 import type { Endpoint } from '../config/address.js';
+import { encodeRequest } from '../protocol/resp-encoder.js';
 import { ShellLineError, shellLineToRequest } from './line-tokenizer.js';
 import { replyLines } from './reply-lines.js';
 import { RespConnection, type RespConnectionLimits } from './resp-connection.js';
@@ -37,6 +38,8 @@ export interface MyshellOptions {
   /** `-c LINE`: send this one line, print its reply, and return. */
   readonly command?: string;
   readonly limits?: Partial<RespConnectionLimits>;
+  /** The requirepass of the config: sent as AUTH on every (re)connect. */
+  readonly password?: Buffer;
   /** Ends the session from outside (the cluster launcher on SIGTERM), like Ctrl-D. */
   readonly signal?: AbortSignal;
 }
@@ -52,7 +55,7 @@ type LineOutcome = 'replied' | 'blank' | 'not-sent' | 'no-reply' | 'quit';
  */
 export async function runMyshell(o: MyshellOptions): Promise<MyshellExit> {
   if (o.signal?.aborted === true) return MYSHELL_EXIT.ok;
-  const conn = new RespConnection(o.endpoint, o.limits);
+  const conn = new RespConnection(o.endpoint, o.limits, o.password !== undefined ? encodeRequest(['AUTH', o.password]) : undefined);
   const complain = (text: string): void => {
     o.errors.write(`myshell: ${text}\n`);
   };

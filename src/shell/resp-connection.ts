@@ -46,6 +46,8 @@ export class RespConnection {
   constructor(
     readonly endpoint: Endpoint,
     limits: Partial<RespConnectionLimits> = {},
+    /** Sent first on every new connection (AUTH for a requirepass); an error reply fails the connect. */
+    private readonly greeting?: Buffer,
   ) {
     this.address = formatEndpoint(endpoint);
     this.limits = { ...DEFAULT_RESP_CONNECTION_LIMITS, ...limits };
@@ -89,6 +91,13 @@ export class RespConnection {
     socket.on('close', () => {
       this.drop(socket, new ShellConnectionError('CLOSED', `connection to ${this.address} closed before the reply`));
     });
+    if (this.greeting !== undefined) {
+      const r = await this.request(this.greeting);
+      if (r.type === 'error') {
+        this.drop(socket, new ShellConnectionError('AUTH_FAILED', `${this.address} refused AUTH`));
+        throw new ShellConnectionError('AUTH_FAILED', `${this.address} refused AUTH: ${r.message.slice(0, 200)}`);
+      }
+    }
   }
 
   /** Sends one request and resolves with its reply; rejects with a ShellConnectionError. */

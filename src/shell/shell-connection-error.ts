@@ -9,6 +9,7 @@ export const SHELL_CONNECTION_ERROR_CODES = [
   'TIMEOUT', // connected, but no complete reply within the reply timeout
   'CLOSED', // the connection ended before the reply was complete
   'BAD_REPLY', // the server sent bytes that are not RESP
+  'AUTH_FAILED', // the server refused the AUTH sent on connecting (requirepass)
 ] as const;
 
 export type ShellConnectionErrorCode = (typeof SHELL_CONNECTION_ERROR_CODES)[number];

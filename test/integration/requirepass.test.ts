@@ -3,7 +3,8 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RaftProcCluster } from '../helpers/raft-cluster.js';
 import { TwoPcCluster } from '../helpers/twopc-cluster.js';
-import { waitFor } from '../helpers/processes.js';
+import { execFile } from 'node:child_process';
+import { REPO, waitFor } from '../helpers/processes.js';
 import { arrayReply, OK, sendRaw } from '../helpers/resp-client.js';
 
 const NOAUTH = '-NOAUTH Authentication required.\r\n';
@@ -22,6 +23,12 @@ test('2PC with requirepass: participants AUTH to learn their layout; clients get
   t.is(await sendRaw(port, 'AUTH wrong\r\nGET k\r\n', 3_000, 2), `${WRONGPASS}${NOAUTH}`);
   t.is(await sendRaw(port, 'AUTH default s3cret\r\nSET k v\r\nGET k\r\n', 3_000, 3), `${OK}${OK}${arrayReply('v')}`);
   t.true(c.coordinator!.stderr.includes('"msg":"AUTH with a wrong password"'));
+  // myshell pointed at the coordinator's config AUTHs with its requirepass by itself.
+  const shell = await new Promise<{ code: number | null; stdout: string }>((done) => {
+    const child = execFile(process.execPath, [join(REPO, 'bin', 'myshell'), '--config', join(c.group.dir, 'coordinator.conf'), '-c', 'GET k'], { timeout: 10_000 }, (err, stdout) => done({ code: err === null ? 0 : child.exitCode, stdout }));
+  });
+  t.is(shell.code, 0);
+  t.is(shell.stdout, '*1\n$1\nv\n');
 });
 
 test('raft peer with requirepass: every peer asks for AUTH, and serves after it', async (t) => {
