@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRun, runOnce } from './fault-run.js';
@@ -16,7 +17,7 @@ import type { NemesisTiming } from './nemesis.js';
 const RUN_MS = 20_000;
 const outDir = join(tmpdir(), 'kvstore-jepsen-ci');
 
-function assertClean(t: { log(...a: unknown[]): void; true(v: boolean, m?: string): void; is(a: unknown, b: unknown, m?: string): void; deepEqual(a: unknown, b: unknown, m?: string): void; false(v: boolean, m?: string): void }, r: RunResult): void {
+function assertClean(t: ExecutionContext, r: RunResult): void {
   const report = formatRun(r);
   t.log(report);
   t.true(r.faults.some((f) => f.kind === 'kill-coordinator' && f.what.includes('mid-transaction')), `no kill landed mid-transaction:\n${report}`);
