@@ -18,7 +18,9 @@ import { coordinatorMembersText, coordinatorStatusText, groupLeaderView } from '
 import { txnInfoSection } from '../server/txn-info.js';
 import type { CoordinatorConfig } from '../config/lab-config.js';
 import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
-import { ClientConnection } from '../server/client-connection.js';
+import { startRedisDoor } from '../redis/redis-door.js';
+import type { RedisDoor } from '../redis/redis-door.js';
+import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { rankAddresses } from '../sharding/rank.js';
@@ -73,7 +75,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     const theirs = decoded.layout;
     return layoutEquals(theirs, layout) ? undefined : `it holds ${describeLayout(theirs)}, this coordinator's config says ${describeLayout(layout)}`;
   };
-  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout });
+  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout, ...(cfg.clusterSecret !== undefined ? { clusterSecret: cfg.clusterSecret } : {}) });
   const groups = new Map<number, KvService>();
   for (let g = 1; g <= layout.groups; g++) groups.set(g, new CoordinatorKv(tracker, g, { requestTimeoutMs: limits.requestTimeoutMs, retryDelayMs: 25 }, log));
   // Transaction ids are new per process: a restarted coordinator never reuses one.
@@ -110,7 +112,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   const metrics = cfg.metricsListen !== undefined ? coordinatorMetrics(layout, tracker, frontDoor, txnStats) : undefined;
 
   const clients = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => {});
@@ -137,8 +139,19 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
       throw err;
     }
   }
+  let redisDoor: RedisDoor | undefined;
+  if (cfg.redisListen !== undefined) {
+    try {
+      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, stats: frontDoor, log, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}) });
+    } catch (err) {
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+      tracker.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      throw err;
+    }
+  }
   tracker.start();
-  log.info({ listen: formatEndpoint(cfg.self), ...(cfg.metricsListen !== undefined ? { metrics: formatEndpoint(cfg.metricsListen) } : {}), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
+  log.info({ listen: formatEndpoint(cfg.self), ...(cfg.metricsListen !== undefined ? { metrics: formatEndpoint(cfg.metricsListen) } : {}), ...(cfg.redisListen !== undefined ? { redis: formatEndpoint(cfg.redisListen) } : {}), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
 
   return {
     server,
@@ -149,6 +162,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     info,
     metrics,
     async close() {
+      await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       tracker.close();
       for (const s of clients) s.destroy();

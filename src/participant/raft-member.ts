@@ -6,12 +6,15 @@ import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js
 import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
+import type { ClusterSecret } from '../net/peer-auth.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import { memberMetrics } from '../metrics/member-metrics.js';
 import { closeMetricsServer, startMetricsServer } from '../metrics/metrics-server.js';
 import type { ParticipantStatus } from '../rpc/participant-status.js';
-import { ClientConnection } from '../server/client-connection.js';
+import { startRedisDoor } from '../redis/redis-door.js';
+import type { RedisDoor } from '../redis/redis-door.js';
+import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import { FrontDoorStats } from '../server/front-door-stats.js';
 import { commonInfoSections } from '../server/info-common.js';
 import { infoText } from '../server/info-text.js';
@@ -62,6 +65,8 @@ export interface MemberOptions {
   };
   readonly dataDir: string;
   readonly cluster: string;
+  /** config cluster_secret: every peer connection proves it both ways; absent, none is asked or offered. */
+  readonly clusterSecret?: ClusterSecret;
   readonly logger: Logger;
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -77,6 +82,8 @@ export interface MemberOptions {
   readonly kind?: 'participant' | 'raft';
   /** Config `metrics_info`: serve /metrics, /health, /readyz and /status here. Absent: no metrics are kept. */
   readonly metricsListen?: Endpoint;
+  /** Config `redis_info`: serve the Redis endpoint here (same data, real Redis replies). Absent: none. */
+  readonly redisListen?: Endpoint;
 }
 
 /** A running member process: one store, transport, loop and port for every group it hosts. */
@@ -116,7 +123,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const metrics = o.metricsListen !== undefined ? memberMetrics(kind, o.id, frontDoor) : undefined;
   const store = await ProcessStore.open(o.dataDir, { create: true, ...(metrics !== undefined ? { onBatch: metrics.onBatch } : {}) });
 
-  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
+  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log, ...(o.clusterSecret !== undefined ? { clusterSecret: o.clusterSecret } : {}) });
   const dialAddress = (addr: string): Endpoint => {
     const a = parseEndpoint(addr);
     return o.peerRoutes?.get(endpointKey(a)) ?? a;
@@ -241,7 +248,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   });
 
   const clients = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
     socket.on('error', () => {});
     sniffConnection(socket, {
       onPeer: (s, head) => transport.acceptPeer(s, head),
@@ -280,11 +287,23 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       throw err;
     }
   }
+  let redisDoor: RedisDoor | undefined;
+  if (o.redisListen !== undefined) {
+    try {
+      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, stats: frontDoor, log, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}) });
+    } catch (err) {
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+      transport.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+      throw err;
+    }
+  }
   loop.start();
   const balancer =
     groups.length > 1 ? new LeaderBalancer(o.id, groups.map((g, k) => ({ replica: g.replica, preferred: hosted[k]!.preferredLeader ?? 0 })), log) : undefined;
   balancer?.start();
-  log.info({ id: o.id, listen: selfAddress, dataDir: o.dataDir, ...(o.metricsListen !== undefined ? { metrics: formatEndpoint(o.metricsListen) } : {}), groups: hosted.map((h) => ({ group: h.id, voters: h.voters })) }, 'member started');
+  log.info({ id: o.id, listen: selfAddress, dataDir: o.dataDir, ...(o.metricsListen !== undefined ? { metrics: formatEndpoint(o.metricsListen) } : {}), ...(o.redisListen !== undefined ? { redis: formatEndpoint(o.redisListen) } : {}), groups: hosted.map((h) => ({ group: h.id, voters: h.voters })) }, 'member started');
 
   const admin = memberAdmin(groups[0]!, transport, { id: o.id, address: selfAddress }, (id, address) => transport.setAddress(id, dialAddress(address)));
   const singleGroupOnly = (): Promise<never> => Promise.reject(new Error('membership changes are for single-group members; this one hosts several groups with a static layout'));
@@ -313,6 +332,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     async close() {
       clearInterval(sweeper);
       balancer?.stop();
+      await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       loop.close();
       // Peer sockets belong to the transport: close it first, or server.close() waits on them.
