@@ -11,8 +11,9 @@ import type { NodeProcess } from './node-process.js';
  *              bridge (3 nodes), one node's outgoing links only (one-way), or
  *              in 2pc mode the coordinator cut off from the participants;
  *   kill-coordinator: kill -9 the front door serving a transaction (an MSET
- *              or a DEL of several keys) a few ms after it was sent, so the
- *              kill lands between its PREPAREs, DECIDE and RESOLVEs (2pc: the
+ *              or a DEL of several keys) a seeded fraction of the usual
+ *              transaction latency after it was sent, so the kill lands
+ *              between its PREPAREs, DECIDE and RESOLVEs (2pc: the
  *              coordinator; raft: the peer whose front door runs it); restart
  *              it after the hold. With no transaction in flight within a
  *              bound, it kills a front door anyway.
