@@ -24,6 +24,7 @@
 import { assert, assertNever } from '../../raft/assert.js';
 import { ClientSessions, DEFAULT_SESSION_LIMITS, type SessionLimits, type SessionTuple } from './client-sessions.js';
 import { APPLY_ERROR_CODES, OK_RESULT, decode, isCommandData, kvPackr, releaseDecodeSource, type ApplyResult, type EntryCmd, type SessionCmd } from '../kv/kv-command.js';
+import { applyStrChange } from '../kv/str-command.js';
 import { isTxnCmd } from '../txn/txn-command.js';
 import { TxnTable, type TxnData, type TxnTableTuple } from '../txn/txn-table.js';
 
@@ -140,6 +141,8 @@ export class KvStateMachine {
         return cmd.keys.some((k) => t.lockHolder(keyString(k), true) !== undefined);
       case 'mset':
         return cmd.pairs.some(([k]) => t.lockHolder(keyString(k), true) !== undefined);
+      case 'str':
+        return t.lockHolder(keyString(cmd.key), true) !== undefined;
       default:
         return assertNever(cmd, 'kv command');
     }
@@ -165,6 +168,14 @@ export class KvStateMachine {
       case 'mset':
         for (const [k, v] of cmd.pairs) this.#data.set(keyString(k), v.toString('latin1'));
         return OK_RESULT;
+      case 'str': {
+        // The value after depends only on the value before and the command: the same on every replica.
+        const key = keyString(cmd.key);
+        const { next, result } = applyStrChange(this.#data.get(key), cmd.change);
+        if (next === undefined) this.#data.delete(key);
+        else if (next !== 'unchanged') this.#data.set(key, next);
+        return { type: 'str', r: result };
+      }
       default:
         return assertNever(cmd, 'kv command');
     }

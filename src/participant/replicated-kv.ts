@@ -2,7 +2,7 @@ import type { NodeId } from '../../raft/types.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import { SessionPool } from '../server/session-pool.js';
 import { retryWithLeader } from '../rpc/leader-retry.js';
-import { APPLY_ERROR_CODES, encode } from '../kv/kv-command.js';
+import { APPLY_ERROR_CODES, encode, sessionCmdKeys } from '../kv/kv-command.js';
 import type { SessionCmd } from '../kv/kv-command.js';
 import { answerOfWrite, sessionCmdOf } from '../kv/write-command.js';
 import type { ForwardReply, ForwardRequest } from '../rpc/forward-protocol.js';
@@ -37,16 +37,7 @@ function answerOf(cmd: SessionCmd, result: unknown): KvAnswer {
   return answer;
 }
 
-function keysOf(cmd: SessionCmd): readonly Buffer[] {
-  switch (cmd.op) {
-    case 'set':
-      return [cmd.key];
-    case 'del':
-      return cmd.keys;
-    case 'mset':
-      return cmd.pairs.map(([k]) => k);
-  }
-}
+const keysOf = sessionCmdKeys;
 
 const isLocked = (r: unknown): boolean =>
   typeof r === 'object' && r !== null && (r as { type?: unknown }).type === 'error' && (r as { code?: unknown }).code === APPLY_ERROR_CODES.locked;

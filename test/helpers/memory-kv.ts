@@ -1,3 +1,4 @@
+import { applyStrChange } from '../../src/kv/str-command.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../../src/server/kv-service.js';
 
 /** A KvService over one in-memory map: the front door's contract without Raft, for door tests. */
@@ -36,6 +37,14 @@ export class MemoryKv implements KvService {
         return { type: 'ok' };
       case 'mget':
         return { type: 'multi', values: op.keys.map((k) => this.data.get(k.toString('latin1'))) };
+      case 'str': {
+        const key = op.key.toString('latin1');
+        const before = this.data.get(key)?.map((b) => b.toString('latin1'));
+        const { next, result } = applyStrChange(before === undefined ? undefined : before.length === 1 ? before[0]! : before, op.change);
+        if (next === undefined) this.data.delete(key);
+        else if (next !== 'unchanged') this.data.set(key, [Buffer.from(next, 'latin1')]);
+        return { type: 'str', result };
+      }
     }
   }
 }

@@ -35,6 +35,17 @@ test.serial('ioredis (RESP3 by default): strings, cross-group MSET/MGET/DEL, a p
   const results = (await p.exec())!;
   t.deepEqual(results.slice(50).map(([err, v]: [Error | null, unknown]) => [err, v]), Array.from({ length: 50 }, (_, i) => [null, String(i)]));
   t.regex(await r.info('server'), /redis_version:7\.2\.0/);
+  // Read-modify-write commands are one replicated command each, applied where the value is.
+  t.is(await r.incr('counter'), 1);
+  t.is(await r.incrby('counter', 41), 42);
+  t.is(await r.decrby('counter', 2), 40);
+  await t.throwsAsync(r.incr('greeting'), { message: 'ERR value is not an integer or out of range' });
+  t.is(await r.append('greeting', '!'), 12);
+  t.is(await r.set('greeting', 'x', 'NX'), null);
+  t.is(await r.set('fresh', 'x', 'NX'), 'OK');
+  t.is(await r.set('fresh', 'y', 'GET'), 'x');
+  t.is(await r.getdel('fresh'), 'y');
+  t.is(await r.exists('fresh'), 0);
   await t.throwsAsync(r.call('NOSUCH', 'x'), { message: "ERR unknown command 'NOSUCH', with args beginning with: 'x' " });
 });
 
@@ -63,7 +74,7 @@ test.serial('ioredis with protocol 2 and node-redis with RESP 2 and 3: same answ
   }
 });
 
-withTools('redis-cli plain and with -x, and redis-benchmark -t set,get -P 16 -n 20000 with no errors', async (t) => {
+withTools('redis-cli plain and with -x, and redis-benchmark -t set,get,incr -P 16 -n 20000 with no errors', async (t) => {
   const { redisPort } = await twoPcWithRedis(t);
   const cli = async (args: string[], input?: string): Promise<string> => {
     const child = execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), ...args]);
@@ -82,12 +93,13 @@ withTools('redis-cli plain and with -x, and redis-benchmark -t set,get -P 16 -n 
   t.is(await cli(['get', 'cli-x']), 'from\nstdin\n');
   t.is(await cli(['--no-raw', 'get', 'nothing']), '(nil)\n');
   t.regex(await cli(['-3', 'hello', '3']), /^server redis\nversion 7\.2\.0\nproto 3\nid \d+\nmode standalone\nrole master\nmodules \n$/);
-  const { stdout, stderr } = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(redisPort), '-t', 'set,get', '-P', '16', '-n', '20000', '-q'], { timeout: 120_000 });
+  const { stdout, stderr } = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(redisPort), '-t', 'set,get,incr', '-P', '16', '-n', '20000', '-q'], { timeout: 120_000 });
   const text = `${stdout}\n${stderr}`;
   t.notRegex(text, /error|WARNING/i);
   t.regex(text, /SET: [\d.]+ requests per second/);
   t.regex(text, /GET: [\d.]+ requests per second/);
-  t.log(text.split('\r').pop()!.trim());
+  t.regex(text, /INCR: [\d.]+ requests per second/);
+  for (const m of text.matchAll(/(SET|GET|INCR): ([\d.]+ requests per second[^\r\n]*)/g)) t.log(`${m[1]}: ${m[2]}`);
 });
 
 withTools('a kvstoreraftsystem peer serves the Redis endpoint too; a half-closed pipe gets every reply', async (t) => {
