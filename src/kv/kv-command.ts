@@ -69,6 +69,17 @@ export interface StrCmd extends Session {
   readonly op: 'str';
   readonly key: Buffer;
   readonly change: StrChange;
+  /**
+   * The leader's clock when it proposed the entry (ms since the epoch): the
+   * command's "now" for expiry, the same on every replica. 0 until the
+   * leader stamps it (stampLeaderTime); never 0 in the log.
+   */
+  readonly nowMs: number;
+}
+
+/** The command as the leader proposes it: a str command gets the leader's clock, once (a stamped one keeps its time). */
+export function stampLeaderTime(cmd: SessionCmd, nowMs: number): SessionCmd {
+  return cmd.op === 'str' && cmd.nowMs === 0 ? { ...cmd, nowMs } : cmd;
 }
 
 /** One client command with its own session envelope and its own result. */
@@ -170,7 +181,7 @@ function toTuple(cmd: EntryCmd): unknown[] {
     case 'mset':
       return [TAG.mset, cmd.clientId, cmd.seq, cmd.pairs.flat()];
     case 'str':
-      return [TAG.str, cmd.clientId, cmd.seq, cmd.key, strChangeTuple(cmd.change)];
+      return [TAG.str, cmd.clientId, cmd.seq, cmd.key, [cmd.nowMs, strChangeTuple(cmd.change)]];
     default:
       return assertNever(cmd, 'kv command');
   }
@@ -195,9 +206,13 @@ function fromTuple(raw: unknown, where: string): EntryCmd {
     assert(raw.length === 5, `kv-command: ${where} str must have 5 fields, has ${raw.length}`);
     const key = raw[3] as unknown;
     assert(Buffer.isBuffer(key), `kv-command: ${where} str key is not bytes`);
-    const change = parseStrChange(raw[4]);
+    const timed = raw[4] as unknown;
+    assert(Array.isArray(timed) && timed.length === 2, `kv-command: ${where} str must hold [nowMs, change]`);
+    const nowMs = timed[0] as unknown;
+    assert(typeof nowMs === 'number' && Number.isSafeInteger(nowMs) && nowMs > 0, `kv-command: ${where} str nowMs must be a positive safe integer`);
+    const change = parseStrChange(timed[1]);
     assert(typeof change !== 'string', () => `kv-command: ${where} ${String(change)}`);
-    return { op: 'str', clientId, seq, key, change };
+    return { op: 'str', clientId, seq, key, change, nowMs };
   }
   assert(raw.length === 4, `kv-command: ${where} ${String(tag)} must have 4 fields, has ${raw.length}`);
   if (tag === TAG.mset) {
@@ -261,6 +276,7 @@ function assertSessionCmd(cmd: EntryCmd, where: string): void {
     case 'str':
       assert(cmd.key instanceof Uint8Array, `kv-command: ${where} str key is not bytes`);
       assert(typeof parseStrChange(strChangeTuple(cmd.change)) !== 'string', `kv-command: ${where} str change round trip`);
+      assert(Number.isSafeInteger(cmd.nowMs) && cmd.nowMs > 0, `kv-command: ${where} str command not stamped with the leader's time`);
       return;
     default:
       assertNever(cmd, 'kv command');

@@ -13,7 +13,8 @@ export function sessionCmdOf(op: WriteOp, clientId: string, seq: number): Sessio
     case 'mset':
       return { op: 'mset', clientId, seq, pairs: op.pairs.map(([k, v]) => [k, v] as const) };
     case 'str':
-      return { op: 'str', clientId, seq, key: op.key, change: op.change };
+      // Stamped with the leader's clock where it is proposed (stampLeaderTime).
+      return { op: 'str', clientId, seq, key: op.key, change: op.change, nowMs: 0 };
   }
 }
 

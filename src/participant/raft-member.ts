@@ -27,6 +27,7 @@ import type { GroupMember } from './group-member.js';
 import { MICROTASK_SCHEDULER, intervalTicker } from './host-contract.js';
 import type { HostLimits } from './host-contract.js';
 import { HostLoop } from './host-loop.js';
+import { ExpirySweeper } from './expiry-sweeper.js';
 import { LeaderBalancer } from './leader-balancer.js';
 import { memberAdmin, parseMembersNotice } from './member-admin.js';
 import { chooseGroup, chooseGroups, snapshotNow, transferLeadership } from './member-operator.js';
@@ -300,6 +301,8 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const balancer =
     groups.length > 1 ? new LeaderBalancer(o.id, groups.map((g, k) => ({ replica: g.replica, preferred: hosted[k]!.preferredLeader ?? 0 })), log) : undefined;
   balancer?.start();
+  const expirySweeper = new ExpirySweeper(groups, log);
+  expirySweeper.start();
   log.info({ id: o.id, listen: selfAddress, dataDir: o.dataDir, ...(o.metricsListen !== undefined ? { metrics: formatEndpoint(o.metricsListen) } : {}), ...(o.redisListen !== undefined ? { redis: formatEndpoint(o.redisListen) } : {}), groups: hosted.map((h) => ({ group: h.id, voters: h.voters })) }, 'member started');
 
   const admin = memberAdmin(groups[0]!, transport, { id: o.id, address: selfAddress }, (id, address) => transport.setAddress(id, dialAddress(address)));
@@ -329,6 +332,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     async close() {
       clearInterval(sweeper);
       balancer?.stop();
+      expirySweeper.stop();
       await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       loop.close();

@@ -2,7 +2,7 @@ import type { NodeId } from '../../raft/types.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import { SessionPool } from '../server/session-pool.js';
 import { retryWithLeader } from '../rpc/leader-retry.js';
-import { APPLY_ERROR_CODES, encode, sessionCmdKeys } from '../kv/kv-command.js';
+import { APPLY_ERROR_CODES, encode, sessionCmdKeys, stampLeaderTime } from '../kv/kv-command.js';
 import type { SessionCmd } from '../kv/kv-command.js';
 import { answerOfWrite, sessionCmdOf } from '../kv/write-command.js';
 import type { ForwardReply, ForwardRequest } from '../rpc/forward-protocol.js';
@@ -172,7 +172,8 @@ export class ReplicatedKv implements KvService {
     const keys = keysOf(cmd);
     for (;;) {
       await this.txn.waitUnlocked(keys, true, deadline);
-      const results = await this.host.propose(encode(cmd), Math.max(1, deadline - Date.now()));
+      // The leader's clock goes into the log: expiry is decided by it, the same on every replica.
+      const results = await this.host.propose(encode(stampLeaderTime(cmd, Date.now())), Math.max(1, deadline - Date.now()));
       if (!isLocked(results[0])) return results[0];
     }
   }

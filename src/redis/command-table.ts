@@ -25,6 +25,14 @@ interface Def {
 
 const key: ArgDoc = { name: 'key', type: 'key' };
 const keys: ArgDoc = { name: 'key', type: 'key', multiple: true };
+const expireArgs = (name: string, type: ArgDoc['type']): ArgDoc[] => [
+  key,
+  { name, type },
+  {
+    name: 'condition', type: 'oneof', optional: true,
+    args: ['NX', 'XX', 'GT', 'LT'].map((t): ArgDoc => ({ name: t.toLowerCase(), type: 'pure-token', token: t })),
+  },
+];
 
 /** The commands kvstore's Redis door speaks, with Redis 7.2's arity, flags, keys and docs. */
 const DEFS: Readonly<Record<string, Def>> = {
@@ -67,6 +75,15 @@ const DEFS: Readonly<Record<string, Def>> = {
   getdel: { arity: 2, flags: 'write fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '6.2.0', summary: 'Returns the string value of a key after deleting the key.', args: [key], run: str.getdel },
   setnx: { arity: 3, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Set the string value of a key only when the key doesn\'t exist.', args: [key, { name: 'value', type: 'string' }], run: str.setnx },
   getset: { arity: 3, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Returns the previous string value of a key after setting it to a new value.', args: [key, { name: 'value', type: 'string' }], run: str.getset },
+  expire: { arity: -3, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '1.0.0', summary: "Sets the expiration time of a key in seconds.", args: expireArgs('seconds', 'integer'), run: str.expire },
+  pexpire: { arity: -3, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '2.6.0', summary: 'Sets the expiration time of a key in milliseconds.', args: expireArgs('milliseconds', 'integer'), run: str.pexpire },
+  expireat: { arity: -3, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '1.2.0', summary: 'Sets the expiration time of a key to a Unix timestamp.', args: expireArgs('unix-time-seconds', 'unix-time'), run: str.expireat },
+  pexpireat: { arity: -3, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '2.6.0', summary: 'Sets the expiration time of a key to a Unix milliseconds timestamp.', args: expireArgs('unix-time-milliseconds', 'unix-time'), run: str.pexpireat },
+  persist: { arity: 2, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '2.2.0', summary: 'Removes the expiration time of a key.', args: [key], run: str.persist },
+  ttl: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '1.0.0', summary: 'Returns the expiration time in seconds of a key.', args: [key], run: str.ttl },
+  pttl: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '2.6.0', summary: 'Returns the expiration time in milliseconds of a key.', args: [key], run: str.pttl },
+  expiretime: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '7.0.0', summary: 'Returns the expiration time of a key as a Unix timestamp.', args: [key], run: str.expiretime },
+  pexpiretime: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '7.0.0', summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.', args: [key], run: str.pexpiretime },
   strlen: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@read @string @fast', group: 'string', since: '2.2.0', summary: 'Returns the length of a string value.', args: [key], run: str.strlen },
   type: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '1.0.0', summary: 'Determines the type of value stored at a key.', args: [key], run: str.type },
   ping: { arity: -1, flags: 'fast', acl: '@fast @connection', group: 'connection', since: '1.0.0', summary: "Returns the server's liveliness response.", args: [{ name: 'message', type: 'string', optional: true }], run: conn.ping },

@@ -2,7 +2,7 @@ import type { KvAnswer } from '../server/kv-service.js';
 import { CrossGroupError } from '../server/routed-kv.js';
 import { parseInteger } from './redis-call.js';
 import type { Call, Reply } from './redis-call.js';
-import type { StrChange, StrResult } from '../kv/str-command.js';
+import type { StrChange, StrResult, Ttl } from '../kv/str-command.js';
 import { CROSSSLOT, DECREMENT_OVERFLOW, NOT_AN_INTEGER, OVERFLOW, SYNTAX_ERROR, invalidExpire, wrongArity } from './redis-errors.js';
 import { NULL, OK, array, bulk, error, int, simple } from './resp-value.js';
 import type { RespValue } from './resp-value.js';
@@ -176,18 +176,34 @@ export function getdel(c: Call): Reply {
   });
 }
 
+/** Largest expiry in ms kvstore keeps exactly (a JS safe integer; Redis allows up to 2^63 ms). */
+const EXPIRE_MS_MAX = Number.MAX_SAFE_INTEGER;
+
+/** An EX/PX/EXAT/PXAT (or EXPIRE-family) amount as a Ttl, or undefined when it does not fit in ms. */
+function ttlOf(unit: 'EX' | 'PX' | 'EXAT' | 'PXAT', n: bigint): Extract<Ttl, { t: 'in' | 'at' }> | undefined {
+  const ms = unit === 'EX' || unit === 'EXAT' ? n * 1000n : n;
+  if (ms > BigInt(EXPIRE_MS_MAX) || ms < -BigInt(EXPIRE_MS_MAX)) return undefined;
+  return unit === 'EX' || unit === 'PX' ? { t: 'in', ms: Number(ms) } : { t: 'at', ms: Number(ms) };
+}
+
 /**
  * SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]. Plain SET
- * is one replicated write; NX, XX and GET are one conditional write the
+ * is one replicated write; with options it is one conditional write the
  * state machine decides when it applies it (never a read then a write: that
- * would race). Expiry is not in the log yet, so EX/PX/EXAT/PXAT/KEEPTTL are refused.
+ * would race), an expiry made absolute from the leader's time in the entry.
  */
 export function setCommand(c: Call): Reply {
   const opts = parseSetOptions(c.argv);
   if ('t' in opts) return opts;
-  if (opts.expiry !== undefined) return error(`ERR kvstore does not support SET with ${opts.expiry === 'KEEPTTL' ? 'KEEPTTL' : opts.expiry.unit} yet (no expiry)`);
-  if (opts.condition === undefined && !opts.get) return c.session.execute({ type: 'set', key: c.argv[1]!, values: [c.argv[2]!] }).then(() => OK);
-  return strOp(c, { kind: 'set', value: c.argv[2]!, cond: opts.condition ?? 'any', get: opts.get }).then((r) => {
+  let ttl: Ttl = { t: 'clear' };
+  if (opts.expiry === 'KEEPTTL') ttl = { t: 'keep' };
+  else if (opts.expiry !== undefined) {
+    const t = ttlOf(opts.expiry.unit, opts.expiry.n);
+    if (t === undefined) return error(invalidExpire('set'));
+    ttl = t;
+  }
+  if (opts.condition === undefined && !opts.get && opts.expiry === undefined) return c.session.execute({ type: 'set', key: c.argv[1]!, values: [c.argv[2]!] }).then(() => OK);
+  return strOp(c, { kind: 'set', value: c.argv[2]!, cond: opts.condition ?? 'any', get: opts.get, ttl }).then((r) => {
     if (r.kind !== 'value') throw new Error(`str result ${r.kind} for SET`);
     // With GET: the value before (null if none), written or not. Without: OK, or null when NX/XX stopped it.
     if (opts.get) return r.value === null ? NULL : bulk(r.value);
@@ -197,7 +213,7 @@ export function setCommand(c: Call): Reply {
 
 /** SETNX key value: 1 when set, 0 when the key existed. */
 export function setnx(c: Call): Reply {
-  return strOp(c, { kind: 'set', value: c.argv[2]!, cond: 'nx', get: false }).then((r) => {
+  return strOp(c, { kind: 'set', value: c.argv[2]!, cond: 'nx', get: false, ttl: { t: 'clear' } }).then((r) => {
     if (r.kind !== 'value') throw new Error(`str result ${r.kind} for SETNX`);
     return int(r.applied ? 1 : 0);
   });
@@ -205,8 +221,51 @@ export function setnx(c: Call): Reply {
 
 /** GETSET key value: SET key value GET. */
 export function getset(c: Call): Reply {
-  return strOp(c, { kind: 'set', value: c.argv[2]!, cond: 'any', get: true }).then((r) => {
+  return strOp(c, { kind: 'set', value: c.argv[2]!, cond: 'any', get: true, ttl: { t: 'clear' } }).then((r) => {
     if (r.kind !== 'value') throw new Error(`str result ${r.kind} for GETSET`);
     return r.value === null ? NULL : bulk(r.value);
   });
 }
+
+/** EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT key n [NX|XX|GT|LT] (db.c expireGenericCommand): 1 when set, 0 when not. */
+function expireGeneric(c: Call, unit: 'EX' | 'PX' | 'EXAT' | 'PXAT'): Reply {
+  const flags = new Set<string>();
+  for (let j = 3; j < c.argv.length; j++) {
+    const opt = c.argv[j]!.toString('utf8');
+    const up = opt.toUpperCase();
+    if (up !== 'NX' && up !== 'XX' && up !== 'GT' && up !== 'LT') return error(`ERR Unsupported option ${opt}`);
+    flags.add(up);
+  }
+  if (flags.has('NX') && (flags.has('XX') || flags.has('GT') || flags.has('LT'))) return error('ERR NX and XX, GT or LT options at the same time are not compatible');
+  if (flags.has('GT') && flags.has('LT')) return error('ERR GT and LT options at the same time are not compatible');
+  const n = parseInteger(c.argv[2]!);
+  if (n === undefined) return error(NOT_AN_INTEGER);
+  const ttl = ttlOf(unit, n);
+  if (ttl === undefined) return error(invalidExpire(c.fullname));
+  const cond = flags.has('NX') ? 'nx' : flags.has('XX') ? (flags.has('GT') ? 'gt' : flags.has('LT') ? 'lt' : 'xx') : flags.has('GT') ? 'gt' : flags.has('LT') ? 'lt' : 'any';
+  return strOp(c, { kind: 'expire', ttl, cond }).then(asInteger);
+}
+
+export const expire = (c: Call): Reply => expireGeneric(c, 'EX');
+export const pexpire = (c: Call): Reply => expireGeneric(c, 'PX');
+export const expireat = (c: Call): Reply => expireGeneric(c, 'EXAT');
+export const pexpireat = (c: Call): Reply => expireGeneric(c, 'PXAT');
+
+export function persist(c: Call): Reply {
+  return strOp(c, { kind: 'persist' }).then(asInteger);
+}
+
+/** TTL/PTTL/EXPIRETIME/PEXPIRETIME: -2 missing, -1 no expiry; seconds rounded as Redis ((ms + 500) / 1000). */
+function ttlGeneric(c: Call, ms: boolean, absolute: boolean): Reply {
+  return strOp(c, { kind: 'ttl' }).then((r) => {
+    if (r.kind !== 'ttl') throw new Error(`str result ${r.kind} for TTL`);
+    if (r.atMs < 0) return int(r.atMs);
+    const v = absolute ? r.atMs : Math.max(0, r.leftMs);
+    return int(ms ? v : Math.floor((v + 500) / 1000));
+  });
+}
+
+export const ttl = (c: Call): Reply => ttlGeneric(c, false, false);
+export const pttl = (c: Call): Reply => ttlGeneric(c, true, false);
+export const expiretime = (c: Call): Reply => ttlGeneric(c, false, true);
+export const pexpiretime = (c: Call): Reply => ttlGeneric(c, true, true);

@@ -96,8 +96,10 @@ export function parseForwardRequest(body: unknown): ForwardRequest | string {
   }
   if (cmd['op'] === 'str') {
     const change = parseStrChange(cmd['change']);
+    const nowMs = cmd['nowMs'] ?? 0;
     if (!isBytes(cmd['key']) || typeof change === 'string') return `bad str${typeof change === 'string' ? `: ${change}` : ''}`;
-    return { t: 'write', cmd: { op: 'str', clientId, seq, key: toBuffer(cmd['key']), change }, hops, g };
+    if (typeof nowMs !== 'number' || !Number.isSafeInteger(nowMs) || nowMs < 0) return 'bad str nowMs';
+    return { t: 'write', cmd: { op: 'str', clientId, seq, key: toBuffer(cmd['key']), change, nowMs }, hops, g };
   }
   if (cmd['op'] === 'del') {
     const keys = list(cmd['keys']);

@@ -3,6 +3,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { waitFor } from '../helpers/processes.js';
 import { cmd } from '../helpers/resp-client.js';
 import { raftWithRedis, twoPcWithRedis } from '../helpers/redis-door-cluster.js';
 
@@ -72,6 +73,31 @@ test.serial('ioredis with protocol 2 and node-redis with RESP 2 and 3: same answ
     t.is(await c.ping(), 'PONG');
     t.regex(await c.info('persistence'), /loading:0/);
   }
+});
+
+test.serial('expiry: SET PX and EXPIRE through ioredis; expired keys read as missing and are removed on every replica by replicated deletes', async (t) => {
+  const { cluster, redisPort } = await twoPcWithRedis(t);
+  const r = new Redis({ port: redisPort, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  t.teardown(() => r.disconnect());
+  t.is(await r.set('stays', 'v'), 'OK');
+  for (const k of inGroups) t.is(await r.set(k, 'short-lived', 'PX', 400), 'OK');
+  t.is(await r.set('later', 'v'), 'OK');
+  t.is(await r.expire('later', 100), 1);
+  const pttl = await r.pttl(inGroups[0]!);
+  t.true(pttl > 0 && pttl <= 400, `pttl ${pttl}`);
+  t.is(await r.ttl('later'), 100);
+  t.is(await r.ttl('stays'), -1);
+  t.deepEqual(await r.mget(...inGroups), ['short-lived', 'short-lived', 'short-lived']);
+  await new Promise((res) => setTimeout(res, 600));
+  t.deepEqual(await r.mget(...inGroups), [null, null, null]);
+  t.is(await r.exists(...inGroups), 0);
+  t.is(await r.ttl(inGroups[1]!), -2);
+  // Each participant holds a replica of every group: the sweep's deletes reached all of them.
+  // Left: __ready (the helper's probe), stays, later (one expiry).
+  for (const port of cluster.participantPorts) {
+    await waitFor(`participant ${port} to drop the expired keys`, async () => /db0:keys=3,expires=1,/.test(await cmd(port, 'INFO', 'keyspace')), 5_000, 100);
+  }
+  t.pass();
 });
 
 withTools('redis-cli plain and with -x, and redis-benchmark -t set,get,incr -P 16 -n 20000 with no errors', async (t) => {

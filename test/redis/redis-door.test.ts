@@ -183,14 +183,15 @@ test('COMMAND COUNT, INFO and DOCS describe the table', async (t) => {
   t.true(out.includes('$7\r\nsummary\r\n$34\r\nReturns the string value of a key.\r\n'));
 });
 
-test('SET options are parsed as Redis does: conflicts are syntax errors, bad expiries named; expiry is refused, nothing sent', async (t) => {
+test('SET options are parsed as Redis does: conflicts are syntax errors, bad expiries named; nothing sent', async (t) => {
   const { port, kv } = await door(t);
-  const { out } = await exchange(port, all(req('SET', 'k', 'v', 'NX', 'XX'), req('SET', 'k', 'v', 'EX', 'x'), req('SET', 'k', 'v', 'EX', '0'), req('SET', 'k', 'v', 'PX', '100'), req('SET', 'k', 'v', 'GET', 'GET')), { halfClose: true });
-  t.deepEqual(out.split('\r\n').slice(0, 5), [
+  const { out } = await exchange(port, all(req('SET', 'k', 'v', 'NX', 'XX'), req('SET', 'k', 'v', 'EX', 'x'), req('SET', 'k', 'v', 'EX', '0'), req('SET', 'k', 'v', 'EX', '9223372036854775'), req('SET', 'k', 'v', 'GET', 'GET'), req('SET', 'k', 'v', 'EX', '1', 'KEEPTTL')), { halfClose: true });
+  t.deepEqual(out.split('\r\n').slice(0, 6), [
     '-ERR syntax error',
     '-ERR value is not an integer or out of range',
     "-ERR invalid expire time in 'set' command",
-    '-ERR kvstore does not support SET with PX yet (no expiry)',
+    "-ERR invalid expire time in 'set' command",
+    '-ERR syntax error',
     '-ERR syntax error',
   ]);
   t.is(kv.ops.length, 0);
@@ -258,4 +259,36 @@ test('MSET stores one word per key, all in one op; MGET answers each key or null
   const { out } = await exchange(port, all(req('MSET', 'a', '1', 'b', '2 2'), req('MGET', 'a', 'nope', 'b'), req('MSET', 'a', '1', 'b')), { expect });
   t.is(out, expect);
   t.deepEqual(kv.ops[0], { type: 'mset', pairs: [[Buffer.from('a'), Buffer.from('1')], [Buffer.from('b'), Buffer.from('2 2')]] });
+});
+
+test('SET EX/PX/KEEPTTL, EXPIRE family, TTL, PTTL, PERSIST; an expired key reads as missing', async (t) => {
+  const { port } = await door(t);
+  const reqs = [
+    req('SET', 'k', 'v', 'EX', '100'),
+    req('TTL', 'k'),
+    req('SET', 'k', 'w', 'KEEPTTL'),
+    req('TTL', 'k'),
+    req('PERSIST', 'k'),
+    req('TTL', 'k'),
+    req('TTL', 'missing'),
+    req('EXPIRE', 'k', '50', 'XX'),
+    req('EXPIRE', 'k', '50', 'NX'),
+    req('EXPIRE', 'k', '60', 'GT'),
+    req('EXPIRE', 'k', '10', 'NX', 'GT'),
+    req('EXPIRE', 'k', '10', 'GT', 'LT'),
+    req('EXPIRE', 'k', '10', 'SOON'),
+    req('PEXPIRE', 'k', '1'),
+    req('SET', 'gone', 'v', 'PX', '1'),
+  ];
+  const head = [
+    '+OK', ':100', '+OK', ':100', ':1', ':-1', ':-2', ':0', ':1', ':1',
+    '-ERR NX and XX, GT or LT options at the same time are not compatible',
+    '-ERR GT and LT options at the same time are not compatible',
+    '-ERR Unsupported option SOON',
+    ':1', '+OK',
+  ].join('\r\n') + '\r\n';
+  t.is((await exchange(port, all(...reqs), { expect: head })).out, head);
+  await new Promise((r) => setTimeout(r, 20));
+  const later = '$-1\r\n$-1\r\n:-2\r\n:0\r\n';
+  t.is((await exchange(port, all(req('GET', 'k'), req('GET', 'gone'), req('PTTL', 'gone'), req('EXISTS', 'k', 'gone')), { expect: later })).out, later);
 });
