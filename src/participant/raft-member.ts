@@ -288,7 +288,9 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   let redisDoor: RedisDoor | undefined;
   if (o.redisListen !== undefined) {
     try {
-      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, stats: frontDoor, log, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}) });
+      // DBSIZE: the keys of this process's replica of every group (a raft peer hosts them all).
+      const dbsize = (): number => groups.reduce((n, g) => n + g.sm.kv.size, 0);
+      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, dbsize, stats: frontDoor, log, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}) });
     } catch (err) {
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       transport.close();
@@ -351,7 +353,7 @@ function statusReply(id: NodeId, groups: readonly GroupMember[], layout: unknown
     groups: groups.map((g) => {
       const st = g.replica.status();
       const txns = g.sm.kv.txns;
-      return { group: g.groupId, role: st.role, term: st.term, leaderId: st.leaderId, commit: st.commit, applied: st.applied, prepared: txns.preparedCount, decisions: txns.decisionCount };
+      return { group: g.groupId, role: st.role, term: st.term, leaderId: st.leaderId, commit: st.commit, applied: st.applied, prepared: txns.preparedCount, decisions: txns.decisionCount, keys: g.sm.kv.size };
     }),
     ...(layout !== undefined ? { layout } : {}),
   };

@@ -106,6 +106,7 @@ const DEFS: Readonly<Record<string, Def>> = {
   select: { arity: 2, flags: 'loading stale fast', acl: '@fast @connection', group: 'connection', since: '1.0.0', summary: 'Changes the selected database.', args: [{ name: 'index', type: 'integer' }], run: conn.select },
   quit: { arity: -1, flags: 'allow_busy noscript loading stale fast no_auth', acl: '@fast @connection', group: 'connection', since: '1.0.0', summary: 'Closes the connection.', run: conn.quit },
   reset: { arity: 1, flags: 'noscript loading stale fast no_auth allow_busy', acl: '@fast @connection', group: 'connection', since: '6.2.0', summary: 'Resets the connection.', run: conn.reset },
+  dbsize: { arity: 1, flags: 'readonly fast', acl: '@keyspace @read @fast', group: 'server', since: '1.0.0', summary: 'Returns the number of keys in the database.', run: server.dbsize },
   info: { arity: -1, flags: 'loading stale', acl: '@slow @dangerous', group: 'server', since: '1.0.0', summary: 'Returns information and statistics about the server.', complexity: 'O(1)', args: [{ name: 'section', type: 'string', optional: true, multiple: true }], run: server.info },
   client: {
     arity: -2, flags: 'sentinel', acl: '@slow', group: 'connection', since: '2.4.0', summary: 'A container for client connection commands.', complexity: 'Depends on subcommand.',

@@ -97,6 +97,8 @@ test.serial('expiry: SET PX and EXPIRE through ioredis; expired keys read as mis
   for (const port of cluster.participantPorts) {
     await waitFor(`participant ${port} to drop the expired keys`, async () => /db0:keys=3,expires=1,/.test(await cmd(port, 'INFO', 'keyspace')), 5_000, 100);
   }
+  // DBSIZE at the coordinator: each group's leader's count, from the heartbeats.
+  await waitFor('DBSIZE to count the three keys left', async () => (await r.dbsize()) === 3, 5_000, 100);
   t.pass();
 });
 
@@ -136,4 +138,6 @@ withTools('a kvstoreraftsystem peer serves the Redis endpoint too; a half-closed
   t.teardown(() => r.disconnect());
   t.is(await r.set('raft', 'yes'), 'OK');
   t.is(await r.get('raft'), 'yes');
+  t.is(await r.incr('raft-n'), 1);
+  await waitFor('DBSIZE to count both keys on this peer', async () => (await r.dbsize()) === 2, 5_000, 50);
 });

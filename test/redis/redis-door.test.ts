@@ -16,6 +16,7 @@ async function door(t: { teardown(fn: () => Promise<void>): void }, kv = new Mem
     listen: { host: '127.0.0.1', port: port! },
     kv,
     info: () => '# Server\r\nredis_version:7.2.0\r\n\r\n# Persistence\r\nloading:0\r\n',
+    dbsize: () => kv.data.size,
     stats: new FrontDoorStats(),
     log,
   });
@@ -291,4 +292,11 @@ test('SET EX/PX/KEEPTTL, EXPIRE family, TTL, PTTL, PERSIST; an expired key reads
   await new Promise((r) => setTimeout(r, 20));
   const later = '$-1\r\n$-1\r\n:-2\r\n:0\r\n';
   t.is((await exchange(port, all(req('GET', 'k'), req('GET', 'gone'), req('PTTL', 'gone'), req('EXISTS', 'k', 'gone')), { expect: later })).out, later);
+});
+
+test('DBSIZE counts the keys the process knows of', async (t) => {
+  const { port, kv } = await door(t);
+  kv.data.set('a', [Buffer.from('1')]);
+  kv.data.set('b', [Buffer.from('2')]);
+  t.is((await exchange(port, req('DBSIZE'), { expect: ':2\r\n' })).out, ':2\r\n');
 });
