@@ -42,6 +42,7 @@ const member = await runMember({
   ...(sharding !== undefined ? { sharding: shardingOf(sharding.layout, cfg.self.id) } : {}),
   dataDir,
   cluster: cfg.clusterName ?? 'kvstore',
+  ...(cfg.clusterSecret !== undefined ? { clusterSecret: cfg.clusterSecret } : {}),
   logger: createLogger(`raft-${cfg.self.id}`, cfg.logLevel),
   ...(cfg.snapshotEntries !== undefined ? { snapshotEntries: cfg.snapshotEntries } : {}),
   ...(cfg.peerRoutes !== undefined ? { peerRoutes: cfg.peerRoutes } : {}),

@@ -20,7 +20,7 @@ import type { CoordinatorConfig } from '../config/lab-config.js';
 import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
 import { startRedisDoor } from '../redis/redis-door.js';
 import type { RedisDoor } from '../redis/redis-door.js';
-import { ClientConnection } from '../server/client-connection.js';
+import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { rankAddresses } from '../sharding/rank.js';
@@ -75,7 +75,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     const theirs = decoded.layout;
     return layoutEquals(theirs, layout) ? undefined : `it holds ${describeLayout(theirs)}, this coordinator's config says ${describeLayout(layout)}`;
   };
-  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout });
+  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout, ...(cfg.clusterSecret !== undefined ? { clusterSecret: cfg.clusterSecret } : {}) });
   const groups = new Map<number, KvService>();
   for (let g = 1; g <= layout.groups; g++) groups.set(g, new CoordinatorKv(tracker, g, { requestTimeoutMs: limits.requestTimeoutMs, retryDelayMs: 25 }, log));
   // Transaction ids are new per process: a restarted coordinator never reuses one.
@@ -109,10 +109,10 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     }),
   ];
   const info = (sections: readonly string[]): string => infoText(infoSections, sections);
-  const metrics = cfg.metricsListen !== undefined ? coordinatorMetrics(layout, tracker, frontDoor) : undefined;
+  const metrics = cfg.metricsListen !== undefined ? coordinatorMetrics(layout, tracker, frontDoor, txnStats) : undefined;
 
   const clients = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => {});

@@ -6,6 +6,7 @@ import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js
 import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
+import type { ClusterSecret } from '../net/peer-auth.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import { memberMetrics } from '../metrics/member-metrics.js';
@@ -13,7 +14,7 @@ import { closeMetricsServer, startMetricsServer } from '../metrics/metrics-serve
 import type { ParticipantStatus } from '../rpc/participant-status.js';
 import { startRedisDoor } from '../redis/redis-door.js';
 import type { RedisDoor } from '../redis/redis-door.js';
-import { ClientConnection } from '../server/client-connection.js';
+import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import { FrontDoorStats } from '../server/front-door-stats.js';
 import { commonInfoSections } from '../server/info-common.js';
 import { infoText } from '../server/info-text.js';
@@ -65,6 +66,8 @@ export interface MemberOptions {
   };
   readonly dataDir: string;
   readonly cluster: string;
+  /** config cluster_secret: every peer connection proves it both ways; absent, none is asked or offered. */
+  readonly clusterSecret?: ClusterSecret;
   readonly logger: Logger;
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -121,7 +124,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const metrics = o.metricsListen !== undefined ? memberMetrics(kind, o.id, frontDoor) : undefined;
   const store = await ProcessStore.open(o.dataDir, { create: true, ...(metrics !== undefined ? { onBatch: metrics.onBatch } : {}) });
 
-  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
+  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log, ...(o.clusterSecret !== undefined ? { clusterSecret: o.clusterSecret } : {}) });
   const dialAddress = (addr: string): Endpoint => {
     const a = parseEndpoint(addr);
     return o.peerRoutes?.get(endpointKey(a)) ?? a;
@@ -188,10 +191,10 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     for (const g of groups) g.kv.txn.sweep();
   }, Math.max(10, Math.floor(DEFAULT_TXN_PARTICIPANT_OPTIONS.lockTimeoutMs / 4)));
   sweeper.unref();
-  metrics?.watch({ groups, loop, transport });
+  const txnStats = new TxnFrontDoorStats();
+  metrics?.watch({ groups, loop, transport, txn: txnStats });
   const requestTimeoutMs = o.requestTimeoutMs ?? 1_500;
   // This peer's front door runs the same 2PC as the coordinator's, with its own transaction ids.
-  const txnStats = new TxnFrontDoorStats();
   const driver = new TxnDriver(txnClient, REAL_TXN_ENV, `m${o.id}-${randomBytes(5).toString('hex')}`, { ...DEFAULT_TXN_DRIVER_OPTIONS, onStep: txnStats.onStep });
   const kv: KvService =
     o.sharding === undefined
@@ -246,7 +249,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   });
 
   const clients = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
     socket.on('error', () => {});
     sniffConnection(socket, {
       onPeer: (s, head) => transport.acceptPeer(s, head),

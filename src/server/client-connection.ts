@@ -32,6 +32,15 @@ export interface ClientConnectionLimits {
   readonly parser: Partial<RespParserLimits>;
 }
 
+/**
+ * Options for every server whose sockets reach a ClientConnection. A client
+ * may half-close (shutdown(SHUT_WR): `nc -N`, `printf ... | nc -q 1`) right
+ * after its commands; without allowHalfOpen Node would end our side at once
+ * and drop every reply still being computed. The connection ends its side
+ * itself once the last reply is flushed (see ClientConnection), as Redis does.
+ */
+export const CLIENT_SERVER_OPTIONS = { allowHalfOpen: true } as const;
+
 /** A reply slot: filled when its request finishes; flushed strictly in request order. */
 interface Slot {
   bytes: Buffer | undefined;
@@ -69,6 +78,8 @@ export class ClientConnection {
   private paused = false;
   private flushQueued = false;
   private closing = false;
+  /** The client half-closed: no more requests; we end our side after the last reply. */
+  private inputEnded = false;
   private readonly stats: FrontDoorStats;
 
   constructor(
@@ -90,6 +101,10 @@ export class ClientConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'client socket error'));
+    socket.on('end', () => {
+      this.inputEnded = true;
+      this.endIfDone();
+    });
     socket.on('close', () => {
       this.closing = true;
       this.stats.connectionsOpen--;
@@ -231,7 +246,15 @@ export class ClientConnection {
     if (close) {
       this.slots.length = 0;
       this.socket.end();
+      return;
     }
+    this.endIfDone();
+  }
+
+  /** After a half-close: ends our side once every request got its reply written. */
+  private endIfDone(): void {
+    if (!this.inputEnded || this.slots.length > 0 || this.socket.destroyed) return;
+    this.socket.end();
   }
 }
 
