@@ -33,7 +33,7 @@ export function measureRows(m: FaultMeasures): Array<[string, string, string]> {
   if (m.elections.length === 0) rows.push(['leader lost', 'no', 'the victim led no group when the fault began: no election was needed']);
   for (const e of m.elections) {
     rows.push([`group ${e.group}: failure detected`, fmtMs(e.detectedMs), `fault to the first sample where another member of group ${e.group} saw no leader, another leader or a higher term (old leader ${e.oldLeader})`]);
-    rows.push([`group ${e.group}: new leader elected`, e.electedMs === undefined ? 'not seen' : `${fmtMs(e.electedMs)} (${e.newLeader})`, 'fault to the first sample where another member leads at a higher term']);
+    rows.push([`group ${e.group}: new leader elected`, e.electedMs === undefined ? 'not seen' : `${fmtMs(e.electedMs)} (${e.newLeader})`, 'fault to the first sample where a member leads the group at a higher term']);
   }
   const groups = Object.entries(m.unavailableByGroupMs).map(([g, ms]) => `g${g} ${fmtMs(ms)}`).join(', ');
   rows.push(['unavailability seen by clients', fmtMs(m.unavailableMs), `longest time with no acknowledged request, overlapping the fault and its recovery${groups !== '' ? `; per group: ${groups}` : ''}`]);
