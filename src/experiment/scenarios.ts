@@ -80,9 +80,9 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'lagging-follower',
-    description: 'kill -9 a follower and keep it down while the others snapshot and compact their logs (snapshot_entries 200): it rejoins by InstallSnapshot',
+    description: 'kill -9 a follower and keep it down while the others snapshot and compact their logs (snapshot_entries 50): it rejoins by InstallSnapshot',
     shapes: both,
-    snapshotEntries: 200,
+    snapshotEntries: 50,
     msetEvery: 0,
     steps: (p) => ['start load', `wait ${ms(p.warmupMs)}`, 'kill -9 follower', `wait ${ms(p.faultMs * 1.5)}`, 'restart victim', `wait caught-up victim ${ms(catchUpMs)}`, `wait ${ms(p.recoverMs)}`, 'stop'],
   },
