@@ -106,13 +106,16 @@ export async function runExperiment(plan: ExperimentPlan, signal: AbortSignal): 
     if (signal.aborted) aborted = 'interrupted (Ctrl-C)';
     await load.stop();
     progress?.stop();
-    // Whole again before the read-back: every link, every process.
-    cluster.heal();
-    for (const m of cluster.members) {
-      m.proc.resume();
-      if (!m.proc.alive) m.proc.start();
+    if (!signal.aborted) {
+      // Whole again before the read-back: every link, every process.
+      cluster.heal();
+      for (const m of cluster.members) {
+        m.proc.resume();
+        if (!m.proc.alive) m.proc.start();
+      }
+      await waitReady(cluster, signal).catch((err: unknown) => (aborted ??= err instanceof Error ? err.message : String(err)));
     }
-    if (!signal.aborted) await waitReady(cluster, signal).catch((err: unknown) => (aborted ??= err instanceof Error ? err.message : String(err)));
+    // Interrupted: nothing is read back (deadline 0), and the report says why.
     verification = await verifyAcknowledged(load.records, cluster.frontDoors().map((m) => m.clientPort), signal.aborted ? 0 : verifyWaitMs, plan.requestTimeoutMs);
   } finally {
     progress?.stop();
@@ -133,7 +136,8 @@ export async function runExperiment(plan: ExperimentPlan, signal: AbortSignal): 
     requests: load.records,
     events: runner.events,
     verification,
-    crashes: cluster.crashes(),
+    // After a Ctrl-C at a terminal the members got the SIGINT too: their exits were asked for.
+    crashes: signal.aborted ? [] : cluster.crashes(),
     ...(aborted !== undefined ? { aborted } : {}),
     endMs: clock.nowMs(),
   };
