@@ -16,7 +16,7 @@ export interface Band {
   readonly to: number;
 }
 
-const WIDTH = 860;
+const WIDTH = 760;
 const HEIGHT = 200;
 /** Jepsen's nemesis band colour. */
 const BAND_COLOR = '#cccccc';
