@@ -16,6 +16,8 @@ import { formatStep, type Step } from './timeline-step.js';
 
 /** How long the cluster gets to elect leaders (every /readyz 200) at the start, and again before the check. */
 export const readyWaitMs = 30_000;
+/** The programs' snapshot_entries when the config sets none (src/participant/raft-member.ts). */
+const snapshotEntriesDefault = 10_000;
 /** How long the final read-back of acknowledged writes may take. */
 export const verifyWaitMs = 30_000;
 
@@ -90,7 +92,7 @@ export async function runExperiment(plan: ExperimentPlan, signal: AbortSignal): 
     { clients: plan.clients, ports: cluster.frontDoors().map((m) => m.clientPort), groupTags: groupTags(layout), msetEvery: plan.msetEvery, requestTimeoutMs: plan.requestTimeoutMs, failurePauseMs: 20 },
     clock,
   );
-  const runner = new TimelineRunner(cluster, sampler, load, clock, signal);
+  const runner = new TimelineRunner(cluster, sampler, load, clock, signal, plan.snapshotEntries ?? snapshotEntriesDefault);
   const progress = plan.progress === undefined ? undefined : new ProgressView(plan.progress, plan.steps, runner, load, clock);
   let aborted: string | undefined;
   let verification: AckVerification | undefined;

@@ -80,11 +80,11 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'lagging-follower',
-    description: 'kill -9 a follower and keep it down while the others snapshot and compact their logs (snapshot_entries 50): it rejoins by InstallSnapshot',
+    description: 'kill -9 a follower and keep it down until the others have snapshotted and compacted their logs past it (snapshot_entries 50): it rejoins by InstallSnapshot',
     shapes: both,
     snapshotEntries: 50,
     msetEvery: 0,
-    steps: (p) => ['start load', `wait ${ms(p.warmupMs)}`, 'kill -9 follower', `wait ${ms(p.faultMs * 1.5)}`, 'restart victim', `wait caught-up victim ${ms(catchUpMs)}`, `wait ${ms(p.recoverMs)}`, 'stop'],
+    steps: (p) => ['start load', `wait ${ms(p.warmupMs)}`, 'kill -9 follower', `wait ${ms(p.faultMs)}`, 'wait compacted victim 30s', 'restart victim', `wait caught-up victim ${ms(catchUpMs)}`, `wait ${ms(p.recoverMs)}`, 'stop'],
   },
   {
     name: 'rolling-restart',
