@@ -78,6 +78,7 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
     sharding: shardingOf(layout, id),
     dataDir,
     cluster: p.clusterName ?? 'kvstore',
+    ...(p.clusterSecret !== undefined ? { clusterSecret: p.clusterSecret } : {}),
     logger: log,
     ...(p.snapshotEntries !== undefined ? { snapshotEntries: p.snapshotEntries } : {}),
     ...(p.peerRoutes !== undefined ? { peerRoutes: p.peerRoutes } : {}),

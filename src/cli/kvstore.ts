@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { addressProblem, parseEndpoint } from '../config/address.js';
 import { createLogger } from '../server/logger.js';
+import { secretFromEnv, secretFromFile, SecretProblem } from '../config/cluster-secret.js';
+import type { ClusterSecret } from '../net/peer-auth.js';
 import { runMember } from './run-member.js';
 import { addBenchCommand } from './bench.js';
 import { addClusterCommand } from './cluster.js';
@@ -29,10 +31,14 @@ export function kvstoreProgram(): Command {
     .option('--join', 'wait to be added by an existing member instead of starting a one-member cluster')
     .option('--data-dir <dir>', 'LevelDB data dir (default data/node-<id>)')
     .option('--cluster <name>', 'cluster name checked in the peer handshake', 'kvstore')
+    .option('--cluster-secret-file <path>', 'file holding the cluster_secret peers prove in the handshake (contents trimmed)')
+    .option('--cluster-secret-env <var>', 'environment variable holding the cluster_secret')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
-    .action(async (o: { id: number; listen: string; join?: boolean; dataDir?: string; cluster: string; logLevel?: string }) => {
+    .action(async (o: NodeCliOptions) => {
       const listen = parseEndpoint(o.listen);
+      const clusterSecret = nodeClusterSecret(o);
       await runMember({
+        ...(clusterSecret !== undefined ? { clusterSecret } : {}),
         id: o.id,
         listen,
         initialMembers: o.join === true ? new Map() : new Map([[o.id, o.listen]]),
@@ -45,6 +51,34 @@ export function kvstoreProgram(): Command {
   addClusterCommand(program);
   addExperimentCommand(program);
   return program;
+}
+
+interface NodeCliOptions {
+  id: number;
+  listen: string;
+  join?: boolean;
+  dataDir?: string;
+  cluster: string;
+  clusterSecretFile?: string;
+  clusterSecretEnv?: string;
+  logLevel?: string;
+}
+
+/** The secret `kvstore node` was pointed at (never on the command line itself: argv is public); a problem exits 2. */
+function nodeClusterSecret(o: NodeCliOptions): ClusterSecret | undefined {
+  if (o.clusterSecretFile !== undefined && o.clusterSecretEnv !== undefined) {
+    process.stderr.write('kvstore node: give at most one of --cluster-secret-file and --cluster-secret-env\n');
+    process.exit(2);
+  }
+  try {
+    if (o.clusterSecretFile !== undefined) return secretFromFile(o.clusterSecretFile);
+    if (o.clusterSecretEnv !== undefined) return secretFromEnv(o.clusterSecretEnv);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof SecretProblem)) throw err;
+    process.stderr.write(`kvstore node: ${err.reason}\n`);
+    process.exit(2);
+  }
 }
 
 const program = kvstoreProgram();

@@ -42,11 +42,13 @@ const member = await runMember({
   ...(sharding !== undefined ? { sharding: shardingOf(sharding.layout, cfg.self.id) } : {}),
   dataDir,
   cluster: cfg.clusterName ?? 'kvstore',
+  ...(cfg.clusterSecret !== undefined ? { clusterSecret: cfg.clusterSecret } : {}),
   logger: createLogger(`raft-${cfg.self.id}`, cfg.logLevel),
   ...(cfg.snapshotEntries !== undefined ? { snapshotEntries: cfg.snapshotEntries } : {}),
   ...(cfg.peerRoutes !== undefined ? { peerRoutes: cfg.peerRoutes } : {}),
   ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}),
   ...(cfg.metricsListen !== undefined ? { metricsListen: cfg.metricsListen } : {}),
+  ...(cfg.redisListen !== undefined ? { redisListen: cfg.redisListen } : {}),
   kind: 'raft',
 });
 if (sharding?.fresh === true) await storeLayout(member.store, sharding.layout);

@@ -20,6 +20,7 @@ export const CONFIG_ERROR_CODES = [
   'DUPLICATE_ADDRESS', // the same IP:PORT twice in one file
   'WRONG_MODE_PARAMETER', // e.g. follower_info in a coordinator config
   'TOO_MANY_ADDRESSES', // more than addressesMax addresses
+  'SECRET_UNAVAILABLE', // cluster_secret_file unreadable or empty, cluster_secret_env unset or empty
 ] as const;
 
 export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];

@@ -4,6 +4,8 @@ import { addressProblem, endpointKey, parseEndpoint, type Endpoint } from './add
 import { LAYOUT_LIMITS } from '../sharding/layout.js';
 import { rankAddresses } from '../sharding/rank.js';
 import { ConfigError, type ConfigErrorCode } from './config-error.js';
+import type { ClusterSecret } from '../net/peer-auth.js';
+import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, SecretProblem, SECRET_PARAMETERS, type SecretSources } from './cluster-secret.js';
 
 /**
  * The lab's config files: `parameter value` lines, `!` comments.
@@ -23,6 +25,8 @@ import { ConfigError, type ConfigErrorCode } from './config-error.js';
  * | groups N           | coordinator, raft (ext.) | Raft groups the 16384 slots are split into, 1..16384       |
  * | replicas R         | coordinator (ext.)     | replicas of each group, 1..participants (raft: every peer)  |
  * | metrics_info IP:PORT | all (extension)      | serve /metrics, /health, /readyz, /status over HTTP here     |
+ * | cluster_secret WORD, cluster_secret_file PATH, cluster_secret_env VAR | all (ext.) | the secret peers prove in the handshake; at most one of the three |
+ * | redis_info IP:PORT | coordinator, raft (ext.) | a Redis endpoint (RESP2/RESP3, real Redis replies) here     |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
  * sorted (numeric IP, then port) order. Not file position: each peer's file
@@ -53,6 +57,10 @@ export interface ConfigExtensions {
   readonly peerRoutes?: ReadonlyMap<string, Endpoint>;
   /** metrics_info IP:PORT: where this node serves its metrics over HTTP. Invariant: none of the file's other addresses. */
   readonly metricsListen?: Endpoint;
+  /** cluster_secret / _file / _env: proved both ways in every peer handshake (src/net/peer-handshake.ts). */
+  readonly clusterSecret?: ClusterSecret;
+  /** redis_info IP:PORT: where this node serves the Redis endpoint (coordinator and raft peers). Invariant: none of the file's other addresses. */
+  readonly redisListen?: Endpoint;
 }
 
 export interface CoordinatorConfig extends ConfigExtensions {
@@ -105,15 +113,15 @@ const bulkBytesCeiling = 512 * 1024 * 1024;
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
-  'groups', 'replicas', 'metrics_info',
+  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS,
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info']),
-  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info']),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info']),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS]),
+  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS]),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS]),
 };
 
 /** One parameter line. */
@@ -132,8 +140,11 @@ function isKind(value: string): value is ConfigKind {
   return value === 'coordinator' || value === 'participant' || value === 'raft';
 }
 
-/** Parses a config file's text; `file` is only used in error messages. */
-export function parseLabConfig(text: string, file: string): LabConfig {
+/**
+ * Parses a config file's text; `file` is only used in error messages.
+ * `secrets`: where cluster_secret_file and cluster_secret_env are read from.
+ */
+export function parseLabConfig(text: string, file: string, secrets: SecretSources = PROCESS_SECRET_SOURCES): LabConfig {
   const fail: Fail = (code, at, reason) => {
     throw new ConfigError(code, file, at, reason);
   };
@@ -157,8 +168,16 @@ export function parseLabConfig(text: string, file: string): LabConfig {
   const ctx = new Checker(lines, fail, modeLine?.at ?? null);
   const metricsLine = ctx.optionalOne('metrics_info');
   const metrics = metricsLine === undefined ? undefined : ctx.address(metricsLine);
-  const withMetrics = (addresses: AddressLine[]): AddressLine[] => (metrics === undefined ? addresses : [...addresses, metrics]);
-  const ext: ConfigExtensions = { ...ctx.extensions(), ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}) };
+  const redisLine = ctx.optionalOne('redis_info');
+  const redis = redisLine === undefined ? undefined : ctx.address(redisLine);
+  const withMetrics = (addresses: AddressLine[]): AddressLine[] => [...addresses, ...(metrics === undefined ? [] : [metrics]), ...(redis === undefined ? [] : [redis])];
+  const secret = clusterSecretOf(lines, fail, secrets);
+  const ext: ConfigExtensions = {
+    ...ctx.extensions(),
+    ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}),
+    ...(redis !== undefined ? { redisListen: redis.endpoint } : {}),
+    ...(secret !== undefined ? { clusterSecret: secret } : {}),
+  };
   switch (kind) {
     case 'coordinator': {
       const self = ctx.exactlyOne('coordinator_info', 'the coordinator\'s own address');
@@ -201,6 +220,20 @@ export function parseLabConfig(text: string, file: string): LabConfig {
 
 type Fail = (code: ConfigErrorCode, at: number | null, reason: string) => never;
 
+/** The one cluster_secret line's secret, if there is one; two such lines, or a secret not to be had, fail naming the line. */
+function clusterSecretOf(lines: readonly Line[], fail: Fail, secrets: SecretSources): ClusterSecret | undefined {
+  const found = lines.filter((l) => isSecretParameter(l.name));
+  const [first, second] = found;
+  if (second !== undefined) fail('DUPLICATE_PARAMETER', second.at, `at most one of ${SECRET_PARAMETERS.join(', ')} (${first!.name} on line ${first!.at})`);
+  if (first === undefined || !isSecretParameter(first.name)) return undefined;
+  try {
+    return resolveClusterSecret(first.name, first.value, secrets);
+  } catch (err) {
+    if (!(err instanceof SecretProblem)) throw err;
+    return fail(err.code, first.at, err.reason);
+  }
+}
+
 /** Lines -> parameter lines: comments and blanks dropped, one value checked. */
 function tokenize(text: string, fail: Fail): Line[] {
   const out: Line[] = [];
@@ -217,6 +250,8 @@ function tokenize(text: string, fail: Fail): Line[] {
     // peer_route takes two addresses: the peer, and where to dial it.
     const want = param === 'peer_route' ? 2 : 1;
     if (values.length < want) fail('MISSING_VALUE', at, `${param} needs ${want} values`);
+    // A secret is never echoed, even in an error.
+    if (values.length > want && param === 'cluster_secret') fail('EXTRA_TOKENS', at, `cluster_secret takes one word, got ${values.length} (for a secret with blanks use cluster_secret_file)`);
     if (values.length > want) fail('EXTRA_TOKENS', at, `${param} takes ${want === 1 ? 'one value' : `${want} values`}, got ${values.length}: ${values.join(' ')}`);
     if (param === 'mode') {
       if (modeAt !== null) fail('DUPLICATE_MODE', at, `mode given twice (first on line ${modeAt})`);

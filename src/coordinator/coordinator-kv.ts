@@ -1,4 +1,5 @@
 import { answerOfWrite, sessionCmdOf } from '../kv/write-command.js';
+import { wireForwardRequest } from '../rpc/forward-protocol.js';
 import type { ForwardReply, ForwardRequest } from '../rpc/forward-protocol.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
@@ -53,6 +54,11 @@ export class CoordinatorKv implements KvService {
           if (reply.t !== 'values') throw new CoordinatorError('REFUSED', 'unexpected reply to a read');
           return { type: 'values', values: reply.values ?? undefined };
         }
+        if (op.type === 'mget') {
+          const reply = await this.forward({ t: 'mread', keys: op.keys, g: this.group });
+          if (reply.t !== 'mvalues' || !Array.isArray(reply.values) || reply.values.length !== op.keys.length) throw new CoordinatorError('REFUSED', 'unexpected reply to a read');
+          return { type: 'multi', values: reply.values.map((v) => v ?? undefined) };
+        }
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;
         let reply: ForwardReply;
@@ -71,21 +77,38 @@ export class CoordinatorKv implements KvService {
   }
 
   private forward(req: ForwardRequest): Promise<ForwardReply> {
-    const retry = {
-      deadlineMs: Date.now() + this.limits.requestTimeoutMs,
-      retryDelayMs: this.limits.retryDelayMs,
-      noLeader: () => new CoordinatorError('NO_LEADER', `no participant leads group ${this.group}`),
-      retryable: () => true,
-      waitForLeader: (ms: number) => this.tracker.waitForLeader(this.group, ms),
-    };
-    return retryWithLeader(retry, (left) => {
-      const target = this.tracker.leaderOf(this.group) ?? this.tracker.anyAlive();
-      if (target === undefined) return undefined;
-      return (target.rpc.request(req, left) as Promise<ForwardReply>).catch((err: unknown) => {
-        this.log.debug({ participant: target.id, group: this.group, err: err instanceof Error ? err.message : String(err) }, 'forward failed; retrying');
-        this.tracker.suspect(target.id, this.group);
-        throw err;
-      });
-    });
+    return forwardToLeader(this.tracker, this.group, req, Date.now() + this.limits.requestTimeoutMs, this.limits.retryDelayMs, this.log);
   }
+}
+
+/**
+ * Sends req to the participant believed to lead `group` (any live one while
+ * none is known: it forwards to its leader), retrying through leader changes
+ * until the deadline. The request is the same on every attempt.
+ */
+export function forwardToLeader(
+  tracker: ParticipantTracker,
+  group: number,
+  req: ForwardRequest,
+  deadlineMs: number,
+  retryDelayMs: number,
+  log: Logger,
+): Promise<ForwardReply> {
+  const wire = wireForwardRequest(req);
+  const retry = {
+    deadlineMs,
+    retryDelayMs,
+    noLeader: () => new CoordinatorError('NO_LEADER', `no participant leads group ${group}`),
+    retryable: () => true,
+    waitForLeader: (ms: number) => tracker.waitForLeader(group, ms),
+  };
+  return retryWithLeader(retry, (left) => {
+    const target = tracker.leaderOf(group) ?? tracker.anyAlive();
+    if (target === undefined) return undefined;
+    return (target.rpc.request(wire, left) as Promise<ForwardReply>).catch((err: unknown) => {
+      log.debug({ participant: target.id, group, err: err instanceof Error ? err.message : String(err) }, 'forward failed; retrying');
+      tracker.suspect(target.id, group);
+      throw err;
+    });
+  });
 }

@@ -1,3 +1,5 @@
+import type { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
+import { txnFrontDoorMetrics, txnGroupMetrics } from '../metrics/txn-metrics.js';
 import type { Registry } from 'prom-client';
 import { formatEndpoint } from '../config/address.js';
 import { collectedGauge } from '../metrics/collected.js';
@@ -23,9 +25,11 @@ function leaderViews(layout: Layout, tracker: ParticipantTracker): GroupLeaderVi
 }
 
 /** The coordinator's registry: its front door, its links to the participants, and what it believes of each group. */
-export function coordinatorMetrics(layout: Layout, tracker: ParticipantTracker, frontDoor: FrontDoorStats): Registry {
+export function coordinatorMetrics(layout: Layout, tracker: ParticipantTracker, frontDoor: FrontDoorStats, txn: TxnFrontDoorStats): Registry {
   const registry = nodeRegistry('coordinator', 0);
   frontDoorMetrics(registry, frontDoor);
+  txnFrontDoorMetrics(registry, txn);
+  txnGroupMetrics(registry, () => leaderViews(layout, tracker));
   peerMetrics(registry, () => tracker.traffic());
   const views = scrapeMemo(() => leaderViews(layout, tracker));
   collectedGauge(registry, 'kvstore_coordinator_participant_up', '1 while the participant answers heartbeats', ['participant'], () =>

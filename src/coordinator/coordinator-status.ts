@@ -11,12 +11,15 @@ export interface GroupLeaderView {
   readonly leader: number;
   readonly term: number | undefined;
   readonly commit: number | undefined;
+  /** Open transactions in the leader's report: prepared records (holding locks) and decisions not yet forgotten. */
+  readonly prepared: number | undefined;
+  readonly decisions: number | undefined;
 }
 
 export function groupLeaderView(tracker: ParticipantTracker, rows: ReturnType<ParticipantTracker['snapshot']>, group: number): GroupLeaderView {
   const leader = tracker.leaderOf(group);
   const st = leader === undefined ? undefined : rows.find((r) => r.id === leader.id)?.status?.groups.find((x) => x.group === group);
-  return { group, leader: leader === undefined || st?.role !== 'leader' ? 0 : leader.id, term: st?.term, commit: st?.commit };
+  return { group, leader: leader === undefined || st?.role !== 'leader' ? 0 : leader.id, term: st?.term, commit: st?.commit, prepared: st?.prepared, decisions: st?.decisions };
 }
 
 /** `stat` at the coordinator prompt: the cluster, then one row per group (or only `only`). */
@@ -29,7 +32,7 @@ export function coordinatorStatusText(self: Endpoint, layout: Layout, tracker: P
     `participants ${rows.length} (${live} alive)`,
     `groups       ${layout.groups} of ${layout.replicas} replicas, 16384 slots`,
     ...(problem === undefined ? [] : [`LAYOUT MISMATCH: ${problem}; every command is refused`]),
-    'group  slots          replicas     leader  term    commit',
+    'group  slots          replicas     leader  term    commit    txns',
   ];
   for (let g = 1; g <= layout.groups; g++) {
     if (only !== undefined && g !== only) continue;
@@ -37,7 +40,7 @@ export function coordinatorStatusText(self: Endpoint, layout: Layout, tracker: P
     const v = groupLeaderView(tracker, rows, g);
     const leaderText = v.leader === 0 ? 'none' : String(v.leader);
     out.push(
-      `${String(g).padEnd(7)}${`${range.first}-${range.last}`.padEnd(15)}${groupReplicas(layout, g).join(',').padEnd(13)}${leaderText.padEnd(8)}${String(v.term ?? '-').padEnd(8)}${v.commit ?? '-'}`,
+      `${String(g).padEnd(7)}${`${range.first}-${range.last}`.padEnd(15)}${groupReplicas(layout, g).join(',').padEnd(13)}${leaderText.padEnd(8)}${String(v.term ?? '-').padEnd(8)}${String(v.commit ?? '-').padEnd(10)}${v.prepared === undefined ? '-' : `${v.prepared} open, ${v.decisions ?? 0} decided`}`,
     );
   }
   return out.join('\n');

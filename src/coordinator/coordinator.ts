@@ -14,14 +14,22 @@ import { FrontDoorStats } from '../server/front-door-stats.js';
 import { commonInfoSections } from '../server/info-common.js';
 import { infoText } from '../server/info-text.js';
 import { coordinatorInfoSections, coordinatorMetrics, coordinatorReadiness, coordinatorStatusJson } from './coordinator-observability.js';
-import { coordinatorMembersText, coordinatorStatusText } from './coordinator-status.js';
+import { coordinatorMembersText, coordinatorStatusText, groupLeaderView } from './coordinator-status.js';
+import { txnInfoSection } from '../server/txn-info.js';
 import type { CoordinatorConfig } from '../config/lab-config.js';
 import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
-import { ClientConnection } from '../server/client-connection.js';
+import { startRedisDoor } from '../redis/redis-door.js';
+import type { RedisDoor } from '../redis/redis-door.js';
+import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { rankAddresses } from '../sharding/rank.js';
-import { CoordinatorKv } from './coordinator-kv.js';
+import { randomBytes } from 'node:crypto';
+import { TxnDriver, DEFAULT_TXN_DRIVER_OPTIONS } from '../txn/txn-driver.js';
+import { REAL_TXN_ENV } from '../txn/txn-env.js';
+import { CoordinatorError, CoordinatorKv } from './coordinator-kv.js';
+import { CoordinatorTxnClient } from './coordinator-txn-client.js';
+import { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
 import { ParticipantTracker } from './participant-tracker.js';
 
 export interface CoordinatorLimits {
@@ -67,10 +75,25 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     const theirs = decoded.layout;
     return layoutEquals(theirs, layout) ? undefined : `it holds ${describeLayout(theirs)}, this coordinator's config says ${describeLayout(layout)}`;
   };
-  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout });
+  const tracker = new ParticipantTracker(dialed, cfg.clusterName ?? 'kvstore', limits, log, { checkLayout, ...(cfg.clusterSecret !== undefined ? { clusterSecret: cfg.clusterSecret } : {}) });
   const groups = new Map<number, KvService>();
   for (let g = 1; g <= layout.groups; g++) groups.set(g, new CoordinatorKv(tracker, g, { requestTimeoutMs: limits.requestTimeoutMs, retryDelayMs: 25 }, log));
-  const kv = new RoutedKv(new SlotRouter(layout), groups);
+  // Transaction ids are new per process: a restarted coordinator never reuses one.
+  const txnStats = new TxnFrontDoorStats();
+  const driver = new TxnDriver(new CoordinatorTxnClient(tracker, 25, log), REAL_TXN_ENV, `c${randomBytes(6).toString('hex')}`, {
+    ...DEFAULT_TXN_DRIVER_OPTIONS,
+    onStep: txnStats.onStep,
+  });
+  const kv = new RoutedKv(new SlotRouter(layout), groups, {
+    txn: driver,
+    requestTimeoutMs: limits.requestTimeoutMs,
+    admit: () => {
+      const mismatch = tracker.layoutProblem();
+      if (mismatch !== undefined) throw new CoordinatorError('LAYOUT_MISMATCH', `refused: ${mismatch}`);
+    },
+    onPath: txnStats.onPath,
+    onCrossEnd: txnStats.onCrossEnd,
+  });
   // A participant's first start asks for its layout (KVSTORE.LAYOUT) or, from older builds, its group.
   const groupReply = encodeBulkArray(participants.map((p) => Buffer.from(formatEndpoint(p.address))));
   const layoutReply = encodeBulkString(Buffer.from(JSON.stringify(encodeLayout(layout))));
@@ -80,12 +103,16 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   const infoSections = [
     ...commonInfoSections({ kind: 'coordinator', tcpPort: cfg.self.port, stats: frontDoor, loading: () => false }),
     ...coordinatorInfoSections(layout, tracker),
+    txnInfoSection(txnStats, driver, () => {
+      const rows = tracker.snapshot();
+      return Array.from({ length: layout.groups }, (_, k) => groupLeaderView(tracker, rows, k + 1));
+    }),
   ];
   const info = (sections: readonly string[]): string => infoText(infoSections, sections);
-  const metrics = cfg.metricsListen !== undefined ? coordinatorMetrics(layout, tracker, frontDoor) : undefined;
+  const metrics = cfg.metricsListen !== undefined ? coordinatorMetrics(layout, tracker, frontDoor, txnStats) : undefined;
 
   const clients = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => {});
@@ -112,8 +139,19 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
       throw err;
     }
   }
+  let redisDoor: RedisDoor | undefined;
+  if (cfg.redisListen !== undefined) {
+    try {
+      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, stats: frontDoor, log, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}) });
+    } catch (err) {
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+      tracker.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      throw err;
+    }
+  }
   tracker.start();
-  log.info({ listen: formatEndpoint(cfg.self), ...(cfg.metricsListen !== undefined ? { metrics: formatEndpoint(cfg.metricsListen) } : {}), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
+  log.info({ listen: formatEndpoint(cfg.self), ...(cfg.metricsListen !== undefined ? { metrics: formatEndpoint(cfg.metricsListen) } : {}), ...(cfg.redisListen !== undefined ? { redis: formatEndpoint(cfg.redisListen) } : {}), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
 
   return {
     server,
@@ -124,6 +162,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     info,
     metrics,
     async close() {
+      await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       tracker.close();
       for (const s of clients) s.destroy();

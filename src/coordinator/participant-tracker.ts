@@ -1,4 +1,5 @@
 import { RpcClient } from '../net/rpc-client.js';
+import type { ClusterSecret } from '../net/peer-auth.js';
 import type { PeerTraffic } from '../net/peer-transport.js';
 import type { Endpoint } from '../config/address.js';
 import { formatEndpoint } from '../config/address.js';
@@ -27,6 +28,8 @@ interface Tracked {
 export interface TrackerOptions {
   /** Checks the layout a participant reports: a reason when it differs from ours. */
   readonly checkLayout?: (reported: unknown) => string | undefined;
+  /** config cluster_secret: proved both ways when dialing each participant. */
+  readonly clusterSecret?: ClusterSecret;
 }
 
 /**
@@ -50,7 +53,7 @@ export class ParticipantTracker {
     this.parts = participants.map((p) => ({
       id: p.id,
       address: p.address,
-      rpc: new RpcClient({ cluster, address: p.address, logger: log }),
+      rpc: new RpcClient({ cluster, address: p.address, logger: log, ...(options.clusterSecret !== undefined ? { clusterSecret: options.clusterSecret } : {}) }),
       alive: false,
       missed: 0,
       status: undefined,

@@ -1,13 +1,18 @@
 import type { KvAnswer, KvOp } from '../server/kv-service.js';
 import type { ApplyResult, SessionCmd } from './kv-command.js';
 
-type WriteOp = Extract<KvOp, { type: 'set' | 'del' }>;
+type WriteOp = Extract<KvOp, { type: 'set' | 'del' | 'mset' }>;
 
 /** A client's write as the command a Raft entry carries, under its at-most-once identity. */
 export function sessionCmdOf(op: WriteOp, clientId: string, seq: number): SessionCmd {
-  return op.type === 'set'
-    ? { op: 'set', clientId, seq, key: op.key, values: [...op.values] }
-    : { op: 'del', clientId, seq, keys: [...op.keys] };
+  switch (op.type) {
+    case 'set':
+      return { op: 'set', clientId, seq, key: op.key, values: [...op.values] };
+    case 'del':
+      return { op: 'del', clientId, seq, keys: [...op.keys] };
+    case 'mset':
+      return { op: 'mset', clientId, seq, pairs: op.pairs.map(([k, v]) => [k, v] as const) };
+  }
 }
 
 /** The client's answer for a write's apply result, or why there is none (the caller throws its own error). */
@@ -15,7 +20,7 @@ export function answerOfWrite(op: WriteOp['type'] | SessionCmd['op'], result: un
   const r = result as ApplyResult | undefined;
   if (r === undefined || typeof r !== 'object') return 'no result for a write';
   if (r.type === 'error') return `write refused: ${r.code}`;
-  if (op === 'set') return { type: 'ok' };
+  if (op === 'set' || op === 'mset') return { type: 'ok' };
   if (r.type !== 'count') return `unexpected result ${r.type} for DEL`;
   return { type: 'count', n: r.n };
 }

@@ -32,6 +32,8 @@ export function frontDoorMetrics(registry: Registry, stats: FrontDoorStats): voi
     set: latency.labels('set'),
     get: latency.labels('get'),
     del: latency.labels('del'),
+    mset: latency.labels('mset'),
+    mget: latency.labels('mget'),
   };
   stats.latency = (command, seconds) => by[command].observe(seconds);
 }

@@ -5,7 +5,9 @@ import type { GroupMember } from '../participant/group-member.js';
 import type { SnapshotPhase } from '../participant/host-contract.js';
 import type { HostLoop } from '../participant/host-loop.js';
 import type { FrontDoorStats } from '../server/front-door-stats.js';
+import type { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
 import { diskMetrics } from './disk-metrics.js';
+import { txnFrontDoorMetrics, txnGroupMetrics, txnResolverMetrics } from './txn-metrics.js';
 import { frontDoorMetrics } from './front-door-metrics.js';
 import { hostLoopMetrics } from './host-loop-metrics.js';
 import { nodeRegistry } from './node-registry.js';
@@ -25,7 +27,7 @@ export interface MemberMetrics {
   readonly registry: Registry;
   readonly onBatch: BatchObserver;
   readonly onSnapshotSeconds: (phase: SnapshotPhase, seconds: number) => void;
-  watch(parts: { readonly groups: readonly GroupMember[]; readonly loop: HostLoop; readonly transport: PeerTransport }): void;
+  watch(parts: { readonly groups: readonly GroupMember[]; readonly loop: HostLoop; readonly transport: PeerTransport; readonly txn: TxnFrontDoorStats }): void;
 }
 
 export function memberMetrics(kind: NodeKind, id: number, frontDoor: FrontDoorStats): MemberMetrics {
@@ -35,7 +37,13 @@ export function memberMetrics(kind: NodeKind, id: number, frontDoor: FrontDoorSt
     registry,
     onBatch: diskMetrics(registry),
     onSnapshotSeconds: snapshotMetrics(registry),
-    watch({ groups, loop, transport }) {
+    watch({ groups, loop, transport, txn }) {
+      txnFrontDoorMetrics(registry, txn);
+      txnGroupMetrics(registry, () => groups.map((g) => ({ group: g.groupId, prepared: g.sm.kv.txns.preparedCount, decisions: g.sm.kv.txns.decisionCount })));
+      txnResolverMetrics(registry, () => ({
+        resolvedLocks: groups.reduce((n, g) => n + g.kv.txn.resolvedLocks, 0),
+        finishedDecisions: groups.reduce((n, g) => n + g.kv.txn.finishedDecisions, 0),
+      }));
       raftGroupMetrics(registry, () => groups.map((g) => g.replica));
       peerMetrics(registry, () => transport.stats().traffic);
       hostLoopMetrics(registry, loop.stats);

@@ -20,7 +20,5 @@ export function nodeRegistry(kind: NodeKind, nodeId: number): Registry {
     registers: [registry],
   });
   info.set({ version: kvstoreVersion(), kind, node: String(nodeId) }, 1);
-  // TODO(issue 13): count the open cross-group (2PC) transactions once they exist; none can be open today.
-  new Gauge({ name: 'kvstore_txn_open', help: 'Cross-group (2PC) transactions open now (always 0 until issue 13)', registers: [registry] }).set(0);
   return registry;
 }

@@ -5,6 +5,8 @@ import { encodeFrame, PEER_MAGIC } from './frame-codec.js';
 import { FramedSocket } from './framed-socket.js';
 import { NetError } from './net-error.js';
 import type { NetLogger } from './net-logger.js';
+import type { ClusterSecret } from './peer-auth.js';
+import { AcceptorHandshake, type AcceptorStep } from './peer-handshake.js';
 import { clip, WIRE_VERSION, type HelloFrame, type PeerRole, type RaftFrame, type ReqFrame, type WireFrame } from './wire.js';
 
 /**
@@ -35,6 +37,8 @@ export function checkHello(hello: HelloFrame, self: { cluster: string; selfId: N
 export interface InboundConnectionOptions {
   readonly cluster: string;
   readonly selfId: NodeId;
+  /** When set, a dialer must prove it (and we prove it back) before anything is served. */
+  readonly clusterSecret?: ClusterSecret;
   readonly frameBytesMax: number;
   /** The first frame must be a hello within this time. */
   readonly handshakeTimeoutMs: number;
@@ -52,6 +56,9 @@ export interface InboundConnectionOptions {
 export class InboundConnection {
   readonly conn: FramedSocket;
   private identity: PeerIdentity | undefined;
+  private readonly handshake: AcceptorHandshake;
+  /** The hello's identity while its cluster_secret proof is awaited. */
+  private claimed: PeerIdentity | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   /** Set once refused: nothing more from this connection is looked at. */
   private refused = false;
@@ -64,6 +71,7 @@ export class InboundConnection {
   ) {
     assert(head.length >= 1 && head[0] === PEER_MAGIC, 'acceptPeer: head must start with the magic byte');
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.handshake = new AcceptorHandshake(options.clusterSecret, options.selfId);
     socket.setKeepAlive(true, 5_000);
     this.conn = new FramedSocket(socket, {
       frameBytesMax: Math.min(HELLO_FRAME_BYTES_MAX, options.frameBytesMax),
@@ -78,7 +86,7 @@ export class InboundConnection {
     });
     this.handshakeTimer = setTimeout(() => {
       this.handshakeTimer = undefined;
-      this.refuse(`no hello within ${options.handshakeTimeoutMs} ms`, false);
+      this.refuse(this.claimed === undefined ? `no hello within ${options.handshakeTimeoutMs} ms` : `no cluster_secret proof within ${options.handshakeTimeoutMs} ms`, false);
     }, options.handshakeTimeoutMs);
     this.conn.start(head.subarray(1));
   }
@@ -94,16 +102,15 @@ export class InboundConnection {
   private onFrame(frame: WireFrame): void {
     if (this.refused) return;
     if (this.identity === undefined) {
-      if (frame.t !== 'hello') return this.refuse(`first frame is ${frame.t}, not hello`, false);
-      const why = checkHello(frame, this.options);
-      if (why !== undefined) return this.refuse(why, true);
-      if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
-      this.handshakeTimer = undefined;
-      this.identity = { from: frame.from, role: frame.role };
-      this.conn.setFrameBytesMax(this.options.frameBytesMax);
-      this.options.logger.debug({ remote: this.remote, from: frame.from, role: frame.role }, 'peer connection accepted');
-      this.conn.enqueue(encodeFrame({ t: 'helloAck', from: this.options.selfId }, this.options.frameBytesMax));
-      return;
+      if (this.claimed === undefined) {
+        if (frame.t !== 'hello') return this.refuse(`first frame is ${frame.t}, not hello`, false);
+        const why = checkHello(frame, this.options);
+        if (why !== undefined) return this.refuse(why, true);
+        this.claimed = { from: frame.from, role: frame.role };
+        return this.step(this.handshake.onHello(frame));
+      }
+      if (frame.t !== 'proof' || !this.handshake.awaitingProof) return this.refuse(`${frame.t} frame during the cluster_secret handshake`, false);
+      return this.step(this.handshake.onProof(frame));
     }
     switch (frame.t) {
       case 'raft':
@@ -114,11 +121,37 @@ export class InboundConnection {
       case 'hello':
       case 'helloAck':
       case 'helloReject':
+      case 'challenge':
+      case 'proof':
       case 'res':
       case 'resErr':
         return this.refuse(`unexpected ${frame.t} on an accepted connection`, false);
       default:
         return assertNever(frame, 'wire frame');
+    }
+  }
+
+  private step(s: AcceptorStep): void {
+    switch (s.type) {
+      case 'refuse':
+        return this.refuse(s.reason, true);
+      case 'send':
+        this.conn.enqueue(encodeFrame(s.frame, this.options.frameBytesMax));
+        return;
+      case 'accept': {
+        const who = this.claimed;
+        assert(who !== undefined, 'accept after a hello');
+        if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
+        this.handshakeTimer = undefined;
+        this.identity = who;
+        this.conn.setFrameBytesMax(this.options.frameBytesMax);
+        const authenticated = this.options.clusterSecret !== undefined;
+        this.options.logger.debug({ remote: this.remote, from: who.from, role: who.role, authenticated }, 'peer connection accepted');
+        this.conn.enqueue(encodeFrame(s.frame, this.options.frameBytesMax));
+        return;
+      }
+      default:
+        return assertNever(s, 'handshake step');
     }
   }
 
@@ -132,7 +165,7 @@ export class InboundConnection {
     this.handshakeTimer = undefined;
     const err = new NetError(tell ? 'HANDSHAKE_FAILED' : 'BAD_FRAME', reason);
     this.options.logger.warn(
-      { remote: this.remote, from: this.identity?.from, code: err.code, reason },
+      { remote: this.remote, from: this.identity?.from ?? this.claimed?.from, code: err.code, reason },
       'refusing internal connection',
     );
     if (tell) {

@@ -6,6 +6,9 @@ import { encodeFrame, PEER_MAGIC } from './frame-codec.js';
 import { FramedSocket, type WrittenCallback } from './framed-socket.js';
 import { NetError } from './net-error.js';
 import type { NetLogger } from './net-logger.js';
+import { HELLO_FRAME_BYTES_MAX } from './inbound-connection.js';
+import type { ClusterSecret } from './peer-auth.js';
+import { DialerHandshake } from './peer-handshake.js';
 import { PendingCalls } from './pending-calls.js';
 import type { HelloFrame, RaftFrame, ReqFrame, WireFrame } from './wire.js';
 
@@ -65,6 +68,8 @@ export interface LinkStats {
 export interface OutboundLinkOptions {
   readonly address: PeerAddress;
   readonly hello: HelloFrame;
+  /** When set, we prove it to the node we dial and require its proof back (peer-handshake.ts). */
+  readonly clusterSecret?: ClusterSecret;
   /** The node id helloAck must name, or undefined to accept any (RPC clients). */
   readonly expectedPeer: NodeId | undefined;
   readonly limits: OutboundLimits;
@@ -96,6 +101,8 @@ interface Waiting {
 export class OutboundLink {
   private stateValue: LinkState = 'idle';
   private conn: FramedSocket | undefined;
+  /** The handshake of the current connection attempt (a fresh nonce per dial). */
+  private handshake: DialerHandshake | undefined;
   private waiting: Waiting[] = [];
   /** Invariant: waitingBytes = sum of waiting frame lengths; 0 unless connecting. */
   private waitingBytes = 0;
@@ -105,6 +112,8 @@ export class OutboundLink {
   private connectTimer: NodeJS.Timeout | undefined;
   /** Set after a backlog drop, cleared when a message is accepted: one report per episode. */
   private backlogFull = false;
+  /** Code and reason of the last failure, so a changed reason is logged as news. */
+  private lastFailure = '';
   private address: PeerAddress;
   private readonly counters = {
     sentMsgs: 0,
@@ -269,7 +278,8 @@ export class OutboundLink {
     const socket = connect({ host: this.address.host, port: this.address.port });
     socket.setKeepAlive(true, 5_000);
     const conn = new FramedSocket(socket, {
-      frameBytesMax: this.options.limits.frameBytesMax,
+      // Until the other side is authenticated it may send only handshake-sized frames.
+      frameBytesMax: Math.min(HELLO_FRAME_BYTES_MAX, this.options.limits.frameBytesMax),
       logger: this.options.logger,
       logFields: { ...this.options.logFields, dir: 'out' },
       onFrame: (frame) => this.onFrame(conn, frame),
@@ -277,7 +287,9 @@ export class OutboundLink {
     });
     this.conn = conn;
     conn.start();
-    const hello = encodeFrame(this.options.hello, this.options.limits.frameBytesMax);
+    const handshake = new DialerHandshake(this.options.clusterSecret, this.options.hello);
+    this.handshake = handshake;
+    const hello = encodeFrame(handshake.hello, this.options.limits.frameBytesMax);
     conn.enqueue(Buffer.concat([Buffer.from([PEER_MAGIC]), hello]));
     this.connectTimer = setTimeout(() => {
       this.connectTimer = undefined;
@@ -296,7 +308,20 @@ export class OutboundLink {
             new NetError('HANDSHAKE_FAILED', `${this.describe()} is node ${frame.from}, expected ${this.options.expectedPeer}`),
           );
         }
+        {
+          const why = this.handshake!.checkAck(frame);
+          if (why !== undefined) return this.refusePeer(conn, why);
+        }
         return this.onReady(conn);
+      case 'challenge': {
+        if (this.stateValue !== 'connecting') return this.failConnection(conn, protocolError('challenge after helloAck'));
+        const answer = this.handshake!.onChallenge(frame, this.options.expectedPeer);
+        if ('refuse' in answer) return this.refusePeer(conn, answer.refuse);
+        conn.enqueue(encodeFrame(answer.proof, this.options.limits.frameBytesMax));
+        return;
+      }
+      case 'proof':
+        return this.failConnection(conn, protocolError('proof from the accepting side'));
       case 'helloReject':
         return this.failConnection(conn, new NetError('HANDSHAKE_FAILED', `${this.describe()} refused us: ${frame.reason}`));
       case 'res':
@@ -315,8 +340,16 @@ export class OutboundLink {
     }
   }
 
+  /** The node we dialed failed the cluster_secret check: logged (with its address), never served. */
+  private refusePeer(conn: FramedSocket, why: string): void {
+    const err = new NetError('HANDSHAKE_FAILED', `${this.describe()} refused: ${why}`);
+    this.options.logger.warn({ ...this.options.logFields, remote: this.describe(), code: err.code, reason: why }, 'refusing peer: cluster_secret check failed');
+    this.failConnection(conn, err);
+  }
+
   private onReady(conn: FramedSocket): void {
     this.clearTimers();
+    conn.setFrameBytesMax(this.options.limits.frameBytesMax);
     this.stateValue = 'ready';
     this.counters.connects += 1;
     const wasFailing = this.backoff.consecutiveFailures > 0;
@@ -348,8 +381,11 @@ export class OutboundLink {
     this.failWaiting();
     this.calls.failAll(new NetError('UNREACHABLE', `${this.describe()}: ${err.reason}`));
     const delayMs = this.backoff.nextDelayMs();
-    // The first failure after a success is news; repeats while down are noise.
-    const level = wasReady || this.backoff.consecutiveFailures === 1 ? 'warn' : 'debug';
+    // The first failure after a success is news, and so is a new reason
+    // (down, then refused by its handshake); repeats while down are noise.
+    const reasonKey = `${err.code} ${err.reason}`;
+    const level = wasReady || this.backoff.consecutiveFailures === 1 || reasonKey !== this.lastFailure ? 'warn' : 'debug';
+    this.lastFailure = reasonKey;
     this.options.logger[level]({ ...this.options.logFields, code: err.code, reason: err.reason, redialInMs: delayMs }, 'peer link down');
     this.stateValue = 'backoff';
     this.redialTimer = setTimeout(() => {

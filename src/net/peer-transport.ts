@@ -6,6 +6,7 @@ import type { FramedSocket } from './framed-socket.js';
 import { InboundConnection, type PeerIdentity } from './inbound-connection.js';
 import { NetError } from './net-error.js';
 import type { NetLogger } from './net-logger.js';
+import type { ClusterSecret } from './peer-auth.js';
 import { OutboundLink, type LinkStats, type PeerAddress } from './outbound-link.js';
 import { clip, WIRE_VERSION, type RaftFrame, type ReqFrame, type ResErrFrame, type ResFrame } from './wire.js';
 
@@ -52,6 +53,8 @@ export function validatePeerTransportLimits(l: PeerTransportLimits): void {
 export interface PeerTransportOptions {
   readonly cluster: string;
   readonly selfId: NodeId;
+  /** config cluster_secret: peers prove it both ways in the handshake; absent, none is asked or offered. */
+  readonly clusterSecret?: ClusterSecret;
   readonly addresses?: ReadonlyMap<NodeId, PeerAddress>;
   readonly logger: NetLogger;
   readonly limits?: Partial<PeerTransportLimits>;
@@ -209,6 +212,7 @@ export class PeerTransport {
     const conn = new InboundConnection(socket, head, {
       cluster: this.options.cluster,
       selfId: this.options.selfId,
+      ...(this.options.clusterSecret !== undefined ? { clusterSecret: this.options.clusterSecret } : {}),
       frameBytesMax: this.limits.frameBytesMax,
       handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
       logger: this.options.logger,
@@ -259,6 +263,7 @@ export class PeerTransport {
       address,
       hello: { t: 'hello', version: WIRE_VERSION, cluster: this.options.cluster, from: this.options.selfId, role: 'peer' },
       expectedPeer: to,
+      ...(this.options.clusterSecret !== undefined ? { clusterSecret: this.options.clusterSecret } : {}),
       limits: {
         frameBytesMax: this.limits.frameBytesMax,
         backlogBytesMax: this.limits.peerBacklogBytesMax,

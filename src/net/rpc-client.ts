@@ -2,6 +2,7 @@ import { assert } from '../../raft/assert.js';
 import { FRAME_BYTES_MAX_DEFAULT } from './frame-codec.js';
 import { NetError } from './net-error.js';
 import type { NetLogger } from './net-logger.js';
+import type { ClusterSecret } from './peer-auth.js';
 import { OutboundLink, type LinkStats, type OutboundLimits, type PeerAddress } from './outbound-link.js';
 import { WIRE_VERSION } from './wire.js';
 
@@ -17,6 +18,8 @@ export const RPC_CLIENT_LIMITS_DEFAULT: OutboundLimits = {
 export interface RpcClientOptions {
   readonly cluster: string;
   readonly address: PeerAddress;
+  /** The nodes' cluster_secret, proved both ways in the handshake. */
+  readonly clusterSecret?: ClusterSecret;
   readonly logger: NetLogger;
   readonly limits?: Partial<OutboundLimits>;
   readonly random?: () => number;
@@ -42,6 +45,7 @@ export class RpcClient {
       address: options.address,
       hello: { t: 'hello', version: WIRE_VERSION, cluster: options.cluster, from: 0, role: 'coordinator' },
       expectedPeer: undefined,
+      ...(options.clusterSecret !== undefined ? { clusterSecret: options.clusterSecret } : {}),
       limits,
       logger: options.logger,
       logFields: { addr },

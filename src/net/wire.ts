@@ -1,5 +1,6 @@
 import type { NodeId } from '../../raft/types.js';
 import { NetError } from './net-error.js';
+import { AUTH_NONCE_BYTES, AUTH_PROOF_BYTES } from './peer-auth.js';
 
 /**
  * The frame bodies of internal connections: a discriminated union on `t`.
@@ -8,6 +9,12 @@ import { NetError } from './net-error.js';
  * `helloAck` (or `helloReject` and close) from the accepting side, then any
  * number of `raft` / `req` / `res` / `resErr` frames either way. A `res` or
  * `resErr` always travels on the connection its `req` came in on.
+ *
+ * With a cluster_secret (peer-auth.ts) the handshake has two more steps:
+ * `hello` carries the dialer's nonce, the acceptor answers `challenge` (its
+ * id and nonce), the dialer sends `proof`, and `helloAck` carries the
+ * acceptor's proof. Without one, no nonce or proof is ever sent: the frames
+ * are exactly those of a build that knows no secrets.
  */
 export const WIRE_VERSION = 1;
 
@@ -26,11 +33,27 @@ export interface HelloFrame {
   /** The connecting node's id; 0 for a coordinator or tool. */
   readonly from: NodeId;
   readonly role: PeerRole;
+  /** The dialer's AUTH_NONCE_BYTES nonce; present exactly when it holds a cluster_secret. */
+  readonly nonce?: Uint8Array;
 }
 export interface HelloAckFrame {
   readonly t: 'helloAck';
   /** The accepting node's id, so the dialer can check it reached whom it meant. */
   readonly from: NodeId;
+  /** The acceptor's proof of the cluster_secret; present exactly when it holds one. */
+  readonly proof?: Uint8Array;
+}
+/** Acceptor -> dialer, when the acceptor holds a cluster_secret: prove it. */
+export interface ChallengeFrame {
+  readonly t: 'challenge';
+  /** The accepting node's id (bound into both proofs). */
+  readonly from: NodeId;
+  readonly nonce: Uint8Array;
+}
+/** Dialer -> acceptor: the dialer's answer to the challenge. */
+export interface ProofFrame {
+  readonly t: 'proof';
+  readonly proof: Uint8Array;
 }
 export interface HelloRejectFrame {
   readonly t: 'helloReject';
@@ -69,6 +92,8 @@ export type WireFrame =
   | HelloFrame
   | HelloAckFrame
   | HelloRejectFrame
+  | ChallengeFrame
+  | ProofFrame
   | RaftFrame
   | ReqFrame
   | ResFrame
@@ -98,6 +123,13 @@ function boundedString(v: unknown, max: number, field: string): string {
   return v;
 }
 
+/** A bin field of exactly `bytes` bytes (nonces and proofs have fixed sizes). */
+function fixedBytes(v: unknown, bytes: number, field: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw bad(`${field} is not binary`);
+  if (v.length !== bytes) throw bad(`${field} is ${v.length} bytes, expected ${bytes}`);
+  return v;
+}
+
 function requestId(v: Record<string, unknown>, t: string): number {
   if (!isRequestId(v['id'])) throw bad(`${t} frame without a positive integer id`);
   return v['id'];
@@ -119,13 +151,22 @@ export function parseWireFrame(v: unknown): WireFrame {
       if (!isNodeId(from)) throw bad('hello without a node id');
       if (typeof v['version'] !== 'number') throw bad('hello without a version');
       const cluster = boundedString(v['cluster'], CLUSTER_NAME_CHARS_MAX, 'hello.cluster');
-      return { t, version: v['version'], cluster, from, role };
+      if (v['nonce'] === undefined) return { t, version: v['version'], cluster, from, role };
+      return { t, version: v['version'], cluster, from, role, nonce: fixedBytes(v['nonce'], AUTH_NONCE_BYTES, 'hello.nonce') };
     }
     case 'helloAck': {
       const from = v['from'];
       if (!isNodeId(from)) throw bad('helloAck without a node id');
-      return { t, from };
+      if (v['proof'] === undefined) return { t, from };
+      return { t, from, proof: fixedBytes(v['proof'], AUTH_PROOF_BYTES, 'helloAck.proof') };
     }
+    case 'challenge': {
+      const from = v['from'];
+      if (!isNodeId(from)) throw bad('challenge without a node id');
+      return { t, from, nonce: fixedBytes(v['nonce'], AUTH_NONCE_BYTES, 'challenge.nonce') };
+    }
+    case 'proof':
+      return { t, proof: fixedBytes(v['proof'], AUTH_PROOF_BYTES, 'proof.proof') };
     case 'helloReject':
       return { t, reason: boundedString(v['reason'], REASON_CHARS_MAX, 'helloReject.reason') };
     case 'raft': {

@@ -10,6 +10,7 @@ import type { HostLimits, SnapshotPhase } from './host-contract.js';
 import { GroupTransport } from './group-transport.js';
 import { NodeStateMachine } from './node-state-machine.js';
 import { checkRaftMessage } from './raft-message-guard.js';
+import type { TxnGroupClient } from '../txn/txn-client.js';
 import { ReplicatedKv } from './replicated-kv.js';
 import { ChunkedSnapshotTransport, SNAPSHOT_CHUNK_BYTES_DEFAULT, SnapshotAssembler, isSnapChunk } from './snapshot-transfer.js';
 
@@ -50,6 +51,8 @@ export interface GroupMemberOptions {
   readonly logger: Logger;
   /** Seed of the core's election jitter (the host's only randomness). */
   readonly seed: number;
+  /** How this group's transaction resolver reaches other groups (a primary may be hosted elsewhere). */
+  readonly txnClient: TxnGroupClient;
   /** Metrics: how long snapshot phases take (restoring the one on disk at start counts as a restore). */
   readonly onSnapshotSeconds?: (phase: SnapshotPhase, seconds: number) => void;
 }
@@ -107,12 +110,15 @@ export async function openGroupMember(o: GroupMemberOptions): Promise<GroupMembe
     {
       onSoftState: (soft) => log.info({ role: soft.role, leader: soft.leaderId, term: replica.status().term }, 'raft role'),
       onSnapshot: (kind, index) => log.info({ kind, index }, `snapshot ${kind}`),
-      onApplied: replayDone,
+      onApplied: (applied) => {
+        replayDone(applied);
+        kv.applied.notify();
+      },
       ...(o.onSnapshotSeconds !== undefined ? { onSnapshotSeconds: o.onSnapshotSeconds } : {}),
     },
   );
   replayDone(snap.meta.index);
-  const kv = new ReplicatedKv(replica, () => sm, o.transport, o.groupId, { requestTimeoutMs: o.requestTimeoutMs, retryDelayMs: 25 });
+  const kv = new ReplicatedKv(replica, () => sm, o.transport, o.groupId, { requestTimeoutMs: o.requestTimeoutMs, retryDelayMs: 25 }, o.txnClient);
 
   const snapshots = new SnapshotAssembler();
   const receive = (from: NodeId, frame: unknown): void => {

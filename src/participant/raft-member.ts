@@ -6,12 +6,15 @@ import { endpointKey, formatEndpoint, parseEndpoint } from '../config/address.js
 import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
+import type { ClusterSecret } from '../net/peer-auth.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import { memberMetrics } from '../metrics/member-metrics.js';
 import { closeMetricsServer, startMetricsServer } from '../metrics/metrics-server.js';
 import type { ParticipantStatus } from '../rpc/participant-status.js';
-import { ClientConnection } from '../server/client-connection.js';
+import { startRedisDoor } from '../redis/redis-door.js';
+import type { RedisDoor } from '../redis/redis-door.js';
+import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import { FrontDoorStats } from '../server/front-door-stats.js';
 import { commonInfoSections } from '../server/info-common.js';
 import { infoText } from '../server/info-text.js';
@@ -31,6 +34,13 @@ import { chooseGroup, chooseGroups, snapshotNow, transferLeadership } from './me
 import { memberInfoSections, memberReadiness, memberStatusJson } from './member-status.js';
 import { memberListText, memberStatusText } from './member-text.js';
 import { NodeError } from './node-error.js';
+import { MemberTxnClient } from './member-txn-client.js';
+import { TxnDriver, DEFAULT_TXN_DRIVER_OPTIONS } from '../txn/txn-driver.js';
+import { REAL_TXN_ENV } from '../txn/txn-env.js';
+import { DEFAULT_TXN_PARTICIPANT_OPTIONS } from '../txn/txn-participant.js';
+import { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
+import { txnInfoSection } from '../server/txn-info.js';
+import { randomBytes } from 'node:crypto';
 
 /** One group this process hosts: its id, its voters at bootstrap, and who should lead it. */
 export interface HostedGroup {
@@ -46,9 +56,17 @@ export interface MemberOptions {
   /** Addresses of every member at bootstrap (id -> address, self included); empty for a node that waits to be added. */
   readonly initialMembers: ReadonlyMap<NodeId, string>;
   /** Multi-raft: the groups this process hosts and the router of its front door. Absent: group 1 over initialMembers. */
-  readonly sharding?: { readonly groups: readonly HostedGroup[]; readonly router: KeyRouter; readonly layout: unknown };
+  readonly sharding?: {
+    readonly groups: readonly HostedGroup[];
+    readonly router: KeyRouter;
+    readonly layout: unknown;
+    /** Every group's replicas by member id: transactions reach groups this process does not host. */
+    readonly replicasOf: (group: number) => readonly NodeId[];
+  };
   readonly dataDir: string;
   readonly cluster: string;
+  /** config cluster_secret: every peer connection proves it both ways; absent, none is asked or offered. */
+  readonly clusterSecret?: ClusterSecret;
   readonly logger: Logger;
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -64,6 +82,8 @@ export interface MemberOptions {
   readonly kind?: 'participant' | 'raft';
   /** Config `metrics_info`: serve /metrics, /health, /readyz and /status here. Absent: no metrics are kept. */
   readonly metricsListen?: Endpoint;
+  /** Config `redis_info`: serve the Redis endpoint here (same data, real Redis replies). Absent: none. */
+  readonly redisListen?: Endpoint;
 }
 
 /** A running member process: one store, transport, loop and port for every group it hosts. */
@@ -103,7 +123,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const metrics = o.metricsListen !== undefined ? memberMetrics(kind, o.id, frontDoor) : undefined;
   const store = await ProcessStore.open(o.dataDir, { create: true, ...(metrics !== undefined ? { onBatch: metrics.onBatch } : {}) });
 
-  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log });
+  const transport = new PeerTransport({ cluster: o.cluster, selfId: o.id, logger: log, ...(o.clusterSecret !== undefined ? { clusterSecret: o.clusterSecret } : {}) });
   const dialAddress = (addr: string): Endpoint => {
     const a = parseEndpoint(addr);
     return o.peerRoutes?.get(endpointKey(a)) ?? a;
@@ -133,6 +153,9 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     setImmediate(() => process.exit(1));
   });
 
+  // Every member of the layout is reachable by id: a transaction's primary group may be hosted elsewhere.
+  if (o.sharding !== undefined) syncAddresses(o.initialMembers);
+  const txnClient = new MemberTxnClient(o.sharding?.replicasOf ?? (() => []), transport, 25);
   const groups: GroupMember[] = [];
   try {
     for (const h of hosted) {
@@ -150,6 +173,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
         requestTimeoutMs: o.requestTimeoutMs ?? 1_500,
         logger: log,
         seed: Date.now() ^ (o.id * 2654435761) ^ (h.id * 40503),
+        txnClient,
         ...(metrics !== undefined ? { onSnapshotSeconds: metrics.onSnapshotSeconds } : {}),
       });
       groups.push(g);
@@ -160,13 +184,38 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     throw err;
   }
   const byId = new Map(groups.map((g) => [g.groupId, g]));
-  metrics?.watch({ groups, loop, transport });
+  txnClient.attach(new Map(groups.map((g) => [g.groupId, g.kv])));
+  // The lock resolvers: a few passes per lock timeout; each acts only where its group leads.
+  const sweeper = setInterval(() => {
+    for (const g of groups) g.kv.txn.sweep();
+  }, Math.max(10, Math.floor(DEFAULT_TXN_PARTICIPANT_OPTIONS.lockTimeoutMs / 4)));
+  sweeper.unref();
+  const txnStats = new TxnFrontDoorStats();
+  metrics?.watch({ groups, loop, transport, txn: txnStats });
+  const requestTimeoutMs = o.requestTimeoutMs ?? 1_500;
+  // This peer's front door runs the same 2PC as the coordinator's, with its own transaction ids.
+  const driver = new TxnDriver(txnClient, REAL_TXN_ENV, `m${o.id}-${randomBytes(5).toString('hex')}`, { ...DEFAULT_TXN_DRIVER_OPTIONS, onStep: txnStats.onStep });
+  const kv: KvService =
+    o.sharding === undefined
+      ? groups[0]!.kv
+      : new RoutedKv(o.sharding.router, new Map(groups.map((g) => [g.groupId, g.kv])), {
+          txn: driver,
+          requestTimeoutMs,
+          onPath: txnStats.onPath,
+          onCrossEnd: txnStats.onCrossEnd,
+        });
+
   const infoSections = [
     ...commonInfoSections({ kind, tcpPort: o.listen.port, stats: frontDoor, loading: () => groups.some((g) => g.replay.doneSeconds === undefined) }),
     ...memberInfoSections(o.id, groups),
+    txnInfoSection(
+      txnStats,
+      driver,
+      () => groups.map((g) => ({ group: g.groupId, prepared: g.sm.kv.txns.preparedCount, decisions: g.sm.kv.txns.decisionCount, lockedKeys: g.sm.kv.txns.lockedKeys })),
+      () => ({ resolvedLocks: groups.reduce((n, g) => n + g.kv.txn.resolvedLocks, 0), finishedDecisions: groups.reduce((n, g) => n + g.kv.txn.finishedDecisions, 0) }),
+    ),
   ];
   const info = (sections: readonly string[]): string => infoText(infoSections, sections);
-  const kv: KvService = o.sharding === undefined ? groups[0]!.kv : new RoutedKv(o.sharding.router, new Map(groups.map((g) => [g.groupId, g.kv])));
 
   transport.onRaft((from, frame, group) => {
     const g = byId.get(group);
@@ -199,7 +248,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   });
 
   const clients = new Set<Socket>();
-  const server = createServer((socket) => {
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
     socket.on('error', () => {});
     sniffConnection(socket, {
       onPeer: (s, head) => transport.acceptPeer(s, head),
@@ -238,11 +287,23 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       throw err;
     }
   }
+  let redisDoor: RedisDoor | undefined;
+  if (o.redisListen !== undefined) {
+    try {
+      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, stats: frontDoor, log, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}) });
+    } catch (err) {
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+      transport.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+      throw err;
+    }
+  }
   loop.start();
   const balancer =
     groups.length > 1 ? new LeaderBalancer(o.id, groups.map((g, k) => ({ replica: g.replica, preferred: hosted[k]!.preferredLeader ?? 0 })), log) : undefined;
   balancer?.start();
-  log.info({ id: o.id, listen: selfAddress, dataDir: o.dataDir, ...(o.metricsListen !== undefined ? { metrics: formatEndpoint(o.metricsListen) } : {}), groups: hosted.map((h) => ({ group: h.id, voters: h.voters })) }, 'member started');
+  log.info({ id: o.id, listen: selfAddress, dataDir: o.dataDir, ...(o.metricsListen !== undefined ? { metrics: formatEndpoint(o.metricsListen) } : {}), ...(o.redisListen !== undefined ? { redis: formatEndpoint(o.redisListen) } : {}), groups: hosted.map((h) => ({ group: h.id, voters: h.voters })) }, 'member started');
 
   const admin = memberAdmin(groups[0]!, transport, { id: o.id, address: selfAddress }, (id, address) => transport.setAddress(id, dialAddress(address)));
   const singleGroupOnly = (): Promise<never> => Promise.reject(new Error('membership changes are for single-group members; this one hosts several groups with a static layout'));
@@ -269,7 +330,9 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     info,
     metrics: metrics?.registry,
     async close() {
+      clearInterval(sweeper);
       balancer?.stop();
+      await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       loop.close();
       // Peer sockets belong to the transport: close it first, or server.close() waits on them.
@@ -286,7 +349,8 @@ function statusReply(id: NodeId, groups: readonly GroupMember[], layout: unknown
     id,
     groups: groups.map((g) => {
       const st = g.replica.status();
-      return { group: g.groupId, role: st.role, term: st.term, leaderId: st.leaderId, commit: st.commit, applied: st.applied };
+      const txns = g.sm.kv.txns;
+      return { group: g.groupId, role: st.role, term: st.term, leaderId: st.leaderId, commit: st.commit, applied: st.applied, prepared: txns.preparedCount, decisions: txns.decisionCount };
     }),
     ...(layout !== undefined ? { layout } : {}),
   };

@@ -13,5 +13,5 @@ export function shardingOf(layout: Layout, selfId: NodeId): NonNullable<MemberOp
     voters: [...groupReplicas(layout, g)].sort((a, b) => a - b),
     preferredLeader: preferredLeader(layout, g),
   }));
-  return { groups, router: new SlotRouter(layout), layout: encodeLayout(layout) };
+  return { groups, router: new SlotRouter(layout), layout: encodeLayout(layout), replicasOf: (g) => groupReplicas(layout, g) };
 }

@@ -12,6 +12,10 @@ export type Request =
   | { readonly type: 'get'; readonly key: Buffer }
   /** DEL / DELETE k1 [k2 ...]: replies :N, the number of keys actually removed. */
   | { readonly type: 'del'; readonly keys: Buffer[] }
+  /** MSET k1 v1 [k2 v2 ...]: one word per key, all set or none; replies +OK. */
+  | { readonly type: 'mset'; readonly pairs: [Buffer, Buffer][] }
+  /** MGET k1 [k2 ...]: one lab GET reply per key, all as of one instant. */
+  | { readonly type: 'mget'; readonly keys: Buffer[] }
   | { readonly type: 'ping' }
   /** QUIT: reply +OK, then close the connection. */
   | { readonly type: 'quit' }
@@ -47,6 +51,8 @@ const COMMAND_TABLE = {
   GET: { type: 'get', min: 1, max: 1 },
   DEL: { type: 'del', min: 1, max: Infinity },
   DELETE: { type: 'del', min: 1, max: Infinity },
+  MSET: { type: 'mset', min: 2, max: Infinity },
+  MGET: { type: 'mget', min: 1, max: Infinity },
   PING: { type: 'ping', min: 0, max: 0 },
   QUIT: { type: 'quit', min: 0, max: 0 },
   INFO: { type: 'info', min: 0, max: 16 },
@@ -79,6 +85,14 @@ export function toRequest(cmd: Command): Request {
       return { type: 'get', key: first };
     case 'del':
       return { type: 'del', keys: cmd.args };
+    case 'mset': {
+      if (argc % 2 !== 0) throw new CommandError('WRONG_ARITY', `MSET takes key value pairs, got ${argc} argument(s)`);
+      const pairs: [Buffer, Buffer][] = [];
+      for (let i = 0; i < argc; i += 2) pairs.push([cmd.args[i]!, cmd.args[i + 1]!]);
+      return { type: 'mset', pairs };
+    }
+    case 'mget':
+      return { type: 'mget', keys: cmd.args };
     case 'ping':
       return { type: 'ping' };
     case 'quit':

@@ -10,6 +10,8 @@ export interface Command {
   readonly name: string;
   /** The words after the name, binary-safe. Each is its own copy. */
   readonly args: Buffer[];
+  /** The first word as received (Redis echoes it in `unknown command '...'`). */
+  readonly nameWord?: Buffer;
 }
 
 /** What one request may cost before the parser gives up on the connection. */
@@ -250,5 +252,5 @@ export class RespParser {
 function toCommand(words: Buffer[]): Command {
   const first = words[0];
   assert(first !== undefined, 'a command has at least one word');
-  return { name: first.toString('utf8').toUpperCase(), args: words.slice(1) };
+  return { name: first.toString('utf8').toUpperCase(), args: words.slice(1), nameWord: first };
 }

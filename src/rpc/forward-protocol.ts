@@ -1,4 +1,6 @@
 import type { SessionCmd } from '../kv/kv-command.js';
+import { parseTxnTuple, txnIdCharsMax, txnKeysMax, txnTuple } from '../txn/txn-command.js';
+import type { TxnCmd, TxnId, TxnResult } from '../txn/txn-command.js';
 
 /**
  * Requests a member forwards to its leader over the peer transport. Writes
@@ -7,7 +9,18 @@ import type { SessionCmd } from '../kv/kv-command.js';
  */
 export type ForwardRequest =
   | { readonly t: 'write'; readonly cmd: SessionCmd; readonly hops?: number; readonly g?: number }
-  | { readonly t: 'read'; readonly key: Buffer; readonly hops?: number; readonly g?: number };
+  | { readonly t: 'read'; readonly key: Buffer; readonly hops?: number; readonly g?: number }
+  /** Several keys of one group as of one instant (a one-group MGET). */
+  | { readonly t: 'mread'; readonly keys: readonly Buffer[]; readonly hops?: number; readonly g?: number }
+  /** A step of a cross-group transaction, for the group's leader to replicate. */
+  | { readonly t: 'txn'; readonly cmd: TxnCmd; readonly hops?: number; readonly g?: number }
+  /** The decision the primary group holds for txn (ABORT recorded first when it holds none). */
+  | { readonly t: 'tstatus'; readonly txn: TxnId; readonly groups: readonly number[]; readonly hops?: number; readonly g?: number };
+
+/** What travels: a txn command as its tuple (the same form as in the log, checked by the same parser). */
+export function wireForwardRequest(req: ForwardRequest): unknown {
+  return req.t === 'txn' ? { ...req, cmd: txnTuple(req.cmd) } : req;
+}
 
 /** The group a forwarded request is for: absent means group 1 (a single-group cluster). */
 export function groupOfRequest(req: ForwardRequest): number {
@@ -19,7 +32,9 @@ export const FORWARD_HOPS_MAX = 1;
 
 export type ForwardReply =
   | { readonly t: 'written'; readonly result: unknown }
-  | { readonly t: 'values'; readonly values: Buffer[] | null };
+  | { readonly t: 'values'; readonly values: Buffer[] | null }
+  | { readonly t: 'mvalues'; readonly values: (Buffer[] | null)[] }
+  | { readonly t: 'txn'; readonly result: TxnResult };
 
 const isBytes = (v: unknown): v is Buffer => Buffer.isBuffer(v) || v instanceof Uint8Array;
 const toBuffer = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
@@ -35,6 +50,23 @@ export function parseForwardRequest(body: unknown): ForwardRequest | string {
   if (b['t'] === 'read') {
     return isBytes(b['key']) ? { t: 'read', key: toBuffer(b['key']), hops, g } : 'read without a key';
   }
+  if (b['t'] === 'mread') {
+    const keys = b['keys'];
+    if (!Array.isArray(keys) || keys.length < 1 || keys.length > txnKeysMax || !keys.every(isBytes)) return `mread names 1..${txnKeysMax} keys`;
+    return { t: 'mread', keys: keys.map((k) => toBuffer(k as Uint8Array)), hops, g };
+  }
+  if (b['t'] === 'txn') {
+    const cmd = parseTxnTuple(b['cmd']);
+    return typeof cmd === 'string' ? `txn: ${cmd}` : { t: 'txn', cmd, hops, g };
+  }
+  if (b['t'] === 'tstatus') {
+    const txn = b['txn'];
+    const groups = b['groups'];
+    if (typeof txn !== 'string' || txn.length < 1 || txn.length > txnIdCharsMax) return 'tstatus: bad txn id';
+    if (!Array.isArray(groups) || groups.length < 1 || groups.length > 1024 || !groups.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 1)) return 'tstatus: bad groups';
+    if (!groups.includes(g)) return 'tstatus: asked of a group the transaction does not name';
+    return { t: 'tstatus', txn, groups: groups as number[], hops, g };
+  }
   if (b['t'] !== 'write') return `unknown request ${JSON.stringify(b['t'])}`;
   const c = b['cmd'];
   if (typeof c !== 'object' || c === null) return 'write without a command';
@@ -49,6 +81,16 @@ export function parseForwardRequest(body: unknown): ForwardRequest | string {
     const values = list(cmd['values']);
     if (!isBytes(cmd['key']) || values === undefined) return 'bad set';
     return { t: 'write', cmd: { op: 'set', clientId, seq, key: toBuffer(cmd['key']), values }, hops, g };
+  }
+  if (cmd['op'] === 'mset') {
+    const flat = cmd['pairs'];
+    if (!Array.isArray(flat) || flat.length < 1 || flat.length > txnKeysMax) return 'bad mset';
+    const pairs: [Buffer, Buffer][] = [];
+    for (const p of flat as unknown[]) {
+      if (!Array.isArray(p) || p.length !== 2 || !isBytes(p[0]) || !isBytes(p[1])) return 'bad mset pair';
+      pairs.push([toBuffer(p[0]), toBuffer(p[1])]);
+    }
+    return { t: 'write', cmd: { op: 'mset', clientId, seq, pairs }, hops, g };
   }
   if (cmd['op'] === 'del') {
     const keys = list(cmd['keys']);

@@ -13,6 +13,9 @@ export interface GroupStatus {
   readonly leaderId: number;
   readonly commit: number;
   readonly applied: number;
+  /** Open transactions in this replica's applied state: prepared records (each holds locks) and decisions not yet forgotten. Absent from older builds. */
+  readonly prepared?: number;
+  readonly decisions?: number;
 }
 
 export interface ParticipantStatus {
@@ -33,10 +36,11 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
 function parseGroupStatus(v: unknown): GroupStatus | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  const { group, role, term, leaderId, commit, applied } = o;
+  const { group, role, term, leaderId, commit, applied, prepared, decisions } = o;
   if (!isCount(group) || group < 1 || typeof role !== 'string' || role.length > 32) return undefined;
   if (!isCount(term) || !isCount(leaderId) || !isCount(commit) || !isCount(applied)) return undefined;
-  return { group, role, term, leaderId, commit, applied };
+  if ((prepared !== undefined && !isCount(prepared)) || (decisions !== undefined && !isCount(decisions))) return undefined;
+  return { group, role, term, leaderId, commit, applied, ...(prepared !== undefined ? { prepared } : {}), ...(decisions !== undefined ? { decisions } : {}) };
 }
 
 /** The reply, or undefined when a peer answered garbage. */

@@ -32,6 +32,15 @@ export interface ClientConnectionLimits {
   readonly parser: Partial<RespParserLimits>;
 }
 
+/**
+ * Options for every server whose sockets reach a ClientConnection. A client
+ * may half-close (shutdown(SHUT_WR): `nc -N`, `printf ... | nc -q 1`) right
+ * after its commands; without allowHalfOpen Node would end our side at once
+ * and drop every reply still being computed. The connection ends its side
+ * itself once the last reply is flushed (see ClientConnection), as Redis does.
+ */
+export const CLIENT_SERVER_OPTIONS = { allowHalfOpen: true } as const;
+
 /** A reply slot: filled when its request finishes; flushed strictly in request order. */
 interface Slot {
   bytes: Buffer | undefined;
@@ -46,6 +55,9 @@ export function encodeAnswer(a: KvAnswer): Buffer {
       return a.values === undefined ? LAB_NIL_REPLY : encodeBulkArray(a.values);
     case 'count':
       return encodeInteger(a.n);
+    case 'multi':
+      // The lab's MGET: one GET reply per key, nested in an array.
+      return Buffer.concat([Buffer.from(`*${a.values.length}\r\n`), ...a.values.map((v) => (v === undefined ? LAB_NIL_REPLY : encodeBulkArray(v)))]);
   }
 }
 
@@ -63,6 +75,8 @@ export class ClientConnection {
   private paused = false;
   private flushQueued = false;
   private closing = false;
+  /** The client half-closed: no more requests; we end our side after the last reply. */
+  private inputEnded = false;
   private readonly stats: FrontDoorStats;
 
   constructor(
@@ -84,6 +98,10 @@ export class ClientConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'client socket error'));
+    socket.on('end', () => {
+      this.inputEnded = true;
+      this.endIfDone();
+    });
     socket.on('close', () => {
       this.closing = true;
       this.stats.connectionsOpen--;
@@ -147,7 +165,9 @@ export class ClientConnection {
       }
       case 'set':
       case 'get':
-      case 'del': {
+      case 'del':
+      case 'mset':
+      case 'mget': {
         const command: DataCommand = req.type;
         const counts = this.stats.commands[command];
         counts.calls++;
@@ -223,7 +243,15 @@ export class ClientConnection {
     if (close) {
       this.slots.length = 0;
       this.socket.end();
+      return;
     }
+    this.endIfDone();
+  }
+
+  /** After a half-close: ends our side once every request got its reply written. */
+  private endIfDone(): void {
+    if (!this.inputEnded || this.slots.length > 0 || this.socket.destroyed) return;
+    this.socket.end();
   }
 }
 
@@ -237,6 +265,10 @@ function countedName(name: string): FrontDoorCommand {
     case 'DEL':
     case 'DELETE':
       return 'del';
+    case 'MSET':
+      return 'mset';
+    case 'MGET':
+      return 'mget';
     case 'PING':
       return 'ping';
     case 'QUIT':

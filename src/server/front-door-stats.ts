@@ -5,11 +5,11 @@
  */
 
 /** The commands counted apart; `other` is an unknown command or a malformed request. */
-export const FRONT_DOOR_COMMANDS = ['set', 'get', 'del', 'ping', 'quit', 'info', 'other'] as const;
+export const FRONT_DOOR_COMMANDS = ['set', 'get', 'del', 'mset', 'mget', 'ping', 'quit', 'info', 'other'] as const;
 export type FrontDoorCommand = (typeof FRONT_DOOR_COMMANDS)[number];
 
 /** Commands that reach the data (and are timed). */
-export type DataCommand = 'set' | 'get' | 'del';
+export type DataCommand = 'set' | 'get' | 'del' | 'mset' | 'mget';
 
 export interface CommandCounts {
   /** Requests received. Invariant: failed <= calls; neither decreases. */

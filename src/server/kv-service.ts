@@ -6,13 +6,19 @@
 export type KvOp =
   | { readonly type: 'set'; readonly key: Buffer; readonly values: readonly Buffer[] }
   | { readonly type: 'get'; readonly key: Buffer }
-  | { readonly type: 'del'; readonly keys: readonly Buffer[] };
+  | { readonly type: 'del'; readonly keys: readonly Buffer[] }
+  /** MSET: one value word per key, all or none (a transaction when the keys span groups). */
+  | { readonly type: 'mset'; readonly pairs: readonly (readonly [Buffer, Buffer])[] }
+  /** MGET: every key's words as of one instant. */
+  | { readonly type: 'mget'; readonly keys: readonly Buffer[] };
 
 export type KvAnswer =
   | { readonly type: 'ok' }
   /** GET: the stored words, or undefined for a missing key. */
   | { readonly type: 'values'; readonly values: readonly Buffer[] | undefined }
-  | { readonly type: 'count'; readonly n: number };
+  | { readonly type: 'count'; readonly n: number }
+  /** MGET: one entry per key asked, in order; undefined for a missing key. */
+  | { readonly type: 'multi'; readonly values: readonly (readonly Buffer[] | undefined)[] };
 
 /** One client's ordered stream of commands (it owns an at-most-once session). */
 export interface KvSession {

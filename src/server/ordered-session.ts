@@ -19,7 +19,7 @@ export function orderedSession(inner: KvSession): KvSession {
   let gate: Promise<unknown> | undefined;
   return {
     execute(op: KvOp): Promise<KvAnswer> {
-      const kind: Kind = op.type === 'get' ? 'read' : 'write';
+      const kind: Kind = op.type === 'get' || op.type === 'mget' ? 'read' : 'write';
       if (kind !== runKind) {
         gate = run.length === 0 ? gate : Promise.allSettled(run);
         run = [];

@@ -1,3 +1,5 @@
+import type { TxnWrite } from '../txn/txn-command.js';
+import type { TxnDriver } from '../txn/txn-driver.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from './kv-service.js';
 
 /** Maps a key to the Raft group that owns it (src/sharding: slot, then slot range). */
@@ -5,7 +7,7 @@ export interface KeyRouter {
   groupOf(key: Uint8Array): number;
 }
 
-/** A command that would touch several groups, refused until cross-group transactions exist. */
+/** A command that would touch several groups where no transaction driver is configured. */
 export class CrossGroupError extends Error {
   override readonly name = 'CrossGroupError';
   readonly code = 'CROSS_GROUP';
@@ -14,17 +16,36 @@ export class CrossGroupError extends Error {
   }
 }
 
+export interface RoutedKvOptions {
+  /** Runs commands over several groups as one transaction (2PC); absent, they are refused. */
+  readonly txn?: TxnDriver;
+  /** A cross-group command gives up (-ERROR) after this long. */
+  readonly requestTimeoutMs: number;
+  /** Throws when this front door must not serve now (e.g. its layout disagrees with the participants'). */
+  readonly admit?: () => void;
+  /** Counts each multi-key command by the path it took, and each cross-group one's end. */
+  readonly onPath?: (path: 'single' | 'cross', op: KvOp['type']) => void;
+  readonly onCrossEnd?: (op: KvOp['type'], ok: boolean) => void;
+}
+
+/** Keys of a multi-key command by group, each key once, in the order first named. */
+type Split = Map<number, Buffer[]>;
+
 /**
- * The front door's KV service over several groups: each command goes to the
- * service of its key's group. The same code routes in the coordinator (each
+ * The front door's KV service over several groups: a command whose keys
+ * fall in one group goes whole to that group's service (one Raft entry,
+ * 1PC); MSET / DEL / MGET over several groups run as one transaction
+ * through the 2PC driver. The same code routes in the coordinator (each
  * group's service forwards to that group's leader) and in a multi-group
  * Raft peer (each group's service is its local replica).
- * Invariant: a command is executed by exactly one group's service, whole.
+ * Invariant: a command is applied by exactly one group's service whole, or
+ * by one transaction over every group it names: never in part.
  */
 export class RoutedKv implements KvService {
   constructor(
     private readonly router: KeyRouter,
     private readonly groups: ReadonlyMap<number, KvService>,
+    private readonly opts: RoutedKvOptions = { requestTimeoutMs: 1_500 },
   ) {}
 
   openSession(): KvSession {
@@ -42,7 +63,10 @@ export class RoutedKv implements KvService {
     return {
       execute: (op: KvOp): Promise<KvAnswer> => {
         try {
-          return sessionOf(this.groupOfOp(op)).execute(op);
+          if (op.type === 'get' || op.type === 'set') return this.#single(sessionOf(this.router.groupOf(op.key)), op);
+          const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
+          if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
+          return this.#cross(op, split);
         } catch (err) {
           return Promise.reject(err);
         }
@@ -54,15 +78,69 @@ export class RoutedKv implements KvService {
     };
   }
 
-  private groupOfOp(op: KvOp): number {
-    if (op.type !== 'del') return this.router.groupOf(op.key);
-    const first = this.router.groupOf(op.keys[0]!);
-    let several: Set<number> | undefined;
-    for (let k = 1; k < op.keys.length; k++) {
-      const g = this.router.groupOf(op.keys[k]!);
-      if (g !== first) (several ??= new Set([first])).add(g);
+  #single(session: KvSession, op: KvOp): Promise<KvAnswer> {
+    this.opts.onPath?.('single', op.type);
+    return session.execute(op);
+  }
+
+  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' }>, split: Split): Promise<KvAnswer> {
+    const driver = this.opts.txn;
+    if (driver === undefined) throw new CrossGroupError([...split.keys()].sort((a, b) => a - b));
+    this.opts.admit?.();
+    this.opts.onPath?.('cross', op.type);
+    let ok = false;
+    try {
+      const answer = await this.#transaction(driver, op, split);
+      ok = true;
+      return answer;
+    } finally {
+      this.opts.onCrossEnd?.(op.type, ok);
     }
-    if (several !== undefined) throw new CrossGroupError([...several].sort((a, b) => a - b));
-    return first;
+  }
+
+  #split(keys: readonly Buffer[]): Split {
+    const split: Split = new Map();
+    const seen = new Set<string>();
+    for (const k of keys) {
+      const s = k.toString('latin1');
+      if (seen.has(s)) continue;
+      seen.add(s);
+      const g = this.router.groupOf(k);
+      let list = split.get(g);
+      if (list === undefined) split.set(g, (list = []));
+      list.push(k);
+    }
+    return split;
+  }
+
+  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' }>, split: Split): Promise<KvAnswer> {
+    const deadline = Date.now() + this.opts.requestTimeoutMs;
+    switch (op.type) {
+      case 'mget': {
+        const got = await driver.read(split, deadline);
+        const byKey = new Map<string, readonly Buffer[] | undefined>();
+        for (const [g, keys] of split) {
+          const values = got.get(g)!;
+          keys.forEach((k, i) => byKey.set(k.toString('latin1'), values[i] ?? undefined));
+        }
+        return { type: 'multi', values: op.keys.map((k) => byKey.get(k.toString('latin1'))) };
+      }
+      case 'mset': {
+        // A key named twice takes its last value, as in Redis.
+        const last = new Map<string, Buffer>();
+        for (const [k, v] of op.pairs) last.set(k.toString('latin1'), v);
+        const parts = new Map<number, TxnWrite[]>();
+        for (const [g, keys] of split) parts.set(g, keys.map((key) => ({ key, values: [last.get(key.toString('latin1'))!] })));
+        await driver.write(parts, deadline);
+        return { type: 'ok' };
+      }
+      case 'del': {
+        const parts = new Map<number, TxnWrite[]>();
+        for (const [g, keys] of split) parts.set(g, keys.map((key) => ({ key, values: null })));
+        // Counted under the transaction's locks: the keys present when each group prepared, which commit removed.
+        const { present } = await driver.write(parts, deadline);
+        return { type: 'count', n: present };
+      }
+    }
   }
 }

@@ -136,7 +136,7 @@ async function session(
       o.output.write('\n');
       quit();
     });
-    o.output.write(`myshell: connected to ${conn.address}. Commands like SET k "v", GET k, DEL k; quit or Ctrl-D to leave.\n`);
+    o.output.write(`myshell: connected to ${conn.address}. Commands like SET k "v", GET k, DEL k, MSET k1 v1 k2 v2, MGET k1 k2; quit or Ctrl-D to leave.\n`);
     rl.prompt();
   }
   try {

@@ -10,6 +10,8 @@ const HELP = `Usage:
 @ get value: GET key
 	e.g. GET CS06142
 @ delete values: DEL key1 key2 ... (or DELETE)
+@ set several: MSET key1 value1 key2 value2 ...   (all or none, over any groups)
+@ get several: MGET key1 key2 ...   (all as of one instant)
 @ add server: add <server id> <address>:<port>
 	e.g. add 2 127.0.0.1:8002
 @ remove server: remove <server id>
@@ -201,6 +203,14 @@ export function runNodePrompt(member: PromptTarget, input: Readable, output: Wri
       case 'delete':
         if (bufs.length < 1) say('usage: DEL key...');
         else await kv({ type: 'del', keys: bufs });
+        return true;
+      case 'mset':
+        if (bufs.length < 2 || bufs.length % 2 !== 0) say('usage: MSET key value [key value ...]');
+        else await kv({ type: 'mset', pairs: Array.from({ length: bufs.length / 2 }, (_, i) => [bufs[2 * i]!, bufs[2 * i + 1]!] as const) });
+        return true;
+      case 'mget':
+        if (bufs.length < 1) say('usage: MGET key...');
+        else await kv({ type: 'mget', keys: bufs });
         return true;
       default:
         say(`unknown command "${cmd}" (try help)`);

@@ -179,3 +179,53 @@ export function txnFromTuple(raw: unknown, where: string): TxnCmd {
   assert(typeof cmd !== 'string', () => `kv-command: ${where}: ${String(cmd)}`);
   return cmd;
 }
+
+/**
+ * A result as it came back over the network, or why it is not one: the
+ * front door trusts no peer's bytes, and a bad answer fails the attempt.
+ */
+export function parseTxnResult(raw: unknown): TxnResult | string {
+  if (typeof raw !== 'object' || raw === null) return 'a txn result is an object';
+  const r = raw as Record<string, unknown>;
+  switch (r['type']) {
+    case 'prepared': {
+      const index = r['index'];
+      const present = r['present'];
+      if (!isIndex(index) || index < 1 || !isIndex(present)) return 'prepared: bad index or count';
+      const vs = r['values'];
+      if (vs === undefined || vs === null) return { type: 'prepared', index, present };
+      if (!Array.isArray(vs)) return 'prepared: values must be a list';
+      const values: (Buffer[] | null)[] = [];
+      for (const v of vs as unknown[]) {
+        if (v === null) values.push(null);
+        else if (Array.isArray(v) && v.length >= 1 && v.every(isBytes)) values.push(v.map((x) => toBuffer(x as Uint8Array)));
+        else return 'prepared: a value is null or a list of words';
+      }
+      return { type: 'prepared', index, present, values };
+    }
+    case 'conflict': {
+      const holder = r['holder'];
+      return typeof holder === 'string' && holder.length >= 1 && holder.length <= txnIdCharsMax ? { type: 'conflict', holder } : 'conflict: bad holder';
+    }
+    case 'decided': {
+      const commit = r['commit'];
+      const indexes = r['indexes'];
+      if (typeof commit !== 'boolean' || !Array.isArray(indexes)) return 'decided: bad fields';
+      const ix: [number, number][] = [];
+      for (const p of indexes as unknown[]) {
+        if (!Array.isArray(p) || p.length !== 2 || !isGroupId(p[0]) || !isIndex(p[1])) return 'decided: an index is [group, index]';
+        ix.push([p[0], p[1]]);
+      }
+      return { type: 'decided', commit, indexes: ix };
+    }
+    case 'resolved': {
+      const applied = r['applied'];
+      const released = r['released'];
+      return typeof applied === 'boolean' && typeof released === 'boolean' ? { type: 'resolved', applied, released } : 'resolved: bad fields';
+    }
+    case 'forgotten':
+      return { type: 'forgotten' };
+    default:
+      return `unknown txn result ${JSON.stringify(r['type'])}`;
+  }
+}

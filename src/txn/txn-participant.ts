@@ -93,7 +93,7 @@ export class TxnParticipant {
   async waitUnlocked(keys: readonly Uint8Array[], forWrite: boolean, deadlineMs: number): Promise<void> {
     for (;;) {
       if (txnFailpoints.readsIgnoreLocks && !forWrite) return;
-      const holder = this.#holder(keys, forWrite);
+      const holder = this.blocker(keys, forWrite);
       if (holder === undefined) return;
       const left = deadlineMs - this.env.now();
       if (left <= 0) throw new LockedError(holder);
@@ -103,7 +103,9 @@ export class TxnParticipant {
     }
   }
 
-  #holder(keys: readonly Uint8Array[], forWrite: boolean): TxnId | undefined {
+  /** The transaction whose lock stops this access now (any lock for a write, a write lock for a read), if any. */
+  blocker(keys: readonly Uint8Array[], forWrite: boolean): TxnId | undefined {
+    if (txnFailpoints.readsIgnoreLocks && !forWrite) return undefined;
     const t = this.host.table();
     if (t.lockedKeys === 0) return undefined;
     for (const k of keys) {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRun, runOnce } from './fault-run.js';
 import type { RunOptions } from './fault-run.js';
-import { NEMESES } from './nemesis.js';
 
 /**
  * The CI campaign: a handful of seeded runs of real clusters under every
@@ -14,7 +13,8 @@ import { NEMESES } from './nemesis.js';
 const RUN_MS = 25_000;
 const outDir = join(tmpdir(), 'kvstore-jepsen-ci');
 
-const base = (mode: RunOptions['mode'], seed: number): RunOptions => ({ mode, seed, timeMs: RUN_MS, nemeses: NEMESES, outDir });
+// The single-key runs: the classic three (kill-coordinator aims at transactions, which this workload has none of).
+const base = (mode: RunOptions['mode'], seed: number): RunOptions => ({ mode, seed, timeMs: RUN_MS, nemeses: ['kill', 'pause', 'partition'], outDir });
 
 // 2pc runs the lab's default shape: 3 participants, 3 groups; one raft run has every peer host 3 groups.
 for (const [mode, seed, groups] of [

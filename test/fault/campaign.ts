@@ -5,20 +5,27 @@ import { CLUSTER_MODES } from './fault-cluster.js';
 import type { ClusterMode } from './fault-cluster.js';
 import { formatRun, runOnce } from './fault-run.js';
 import type { RunResult } from './fault-run.js';
-import { parseNemeses } from './nemesis.js';
+import { NEMESES, parseNemeses } from './nemesis.js';
+import { txnFailpoints } from '../../src/txn/txn-failpoints.js';
+import type { TxnFailpoint } from '../../src/txn/txn-failpoints.js';
 
 /**
- * `npm run jepsen -- --time 300 --seed N --nemesis kill,pause,partition [--mode raft|2pc|both] [--seeds K]`
+ * `npm run jepsen -- --time 300 --seed N --nemesis kill,pause,partition [--mode raft|2pc|both] [--seeds K] [--workload single|multi]`
  * Runs seeded fault campaigns against real processes and checks every
  * history for linearizability. Exit status 1 on any violation, lost write,
- * inconclusive check or a cluster that does not recover.
+ * fractured read, wrong DEL count, inconclusive check or a cluster that
+ * does not recover. `--workload multi` adds MSET / MGET / DEL over keys of
+ * several groups (the 2PC transactions) and, by default, the
+ * kill-coordinator nemesis; with `--mode raft` give `--groups N` too.
  */
 const program = new Command('jepsen')
   .description('fault campaigns against a real kvstore cluster, checked for linearizability')
   .option('--time <s>', 'seconds of faults and load per run', '60')
   .option('--seed <n>', 'first seed (default: random, printed)')
   .option('--seeds <k>', 'how many consecutive seeds', '1')
-  .option('--nemesis <list>', 'comma-separated: kill,pause,partition', 'kill,pause,partition')
+  .option('--nemesis <list>', 'comma-separated: kill,pause,partition,kill-coordinator (default: the first three; all four with --workload multi)')
+  .option('--workload <w>', 'single (SET/GET/DEL of one key) | multi (also MSET/MGET/DEL over several groups)', 'single')
+  .option('--failpoint <name>', `TEST ONLY: every process runs with this 2PC failpoint on (${Object.keys(txnFailpoints).join(', ')}); must be caught`)
   .option('--mode <m>', `cluster shape: ${CLUSTER_MODES.join(' | ')} | both`, 'raft')
   .option('--clients <n>', 'concurrent clients', '5')
   .option('--groups <n>', 'Raft groups (config groups): default 2pc one per participant, raft one')
@@ -26,7 +33,19 @@ const program = new Command('jepsen')
   .option('--out <dir>', 'where failing histories are saved', join(tmpdir(), 'kvstore-jepsen'))
   .showHelpAfterError();
 program.parse(process.argv);
-const o = program.opts<{ time: string; seed?: string; seeds: string; nemesis: string; mode: string; clients: string; unsafe?: boolean; out: string; groups?: string }>();
+const o = program.opts<{
+  time: string;
+  seed?: string;
+  seeds: string;
+  nemesis?: string;
+  workload: string;
+  failpoint?: string;
+  mode: string;
+  clients: string;
+  unsafe?: boolean;
+  out: string;
+  groups?: string;
+}>();
 
 const positive = (name: string, text: string): number => {
   const n = Number(text);
@@ -40,9 +59,19 @@ const timeS = positive('time', o.time);
 const seeds = positive('seeds', o.seeds);
 const clients = positive('clients', o.clients);
 const firstSeed = o.seed === undefined ? Math.floor(Math.random() * 1_000_000) : positive('seed', o.seed);
+if (o.workload !== 'single' && o.workload !== 'multi') {
+  process.stderr.write(`jepsen: --workload must be single or multi, got "${o.workload}"\n`);
+  process.exit(2);
+}
+const multiKey = o.workload === 'multi';
+if (o.failpoint !== undefined && !(o.failpoint in txnFailpoints)) {
+  process.stderr.write(`jepsen: unknown --failpoint "${o.failpoint}" (known: ${Object.keys(txnFailpoints).join(', ')})\n`);
+  process.exit(2);
+}
+const failpoint = o.failpoint as TxnFailpoint | undefined;
 let nemeses;
 try {
-  nemeses = parseNemeses(o.nemesis);
+  nemeses = parseNemeses(o.nemesis ?? (multiKey ? NEMESES.join(',') : 'kill,pause,partition'));
 } catch (err) {
   process.stderr.write(`jepsen: ${(err as Error).message}\n`);
   process.exit(2);
@@ -53,7 +82,7 @@ if (modes.length === 0) {
   process.exit(2);
 }
 
-process.stdout.write(`jepsen: seeds ${firstSeed}..${firstSeed + seeds - 1}, ${timeS} s each, nemesis ${nemeses.join(',')}, mode ${modes.join(',')}${o.unsafe === true ? ', UNSAFE test node' : ''}\n`);
+process.stdout.write(`jepsen: seeds ${firstSeed}..${firstSeed + seeds - 1}, ${timeS} s each, nemesis ${nemeses.join(',')}, mode ${modes.join(',')}, workload ${o.workload}${o.unsafe === true ? ', UNSAFE test node' : ''}${failpoint !== undefined ? `, TEST-ONLY failpoint ${failpoint}` : ''}\n`);
 // Ctrl-C: exit through process.exit so each run's 'exit' hook continues and kills its processes.
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
@@ -75,7 +104,9 @@ for (let k = 0; k < seeds; k++) {
         clients,
         outDir: o.out,
         ...(o.unsafe === true ? { unsafe: true } : {}),
-        ...(o.groups !== undefined ? { groups: Number(o.groups) } : {}),
+        ...(o.groups !== undefined ? { groups: positive('groups', o.groups) } : {}),
+        ...(multiKey ? { multiKey: true } : {}),
+        ...(failpoint !== undefined ? { failpoint } : {}),
         log: (line) => process.stdout.write(`${line}\n`),
       });
       results.push(r);

@@ -1,42 +1,8 @@
 import test from 'ava';
 import { checkHistory, formatViolation } from './checker.js';
 import type { HistoryOp } from './history.js';
+import { H } from './history-builder.js';
 import { SeededRng } from '../../raft/rng.js';
-
-/** A tiny DSL: one op per call, times in ms; `null` complete = unknown outcome. */
-class H {
-  readonly ops: HistoryOp[] = [];
-  private op(kind: HistoryOp['kind'], client: number, at: number, end: number | null, fields: Partial<HistoryOp>, key = 'x'): this {
-    this.ops.push({
-      id: this.ops.length,
-      client,
-      kind,
-      key,
-      value: null,
-      invokeMs: at,
-      completeMs: end,
-      outcome: end === null ? 'info' : 'ok',
-      read: null,
-      count: null,
-      note: null,
-      port: 0,
-      ...fields,
-    });
-    return this;
-  }
-  set(c: number, v: string, at: number, end: number | null, key = 'x'): this {
-    return this.op('set', c, at, end, { value: v }, key);
-  }
-  get(c: number, read: string | null, at: number, end: number | null, key = 'x'): this {
-    return this.op('get', c, at, end, { read }, key);
-  }
-  del(c: number, n: number | null, at: number, end: number | null, key = 'x'): this {
-    return this.op('del', c, at, end, { count: n }, key);
-  }
-  failedGet(c: number, at: number, end: number, key = 'x'): this {
-    return this.op('get', c, at, end, { outcome: 'fail', read: 'garbage' }, key);
-  }
-}
 
 test('sequential SET then GET of that value is linearizable', (t) => {
   const h = new H().set(1, 'a', 0, 1).get(2, 'a', 2, 3).get(2, null, 4, 5, 'y');

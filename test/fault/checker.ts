@@ -1,5 +1,10 @@
 import type { HistoryOp } from './history.js';
 import { describeOp } from './history.js';
+import { checkDelCounts, formatDelCount } from './del-counts.js';
+import type { DelCountReport } from './del-counts.js';
+import { checkFracturedReads, formatFracturedRead } from './fractured-reads.js';
+import type { FracturedRead } from './fractured-reads.js';
+import { projectByKey } from './key-projection.js';
 import type { ModelOp, RegisterState } from './register-model.js';
 import { toModelOps } from './register-model.js';
 import { searchLinearization } from './wgl-search.js';
@@ -7,54 +12,73 @@ import type { SearchResult } from './wgl-search.js';
 
 /**
  * Linearizability of a whole history, key by key (P-compositionality: a
- * history of independent registers is linearizable iff each key's is, and
- * every op here touches one key). On a violation, the smallest contiguous
- * window of that key's operations that cannot be ordered on its own.
+ * history of independent registers is linearizable iff each key's is).
+ * Multi-key ops are projected onto their keys (key-projection.ts: an MSET is
+ * a SET on each key, with its atomic effect folded in; an MGET a GET of
+ * each), and what one key cannot show is checked across keys: no fractured
+ * read (fractured-reads.ts) and exact DEL counts (del-counts.ts). On a
+ * violation of a key, the smallest contiguous window of that key's
+ * operations that cannot be ordered on its own.
  */
 export interface KeyVerdict {
   readonly key: string;
   readonly ops: number;
   readonly result: SearchResult['kind'];
-  /** On a violation: the ops of the smallest window found, in call order. */
+  /** On a violation: the ops of the smallest window found, in call order (the original ops: an MSET, not its share). */
   readonly window: readonly HistoryOp[];
-  /** Context for people: the SETs (outside the window) that wrote the values its reads returned. */
+  /** Context for people: the writes (outside the window) of the values its reads returned. */
   readonly sources: readonly HistoryOp[];
   readonly ms: number;
 }
 
 export interface CheckReport {
+  /** Every check passed: each key linearizable, no fractured read, every DEL count exact. */
   readonly linearizable: boolean;
   /** True when some key's search hit its bound: not proved either way. */
   readonly inconclusive: boolean;
   readonly keys: readonly KeyVerdict[];
+  readonly fractured: readonly FracturedRead[];
+  readonly delCounts: DelCountReport;
 }
 
+/** Every op by each key it names, multi-key ops as their per-key shares. */
 export function byKey(ops: readonly HistoryOp[]): Map<string, HistoryOp[]> {
-  const out = new Map<string, HistoryOp[]>();
-  for (const op of ops) {
-    const list = out.get(op.key) ?? [];
-    list.push(op);
-    out.set(op.key, list);
-  }
-  return out;
+  return projectByKey(ops);
 }
 
 export function checkHistory(ops: readonly HistoryOp[]): CheckReport {
+  const original = new Map(ops.map((o) => [o.id, o]));
+  const perKey = byKey(ops);
   const keys: KeyVerdict[] = [];
-  for (const [key, list] of [...byKey(ops)].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  for (const [key, list] of [...perKey].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const started = performance.now();
     const model = toModelOps(list);
     const r = searchLinearization(model, null);
     const window = r.kind === 'violation' ? smallestWindow(list, model).map((id) => list.find((o) => o.id === id)!) : [];
     const readValues = new Set(window.filter((o) => o.kind === 'get' && o.outcome === 'ok').map((o) => o.read));
     const sources = list.filter((o) => o.kind === 'set' && readValues.has(o.value) && !window.includes(o));
-    keys.push({ key, ops: list.length, result: r.kind, window, sources, ms: performance.now() - started });
+    const orig = (o: HistoryOp): HistoryOp => original.get(o.id)!;
+    keys.push({ key, ops: list.length, result: r.kind, window: window.map(orig), sources: sources.map(orig), ms: performance.now() - started });
   }
+  const fractured = checkFracturedReads(ops);
+  const broken = new Set(keys.filter((k) => k.result !== 'linearizable').map((k) => k.key));
+  const delCounts = checkDelCounts(ops, perKey, broken);
   return {
-    linearizable: keys.every((k) => k.result === 'linearizable'),
+    linearizable: keys.every((k) => k.result === 'linearizable') && fractured.length === 0 && delCounts.violations.length === 0,
     inconclusive: keys.some((k) => k.result === 'inconclusive'),
     keys,
+    fractured,
+    delCounts,
   };
+}
+
+/** Every violation the report holds, for people. */
+export function formatViolations(r: CheckReport): string[] {
+  return [
+    ...r.keys.filter((v) => v.result === 'violation').map(formatViolation),
+    ...r.fractured.map(formatFracturedRead),
+    ...r.delCounts.violations.map(formatDelCount),
+  ];
 }
 
 /**

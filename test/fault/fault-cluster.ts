@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { freePorts } from '../helpers/ports.js';
 import { LinkProxy } from './link-proxy.js';
 import { NodeProcess } from './node-process.js';
+import type { TxnFailpoint } from '../../src/txn/txn-failpoints.js';
 
 /**
  * A real cluster of processes with a fault-injecting proxy on every directed
@@ -26,6 +27,8 @@ export interface FaultClusterOptions {
   readonly snapshotEntries?: number;
   /** Config `groups` (coordinator or every raft peer): several Raft groups per process. */
   readonly groups?: number;
+  /** TEST ONLY: every process is the shipped program with this 2PC failpoint on (failpoint-system.ts). */
+  readonly failpoint?: TxnFailpoint;
 }
 
 /** The repository root (holds package.json), from src or from dist. */
@@ -38,11 +41,12 @@ export function repoRoot(): string {
   throw new Error(`no repository root above ${import.meta.dirname}`);
 }
 
-function unsafeNodeArgv(): string[] {
+/** node argv running a test-only entrypoint of this folder, from dist (.js) or from source (tsx). */
+function testProgramArgv(name: string): string[] {
   const here = import.meta.dirname;
-  if (import.meta.url.endsWith('.js')) return [join(here, 'unsafe-node.js')];
+  if (import.meta.url.endsWith('.js')) return [join(here, `${name}.js`)];
   // Resolved here: node resolves --import against the child's cwd (a temp dir without node_modules).
-  return ['--import', import.meta.resolve('tsx'), join(here, 'unsafe-node.ts')];
+  return ['--import', import.meta.resolve('tsx'), join(here, `${name}.ts`)];
 }
 
 export class FaultCluster {
@@ -70,6 +74,16 @@ export class FaultCluster {
     return this.options.mode === 'raft' ? this.nodes.map((n) => n.port) : [this.coordinator!.port];
   }
 
+  /** The processes running a client front door (and so the 2PC driver): the coordinator, or every raft peer. */
+  frontDoors(): NodeProcess[] {
+    return this.coordinator === undefined ? [...this.nodes] : [this.coordinator];
+  }
+
+  /** The process whose client port is `port`. */
+  processAtPort(port: number): NodeProcess | undefined {
+    return this.processes().find((p) => p.port === port);
+  }
+
   /** Every process the nemesis may hit: the nodes, then the coordinator. */
   processes(): NodeProcess[] {
     return this.coordinator === undefined ? [...this.nodes] : [...this.nodes, this.coordinator];
@@ -92,7 +106,7 @@ export class FaultCluster {
     if (twoPc) {
       const cport = ports[n]!;
       const conf = this.file('coordinator.conf', ['mode coordinator', `coordinator_info ${addr(cport)}`, ...nodePorts.map((p) => `participant_info ${addr(p)}`), ...groups, ...routes('c')]);
-      this.coordinator = this.proc('coordinator', cport, [join(root, 'bin', 'kvstore2pcsystem'), '--config_path', conf]);
+      this.coordinator = this.proc('coordinator', cport, [...this.program('2pc'), '--config_path', conf]);
       this.coordinator.start();
     }
     for (let i = 0; i < n; i++) {
@@ -102,11 +116,18 @@ export class FaultCluster {
         : [`follower_info ${addr(self)}`, ...nodePorts.filter((p) => p !== self).map((p) => `follower_info ${addr(p)}`)];
       const snap = this.options.snapshotEntries === undefined ? [] : [`snapshot_entries ${this.options.snapshotEntries}`];
       const conf = this.file(`node${i}.conf`, [...lines, `data_dir data-${i}`, ...snap, ...(twoPc ? [] : groups), ...routes(String(i))]);
-      const program = twoPc ? [join(root, 'bin', 'kvstore2pcsystem')] : this.options.unsafe === true ? unsafeNodeArgv() : [join(root, 'bin', 'kvstoreraftsystem')];
+      const program = !twoPc && this.options.unsafe === true ? testProgramArgv('unsafe-node') : this.program(twoPc ? '2pc' : 'raft');
       const node = this.proc(`node${i}`, self, [...program, '--config_path', conf]);
       this.nodes.push(node);
       node.start();
     }
+  }
+
+  /** The shipped program of a shape, or with the failpoint asked for, its test-only wrapper. */
+  private program(shape: '2pc' | 'raft'): string[] {
+    const fp = this.options.failpoint;
+    if (fp !== undefined) return [...testProgramArgv('failpoint-system'), shape, fp];
+    return [join(repoRoot(), 'bin', shape === '2pc' ? 'kvstore2pcsystem' : 'kvstoreraftsystem')];
   }
 
   private async addLink(name: string, target: number): Promise<void> {

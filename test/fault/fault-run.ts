@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeededRng } from '../../raft/rng.js';
-import { checkHistory, formatViolation } from './checker.js';
+import { checkHistory, formatViolations } from './checker.js';
 import type { CheckReport } from './checker.js';
 import { ClientLink } from './client-link.js';
 import { FaultCluster } from './fault-cluster.js';
@@ -13,6 +13,7 @@ import { NEMESIS_TIMING_DEFAULT } from './nemesis.js';
 import { availabilityRow, runStats } from './run-stats.js';
 import type { RunStats } from './run-stats.js';
 import { Workload } from './workload.js';
+import type { TxnFailpoint } from '../../src/txn/txn-failpoints.js';
 
 /**
  * One Jepsen-style run: start a real cluster behind proxies, run the workload
@@ -29,6 +30,10 @@ export interface RunOptions {
   readonly unsafe?: boolean;
   /** Raft groups (config `groups`); default: the lab's shapes (2pc: one per participant, raft: one). */
   readonly groups?: number;
+  /** The multi-key workload: MSET, MGET and DEL over keys of several groups, mixed with single-key ops. */
+  readonly multiKey?: boolean;
+  /** TEST ONLY: every process runs with this 2PC failpoint on (a planted protocol bug; failpoint-system.ts). */
+  readonly failpoint?: TxnFailpoint;
   /** Where a failing history is saved (JSON). */
   readonly outDir: string;
   readonly timing?: NemesisTiming;
@@ -71,8 +76,13 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
     snapshotEntries,
     ...(o.unsafe === true ? { unsafe: true } : {}),
     ...(o.groups !== undefined ? { groups: o.groups } : {}),
+    ...(o.failpoint !== undefined ? { failpoint: o.failpoint } : {}),
   });
   if (o.groups !== undefined) log(`  ${o.groups} raft groups`);
+  if (o.failpoint !== undefined) log(`  TEST-ONLY failpoint ${o.failpoint} on in every process`);
+  const nodes = o.mode === 'raft' ? 5 : 3;
+  // The groups keys are spread over: the config's, else the lab's default (2pc: one per participant).
+  const groups = o.groups ?? (o.mode === '2pc' ? nodes : 1);
   const onExit = (): void => cluster.killNow();
   process.once('exit', onExit);
   try {
@@ -88,9 +98,16 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
       requestTimeoutMs: 2_000,
       thinkMsMax: 20,
       ports: () => cluster.clientPorts(),
+      ...(o.multiKey === true ? { multiKey: { groups } } : {}),
     });
-    const nemesis = new NemesisRunner(cluster, o.nemeses, new SeededRng(o.seed), () => workload.now(), o.timing ?? NEMESIS_TIMING_DEFAULT, (f) =>
-      log(`  ${(f.atMs / 1_000).toFixed(1).padStart(6)} s  ${f.what}`),
+    const nemesis = new NemesisRunner(
+      cluster,
+      o.nemeses,
+      new SeededRng(o.seed),
+      () => workload.now(),
+      o.timing ?? NEMESIS_TIMING_DEFAULT,
+      (f) => log(`  ${(f.atMs / 1_000).toFixed(1).padStart(6)} s  ${f.what}`),
+      () => workload.inFlight(),
     );
     workload.start();
     nemesis.start();
@@ -108,7 +125,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
     const check = checkHistory(workload.history);
     const anomalies = workload.history.filter((op) => op.note?.startsWith('unexpected reply') === true).map((op) => `#${op.id} ${op.note ?? ''}`);
     const crashes = cluster.processes().flatMap((p) => p.crashes);
-    const passed = check.linearizable && !check.inconclusive && finalOk === keys && anomalies.length === 0 && crashes.length === 0;
+    const passed = check.linearizable && !check.inconclusive && check.delCounts.unchecked === 0 && finalOk === keys && anomalies.length === 0 && crashes.length === 0;
     let historyPath: string | undefined;
     if (!passed) historyPath = saveHistory(o, workload.history, nemesis.faults);
     return {
@@ -157,7 +174,7 @@ async function finalReads(workload: Workload, ports: readonly number[]): Promise
         await sleep(100);
         continue;
       }
-      const op = await workload.invoke(link, -1, 'get', key, null);
+      const op = await workload.invoke(link, -1, 'get', [key], null);
       link.close();
       if (op.outcome === 'ok') {
         answered++;
@@ -190,9 +207,16 @@ export function formatRun(r: RunResult): string {
     `  latency of ok ops ms: p50 ${s.latencyMs.p50.toFixed(1)}  p95 ${s.latencyMs.p95.toFixed(1)}  p99 ${s.latencyMs.p99.toFixed(1)}  max ${s.latencyMs.max.toFixed(1)}`,
     `  recovery after heal ${r.recoveryMs} ms; final reads ${r.finalReads.ok}/${r.finalReads.keys}`,
     `  checked ${r.check.keys.length} keys in ${r.check.keys.reduce((a, k) => a + k.ms, 0).toFixed(0)} ms`,
+    ...(r.stats.multiKey > 0
+      ? [
+          `  multi-key ops ${r.stats.multiKey}; fractured reads ${r.check.fractured.length}; ` +
+            `DELs of several keys checked ${r.check.delCounts.checked} in ${r.check.delCounts.ms.toFixed(0)} ms` +
+            `${r.check.delCounts.unchecked > 0 ? `, ${r.check.delCounts.unchecked} UNCHECKED (time budget)` : ''}, wrong counts ${r.check.delCounts.violations.length}`,
+        ]
+      : []),
     `  linearizable: ${r.check.inconclusive ? 'inconclusive (search bound hit)' : r.check.linearizable ? 'yes' : 'NO'}`,
   ];
-  for (const v of r.check.keys) if (v.result === 'violation') lines.push(formatViolation(v));
+  lines.push(...formatViolations(r.check));
   for (const a of r.anomalies.slice(0, 10)) lines.push(`  anomaly: ${a}`);
   for (const c of r.crashes) lines.push(`  CRASH: ${c}`);
   if (r.historyPath !== undefined) lines.push(`  history saved to ${r.historyPath}`);

@@ -1,5 +1,6 @@
 import type { SeededRng } from '../../raft/rng.js';
 import type { FaultCluster } from './fault-cluster.js';
+import type { HistoryOp } from './history.js';
 import type { NodeProcess } from './node-process.js';
 
 /**
@@ -8,10 +9,16 @@ import type { NodeProcess } from './node-process.js';
  *   pause:     SIGSTOP a process (often the leader), SIGCONT after the hold;
  *   partition: random halves, an isolated leader, a majority ring (5 nodes) or
  *              bridge (3 nodes), one node's outgoing links only (one-way), or
- *              in 2pc mode the coordinator cut off from the participants.
+ *              in 2pc mode the coordinator cut off from the participants;
+ *   kill-coordinator: kill -9 the front door serving a transaction (an MSET
+ *              or a DEL of several keys) a few ms after it was sent, so the
+ *              kill lands between its PREPAREs, DECIDE and RESOLVEs (2pc: the
+ *              coordinator; raft: the peer whose front door runs it); restart
+ *              it after the hold. With no transaction in flight within a
+ *              bound, it kills a front door anyway.
  * Only the schedule is seeded; how the processes interleave with it is not.
  */
-export const NEMESES = ['kill', 'pause', 'partition'] as const;
+export const NEMESES = ['kill', 'pause', 'partition', 'kill-coordinator'] as const;
 export type Nemesis = (typeof NEMESES)[number];
 
 export function parseNemeses(text: string): Nemesis[] {
@@ -29,6 +36,16 @@ export interface NemesisTiming {
 }
 
 export const NEMESIS_TIMING_DEFAULT: NemesisTiming = { quietMsMin: 500, quietMsMax: 2_500, holdMsMin: 1_000, holdMsMax: 4_000 };
+
+/** How long kill-coordinator waits for a transaction in flight before it kills a front door anyway. */
+export const MID_TXN_WAIT_MS_MAX = 3_000;
+/** The kill lands this long (uniform, ms) after the transaction was sent: inside its two Raft rounds. */
+export const MID_TXN_DELAY_MS_MAX = 8;
+
+/** A transaction of the front door's 2PC (when its keys span groups): what kill-coordinator aims at. */
+export function isTxnWrite(op: HistoryOp): boolean {
+  return op.kind === 'mset' || (op.kind === 'del' && op.keys.length > 1);
+}
 
 export interface FaultRecord {
   readonly atMs: number;
@@ -49,6 +66,8 @@ export class NemesisRunner {
     private readonly now: () => number,
     private readonly timing: NemesisTiming = NEMESIS_TIMING_DEFAULT,
     private readonly onFault: (f: FaultRecord) => void = () => {},
+    /** The workload's ops sent and not yet answered (kill-coordinator aims at them). */
+    private readonly inFlight: () => readonly HistoryOp[] = () => [],
   ) {}
 
   start(): void {
@@ -122,6 +141,15 @@ export class NemesisRunner {
           this.note(kind, `SIGCONT ${p.name}`);
         };
       }
+      case 'kill-coordinator': {
+        const { p, what } = await this.midTxnVictim();
+        await p.kill();
+        this.note(kind, `kill -9 ${p.name} ${what}`);
+        return async () => {
+          p.start();
+          this.note(kind, `restart ${p.name}`);
+        };
+      }
       case 'partition': {
         this.note(kind, this.partition());
         return async () => {
@@ -130,6 +158,28 @@ export class NemesisRunner {
         };
       }
     }
+  }
+
+  /**
+   * Waits (polling every ms, at most MID_TXN_WAIT_MS_MAX) for a transaction
+   * sent at least a seeded 0..MID_TXN_DELAY_MS_MAX ms ago and still
+   * unanswered; its front door is the victim. Else any front door.
+   */
+  private async midTxnVictim(): Promise<{ p: NodeProcess; what: string }> {
+    const c = this.cluster;
+    const delayMs = this.rng.next() * MID_TXN_DELAY_MS_MAX;
+    const fallback = this.rng.pick(c.frontDoors());
+    const until = this.now() + MID_TXN_WAIT_MS_MAX;
+    while (!this.stopped && this.now() < until) {
+      const now = this.now();
+      const op = this.inFlight().find((o) => isTxnWrite(o) && now - o.invokeMs >= delayMs);
+      const p = op === undefined ? undefined : c.processAtPort(op.port);
+      if (op !== undefined && p !== undefined && p.alive && !p.paused) {
+        return { p, what: `mid-transaction (#${op.id} ${op.kind.toUpperCase()} ${op.keys.join(' ')}, sent ${(now - op.invokeMs).toFixed(1)} ms before)` };
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return { p: fallback, what: '(no transaction in flight)' };
   }
 
   /** Applies one random partition shape; returns its description. */

@@ -1,5 +1,5 @@
-import { assertNever } from '../../raft/assert.js';
-import type { HistoryOp } from './history.js';
+import { assert, assertNever } from '../../raft/assert.js';
+import type { HistoryOp, KeyOpKind } from './history.js';
 
 /**
  * One key's register as the lab defines it: SET stores a value, GET returns
@@ -11,7 +11,7 @@ export type RegisterState = string | null;
 /** An operation as the search sees it: ok ops must take effect inside their interval, info ops any time after their call, or never. */
 export interface ModelOp {
   readonly id: number;
-  readonly kind: HistoryOp['kind'];
+  readonly kind: KeyOpKind;
   readonly value: string | null;
   readonly read: string | null;
   readonly count: number | null;
@@ -33,7 +33,8 @@ export function step(state: RegisterState, op: ModelOp): RegisterState | undefin
       // Info reads never reach the search (they have no effect and no result).
       return op.read === state ? state : undefined;
     case 'del':
-      if (op.info) return null;
+      // count null on an ok DEL: one key's share of a DEL of several keys, whose total is checked apart (del-counts.ts).
+      if (op.info || op.count === null) return null;
       return op.count === (state === null ? 0 : 1) ? null : undefined;
     default:
       return assertNever(op.kind);
@@ -47,6 +48,7 @@ export function step(state: RegisterState, op: ModelOp): RegisterState | undefin
  */
 export function toModelOps(ops: readonly HistoryOp[]): ModelOp[] {
   const out: ModelOp[] = [];
+  for (const op of ops) assert(op.kind === 'set' || op.kind === 'get' || op.kind === 'del', () => `op #${op.id} (${op.kind}) must be projected onto its keys first`);
   // Value -> the earliest completion of an ok read that returned it.
   const observed = new Map<string, number>();
   for (const op of ops) {
@@ -73,7 +75,7 @@ export function toModelOps(ops: readonly HistoryOp[]): ModelOp[] {
     // and before that read completed: it is an ok op with that deadline.
     const seenBy = info && op.kind === 'set' ? observed.get(op.value ?? '') : undefined;
     if (seenBy !== undefined) {
-      out.push({ id: op.id, kind: op.kind, value: op.value, read: null, count: null, invokeMs: op.invokeMs, completeMs: Math.max(seenBy, op.invokeMs), info: false });
+      out.push({ id: op.id, kind: 'set', value: op.value, read: null, count: null, invokeMs: op.invokeMs, completeMs: Math.max(seenBy, op.invokeMs), info: false });
       continue;
     }
     // An unknown SET nobody read leaves "some value no read returns": one
@@ -82,7 +84,7 @@ export function toModelOps(ops: readonly HistoryOp[]): ModelOp[] {
     if (!info && op.completeMs === null) throw new Error(`op #${op.id} is ok but has no completion time`);
     out.push({
       id: op.id,
-      kind: op.kind,
+      kind: op.kind as KeyOpKind,
       value,
       read: op.read,
       count: op.count,

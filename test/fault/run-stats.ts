@@ -6,6 +6,8 @@ export interface RunStats {
   readonly ok: number;
   readonly failed: number;
   readonly unknown: number;
+  /** Ops naming several keys (MSET, MGET, DEL of several). */
+  readonly multiKey: number;
   /** ok ops completed in each second of the run. */
   readonly okPerSecond: readonly number[];
   /** Latency of ok ops, ms. */
@@ -32,6 +34,7 @@ export function runStats(history: readonly HistoryOp[], durationMs: number): Run
     ok: ok.length,
     failed: history.filter((o) => o.outcome === 'fail').length,
     unknown: history.filter((o) => o.outcome === 'info').length,
+    multiKey: history.filter((o) => o.keys.length > 1).length,
     okPerSecond,
     latencyMs: { p50: percentile(lat, 0.5), p95: percentile(lat, 0.95), p99: percentile(lat, 0.99), max: lat[lat.length - 1] ?? 0 },
   };

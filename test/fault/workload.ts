@@ -2,6 +2,7 @@ import { SeededRng } from '../../raft/rng.js';
 import type { Reply } from '../../src/protocol/resp-reply-parser.js';
 import { ClientLink } from './client-link.js';
 import type { CallResult } from './client-link.js';
+import { GroupKeys } from './group-keys.js';
 import type { HistoryOp, OpKind } from './history.js';
 
 /**
@@ -10,7 +11,17 @@ import type { HistoryOp, OpKind } from './history.js';
  * outcome. Keys rotate (as Jepsen's independent keys do): each key slot gets
  * a fresh key every `keyRotateMs`, which bounds every key's history and so
  * the checker's search.
+ *
+ * The multi-key workload (`multiKey`) adds MSET of one fresh unique value to
+ * 2-3 keys, MGET of 2-3 keys and DEL of 2 keys, each naming keys of at least
+ * two groups (hash-tagged keys, group-keys.ts) when there are several: the
+ * transactions of the front door's 2PC, mixed with the single-key ops.
  */
+export interface MultiKeyOptions {
+  /** The cluster's Raft groups (config `groups`); key slot s is in group (s mod groups) + 1. */
+  readonly groups: number;
+}
+
 export interface WorkloadOptions {
   readonly seed: number;
   readonly clients: number;
@@ -20,9 +31,25 @@ export interface WorkloadOptions {
   /** Think time between a client's ops, uniform in [0, thinkMsMax). */
   readonly thinkMsMax: number;
   readonly ports: () => readonly number[];
+  readonly multiKey?: MultiKeyOptions;
 }
 
+/** What a client does next; `del` names 1 key, or 2 in the multi-key mix. */
+type Plan = { readonly kind: OpKind; readonly keys: readonly string[] };
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The entries of an MGET reply of `n` keys: each a lab GET reply (or a plain bulk), as readValue reads it. */
+export function readValues(reply: Reply, n: number): (string | null)[] | undefined {
+  if (reply.type !== 'array' || reply.items === null || reply.items.length !== n) return undefined;
+  const out: (string | null)[] = [];
+  for (const it of reply.items) {
+    const v = readValue(it);
+    if (v === undefined) return undefined;
+    out.push(v);
+  }
+  return out;
+}
 
 /** The words of a GET reply: joined by one space, or null for the lab's nil (`*1 $3 nil`) and `*-1`/`$-1`. */
 export function readValue(reply: Reply): string | null | undefined {
@@ -44,15 +71,24 @@ export class Workload {
   private readonly t0 = performance.now();
   private stopAt = Infinity;
   private running: Promise<void>[] = [];
+  /** Ops sent and not yet answered (nor given up on): what the coordinator-kill nemesis aims at. */
+  private readonly pending = new Set<HistoryOp>();
+  private readonly groupKeys: GroupKeys | undefined;
 
-  constructor(private readonly o: WorkloadOptions) {}
+  constructor(private readonly o: WorkloadOptions) {
+    this.groupKeys = o.multiKey === undefined ? undefined : new GroupKeys(o.multiKey.groups);
+  }
+
+  inFlight(): HistoryOp[] {
+    return [...this.pending];
+  }
 
   now(): number {
     return performance.now() - this.t0;
   }
 
   keysUsed(): string[] {
-    return [...new Set(this.history.map((op) => op.key))].sort();
+    return [...new Set(this.history.flatMap((op) => op.keys))].sort();
   }
 
   start(): void {
@@ -65,7 +101,37 @@ export class Workload {
   }
 
   private keyAt(slot: number): string {
-    return `k${slot}e${Math.floor(this.now() / this.o.keyRotateMs)}`;
+    const epoch = Math.floor(this.now() / this.o.keyRotateMs);
+    return this.groupKeys === undefined ? `k${slot}e${epoch}` : this.groupKeys.key(slot, epoch);
+  }
+
+  /** `count` distinct key slots; the first two of different groups when there are several (and slots enough). */
+  private slots(rng: SeededRng, count: number): number[] {
+    const n = this.o.keySlots;
+    const gk = this.groupKeys!;
+    const first = rng.intBetween(0, n);
+    const out = [first];
+    const others = Array.from({ length: n }, (_, s) => s).filter((s) => s !== first);
+    const apart = others.filter((s) => gk.groupOfSlot(s) !== gk.groupOfSlot(first));
+    while (out.length < count && others.length > 0) {
+      const from = out.length === 1 && apart.length > 0 ? apart : others;
+      const s = rng.pick(from);
+      out.push(s);
+      others.splice(others.indexOf(s), 1);
+      if (apart.includes(s)) apart.splice(apart.indexOf(s), 1);
+    }
+    return out;
+  }
+
+  private plan(rng: SeededRng): Plan {
+    if (this.groupKeys === undefined) {
+      const kind = rng.pick(['set', 'set', 'get', 'get', 'get', 'del'] as const);
+      return { kind, keys: [this.keyAt(rng.intBetween(0, this.o.keySlots))] };
+    }
+    const kind = rng.pick(['set', 'get', 'get', 'del', 'mset', 'mset', 'mset', 'mget', 'mget', 'mget', 'mdel'] as const);
+    const size = kind === 'mset' || kind === 'mget' ? rng.intBetween(2, 4) : kind === 'mdel' ? 2 : 1;
+    const keys = this.slots(rng, size).map((s) => this.keyAt(s));
+    return { kind: kind === 'mdel' ? 'del' : kind, keys };
   }
 
   private async client(c: number): Promise<void> {
@@ -80,35 +146,52 @@ export class Workload {
           continue;
         }
       }
-      const kind = rng.pick(['set', 'set', 'get', 'get', 'get', 'del'] as const);
-      const key = this.keyAt(rng.intBetween(0, this.o.keySlots));
-      await this.invoke(link, c, kind, key, kind === 'set' ? `c${c}n${n++}` : null);
+      const p = this.plan(rng);
+      await this.invoke(link, c, p.kind, p.keys, p.kind === 'set' || p.kind === 'mset' ? `c${c}n${n++}` : null);
       if (this.o.thinkMsMax > 0) await sleep(rng.intBetween(0, this.o.thinkMsMax));
     }
     link?.close();
   }
 
   /** Issues one op on `link` and records it; also used for the final reads (client -1). */
-  async invoke(link: ClientLink, client: number, kind: OpKind, key: string, value: string | null): Promise<HistoryOp> {
+  async invoke(link: ClientLink, client: number, kind: OpKind, keys: readonly string[], value: string | null): Promise<HistoryOp> {
     const op: HistoryOp = {
       id: this.history.length,
       client,
       kind,
-      key,
+      key: keys[0]!,
+      keys,
       value,
       invokeMs: this.now(),
       completeMs: null,
       outcome: 'info',
       read: null,
+      reads: null,
       count: null,
       note: null,
       port: link.port,
     };
     this.history.push(op);
-    const words = kind === 'set' ? ['SET', key, value!] : [kind.toUpperCase(), key];
-    const r = await link.call(words, this.o.requestTimeoutMs);
+    this.pending.add(op);
+    const r = await link.call(requestWords(op), this.o.requestTimeoutMs);
+    this.pending.delete(op);
     record(op, r, this.now());
     return op;
+  }
+}
+
+function requestWords(op: HistoryOp): string[] {
+  switch (op.kind) {
+    case 'set':
+      return ['SET', op.key, op.value!];
+    case 'mset':
+      return ['MSET', ...op.keys.flatMap((k) => [k, op.value!])];
+    case 'get':
+      return ['GET', op.key];
+    case 'mget':
+      return ['MGET', ...op.keys];
+    case 'del':
+      return ['DEL', ...op.keys];
   }
 }
 
@@ -122,7 +205,7 @@ function record(op: HistoryOp, r: CallResult, at: number): void {
   if (reply.type === 'error') {
     op.note = reply.message;
     // A failed read changed nothing; a write may have committed before the error.
-    if (op.kind === 'get') {
+    if (op.kind === 'get' || op.kind === 'mget') {
       op.outcome = 'fail';
       op.completeMs = at;
     }
@@ -132,6 +215,7 @@ function record(op: HistoryOp, r: CallResult, at: number): void {
   op.outcome = 'ok';
   switch (op.kind) {
     case 'set':
+    case 'mset':
       if (reply.type !== 'simple' || reply.value !== 'OK') unexpected(op, reply);
       return;
     case 'get': {
@@ -140,8 +224,14 @@ function record(op: HistoryOp, r: CallResult, at: number): void {
       else op.read = v;
       return;
     }
+    case 'mget': {
+      const vs = readValues(reply, op.keys.length);
+      if (vs === undefined) unexpected(op, reply);
+      else op.reads = vs;
+      return;
+    }
     case 'del':
-      if (reply.type === 'integer') op.count = reply.value;
+      if (reply.type === 'integer' && reply.value >= 0 && reply.value <= op.keys.length) op.count = reply.value;
       else unexpected(op, reply);
       return;
   }
@@ -150,7 +240,8 @@ function record(op: HistoryOp, r: CallResult, at: number): void {
 /** A reply of the wrong shape is recorded as an impossible result, so the checker flags it. */
 function unexpected(op: HistoryOp, reply: Reply): void {
   op.note = `unexpected reply ${JSON.stringify(reply)}`;
+  const nonsense = `!unexpected ${JSON.stringify(reply)}`;
   if (op.kind === 'del') op.count = -1;
-  else op.read = `!unexpected ${JSON.stringify(reply)}`;
-  if (op.kind === 'set') op.read = null;
+  if (op.kind === 'get') op.read = nonsense;
+  if (op.kind === 'mget') op.reads = op.keys.map(() => nonsense);
 }

@@ -135,7 +135,12 @@ test('a coordinator and its participants serve /metrics: routing per group, part
   });
   await waitFor('the coordinator ready', async () => (await httpGet(mc!, '/readyz')).status === 200, 20_000, 100);
   for (let k = 0; k < 30; k++) t.is(await cmd(coord!, 'SET', `key${k}`, 'v'), OK);
+  // key0..key29 fall in every group: this MSET is a transaction over several of them.
+  t.is(await cmd(coord!, 'MSET', ...Array.from({ length: 30 }, (_, k) => [`key${k}`, 'w']).flat()), OK);
   const c = await scrape(mc!);
+  t.is(sample(c, 'kvstore_multikey_commands_total', { command: 'mset', path: 'cross' }), 1);
+  t.is(sample(c, 'kvstore_txn_attempts_total')! >= 1, true);
+  for (const g of ['1', '2', '3']) t.true(sample(c, 'kvstore_txn_open', { group: g })! >= 0, `open txns of group ${g} from its leader's report`);
   t.is(sample(c, 'kvstore_build_info', { kind: 'coordinator' }), 1);
   for (const g of ['1', '2', '3']) t.is(sample(c, 'kvstore_coordinator_group_has_leader', { group: g }), 1, `group ${g}`);
   for (const id of ['1', '2', '3']) {

@@ -8,7 +8,7 @@ import { createLogger } from '../../src/server/logger.js';
 import { makeLayout } from '../../src/sharding/layout.js';
 import { SlotRouter } from '../../src/sharding/router.js';
 import { waitFor } from '../helpers/processes.js';
-import { ERROR, OK, arrayReply, cmd } from '../helpers/resp-client.js';
+import { ERROR, NIL, OK, arrayReply, cmd } from '../helpers/resp-client.js';
 import { TwoPcCluster } from '../helpers/twopc-cluster.js';
 
 /**
@@ -136,17 +136,24 @@ test('3 participants x 3 groups: leaders spread; kill -9 one: every slot writabl
   }
 });
 
-test('a DEL whose keys fall in two groups answers -ERROR with the reason in the log, and deletes nothing', async (t) => {
+test('over several groups: MSET sets all, MGET reads all in one reply, DEL removes all and counts exactly; the one-group forms stay one entry', async (t) => {
   const c = await TwoPcCluster.running(t);
   const port = c.coordinatorPort;
-  const [a, b] = keysPerGroup(c, 'd');
-  t.is(await cmd(port, 'SET', a!, '1'), OK);
-  t.is(await cmd(port, 'SET', b!, '2'), OK);
-  t.is(await cmd(port, 'DEL', a!, b!), ERROR);
-  t.is(await cmd(port, 'GET', a!), arrayReply('1'));
+  const [a, b, d] = keysPerGroup(c, 'x');
+  t.is(await cmd(port, 'MSET', a!, '1', b!, '2'), OK);
+  t.is(await cmd(port, 'MGET', a!, b!, d!), `*3\r\n${arrayReply('1')}${arrayReply('2')}${NIL}`);
   t.is(await cmd(port, 'GET', b!), arrayReply('2'));
-  await waitFor('the reason in the log', () => c.coordinator!.stderr.includes('CROSS_GROUP'), 2_000);
-  t.pass();
+  // d is missing and a is named twice: counted once.
+  t.is(await cmd(port, 'DEL', a!, b!, d!, a!), ':2\r\n');
+  t.is(await cmd(port, 'MGET', a!, b!), `*2\r\n${NIL}${NIL}`);
+  // One group: a pair of keys with the same hash tag.
+  t.is(await cmd(port, 'MSET', '{t}1', 'p', '{t}2', 'q'), OK);
+  t.is(await cmd(port, 'MGET', '{t}1', '{t}2'), `*2\r\n${arrayReply('p')}${arrayReply('q')}`);
+  t.is(await cmd(port, 'DEL', '{t}1', '{t}2'), ':2\r\n');
+  t.is(await cmd(port, 'MSET', a!), ERROR);
+  const info = await cmd(port, 'INFO', 'transactions');
+  t.regex(info, /cross_group_mset:1\r\n/);
+  t.regex(info, /single_group_mset:1\r\n/);
 });
 
 test('a coordinator whose config disagrees with the layout the participants hold says so and refuses every command', async (t) => {

@@ -130,3 +130,28 @@ test('groups 3: every peer hosts three groups over all peers, serves every slot 
   t.is(await p.exited, 2);
   t.regex(p.stderr, /holds 3 groups over .*; this config says 1 over/);
 });
+
+test('groups 3: MSET / MGET / DEL over keys of every group, sent to any peer, commit all or none through that peer front door', async (t) => {
+  const c = await RaftProcCluster.create(3, 'groups 3');
+  t.teardown(() => c.cleanup());
+  c.startAll();
+  // Keys a..h spread over the three groups (the test above sees every group served).
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const pairs = keys.flatMap((k) => [k, `${k}1`]);
+  await waitFor('MSET through peer 1', async () => (await cmd(c.port(1), 'MSET', ...pairs)) === OK, 10_000, 50);
+  const all = `*${keys.length}\r\n${keys.map((k) => arrayReply(`${k}1`)).join('')}`;
+  for (const id of c.ids) t.is(await cmd(c.port(id), 'MGET', ...keys), all);
+  t.is(await cmd(c.port(2), 'DEL', ...keys, 'zz'), `:${keys.length}\r\n`);
+  t.is(await cmd(c.port(3), 'MGET', 'a', 'h'), `*2\r\n${NIL}${NIL}`);
+  t.regex(await cmd(c.port(1), 'INFO', 'transactions'), /cross_group_mset:1\r\n/);
+});
+
+test('one group (the lab shape): MSET and MGET are one entry each, MGET answers one lab GET reply per key', async (t) => {
+  const c = await RaftProcCluster.create(3);
+  t.teardown(() => c.cleanup());
+  c.startAll();
+  await c.leader();
+  t.is(await cmd(c.port(1), 'MSET', 'k1', 'v1', 'k2', 'v2'), OK);
+  t.is(await cmd(c.port(2), 'MGET', 'k1', 'nope', 'k2'), `*3\r\n${arrayReply('v1')}${NIL}${arrayReply('v2')}`);
+  t.is(await cmd(c.port(3), 'MSET', 'k1'), ERROR);
+});

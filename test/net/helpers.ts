@@ -4,6 +4,7 @@ import { sniffConnection } from '../../src/net/connection-sniffer.js';
 import type { NetLogger } from '../../src/net/net-logger.js';
 import { PeerTransport, type PeerTransportLimits } from '../../src/net/peer-transport.js';
 import type { NodeId } from '../../raft/types.js';
+import type { ClusterSecret } from '../../src/net/peer-auth.js';
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -76,13 +77,14 @@ export interface TestNode {
 export async function startNode(
   t: ExecutionContext,
   id: NodeId,
-  options: { cluster?: string; port?: number; limits?: Partial<PeerTransportLimits> } = {},
+  options: { cluster?: string; port?: number; limits?: Partial<PeerTransportLimits>; clusterSecret?: ClusterSecret } = {},
 ): Promise<TestNode> {
   const logger = recordingLogger();
   const transport = new PeerTransport({
     cluster: options.cluster ?? 'test',
     selfId: id,
     logger,
+    ...(options.clusterSecret !== undefined ? { clusterSecret: options.clusterSecret } : {}),
     limits: { reconnectDelayMinMs: 10, reconnectDelayMaxMs: 100, ...options.limits },
   });
   const sockets = new Set<Socket>();

@@ -1,0 +1,208 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import type { ProtocolErrorCode } from '../protocol/protocol-error.js';
+import { RespParser } from '../protocol/resp-parser.js';
+import type { RespParserLimits } from '../protocol/resp-parser.js';
+import type { FrontDoorCommand, FrontDoorStats } from '../server/front-door-stats.js';
+import type { KvSession } from '../server/kv-service.js';
+import { lookupCommand } from './command-table.js';
+import type { ClientState, DoorServices, Reply } from './redis-call.js';
+import { unknownCommand, unknownSubcommand } from './redis-errors.js';
+import { encodeValue, error } from './resp-value.js';
+import type { RespValue } from './resp-value.js';
+import { storeError } from './string-commands.js';
+
+export interface RedisConnectionLimits {
+  /** Requests of one connection being executed at once; beyond it we stop reading. */
+  readonly pipelineMax: number;
+  readonly parser: Partial<RespParserLimits>;
+}
+
+/** A reply slot: filled when its request finishes; written strictly in request order. */
+interface Slot {
+  bytes: Buffer | undefined;
+  closeAfter: boolean;
+}
+
+/** Redis's texts for a stream it can no longer read (src/networking.c processMultibulkBuffer / processInlineBuffer). */
+const PROTOCOL_TEXT: Record<ProtocolErrorCode, string> = {
+  BAD_TYPE_BYTE: "ERR Protocol error: expected '$'",
+  BAD_LENGTH: 'ERR Protocol error: invalid bulk length',
+  MISSING_CRLF: 'ERR Protocol error: invalid bulk length',
+  BULK_TOO_LARGE: 'ERR Protocol error: invalid bulk length',
+  ARRAY_TOO_LONG: 'ERR Protocol error: invalid multibulk length',
+  INLINE_TOO_LONG: 'ERR Protocol error: too big inline request',
+  UNBALANCED_QUOTES: 'ERR Protocol error: unbalanced quotes in request',
+  REQUEST_TOO_LARGE: 'ERR Protocol error: invalid bulk length',
+  NESTING_TOO_DEEP: 'ERR Protocol error: invalid multibulk length',
+  BAD_INTEGER: 'ERR Protocol error: invalid bulk length',
+};
+
+/** What the shared front-door counters call a Redis command (its other commands are `other`). */
+function counted(fullname: string): FrontDoorCommand {
+  switch (fullname) {
+    case 'set':
+    case 'get':
+    case 'del':
+    case 'ping':
+    case 'quit':
+    case 'info':
+      return fullname;
+    case 'unlink':
+      return 'del';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * One client of the Redis door. Requests may be pipelined; each is run as
+ * soon as it is parsed (data commands through the connection's ordered
+ * session, so a GET sees the writes sent before it) and its reply is written
+ * in request order. A client that half-closes (shutdown SHUT_WR) still gets
+ * every reply, then the connection ends, as with Redis.
+ * Invariant: slots hold one entry per request not yet written, in order.
+ */
+export class RedisConnection {
+  private readonly parser: RespParser;
+  private readonly slots: Slot[] = [];
+  private executing = 0;
+  private paused = false;
+  private flushQueued = false;
+  /** No more requests are read (QUIT, a protocol error, or the client's FIN). */
+  private stopped = false;
+  /** The client sent FIN: end our side once every reply is written. */
+  private halfClosed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly state: ClientState,
+    private readonly session: KvSession,
+    private readonly door: DoorServices,
+    private readonly limits: RedisConnectionLimits,
+    private readonly stats: FrontDoorStats,
+    private readonly log: Logger,
+  ) {
+    this.parser = new RespParser(limits.parser);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => {
+      this.halfClosed = true;
+      this.stopped = true;
+      this.scheduleFlush();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.stopped) return;
+    this.state.lastInteractionMs = Date.now();
+    try {
+      for (const cmd of this.parser.feed(chunk)) {
+        this.run([cmd.nameWord ?? Buffer.from(cmd.name), ...cmd.args]);
+        if (this.stopped) return;
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.stats.commands.other.calls++;
+      this.stats.commands.other.failed++;
+      this.log.info({ code: err.code, reason: err.message }, 'redis door: malformed request, closing the connection');
+      this.push(encodeValue(error(PROTOCOL_TEXT[err.code]), this.state.proto), true);
+      this.stopped = true;
+    }
+    if (this.executing >= this.limits.pipelineMax && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private run(argv: Buffer[]): void {
+    const found = lookupCommand(argv, unknownCommand, unknownSubcommand);
+    if (!found.ok) {
+      const c = this.stats.commands.other;
+      c.calls++;
+      c.failed++;
+      this.push(encodeValue(error(found.error), this.state.proto), false);
+      return;
+    }
+    const { cmd } = found;
+    const counts = this.stats.commands[counted(cmd.name)];
+    counts.calls++;
+    this.state.lastCommand = cmd.name;
+    let reply: Reply;
+    try {
+      reply = cmd.run({ argv, fullname: cmd.name, client: this.state, door: this.door, session: this.session });
+    } catch (err) {
+      reply = Promise.reject(err);
+    }
+    // Encoded in the protocol in force once the handler has run (HELLO 3 answers in RESP3).
+    const proto = this.state.proto;
+    const closeAfter = this.state.closeAfterReply;
+    if (closeAfter) this.stopped = true;
+    if (!(reply instanceof Promise)) {
+      if (reply.t === 'error') counts.failed++;
+      this.push(encodeValue(reply, proto), closeAfter);
+      return;
+    }
+    const slot: Slot = { bytes: undefined, closeAfter };
+    this.slots.push(slot);
+    this.executing++;
+    reply.then(
+      (v: RespValue) => {
+        if (v.t === 'error') counts.failed++;
+        this.finish(slot, encodeValue(v, proto));
+      },
+      (err: unknown) => {
+        counts.failed++;
+        this.log.info({ command: cmd.name, err: err instanceof Error ? err.message : String(err) }, 'redis door: request failed');
+        this.finish(slot, encodeValue(storeError(err), proto));
+      },
+    );
+  }
+
+  private finish(slot: Slot, bytes: Buffer): void {
+    slot.bytes = bytes;
+    this.executing--;
+    if (this.paused && this.executing < this.limits.pipelineMax) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.scheduleFlush();
+  }
+
+  private push(bytes: Buffer, closeAfter: boolean): void {
+    this.slots.push({ bytes, closeAfter });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const out: Buffer[] = [];
+    let close = false;
+    while (this.slots.length > 0) {
+      const head = this.slots[0]!;
+      if (head.bytes === undefined) break;
+      this.slots.shift();
+      out.push(head.bytes);
+      if (head.closeAfter) {
+        close = true;
+        break;
+      }
+    }
+    if (this.socket.destroyed) return;
+    if (out.length > 0) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    // After QUIT or a protocol error; or the client half-closed and every reply is out.
+    if (close || (this.halfClosed && this.slots.length === 0)) {
+      this.slots.length = 0;
+      this.socket.end();
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { word } from './redis-call.js';
+import type { Call, Reply } from './redis-call.js';
+import { helpReply } from './connection-commands.js';
+import { configSetImmutable, configSetUnknown } from './redis-errors.js';
+import { OK, bulk, map, verbatim } from './resp-value.js';
+
+/** INFO [section ...]: a bulk string (verbatim in RESP3, as Redis), `redis_version` and `loading` included. */
+export function info(c: Call): Reply {
+  return verbatim(c.door.info(c.argv.slice(1).map((a) => a.toString('utf8'))));
+}
+
+/**
+ * Redis's glob (util.c stringmatchlen): `*`, `?`, `[abc]`, `[^a]`, `[a-z]`,
+ * `\x`; CONFIG GET matches without regard to case.
+ */
+export function globRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '*') re += '.*';
+    else if (ch === '?') re += '.';
+    else if (ch === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]!);
+    else if (ch === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close === -1) re += '\\[';
+      else {
+        let body = pattern.slice(i + 1, close);
+        const negate = body.startsWith('^');
+        if (negate) body = body.slice(1);
+        re += `[${negate ? '^' : ''}${body.replace(/[\]\\]/g, (m) => `\\${m}`)}]`;
+        i = close;
+      }
+    } else re += escapeRe(ch);
+  }
+  return new RegExp(`^${re}$`, 'is');
+}
+
+function escapeRe(ch: string): string {
+  return ch.replace(/[.*+?^${}()|[\]\\/]/g, (m) => `\\${m}`);
+}
+
+/** CONFIG GET pattern [pattern ...]: a map of every parameter some pattern matches (RESP2: a flat array). */
+export function configGet(c: Call): Reply {
+  const patterns = c.argv.slice(2).map((a) => globRegExp(a.toString('utf8')));
+  // Pattern by pattern, each parameter once (Redis 7 dedups when several patterns match it).
+  const found = new Map<string, string>();
+  for (const p of patterns) {
+    for (const [name, value] of c.door.config) if (p.test(name) && !found.has(name)) found.set(name, value);
+  }
+  return map([...found].map(([name, value]) => [name, bulk(value)] as const));
+}
+
+/** CONFIG SET: kvstore's parameters come from its config file; none is set at run time. */
+export function configSet(c: Call): Reply {
+  const param = word(c, 2);
+  return { t: 'error', s: c.door.config.has(param.toLowerCase()) ? configSetImmutable(param) : configSetUnknown(param) };
+}
+
+/** CONFIG RESETSTAT: accepted (the counters are the process's, for /metrics too, and stay). */
+export function configResetstat(): Reply {
+  return OK;
+}
+
+export function configHelp(): Reply {
+  return helpReply('CONFIG', [
+    'GET <pattern>',
+    '    Return parameters matching the glob-like <pattern> and their values.',
+    'SET <directive> <value>',
+    '    Refused: kvstore reads its parameters from its config file.',
+    'RESETSTAT',
+    '    Accepted; counters are kept.',
+  ]);
+}

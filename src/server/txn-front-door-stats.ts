@@ -1,0 +1,47 @@
+import type { TxnStep } from '../txn/txn-driver.js';
+
+export type MultiKeyOp = 'mset' | 'mget' | 'del';
+
+/**
+ * What a front door counts of its multi-key commands, for INFO and /metrics:
+ * how many took the one-group path (one Raft entry) and how many ran as a
+ * transaction over several groups, with the driver's attempts and aborts.
+ * Plain fields, read at scrape time.
+ */
+export class TxnFrontDoorStats {
+  /** Multi-key commands whose keys fell in one group. */
+  readonly single: Record<MultiKeyOp, number> = { mset: 0, mget: 0, del: 0 };
+  /** Commands run over several groups, and those of them answered -ERROR. */
+  readonly cross: Record<MultiKeyOp, number> = { mset: 0, mget: 0, del: 0 };
+  readonly crossFailed: Record<MultiKeyOp, number> = { mset: 0, mget: 0, del: 0 };
+  /** Cross-group commands running now. */
+  inFlight = 0;
+  /** Transaction attempts (a retried command makes several) and those that met a lock and aborted. */
+  attempts = 0;
+  aborts = 0;
+
+  readonly onStep = (_txn: string, step: TxnStep): void => {
+    if (step === 'begin') this.attempts++;
+    else if (step === 'aborting') this.aborts++;
+  };
+
+  /** Called as a command is routed; for a cross-group one, again with its end. */
+  readonly onPath = (path: 'single' | 'cross', op: string): void => {
+    if (!isMultiKey(op)) return;
+    if (path === 'single') this.single[op]++;
+    else {
+      this.cross[op]++;
+      this.inFlight++;
+    }
+  };
+
+  readonly onCrossEnd = (op: string, ok: boolean): void => {
+    if (!isMultiKey(op)) return;
+    this.inFlight--;
+    if (!ok) this.crossFailed[op]++;
+  };
+}
+
+function isMultiKey(op: string): op is MultiKeyOp {
+  return op === 'mset' || op === 'mget' || op === 'del';
+}

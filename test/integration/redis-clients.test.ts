@@ -1,0 +1,101 @@
+import test from 'ava';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { cmd } from '../helpers/resp-client.js';
+import { raftWithRedis, twoPcWithRedis } from '../helpers/redis-door-cluster.js';
+
+const run = promisify(execFile);
+const hasRedisTools = spawnSync('redis-cli', ['--version']).status === 0 && spawnSync('redis-benchmark', ['--version']).status === 0;
+/** redis-cli and redis-benchmark come from Debian's redis-tools (.ci/run installs them). */
+const withTools = hasRedisTools ? test.serial : test.serial.skip;
+
+/** Keys that CRC16-slot into each of the three groups (0..5461, 5462..10922, 10923..16383): {a} 15495, {b} 3300, {c} 7365. */
+const inGroups = ['{b}k', '{c}k', '{a}k'];
+
+test.serial('ioredis (RESP3 by default): strings, cross-group MSET/MGET/DEL, a pipeline, INFO; the lab port reads the same data', async (t) => {
+  const { cluster, redisPort } = await twoPcWithRedis(t);
+  const r = new Redis({ port: redisPort, host: '127.0.0.1', maxRetriesPerRequest: 1, connectionName: 'it-ioredis' });
+  t.teardown(() => r.disconnect());
+  t.regex(await r.client('INFO') as string, /name=it-ioredis .* resp=3 /);
+  t.is(await r.set('greeting', 'hello world'), 'OK');
+  t.is(await r.get('greeting'), 'hello world');
+  t.is(await r.get('no-such-key'), null);
+  // The lab port answers in its own dialect for the same key: one stored word.
+  t.is(await cmd(cluster.coordinatorPort, 'GET', 'greeting'), '*1\r\n$11\r\nhello world\r\n');
+  t.is(await r.mset(inGroups[0]!, '1', inGroups[1]!, '2', inGroups[2]!, '3'), 'OK');
+  t.deepEqual(await r.mget(...inGroups, 'missing'), ['1', '2', '3', null]);
+  t.is(await r.exists(...inGroups, 'missing'), 3);
+  t.is(await r.del(...inGroups), 3);
+  t.is(await r.exists(...inGroups), 0);
+  const p = r.pipeline();
+  for (let i = 0; i < 50; i++) p.set(`p:${i}`, String(i));
+  for (let i = 0; i < 50; i++) p.get(`p:${i}`);
+  const results = (await p.exec())!;
+  t.deepEqual(results.slice(50).map(([err, v]: [Error | null, unknown]) => [err, v]), Array.from({ length: 50 }, (_, i) => [null, String(i)]));
+  t.regex(await r.info('server'), /redis_version:7\.2\.0/);
+  await t.throwsAsync(r.call('NOSUCH', 'x'), { message: "ERR unknown command 'NOSUCH', with args beginning with: 'x' " });
+});
+
+test.serial('ioredis with protocol 2 and node-redis with RESP 2 and 3: same answers, each protocol on the wire', async (t) => {
+  const { redisPort } = await twoPcWithRedis(t);
+  const r2 = new Redis({ port: redisPort, host: '127.0.0.1', protocol: 2, maxRetriesPerRequest: 1 });
+  t.teardown(() => r2.disconnect());
+  t.regex(await r2.client('INFO') as string, / resp=2 /);
+  t.is(await r2.set('k2', 'v2'), 'OK');
+  t.is(await r2.get('k2'), 'v2');
+
+  for (const RESP of [2, 3] as const) {
+    const c = createClient({ url: `redis://127.0.0.1:${redisPort}`, RESP, name: `node-redis-${RESP}` });
+    c.on('error', () => {});
+    await c.connect();
+    t.teardown(() => c.destroy());
+    t.regex(String(await c.sendCommand(['CLIENT', 'INFO'])), new RegExp(`name=node-redis-${RESP} .* resp=${RESP} `));
+    t.is(await c.get('k2'), 'v2');
+    t.is(await c.get('missing'), null);
+    t.is(await c.set(`nr${RESP}`, 'x y'), 'OK');
+    t.is(await c.del([`nr${RESP}`, 'missing']), 1);
+    const replies = await c.multi().set('{t}a', '1').set('{t}b', '2').mGet(['{t}a', '{t}b']).execAsPipeline();
+    t.deepEqual(replies, ['OK', 'OK', ['1', '2']]);
+    t.is(await c.ping(), 'PONG');
+    t.regex(await c.info('persistence'), /loading:0/);
+  }
+});
+
+withTools('redis-cli plain and with -x, and redis-benchmark -t set,get -P 16 -n 20000 with no errors', async (t) => {
+  const { redisPort } = await twoPcWithRedis(t);
+  const cli = async (args: string[], input?: string): Promise<string> => {
+    const child = execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), ...args]);
+    const out = new Promise<string>((resolve, reject) => {
+      let s = '';
+      child.stdout!.on('data', (d: Buffer) => (s += d.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(s));
+    });
+    child.stdin!.end(input ?? '');
+    return out;
+  };
+  t.is(await cli(['set', 'cli', 'plain value']), 'OK\n');
+  t.is(await cli(['get', 'cli']), 'plain value\n');
+  t.is(await cli(['-x', 'set', 'cli-x'], 'from\nstdin'), 'OK\n');
+  t.is(await cli(['get', 'cli-x']), 'from\nstdin\n');
+  t.is(await cli(['--no-raw', 'get', 'nothing']), '(nil)\n');
+  t.regex(await cli(['-3', 'hello', '3']), /^server redis\nversion 7\.2\.0\nproto 3\nid \d+\nmode standalone\nrole master\nmodules \n$/);
+  const { stdout, stderr } = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(redisPort), '-t', 'set,get', '-P', '16', '-n', '20000', '-q'], { timeout: 120_000 });
+  const text = `${stdout}\n${stderr}`;
+  t.notRegex(text, /error|WARNING/i);
+  t.regex(text, /SET: [\d.]+ requests per second/);
+  t.regex(text, /GET: [\d.]+ requests per second/);
+  t.log(text.split('\r').pop()!.trim());
+});
+
+withTools('a kvstoreraftsystem peer serves the Redis endpoint too; a half-closed pipe gets every reply', async (t) => {
+  const { redisPort } = await raftWithRedis(t);
+  const { stdout } = await run('sh', ['-c', `printf 'SET a 1\\r\\nGET a\\r\\nDEL a\\r\\nGET a\\r\\n' | redis-cli -h 127.0.0.1 -p ${redisPort}`]);
+  t.is(stdout, 'OK\n1\n1\n\n');
+  const r = new Redis({ port: redisPort, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  t.teardown(() => r.disconnect());
+  t.is(await r.set('raft', 'yes'), 'OK');
+  t.is(await r.get('raft'), 'yes');
+});

@@ -1,0 +1,211 @@
+import test from 'ava';
+import { connect } from 'node:net';
+import pino from 'pino';
+import { encodeRequest } from '../../src/protocol/resp-encoder.js';
+import { startRedisDoor } from '../../src/redis/redis-door.js';
+import type { RedisDoor } from '../../src/redis/redis-door.js';
+import { FrontDoorStats } from '../../src/server/front-door-stats.js';
+import { MemoryKv } from '../helpers/memory-kv.js';
+import { freePorts } from '../helpers/ports.js';
+
+const log = pino({ level: 'silent' });
+
+async function door(t: { teardown(fn: () => Promise<void>): void }, kv = new MemoryKv()): Promise<{ door: RedisDoor; kv: MemoryKv; port: number }> {
+  const [port] = await freePorts(1);
+  const d = await startRedisDoor({
+    listen: { host: '127.0.0.1', port: port! },
+    kv,
+    info: () => '# Server\r\nredis_version:7.2.0\r\n\r\n# Persistence\r\nloading:0\r\n',
+    stats: new FrontDoorStats(),
+    log,
+  });
+  t.teardown(() => d.close());
+  return { door: d, kv, port: port! };
+}
+
+/**
+ * Writes `bytes`, optionally half-closes, and collects what the server sends
+ * until it has `expect` bytes or closes (or 3 s pass).
+ */
+function exchange(port: number, bytes: Buffer | string, o: { halfClose?: boolean; expect?: string } = {}): Promise<{ out: string; ended: boolean }> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    let ended = false;
+    const done = (): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ out, ended });
+    };
+    const timer = setTimeout(done, 3000);
+    s.on('connect', () => {
+      s.write(bytes);
+      if (o.halfClose === true) s.end();
+    });
+    s.on('data', (d) => {
+      out += d.toString('latin1');
+      if (o.expect !== undefined && out.length >= o.expect.length) done();
+    });
+    s.on('end', () => {
+      ended = true;
+      done();
+    });
+    s.on('error', done);
+  });
+}
+
+const req = (...words: string[]): Buffer => encodeRequest(words);
+const all = (...reqs: Buffer[]): Buffer => Buffer.concat(reqs);
+
+test('GET is a bulk string, $-1 when missing; SET stores the whole value as one word', async (t) => {
+  const { port, kv } = await door(t);
+  const expect = '$-1\r\n+OK\r\n$11\r\nhello world\r\n';
+  const { out } = await exchange(port, all(req('GET', 'k'), req('SET', 'k', 'hello world'), req('GET', 'k')), { expect });
+  t.is(out, expect);
+  t.deepEqual(kv.data.get('k'), [Buffer.from('hello world')]);
+});
+
+test('a value stored as several words (by the lab port) reads back joined by single spaces', async (t) => {
+  const { port, kv } = await door(t);
+  kv.data.set('k', [Buffer.from('Cloud'), Buffer.from('Computing')]);
+  t.is((await exchange(port, req('GET', 'k'), { expect: '$15\r\nCloud Computing\r\n' })).out, '$15\r\nCloud Computing\r\n');
+});
+
+test('HELLO 3 answers a RESP3 map, and later replies are RESP3 (null is _)', async (t) => {
+  const { port } = await door(t);
+  const hello =
+    '%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.2.0\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:1\r\n' +
+    '$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n';
+  const expect = `${hello}_\r\n`;
+  t.is((await exchange(port, all(req('HELLO', '3'), req('GET', 'missing')), { expect })).out, expect);
+});
+
+test('HELLO 2 answers a flat array; HELLO 4 is NOPROTO; a bad option is a syntax error naming it', async (t) => {
+  const { port } = await door(t);
+  const { out } = await exchange(port, all(req('HELLO', '4'), req('HELLO', '3', 'BOGUS'), req('HELLO', 'x'), req('HELLO', '2')), { halfClose: true });
+  const lines = out.split('\r\n');
+  t.is(lines[0], '-NOPROTO unsupported protocol version');
+  t.is(lines[1], "-ERR Syntax error in HELLO option 'BOGUS'");
+  t.is(lines[2], '-ERR Protocol version is not an integer or out of range');
+  t.is(lines[3], '*14');
+});
+
+test('HELLO 3 AUTH default <any> SETNAME n succeeds as on a Redis without a password; other users are WRONGPASS', async (t) => {
+  const { port } = await door(t);
+  const { out } = await exchange(port, all(req('HELLO', '3', 'AUTH', 'default', 'pw', 'SETNAME', 'app'), req('CLIENT', 'GETNAME'), req('AUTH', 'bob', 'pw'), req('AUTH', 'pw')), { halfClose: true });
+  t.true(out.startsWith('%7\r\n'));
+  t.true(out.includes('$3\r\napp\r\n'));
+  t.true(out.includes('-WRONGPASS invalid username-password pair or user is disabled.\r\n'));
+  t.true(out.endsWith('-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n'));
+});
+
+test('pipelined replies come back in request order even when the store answers slowly', async (t) => {
+  const kv = new MemoryKv();
+  kv.delayMs = 20;
+  const { port } = await door(t, kv);
+  const reqs = [req('SET', 'a', '1'), req('PING'), req('GET', 'a'), req('ECHO', 'e'), req('DEL', 'a', 'b'), req('EXISTS', 'a')];
+  const expect = '+OK\r\n+PONG\r\n$1\r\n1\r\n$1\r\ne\r\n:1\r\n:0\r\n';
+  t.is((await exchange(port, all(...reqs), { expect })).out, expect);
+});
+
+test('a client that half-closes gets every reply, then the server ends the connection', async (t) => {
+  const kv = new MemoryKv();
+  kv.delayMs = 30;
+  const { port } = await door(t, kv);
+  const r = await exchange(port, all(req('SET', 'k', 'v'), req('GET', 'k'), Buffer.from('PING\r\n')), { halfClose: true });
+  t.is(r.out, '+OK\r\n$1\r\nv\r\n+PONG\r\n');
+  t.true(r.ended);
+});
+
+test('an unknown command or a wrong arity is an error and the connection lives on', async (t) => {
+  const { port } = await door(t);
+  const expect = "-ERR unknown command 'foo', with args beginning with: 'bar' \r\n-ERR wrong number of arguments for 'get' command\r\n+PONG\r\n";
+  t.is((await exchange(port, all(req('foo', 'bar'), req('GET'), req('PING')), { expect })).out, expect);
+});
+
+test('a malformed request gets a protocol error, then the connection closes', async (t) => {
+  const { port } = await door(t);
+  const r = await exchange(port, '*1\r\n+PING\r\n');
+  t.is(r.out, "-ERR Protocol error: expected '$'\r\n");
+  t.true(r.ended);
+});
+
+test('QUIT answers +OK and closes; nothing after it runs', async (t) => {
+  const { port, kv } = await door(t);
+  const r = await exchange(port, all(req('QUIT'), req('SET', 'x', 'y')));
+  t.is(r.out, '+OK\r\n');
+  t.true(r.ended);
+  t.false(kv.data.has('x'));
+});
+
+test('SELECT 0 is OK, other databases are out of range; CONFIG GET answers what redis-benchmark asks', async (t) => {
+  const { port } = await door(t);
+  const { out } = await exchange(port, all(req('SELECT', '0'), req('SELECT', '1'), req('SELECT', 'x'), req('CONFIG', 'GET', 'save'), req('CONFIG', 'GET', 'appendonly')), { halfClose: true });
+  t.is(out, '+OK\r\n-ERR DB index is out of range\r\n-ERR value is not an integer or out of range\r\n*2\r\n$4\r\nsave\r\n$0\r\n\r\n*2\r\n$10\r\nappendonly\r\n$3\r\nyes\r\n');
+});
+
+test('CONFIG GET takes globs in any case and several patterns', async (t) => {
+  const { port } = await door(t);
+  const { out } = await exchange(port, req('config', 'get', 'MAXMEM*', 'databases'), { halfClose: true });
+  t.is(out, '*6\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n$9\r\ndatabases\r\n$1\r\n1\r\n');
+});
+
+test('INFO is a bulk string in RESP2 and a verbatim string in RESP3', async (t) => {
+  const { port } = await door(t);
+  const text = '# Server\r\nredis_version:7.2.0\r\n\r\n# Persistence\r\nloading:0\r\n';
+  const { out } = await exchange(port, all(req('INFO'), req('HELLO', '3'), req('INFO')), { halfClose: true });
+  t.true(out.startsWith(`$${text.length}\r\n${text}\r\n%7\r\n`));
+  t.true(out.endsWith(`=${text.length + 4}\r\ntxt:${text}\r\n`));
+});
+
+test('CLIENT ID, SETNAME, GETNAME, SETINFO and LIST', async (t) => {
+  const { port } = await door(t);
+  const { out } = await exchange(
+    port,
+    all(req('CLIENT', 'ID'), req('CLIENT', 'SETNAME', 'a b'), req('CLIENT', 'SETNAME', 'worker'), req('CLIENT', 'SETINFO', 'LIB-NAME', 'ioredis'), req('CLIENT', 'SETINFO', 'color', 'x'), req('CLIENT', 'LIST')),
+    { halfClose: true },
+  );
+  const lines = out.split('\r\n');
+  t.is(lines[0], ':1');
+  t.is(lines[1], '-ERR Client names cannot contain spaces, newlines or special characters.');
+  t.is(lines[2], '+OK');
+  t.is(lines[3], '+OK');
+  t.is(lines[4], "-ERR Unrecognized option 'color'");
+  t.regex(lines[6]!, /^id=1 addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=-1 name=worker .* cmd=client\|list user=default redir=-1 resp=2 lib-name=ioredis lib-ver=\n$/);
+});
+
+test('COMMAND COUNT, INFO and DOCS describe the table', async (t) => {
+  const { port } = await door(t);
+  const { out } = await exchange(port, all(req('COMMAND', 'COUNT'), req('COMMAND', 'INFO', 'get', 'nosuch'), req('COMMAND', 'DOCS', 'get')), { halfClose: true });
+  t.regex(out, /^:\d+\r\n/);
+  t.true(out.includes('*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n'));
+  t.true(out.includes('$-1\r\n'));
+  t.true(out.includes('$7\r\nsummary\r\n$34\r\nReturns the string value of a key.\r\n'));
+});
+
+test('SET options are parsed as Redis does; the conditional ones are refused, never emulated', async (t) => {
+  const { port, kv } = await door(t);
+  const { out } = await exchange(port, all(req('SET', 'k', 'v', 'NX', 'XX'), req('SET', 'k', 'v', 'EX', 'x'), req('SET', 'k', 'v', 'EX', '0'), req('SET', 'k', 'v', 'NX')), { halfClose: true });
+  const lines = out.split('\r\n');
+  t.is(lines[0], '-ERR syntax error');
+  t.is(lines[1], '-ERR value is not an integer or out of range');
+  t.is(lines[2], "-ERR invalid expire time in 'set' command");
+  t.regex(lines[3]!, /^-ERR kvstore does not support SET with NX/);
+  t.is(kv.ops.length, 0);
+});
+
+test('a store failure is an ERR with its reason; keys over several groups would be CROSSSLOT', async (t) => {
+  const kv = new MemoryKv();
+  kv.openSession = () => ({ execute: () => Promise.reject(Object.assign(new Error('no participant leads group 2'), { code: 'NO_LEADER' })), close: () => {} });
+  const { port } = await door(t, kv);
+  const expect = '-ERR kvstore NO_LEADER: no participant leads group 2\r\n';
+  t.is((await exchange(port, req('GET', 'k'), { expect })).out, expect);
+});
+
+test('MSET stores one word per key, all in one op; MGET answers each key or null; MSET with a key alone is wrong arity', async (t) => {
+  const { port, kv } = await door(t);
+  const expect = "+OK\r\n*3\r\n$1\r\n1\r\n$-1\r\n$3\r\n2 2\r\n-ERR wrong number of arguments for 'mset' command\r\n";
+  const { out } = await exchange(port, all(req('MSET', 'a', '1', 'b', '2 2'), req('MGET', 'a', 'nope', 'b'), req('MSET', 'a', '1', 'b')), { expect });
+  t.is(out, expect);
+  t.deepEqual(kv.ops[0], { type: 'mset', pairs: [[Buffer.from('a'), Buffer.from('1')], [Buffer.from('b'), Buffer.from('2 2')]] });
+});
