@@ -54,7 +54,7 @@ export const SCENARIOS: readonly Scenario[] = [
     msetEvery: 0,
     steps: (p) => [
       'start load', `wait ${ms(p.warmupMs)}`, 'kill -9 leader', 'kill -9 follower', `wait ${ms(p.faultMs)}`,
-      'restart down', 'wait caught-up victim ' + ms(catchUpMs), `wait ${ms(p.recoverMs)}`, 'stop',
+      'restart down', `wait caught-up victim ${ms(catchUpMs)}`, `wait leaders ${ms(catchUpMs)}`, `wait ${ms(p.recoverMs)}`, 'stop',
     ],
   },
   {

@@ -71,6 +71,11 @@ export class TimelineRunner {
         this.record('caught-up-wait', members.map((m) => m.name), { note: ok ? 'caught up' : `not caught up after ${s.timeoutMs} ms` });
         return;
       }
+      case 'leaders': {
+        const ok = await this.waitLeaders(s.timeoutMs);
+        this.record('leaders-wait', [], { note: ok ? 'every group has a leader' : `a group had no leader after ${s.timeoutMs} ms` });
+        return;
+      }
       case 'compacted': {
         const members = await this.resolve(s.target);
         const ok = await this.waitCompacted(members, s.timeoutMs);
@@ -191,6 +196,28 @@ export class TimelineRunner {
         return [...targets.get(m.name)!].every(([g, commit]) => (s.groups.find((x) => x.group === g)?.applied ?? -1) >= commit);
       });
       if (done) return true;
+      if (this.clock.nowMs() - startMs > timeoutMs) return false;
+      await this.sleep(pollMs);
+    }
+    return false;
+  }
+
+  /** Until, in the latest samples of the running replicas, every group they host has a leader. */
+  private async waitLeaders(timeoutMs: number): Promise<boolean> {
+    const startMs = this.clock.nowMs();
+    while (!this.signal.aborted) {
+      const hosted = new Set<number>();
+      const led = new Set<number>();
+      for (const m of this.cluster.replicas()) {
+        if (!m.proc.alive || m.proc.paused) continue;
+        const s = this.sampler.latest(m.name);
+        if (s === undefined || !s.up || s.tMs < startMs) continue;
+        for (const g of s.groups) {
+          hosted.add(g.group);
+          if (g.role === 'leader') led.add(g.group);
+        }
+      }
+      if (hosted.size > 0 && [...hosted].every((g) => led.has(g))) return true;
       if (this.clock.nowMs() - startMs > timeoutMs) return false;
       await this.sleep(pollMs);
     }

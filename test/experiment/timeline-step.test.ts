@@ -10,6 +10,7 @@ test('timeline lines parse into steps and print back the same way', (t) => {
   t.deepEqual(parseStep('wait 2s'), { do: 'wait', ms: 2000 });
   t.deepEqual(parseStep('wait 1.5s'), { do: 'wait', ms: 1500 });
   t.deepEqual(parseStep('wait caught-up victim 3s'), { do: 'caught-up', target: 'victim', timeoutMs: 3000 });
+  t.deepEqual(parseStep('wait leaders 5s'), { do: 'leaders', timeoutMs: 5000 });
   t.deepEqual(parseStep('wait compacted victim'), { do: 'compacted', target: 'victim', timeoutMs: 30_000 });
   t.deepEqual(parseStep('kill -9 leader:2'), { do: 'kill', target: 'leader:2' });
   t.deepEqual(parseStep('kill participant2'), { do: 'kill', target: 'participant2' });
