@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
 import { EXPERIMENT_SHAPES, type ExperimentShape } from '../experiment/experiment-cluster.js';
 import { experimentSummary } from '../experiment/experiment-summary.js';
@@ -60,9 +60,9 @@ export function addExperimentCommand(program: Command): void {
     .option('--groups <n>', 'Raft groups (default: 3 for 2pc, 1 for raft)', wholeNumber(1, 64))
     .option('--clients <n>', 'concurrent clients of the load', wholeNumber(1, 256), 4)
     .option('--sample-ms <ms>', 'how often every member\'s /metrics is scraped', wholeNumber(20, 5_000), 100)
-    .option('--warmup <duration>', 'load before the fault', duration, PACE_DEFAULT.warmupMs)
-    .option('--fault <duration>', 'how long the fault lasts', duration, PACE_DEFAULT.faultMs)
-    .option('--recover <duration>', 'load after the victim caught up', duration, PACE_DEFAULT.recoverMs)
+    .addOption(new Option('--warmup <duration>', 'load before the fault (2s, 500ms)').argParser(duration).default(PACE_DEFAULT.warmupMs, `${PACE_DEFAULT.warmupMs / 1000}s`))
+    .addOption(new Option('--fault <duration>', 'how long the fault lasts').argParser(duration).default(PACE_DEFAULT.faultMs, `${PACE_DEFAULT.faultMs / 1000}s`))
+    .addOption(new Option('--recover <duration>', 'load after the victim caught up').argParser(duration).default(PACE_DEFAULT.recoverMs, `${PACE_DEFAULT.recoverMs / 1000}s`))
     .option('--out <dir>', 'the report folder, made fresh (default experiments/<scenario>-<time>)')
     .option('--no-progress', 'no progress bar')
     .option('--list', 'list the built-in scenarios and their timelines')
