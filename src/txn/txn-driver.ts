@@ -20,6 +20,7 @@ import { assert } from '../../raft/assert.js';
 import type { PrepareCmd, TxnId, TxnResult, TxnWrite } from './txn-command.js';
 import { crashProcess, failLoudly, TxnError, type TxnEnv, type TxnGroupClient } from './txn-client.js';
 import { txnFailpoints } from './txn-failpoints.js';
+import { TxnOutbox } from './txn-outbox.js';
 
 export interface TxnDriverOptions {
   readonly backoffMinMs: number;
@@ -28,11 +29,13 @@ export interface TxnDriverOptions {
   readonly onStep?: (txn: TxnId, step: TxnStep) => void;
   /** A broken invariant in background work (default: crash the process). */
   readonly onFatal?: (err: unknown) => void;
+  /** How long an outcome's spread may wait to leave with the next step to its group (0: at once; see txn-outbox). */
+  readonly spreadLingerMs?: number;
 }
 
 export type TxnStep = 'begin' | 'prepare-sent' | 'prepared' | 'decide-sent' | 'decided' | 'resolve-sent' | 'resolved' | 'forgotten' | 'aborting';
 
-export const DEFAULT_TXN_DRIVER_OPTIONS: TxnDriverOptions = { backoffMinMs: 2, backoffMaxMs: 40 };
+export const DEFAULT_TXN_DRIVER_OPTIONS: TxnDriverOptions = { backoffMinMs: 2, backoffMaxMs: 40, spreadLingerMs: 2 };
 
 /** What a committed write transaction reports: keys of it that existed before (exact DEL counts). */
 export interface WriteOutcome {
@@ -44,6 +47,8 @@ export class TxnDriver {
   #counter = 0;
   /** Transactions whose outcome is still being spread (off the critical path). */
   readonly #finishing = new Set<Promise<void>>();
+  /** Spread steps wait here to leave with the next foreground step to their group. */
+  readonly #outbox: TxnOutbox;
 
   constructor(
     private readonly client: TxnGroupClient,
@@ -53,6 +58,13 @@ export class TxnDriver {
     private readonly opts: TxnDriverOptions = DEFAULT_TXN_DRIVER_OPTIONS,
   ) {
     assert(idPrefix.length >= 1 && idPrefix.length <= 40, 'txn driver: id prefix must be 1..40 chars');
+    this.#outbox = new TxnOutbox(client, env, opts.spreadLingerMs ?? 0);
+  }
+
+  /** A step on the critical path: whatever spread steps wait for g leave with it, ahead of it. */
+  #run(g: number, cmd: Parameters<TxnGroupClient['run']>[1], deadlineMs: number): Promise<TxnResult> {
+    this.#outbox.flush(g);
+    return this.client.run(g, cmd, deadlineMs);
   }
 
   get finishing(): number {
@@ -100,7 +112,7 @@ export class TxnDriver {
     this.#step(txn, 'begin');
     const prepares = groups.map((g) => {
       const cmd: PrepareCmd = { op: 'tprepare', txn, primary, groups, readOnly: false, writes: parts.get(g)! };
-      return this.client.run(g, cmd, deadlineMs).catch(() => undefined);
+      return this.#run(g, cmd, deadlineMs).catch(() => undefined);
     });
     this.#step(txn, 'prepare-sent');
     const results = await Promise.all(prepares);
@@ -122,7 +134,7 @@ export class TxnDriver {
     if (txnFailpoints.secondariesBeforeDecision) {
       for (const [g, index] of indexes) if (g !== primary) void this.client.run(g, { op: 'tresolve', txn, apply: true, index }, deadlineMs).catch(() => {});
     }
-    const decide = this.client.run(primary, { op: 'tdecide', txn, commit: true, groups, indexes, at }, deadlineMs);
+    const decide = this.#run(primary, { op: 'tdecide', txn, commit: true, groups, indexes, at }, deadlineMs);
     this.#step(txn, 'decide-sent');
     let d: TxnResult;
     try {
@@ -179,7 +191,7 @@ export class TxnDriver {
           for (;;) {
             let r: TxnResult | undefined;
             try {
-              r = await this.client.run(g, cmd, deadlineMs);
+              r = await this.#run(g, cmd, deadlineMs);
             } catch {
               throw new TxnError('TIMEOUT', `group ${g} did not answer the read before the deadline`);
             }
@@ -204,7 +216,7 @@ export class TxnDriver {
     this.#step(txn, 'prepared');
     const released = await Promise.all(
       groups.map((g) =>
-        this.client.run(g, { op: 'tresolve', txn, apply: false, index: indexes.get(g)! }, deadlineMs).then(
+        this.#run(g, { op: 'tresolve', txn, apply: false, index: indexes.get(g)! }, deadlineMs).then(
           (r) => r.type === 'resolved' && r.released,
           () => false,
         ),
@@ -230,7 +242,7 @@ export class TxnDriver {
     deadlineMs: number,
     readOnly = false,
   ): Promise<void> {
-    const done = finishTxn(this.client, txn, primary, groups, d, Math.max(deadlineMs, this.env.now() + 1_000), readOnly, (s) => this.#step(txn, s));
+    const done = finishTxn(this.#outbox, txn, primary, groups, d, Math.max(deadlineMs, this.env.now() + 1_000), readOnly, (s) => this.#step(txn, s));
     const p = done.then(
       () => {},
       (err: unknown) => failLoudly(err, this.opts.onFatal ?? crashProcess),

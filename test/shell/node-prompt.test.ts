@@ -75,3 +75,35 @@ test('help lists transfer, snapshot and the group qualifier; a coordinator-like 
   t.regex(coordinator, /leadership transfers are made on a participant's prompt/);
   t.regex(coordinator, /snapshots are taken on a participant's prompt/);
 });
+
+test('MSET and MGET at the prompt: pairs and keys reach the store as one command each; the reply prints as myshell prints it', async (t) => {
+  const ops: string[] = [];
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let screen = '';
+  output.on('data', (d: Buffer) => (screen += d.toString('utf8')));
+  const quit = new Promise<void>((resolve) => {
+    runNodePrompt(
+      {
+        prompt: '> ',
+        ...fakeMember([]),
+        kvSession: () => ({
+          execute: (op) => {
+            ops.push(JSON.stringify(op, (_k, v: unknown) => (typeof v === 'object' && v !== null && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString() : v)));
+            return Promise.resolve(op.type === 'mget' ? { type: 'multi', values: [[Buffer.from('v1')], undefined] } : { type: 'ok' });
+          },
+          close: () => {},
+        }),
+      },
+      input,
+      output,
+      resolve,
+    );
+  });
+  for (const l of ['MSET a v1 b v2', 'MGET a nokey', 'MSET a', 'quit']) input.write(`${l}\n`);
+  await quit;
+  t.deepEqual(ops, ['{"type":"mset","pairs":[["a","v1"],["b","v2"]]}', '{"type":"mget","keys":["a","nokey"]}']);
+  t.regex(screen, /\+OK\n/);
+  t.regex(screen, /\*2\n\*1\n\$2\nv1\n\*1\n\$3\nnil\n/);
+  t.regex(screen, /usage: MSET key value \[key value \.\.\.\]/);
+});

@@ -12,7 +12,7 @@
  */
 import type { SessionCmd } from '../../src/kv/kv-command.js';
 import type { TxnWrite } from '../../src/txn/txn-command.js';
-import { TxnDriver, type TxnStep } from '../../src/txn/txn-driver.js';
+import { DEFAULT_TXN_DRIVER_OPTIONS, TxnDriver, type TxnStep } from '../../src/txn/txn-driver.js';
 import type { TxnGroupClient } from '../../src/txn/txn-client.js';
 import { SimGroup, type GroupReply } from './sim-group.js';
 import { Sim2pcHistory, Sim2pcViolation, type OpRecord } from './sim2pc-history.js';
@@ -34,6 +34,8 @@ export interface Sim2pcParams {
   /** A group's leader fails over every this many ms (uniform in the range) while faults last. */
   readonly failoverEveryMs: readonly [number, number];
   readonly net: NetParams;
+  /** The driver's spread linger (txn-outbox): the shipped default, or 0 (spread at once) on odd seeds. */
+  readonly spreadLingerMs: number;
 }
 
 export const DEFAULT_SIM2PC_PARAMS: Sim2pcParams = {
@@ -49,6 +51,7 @@ export const DEFAULT_SIM2PC_PARAMS: Sim2pcParams = {
   crashStepP: 0.02,
   failoverEveryMs: [150, 1_200],
   net: { lossP: 0.04, dupP: 0.05, hugeP: 0.015, hugeDelayMs: [200, 1_200], attemptTimeoutMs: 80 },
+  spreadLingerMs: DEFAULT_TXN_DRIVER_OPTIONS.spreadLingerMs ?? 0,
 };
 
 /**
@@ -65,7 +68,8 @@ export const CALM_SIM2PC_PARAMS: Sim2pcParams = {
 };
 
 export function paramsOfSeed(seed: number): Sim2pcParams {
-  return seed % 4 === 0 ? CALM_SIM2PC_PARAMS : DEFAULT_SIM2PC_PARAMS;
+  const base = seed % 4 === 0 ? CALM_SIM2PC_PARAMS : DEFAULT_SIM2PC_PARAMS;
+  return seed % 2 === 1 ? { ...base, spreadLingerMs: 0 } : base;
 }
 
 export interface Sim2pcResult {
@@ -112,6 +116,7 @@ class FrontDoor {
     this.driver = new TxnDriver(this.client, this.w.env(alive), `f${this.id}.${inc}`, {
       backoffMinMs: 2,
       backoffMaxMs: 30,
+      spreadLingerMs: this.params.spreadLingerMs,
       onStep: (_txn, step: TxnStep) => {
         if (alive() && this.faultsOn() && this.w.rng.chance(this.params.crashStepP)) this.crash(`step:${step}`);
       },

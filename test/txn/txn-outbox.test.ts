@@ -1,0 +1,49 @@
+import test from 'ava';
+import type { TxnCmd, TxnResult } from '../../src/txn/txn-command.js';
+import type { TxnEnv, TxnGroupClient } from '../../src/txn/txn-client.js';
+import { TxnOutbox } from '../../src/txn/txn-outbox.js';
+
+/** A client that records what it was sent, and a clock whose sleeps the test releases by hand. */
+function world(): { client: TxnGroupClient; sent: string[]; env: TxnEnv; wake: () => void } {
+  const sent: string[] = [];
+  const sleepers: Array<() => void> = [];
+  const client: TxnGroupClient = {
+    run: (g: number, cmd: TxnCmd): Promise<TxnResult> => {
+      sent.push(`${g}:${cmd.op}:${cmd.txn}`);
+      return Promise.resolve({ type: 'forgotten' });
+    },
+    status: () => Promise.reject(new Error('not used')),
+  };
+  const env: TxnEnv = { now: () => 0, random: () => 0.5, sleep: () => new Promise<void>((r) => sleepers.push(r)) };
+  return { client, sent, env, wake: () => sleepers.splice(0).forEach((r) => r()) };
+}
+
+const forget = (txn: string): TxnCmd => ({ op: 'tforget', txn });
+
+test('a held step leaves with the next flush of its group, in order, and only its group', async (t) => {
+  const { client, sent, env } = world();
+  const box = new TxnOutbox(client, env, 2);
+  const a = box.run(1, forget('a'), 1_000);
+  const b = box.run(1, forget('b'), 1_000);
+  const c = box.run(2, forget('c'), 1_000);
+  t.deepEqual(sent, [], 'nothing leaves before the flush or the linger');
+  t.is(box.held, 3);
+  box.flush(1);
+  t.deepEqual(sent, ['1:tforget:a', '1:tforget:b'], 'sent synchronously: they share the frame write of the step that follows');
+  t.deepEqual(await Promise.all([a, b]), [{ type: 'forgotten' }, { type: 'forgotten' }]);
+  t.is(box.held, 1);
+  void c;
+});
+
+test('without a flush a held step leaves when the linger ends; a zero linger sends at once', async (t) => {
+  const { client, sent, env, wake } = world();
+  const box = new TxnOutbox(client, env, 2);
+  const p = box.run(3, forget('x'), 1_000);
+  t.deepEqual(sent, []);
+  wake();
+  await p;
+  t.deepEqual(sent, ['3:tforget:x']);
+  const now = new TxnOutbox(client, env, 0);
+  await now.run(1, forget('y'), 1_000);
+  t.deepEqual(sent, ['3:tforget:x', '1:tforget:y']);
+});
