@@ -7,7 +7,7 @@
  * harness can show its checker catches it in real processes. The shipped
  * binaries have no way to turn a failpoint on.
  *
- * Usage: node [--import tsx] failpoint-system.{ts,js} <2pc|raft> <failpoint> --config_path FILE
+ * Usage (built by tsc, as bin/ is): node dist/test/fault/failpoint-system.js <2pc|raft> <failpoint> --config_path FILE
  */
 import { txnFailpoints } from '../../src/txn/txn-failpoints.js';
 import type { TxnFailpoint } from '../../src/txn/txn-failpoints.js';

@@ -126,7 +126,8 @@ export class FaultCluster {
   /** The shipped program of a shape, or with the failpoint asked for, its test-only wrapper. */
   private program(shape: '2pc' | 'raft'): string[] {
     const fp = this.options.failpoint;
-    if (fp !== undefined) return [...testProgramArgv('failpoint-system'), shape, fp];
+    // From dist, as bin/ runs the shipped programs: the same compiled code, only the failpoint differs.
+    if (fp !== undefined) return [join(repoRoot(), 'dist', 'test', 'fault', 'failpoint-system.js'), shape, fp];
     return [join(repoRoot(), 'bin', shape === '2pc' ? 'kvstore2pcsystem' : 'kvstoreraftsystem')];
   }
 

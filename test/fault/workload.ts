@@ -16,7 +16,8 @@ import type { HistoryOp, OpKind } from './history.js';
  * The multi-key workload (`multiKey`) adds MSET of one fresh unique value to
  * 2-3 keys, MGET of 2-3 keys and DEL of 2 keys, each naming keys of at least
  * two groups (hash-tagged keys, group-keys.ts) when there are several: the
- * transactions of the front door's 2PC, mixed with the single-key ops.
+ * transactions of the front door's 2PC, mixed with the single-key ops. Half
+ * the acknowledged MSETs are read back at once on their last group's key.
  */
 export interface MultiKeyOptions {
   /** The cluster's Raft groups (config `groups`); key slot s is in group (s mod groups) + 1. */
@@ -150,7 +151,15 @@ export class Workload {
         }
       }
       const p = this.plan(rng);
-      await this.invoke(link, c, p.kind, p.keys, p.kind === 'set' || p.kind === 'mset' ? `c${c}n${n++}` : null);
+      const op = await this.invoke(link, c, p.kind, p.keys, p.kind === 'set' || p.kind === 'mset' ? `c${c}n${n++}` : null);
+      // Read your write, at once, where it lands last: the key of the MSET's highest group (the
+      // primary is the lowest), which its RESOLVE reaches after the client already has its answer.
+      const readBack = this.groupKeys !== undefined && rng.chance(0.5);
+      if (readBack && op.kind === 'mset' && op.outcome === 'ok' && link.usable) {
+        const gk = this.groupKeys!;
+        const last = [...op.keys].sort((a, b) => gk.groupOf(b) - gk.groupOf(a))[0]!;
+        await this.invoke(link, c, 'get', [last], null);
+      }
       if (this.o.thinkMsMax > 0) await sleep(rng.intBetween(0, this.o.thinkMsMax));
     }
     link?.close();
