@@ -3,7 +3,9 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { tmpdir } from 'node:os';
 import { waitFor } from '../helpers/processes.js';
+import { PtySession } from '../helpers/pty.js';
 import { cmd } from '../helpers/resp-client.js';
 import { raftWithRedis, twoPcWithRedis } from '../helpers/redis-door-cluster.js';
 
@@ -128,6 +130,36 @@ withTools('redis-cli plain and with -x, and redis-benchmark -t set,get,incr -P 1
   t.regex(text, /GET: [\d.]+ requests per second/);
   t.regex(text, /INCR: [\d.]+ requests per second/);
   for (const m of text.matchAll(/(SET|GET|INCR): ([\d.]+ requests per second[^\r\n]*)/g)) t.log(`${m[1]}: ${m[2]}`);
+});
+
+withTools('redis-cli interactively through a pty: it reads COMMAND DOCS for its hints, then commands answer as on Redis', async (t) => {
+  const { redisPort } = await raftWithRedis(t);
+  const cli = new PtySession(`redis-cli -h 127.0.0.1 -p ${redisPort}`, tmpdir(), { TERM: 'xterm' });
+  t.teardown(() => cli.kill());
+  // redis-cli's line editor asks the terminal where the cursor is (ESC[6n), twice: at the start, then at the far right.
+  let asked = 0;
+  cli.child.stdout?.on('data', (d: Buffer) => {
+    for (let i = d.indexOf('\x1b[6n'); i >= 0; i = d.indexOf('\x1b[6n', i + 1)) cli.child.stdin?.write(asked++ % 2 === 0 ? '\x1b[1;1R' : '\x1b[1;120R');
+  });
+  const prompt = `127.0.0.1:${redisPort}> `;
+  let at = await cli.expect(prompt);
+  cli.type('set greeting "hello world"');
+  at = await cli.expect('OK', at);
+  cli.type('get greeting');
+  at = await cli.expect('"hello world"', at);
+  // The hint comes from kvstore's COMMAND DOCS.
+  cli.child.stdin?.write('expire greeting ');
+  at = await cli.expect('seconds [NX|XX|GT|LT]', at);
+  cli.type('100');
+  at = await cli.expect('(integer) 1', at);
+  cli.type('incr n');
+  at = await cli.expect('(integer) 1', at);
+  cli.type('get nothing');
+  at = await cli.expect('(nil)', at);
+  cli.type('bogus x');
+  at = await cli.expect("(error) ERR unknown command 'bogus', with args beginning with: 'x'", at);
+  cli.type('quit');
+  t.is(await cli.exited, 0);
 });
 
 withTools('a kvstoreraftsystem peer serves the Redis endpoint too; a half-closed pipe gets every reply', async (t) => {
