@@ -45,6 +45,8 @@ function counted(fullname: string): FrontDoorCommand {
     case 'set':
     case 'get':
     case 'del':
+    case 'mset':
+    case 'mget':
     case 'ping':
     case 'quit':
     case 'info':
