@@ -143,21 +143,24 @@ withTools('redis-cli interactively through a pty: it reads COMMAND DOCS for its 
   });
   const prompt = `127.0.0.1:${redisPort}> `;
   let at = await cli.expect(prompt);
-  cli.type('set greeting "hello world"');
-  at = await cli.expect('OK', at);
-  cli.type('get greeting');
-  at = await cli.expect('"hello world"', at);
+  /** Types a line once the prompt is up (its cursor queries answered), then waits for the answer and the next prompt. */
+  const ask = async (line: string, answer: string): Promise<void> => {
+    cli.type(line);
+    at = await cli.expect(answer, at).catch((err: unknown) => {
+      t.log(`screen since the last prompt: ${JSON.stringify(cli.output.slice(at))}`);
+      throw err;
+    });
+    at = await cli.expect(prompt, at);
+  };
+  await ask('set greeting "hello world"', 'OK');
+  await ask('get greeting', '"hello world"');
   // The hint comes from kvstore's COMMAND DOCS.
   cli.child.stdin?.write('expire greeting ');
   at = await cli.expect('seconds [NX|XX|GT|LT]', at);
-  cli.type('100');
-  at = await cli.expect('(integer) 1', at);
-  cli.type('incr n');
-  at = await cli.expect('(integer) 1', at);
-  cli.type('get nothing');
-  at = await cli.expect('(nil)', at);
-  cli.type('bogus x');
-  at = await cli.expect("(error) ERR unknown command 'bogus', with args beginning with: 'x'", at);
+  await ask('100', '(integer) 1');
+  await ask('incr n', '(integer) 1');
+  await ask('get nothing', '(nil)');
+  await ask('bogus x', "(error) ERR unknown command 'bogus', with args beginning with: 'x'");
   cli.type('quit');
   t.is(await cli.exited, 0);
 });
@@ -171,5 +174,6 @@ withTools('a kvstoreraftsystem peer serves the Redis endpoint too; a half-closed
   t.is(await r.set('raft', 'yes'), 'OK');
   t.is(await r.get('raft'), 'yes');
   t.is(await r.incr('raft-n'), 1);
+  t.is(await r.del('__probe'), 1, "the cluster helper's probe key");
   await waitFor('DBSIZE to count both keys on this peer', async () => (await r.dbsize()) === 2, 5_000, 50);
 });
