@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
 import { EXPERIMENT_SHAPES, type ExperimentShape } from '../experiment/experiment-cluster.js';
 import { experimentSummary } from '../experiment/experiment-summary.js';
@@ -6,7 +6,8 @@ import { writeReport } from '../experiment/report-files.js';
 import { ExperimentSetupError, runExperiment, type ExperimentPlan } from '../experiment/run-experiment.js';
 import { loadScenarioFile } from '../experiment/scenario-file.js';
 import { PACE_DEFAULT, SCENARIOS, scenarioNamed } from '../experiment/scenarios.js';
-import { parseDurationMs, parseStep, StepError } from '../experiment/timeline-step.js';
+import { parseDurationMs, StepError } from '../experiment/timeline-step.js';
+import { builtInPlan, filePlan, replicaNames } from '../experiment/experiment-plan.js';
 
 /** Exit statuses of `kvstore experiment`. */
 export const EXPERIMENT_EXIT = { ok: 0, lostWrites: 1, badInput: 2, interrupted: 130 } as const;
@@ -59,20 +60,20 @@ export function addExperimentCommand(program: Command): void {
     .option('--groups <n>', 'Raft groups (default: 3 for 2pc, 1 for raft)', wholeNumber(1, 64))
     .option('--clients <n>', 'concurrent clients of the load', wholeNumber(1, 256), 4)
     .option('--sample-ms <ms>', 'how often every member\'s /metrics is scraped', wholeNumber(20, 5_000), 100)
-    .option('--warmup <duration>', 'load before the fault', duration, PACE_DEFAULT.warmupMs)
-    .option('--fault <duration>', 'how long the fault lasts', duration, PACE_DEFAULT.faultMs)
-    .option('--recover <duration>', 'load after the victim caught up', duration, PACE_DEFAULT.recoverMs)
+    .addOption(new Option('--warmup <duration>', 'load before the fault (2s, 500ms)').argParser(duration).default(PACE_DEFAULT.warmupMs, `${PACE_DEFAULT.warmupMs / 1000}s`))
+    .addOption(new Option('--fault <duration>', 'how long the fault lasts').argParser(duration).default(PACE_DEFAULT.faultMs, `${PACE_DEFAULT.faultMs / 1000}s`))
+    .addOption(new Option('--recover <duration>', 'load after the victim caught up').argParser(duration).default(PACE_DEFAULT.recoverMs, `${PACE_DEFAULT.recoverMs / 1000}s`))
     .option('--out <dir>', 'the report folder, made fresh (default experiments/<scenario>-<time>)')
     .option('--no-progress', 'no progress bar')
     .option('--list', 'list the built-in scenarios and their timelines')
-    .action(async (scenario: string | undefined, o: Options) => {
-      const status = await experimentCommand(scenario, o);
+    .action(async (scenario: string | undefined, o: Options, cmd: Command) => {
+      const status = await experimentCommand(scenario, o, cmd.getOptionValueSource('shape'));
       await new Promise<void>((r) => process.stdout.write('', () => r()));
       process.exit(status);
     });
 }
 
-async function experimentCommand(scenarioName: string | undefined, o: Options): Promise<number> {
+async function experimentCommand(scenarioName: string | undefined, o: Options, shapeSource: string | undefined): Promise<number> {
   const complain = (s: string): number => {
     process.stderr.write(`kvstore experiment: ${s}\n`);
     return EXPERIMENT_EXIT.badInput;
@@ -81,37 +82,27 @@ async function experimentCommand(scenarioName: string | undefined, o: Options): 
   if (o.list === true) {
     for (const s of SCENARIOS) {
       process.stdout.write(`${s.name}  (${s.shapes.join(', ')})\n  ${s.description}\n`);
-      for (const l of s.steps(pace, ['<each replica>'])) process.stdout.write(`    - ${l}\n`);
+      for (const l of s.steps(pace, replicaNames(o.shape))) process.stdout.write(`    - ${l}\n`);
     }
     return EXPERIMENT_EXIT.ok;
   }
   if ((scenarioName === undefined) === (o.file === undefined)) return complain(`name one scenario (${SCENARIOS.map((s) => s.name).join(', ')}) or give --file, not both`);
-  const shapeGiven = o.shape;
-  let plan: Omit<ExperimentPlan, 'outDir'>;
+  const outDir = o.out ?? join('experiments', `${o.file !== undefined ? 'custom' : scenarioName}-${stamp(new Date())}`);
+  const choices = { shape: o.shape, clients: o.clients, sampleMs: o.sampleMs, outDir, ...(o.groups !== undefined ? { groups: o.groups } : {}) };
+  let plan: ExperimentPlan;
   try {
     if (o.file !== undefined) {
-      const f = loadScenarioFile(o.file);
-      const shape = f.shape ?? shapeGiven;
-      plan = {
-        name: f.name, description: `timeline from ${o.file}`, shape, groups: o.groups ?? f.groups ?? (shape === '2pc' ? 3 : 1), clients: o.clients, sampleMs: o.sampleMs,
-        msetEvery: f.msetEvery, ...(f.snapshotEntries !== undefined ? { snapshotEntries: f.snapshotEntries } : {}), requestTimeoutMs: 2_000, steps: f.steps,
-      };
+      plan = filePlan(loadScenarioFile(o.file), o.file, { ...choices, shapeGiven: shapeSource === 'cli' });
     } else {
       const s = scenarioNamed(scenarioName!);
       if (s === undefined) return complain(`no scenario ${JSON.stringify(scenarioName)}; built in: ${SCENARIOS.map((x) => x.name).join(', ')}`);
-      if (!s.shapes.includes(shapeGiven)) return complain(`${s.name} needs --shape ${s.shapes.join(' or ')}`);
-      const replicas = shapeGiven === '2pc' ? ['participant1', 'participant2', 'participant3'] : ['raft1', 'raft2', 'raft3'];
-      plan = {
-        name: s.name, description: s.description, shape: shapeGiven, groups: o.groups ?? (shapeGiven === '2pc' ? 3 : 1), clients: o.clients, sampleMs: o.sampleMs,
-        msetEvery: s.msetEvery, ...(s.snapshotEntries !== undefined ? { snapshotEntries: s.snapshotEntries } : {}), requestTimeoutMs: 2_000,
-        steps: s.steps(pace, replicas).map(parseStep),
-      };
+      if (!s.shapes.includes(o.shape)) return complain(`${s.name} needs --shape ${s.shapes.join(' or ')}`);
+      plan = builtInPlan(s, pace, choices);
     }
   } catch (err) {
     if (err instanceof StepError) return complain(err.message);
     throw err;
   }
-  const outDir = o.out ?? join('experiments', `${plan.name}-${stamp(new Date())}`);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.on('SIGINT', onSignal);
@@ -119,7 +110,7 @@ async function experimentCommand(scenarioName: string | undefined, o: Options): 
   try {
     process.stdout.write(`kvstore experiment ${plan.name} (${plan.shape}, ${plan.groups} group${plan.groups === 1 ? '' : 's'}, ${plan.clients} clients) in ${outDir}\n`);
     const progress = o.progress && process.stderr.isTTY === true ? { progress: process.stderr } : {};
-    const record = await runExperiment({ ...plan, outDir, ...progress }, stop.signal);
+    const record = await runExperiment({ ...plan, ...progress }, stop.signal);
     const files = await writeReport(record);
     const { text, failed } = experimentSummary(record, files);
     process.stdout.write(text);

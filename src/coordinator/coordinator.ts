@@ -116,7 +116,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => {});
-    new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {} }, log, admin, { stats: frontDoor, info });
+    new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {} }, log, admin, { stats: frontDoor, info, ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -9,7 +9,7 @@ export interface GroupElection {
   readonly oldLeader: string;
   /** Fault start to the first sample where another member has no leader, a new leader, or a higher term. */
   readonly detectedMs?: number;
-  /** Fault start to the first sample where another member leads at a higher term. */
+  /** Fault start to the first sample where a member leads at a higher term (the victim too, once restarted). */
   readonly electedMs?: number;
   readonly newLeader?: string;
 }
@@ -75,10 +75,12 @@ export function measureFault(w: FaultWindow, samples: readonly NodeSample[], ind
       let detected: number | undefined;
       let elected: { t: number; who: string } | undefined;
       for (const s of samples) {
-        if (s.tMs < w.startMs || !s.up || !others.includes(s.node)) continue;
+        if (s.tMs < w.startMs || !s.up) continue;
         const x = groupIn(s, g.group);
         if (x === undefined) continue;
-        if (detected === undefined && (x.leaderId !== vid || x.term > preTerm || x.role !== 'follower')) detected = s.tMs;
+        const other = others.includes(s.node);
+        if (detected === undefined && other && (x.leaderId !== vid || x.term > preTerm || x.role !== 'follower')) detected = s.tMs;
+        // Any member leading at a higher term: with no majority left, the restarted victim may be the one elected.
         if (elected === undefined && x.role === 'leader' && x.term > preTerm) elected = { t: s.tMs, who: s.node };
         if (detected !== undefined && elected !== undefined) break;
       }

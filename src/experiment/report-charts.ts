@@ -16,7 +16,7 @@ export interface Band {
   readonly to: number;
 }
 
-const WIDTH = 860;
+const WIDTH = 760;
 const HEIGHT = 200;
 /** Jepsen's nemesis band colour. */
 const BAND_COLOR = '#cccccc';
@@ -35,7 +35,7 @@ function bandLayers(bands: readonly Band[], endS: number): unknown[] {
 }
 
 export function throughputSpec(buckets: readonly LoadBucket[], bands: readonly Band[], endS: number): TopLevelSpec {
-  const values = buckets.flatMap((b) => [{ t: b.t, series: 'acknowledged/s', v: b.okPerS }, { t: b.t, series: 'failed/s (error, timeout)', v: b.failedPerS }]);
+  const values = buckets.flatMap((b) => [{ t: b.t, series: 'acknowledged', v: b.okPerS }, { t: b.t, series: 'failed', v: b.failedPerS }]);
   return {
     width: WIDTH, height: HEIGHT, title: 'Throughput seen by the clients',
     layer: [

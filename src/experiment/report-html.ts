@@ -33,7 +33,7 @@ export function measureRows(m: FaultMeasures): Array<[string, string, string]> {
   if (m.elections.length === 0) rows.push(['leader lost', 'no', 'the victim led no group when the fault began: no election was needed']);
   for (const e of m.elections) {
     rows.push([`group ${e.group}: failure detected`, fmtMs(e.detectedMs), `fault to the first sample where another member of group ${e.group} saw no leader, another leader or a higher term (old leader ${e.oldLeader})`]);
-    rows.push([`group ${e.group}: new leader elected`, e.electedMs === undefined ? 'not seen' : `${fmtMs(e.electedMs)} (${e.newLeader})`, 'fault to the first sample where another member leads at a higher term']);
+    rows.push([`group ${e.group}: new leader elected`, e.electedMs === undefined ? 'not seen' : `${fmtMs(e.electedMs)} (${e.newLeader})`, 'fault to the first sample where a member leads the group at a higher term']);
   }
   const groups = Object.entries(m.unavailableByGroupMs).map(([g, ms]) => `g${g} ${fmtMs(ms)}`).join(', ');
   rows.push(['unavailability seen by clients', fmtMs(m.unavailableMs), `longest time with no acknowledged request, overlapping the fault and its recovery${groups !== '' ? `; per group: ${groups}` : ''}`]);
@@ -51,9 +51,11 @@ export function measureRows(m: FaultMeasures): Array<[string, string, string]> {
   return rows;
 }
 
-function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+function table(head: readonly string[] | null, rows: ReadonlyArray<readonly string[]>): string {
+  const thead = head === null ? '' : `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`;
+  return `<table>${thead}<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
+
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:940px;color:#222}
 h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
@@ -68,7 +70,7 @@ export function reportHtml(rec: ExperimentRecord, a: ExperimentAnalysis, charts:
   const verdict = a.failures.length === 0
     ? `<p class="pass">PASS: all ${v.keysChecked} keys of the ${v.acknowledgedRequests} acknowledged writes read back with the value written; 0 lost.</p>`
     : `<div class="fail">FAIL<ul>${a.failures.map((f) => `<li>${esc(f)}</li>`).join('')}</ul></div>`;
-  const header = table(['', ''], [
+  const header = table(null, [
     ['scenario', `${p.name}: ${p.description}`],
     ['cluster', `${p.shape === '2pc' ? 'a coordinator + 3 participants (kvstore2pcsystem)' : '3 kvstoreraftsystem peers'}, ${p.groups} Raft group(s), on loopback`],
     ['members', rec.members.map((m) => `${m.name}${m.nodeId !== undefined && m.nodeId !== 0 ? ` (id ${m.nodeId})` : ''}`).join(', ')],
@@ -89,22 +91,20 @@ export function reportHtml(rec: ExperimentRecord, a: ExperimentAnalysis, charts:
 <html lang="en"><head><meta charset="utf-8"><title>kvstore experiment: ${esc(p.name)}</title><style>${CSS}</style></head>
 <body>
 <h1>kvstore experiment: ${esc(p.name)}</h1>
+<p>${esc(p.description)}.</p>
 <p class="muted">Every number below is measured from the metric samples and the clients' own records, not taken from the timeline. Grey bands on the charts are the faults.</p>
 ${verdict}
-${header}
-<h2>Measured times</h2>
-${faults === '' ? '<p>No fault in this timeline.</p>' : faults}
-<h2>Clients before, during and after the faults</h2>
-${phases}
 <h2>Throughput and latency</h2>
 <figure>${charts.throughput}</figure>
 <figure>${charts.latency}</figure>
+<h2>Measured times</h2>
+${faults === '' ? '<p>No fault in this timeline.</p>' : faults}
 <h2>Who led each group</h2>
 ${charts.roles.map((r) => `<figure>${r.svg}</figure>`).join('\n')}
 <h2>Commit and applied index</h2>
 ${charts.indexes.map((r) => `<figure>${r.svg}</figure>`).join('\n')}
 <h2>Acknowledged writes, read back</h2>
-${table(['', ''], [
+${table(null, [
     ['acknowledged requests', String(v.acknowledgedRequests)],
     ['keys read back', `${v.keysReadable} of ${v.keysChecked} hold the value written`],
     ['lost (wrong value or nil)', String(v.lostCount)],
@@ -113,6 +113,10 @@ ${table(['', ''], [
     ['read-back took', fmtMs(v.durationMs)],
   ])}
 ${lost}
+<h2>Clients before, during and after the faults</h2>
+${phases}
+<h2>Setup</h2>
+${header}
 <h2>Timeline as run</h2>
 ${events}
 ${rec.crashes.length > 0 ? `<h2>Members that exited by themselves</h2><pre>${esc(rec.crashes.join('\n\n'))}</pre>` : ''}

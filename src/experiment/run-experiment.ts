@@ -16,6 +16,8 @@ import { formatStep, type Step } from './timeline-step.js';
 
 /** How long the cluster gets to elect leaders (every /readyz 200) at the start, and again before the check. */
 export const readyWaitMs = 30_000;
+/** The programs' snapshot_entries when the config sets none (src/participant/raft-member.ts). */
+const snapshotEntriesDefault = 10_000;
 /** How long the final read-back of acknowledged writes may take. */
 export const verifyWaitMs = 30_000;
 
@@ -90,7 +92,7 @@ export async function runExperiment(plan: ExperimentPlan, signal: AbortSignal): 
     { clients: plan.clients, ports: cluster.frontDoors().map((m) => m.clientPort), groupTags: groupTags(layout), msetEvery: plan.msetEvery, requestTimeoutMs: plan.requestTimeoutMs, failurePauseMs: 20 },
     clock,
   );
-  const runner = new TimelineRunner(cluster, sampler, load, clock, signal);
+  const runner = new TimelineRunner(cluster, sampler, load, clock, signal, plan.snapshotEntries ?? snapshotEntriesDefault);
   const progress = plan.progress === undefined ? undefined : new ProgressView(plan.progress, plan.steps, runner, load, clock);
   let aborted: string | undefined;
   let verification: AckVerification | undefined;
@@ -106,13 +108,16 @@ export async function runExperiment(plan: ExperimentPlan, signal: AbortSignal): 
     if (signal.aborted) aborted = 'interrupted (Ctrl-C)';
     await load.stop();
     progress?.stop();
-    // Whole again before the read-back: every link, every process.
-    cluster.heal();
-    for (const m of cluster.members) {
-      m.proc.resume();
-      if (!m.proc.alive) m.proc.start();
+    if (!signal.aborted) {
+      // Whole again before the read-back: every link, every process.
+      cluster.heal();
+      for (const m of cluster.members) {
+        m.proc.resume();
+        if (!m.proc.alive) m.proc.start();
+      }
+      await waitReady(cluster, signal).catch((err: unknown) => (aborted ??= err instanceof Error ? err.message : String(err)));
     }
-    if (!signal.aborted) await waitReady(cluster, signal).catch((err: unknown) => (aborted ??= err instanceof Error ? err.message : String(err)));
+    // Interrupted: nothing is read back (deadline 0), and the report says why.
     verification = await verifyAcknowledged(load.records, cluster.frontDoors().map((m) => m.clientPort), signal.aborted ? 0 : verifyWaitMs, plan.requestTimeoutMs);
   } finally {
     progress?.stop();
@@ -133,7 +138,8 @@ export async function runExperiment(plan: ExperimentPlan, signal: AbortSignal): 
     requests: load.records,
     events: runner.events,
     verification,
-    crashes: cluster.crashes(),
+    // After a Ctrl-C at a terminal the members got the SIGINT too: their exits were asked for.
+    crashes: signal.aborted ? [] : cluster.crashes(),
     ...(aborted !== undefined ? { aborted } : {}),
     endMs: clock.nowMs(),
   };

@@ -54,7 +54,7 @@ export const SCENARIOS: readonly Scenario[] = [
     msetEvery: 0,
     steps: (p) => [
       'start load', `wait ${ms(p.warmupMs)}`, 'kill -9 leader', 'kill -9 follower', `wait ${ms(p.faultMs)}`,
-      'restart down', 'wait caught-up victim ' + ms(catchUpMs), `wait ${ms(p.recoverMs)}`, 'stop',
+      'restart down', `wait caught-up victim ${ms(catchUpMs)}`, `wait leaders ${ms(catchUpMs)}`, `wait ${ms(p.recoverMs)}`, 'stop',
     ],
   },
   {
@@ -80,11 +80,11 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'lagging-follower',
-    description: 'kill -9 a follower and keep it down while the others snapshot and compact their logs (snapshot_entries 200): it rejoins by InstallSnapshot',
+    description: 'kill -9 a follower and keep it down until the others have snapshotted and compacted their logs past it (snapshot_entries 50): it rejoins by InstallSnapshot',
     shapes: both,
-    snapshotEntries: 200,
+    snapshotEntries: 50,
     msetEvery: 0,
-    steps: (p) => ['start load', `wait ${ms(p.warmupMs)}`, 'kill -9 follower', `wait ${ms(p.faultMs * 1.5)}`, 'restart victim', `wait caught-up victim ${ms(catchUpMs)}`, `wait ${ms(p.recoverMs)}`, 'stop'],
+    steps: (p) => ['start load', `wait ${ms(p.warmupMs)}`, 'kill -9 follower', `wait ${ms(p.faultMs)}`, 'wait compacted victim 30s', 'restart victim', `wait caught-up victim ${ms(catchUpMs)}`, `wait ${ms(p.recoverMs)}`, 'stop'],
   },
   {
     name: 'rolling-restart',

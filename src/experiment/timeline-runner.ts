@@ -24,6 +24,8 @@ export class TimelineRunner {
   readonly events: ActionEvent[] = [];
   /** Members the last kill/terminate/pause/partition hit. */
   private victims: string[] = [];
+  /** Each victim's last log index per group in its last sample before it was hit (for `wait compacted`). */
+  private readonly lastIndexAtHit = new Map<string, Map<number, number>>();
   /** Step index being run, for the progress bar. */
   stepAt = 0;
 
@@ -33,6 +35,8 @@ export class TimelineRunner {
     private readonly load: ClientLoad,
     private readonly clock: ExperimentClock,
     private readonly signal: AbortSignal,
+    /** The replicas' snapshot_entries (the program's default when unset). */
+    private readonly snapshotEntries: number,
   ) {}
 
   async run(steps: readonly Step[]): Promise<void> {
@@ -67,11 +71,23 @@ export class TimelineRunner {
         this.record('caught-up-wait', members.map((m) => m.name), { note: ok ? 'caught up' : `not caught up after ${s.timeoutMs} ms` });
         return;
       }
+      case 'leaders': {
+        const ok = await this.waitLeaders(s.timeoutMs);
+        this.record('leaders-wait', [], { note: ok ? 'every group has a leader' : `a group had no leader after ${s.timeoutMs} ms` });
+        return;
+      }
+      case 'compacted': {
+        const members = await this.resolve(s.target);
+        const ok = await this.waitCompacted(members, s.timeoutMs);
+        this.record('compacted-wait', members.map((m) => m.name), { note: ok ? 'the others snapshotted past it' : `not compacted past it after ${s.timeoutMs} ms` });
+        return;
+      }
       case 'kill':
       case 'terminate':
       case 'pause': {
         const members = await this.resolve(s.target);
         this.victims = members.map((m) => m.name);
+        this.noteLastIndexes(members);
         // Recorded before the signal is sent: the fault begins with the action, not when its promise settles.
         this.record(s.do, this.victims);
         for (const m of members) {
@@ -95,6 +111,7 @@ export class TimelineRunner {
         const side = await this.resolveAll(s.side, []);
         const other = await this.resolveAll(s.other, side);
         this.victims = side.map((m) => m.name);
+        this.noteLastIndexes(side);
         this.record('partition', this.victims, { others: other.map((m) => m.name) });
         this.cluster.partition(this.victims, other.map((m) => m.name));
         return;
@@ -177,6 +194,58 @@ export class TimelineRunner {
         if (s === undefined || !s.up || s.tMs < startMs) return false;
         if (m.kind === 'coordinator') return true;
         return [...targets.get(m.name)!].every(([g, commit]) => (s.groups.find((x) => x.group === g)?.applied ?? -1) >= commit);
+      });
+      if (done) return true;
+      if (this.clock.nowMs() - startMs > timeoutMs) return false;
+      await this.sleep(pollMs);
+    }
+    return false;
+  }
+
+  /** Until, in the latest samples of the running replicas, every group they host has a leader. */
+  private async waitLeaders(timeoutMs: number): Promise<boolean> {
+    const startMs = this.clock.nowMs();
+    while (!this.signal.aborted) {
+      const hosted = new Set<number>();
+      const led = new Set<number>();
+      for (const m of this.cluster.replicas()) {
+        if (!m.proc.alive || m.proc.paused) continue;
+        const s = this.sampler.latest(m.name);
+        if (s === undefined || !s.up || s.tMs < startMs) continue;
+        for (const g of s.groups) {
+          hosted.add(g.group);
+          if (g.role === 'leader') led.add(g.group);
+        }
+      }
+      if (hosted.size > 0 && [...hosted].every((g) => led.has(g))) return true;
+      if (this.clock.nowMs() - startMs > timeoutMs) return false;
+      await this.sleep(pollMs);
+    }
+    return false;
+  }
+
+  private noteLastIndexes(members: readonly Member[]): void {
+    for (const m of members) this.lastIndexAtHit.set(m.name, new Map((this.sampler.latest(m.name)?.groups ?? []).map((g) => [g.group, g.lastIndex])));
+  }
+
+  /**
+   * Until every other replica's snapshot index, in each group the members
+   * host, is 2 x snapshot_entries past the member's last index when it was
+   * hit. The host compacts to its snapshot minus at most snapshot_entries/2,
+   * so the entries the member lacks are gone from every log: it can only be
+   * brought back by InstallSnapshot. (Twice, because the last sample before
+   * the hit may be up to a period old.)
+   */
+  private async waitCompacted(members: readonly Member[], timeoutMs: number): Promise<boolean> {
+    const startMs = this.clock.nowMs();
+    const margin = 2 * this.snapshotEntries;
+    while (!this.signal.aborted) {
+      const done = members.every((m) => {
+        const at = this.lastIndexAtHit.get(m.name);
+        if (at === undefined) return true;
+        return [...at].every(([g, last]) =>
+          this.cluster.replicas().filter((o) => o !== m).every((o) => (this.sampler.latest(o.name)?.groups.find((x) => x.group === g)?.snapshotIndex ?? 0) >= last + margin),
+        );
       });
       if (done) return true;
       if (this.clock.nowMs() - startMs > timeoutMs) return false;

@@ -7,6 +7,9 @@ import { assertNever } from '../../raft/assert.js';
  *   start load | stop load | stop        the experiment's own client load on / off (`stop` also ends the timeline)
  *   wait 2s | wait 500ms                 let time pass
  *   wait caught-up TARGET [20s]          until TARGET's applied index reaches what the others had committed (from the samples)
+ *   wait leaders [20s]                   until every group has a leader among the running members (from the samples)
+ *   wait compacted TARGET [30s]          until every other replica snapshotted 2 x snapshot_entries past TARGET's last index
+ *                                        when it was hit: the entries it lacks are compacted away, it needs InstallSnapshot
  *   kill -9 TARGET | kill TARGET         SIGKILL
  *   terminate TARGET                     SIGTERM (a graceful stop)
  *   restart TARGET                       start it again on its data folder
@@ -25,6 +28,8 @@ export type Step =
   | { readonly do: 'end' }
   | { readonly do: 'wait'; readonly ms: number }
   | { readonly do: 'caught-up'; readonly target: string; readonly timeoutMs: number }
+  | { readonly do: 'compacted'; readonly target: string; readonly timeoutMs: number }
+  | { readonly do: 'leaders'; readonly timeoutMs: number }
   | { readonly do: 'kill'; readonly target: string }
   | { readonly do: 'terminate'; readonly target: string }
   | { readonly do: 'restart'; readonly target: string }
@@ -37,6 +42,8 @@ export type Step =
 export const waitMsMax = 3_600_000;
 /** How long `wait caught-up` waits when the line names no bound. */
 export const caughtUpWaitMsDefault = 20_000;
+/** How long `wait compacted` waits when the line names no bound. */
+export const compactedWaitMsDefault = 30_000;
 
 export class StepError extends Error {
   readonly code = 'BAD_STEP';
@@ -81,6 +88,8 @@ export function parseStep(line: string): Step {
       break;
     case 'wait':
       if (a === 'caught-up' && words.length <= 4) return { do: 'caught-up', target: target(b, line), timeoutMs: c === undefined ? caughtUpWaitMsDefault : parseDurationMs(c) };
+      if (a === 'leaders' && words.length <= 3) return { do: 'leaders', timeoutMs: b === undefined ? caughtUpWaitMsDefault : parseDurationMs(b) };
+      if (a === 'compacted' && words.length <= 4) return { do: 'compacted', target: target(b, line), timeoutMs: c === undefined ? compactedWaitMsDefault : parseDurationMs(c) };
       if (a !== undefined && words.length === 2) return { do: 'wait', ms: parseDurationMs(a) };
       break;
     case 'kill':
@@ -105,7 +114,7 @@ export function parseStep(line: string): Step {
     default:
       break;
   }
-  throw new StepError(`${JSON.stringify(line)}: not a step (start load, wait 2s, wait caught-up X, kill -9 X, terminate X, restart X, pause X, resume X, partition A | B, heal, stop load, stop)`);
+  throw new StepError(`${JSON.stringify(line)}: not a step (start load, wait 2s, wait caught-up X, wait leaders, wait compacted X, kill -9 X, terminate X, restart X, pause X, resume X, partition A | B, heal, stop load, stop)`);
 }
 
 /** The text form of a step (the report lists the timeline as it was run). */
@@ -119,6 +128,10 @@ export function formatStep(s: Step): string {
       return `wait ${s.ms}ms`;
     case 'caught-up':
       return `wait caught-up ${s.target} ${s.timeoutMs}ms`;
+    case 'compacted':
+      return `wait compacted ${s.target} ${s.timeoutMs}ms`;
+    case 'leaders':
+      return `wait leaders ${s.timeoutMs}ms`;
     case 'kill':
       return `kill -9 ${s.target}`;
     case 'terminate':

@@ -7,6 +7,7 @@ import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
 import type { ClusterSecret } from '../net/peer-auth.js';
+import type { RequirePass } from '../server/client-auth.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import { memberMetrics } from '../metrics/member-metrics.js';
@@ -68,6 +69,8 @@ export interface MemberOptions {
   readonly cluster: string;
   /** config cluster_secret: every peer connection proves it both ways; absent, none is asked or offered. */
   readonly clusterSecret?: ClusterSecret;
+  /** config requirepass: clients must AUTH before anything but PING and QUIT. */
+  readonly requirepass?: RequirePass;
   readonly logger: Logger;
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -256,7 +259,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       onClient: (s, head) => {
         clients.add(s);
         s.on('close', () => clients.delete(s));
-        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, log, undefined, { stats: frontDoor, info });
+        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, log, undefined, { stats: frontDoor, info, ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
       },
     });
   });
