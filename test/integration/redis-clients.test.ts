@@ -6,7 +6,9 @@ import { createClient } from 'redis';
 import { tmpdir } from 'node:os';
 import { waitFor } from '../helpers/processes.js';
 import { PtySession } from '../helpers/pty.js';
-import { cmd } from '../helpers/resp-client.js';
+import { cmd, sendRaw } from '../helpers/resp-client.js';
+import { freePorts } from '../helpers/ports.js';
+import { RaftProcCluster } from '../helpers/raft-cluster.js';
 import { raftWithRedis, twoPcWithRedis } from '../helpers/redis-door-cluster.js';
 
 const run = promisify(execFile);
@@ -176,4 +178,28 @@ withTools('a kvstoreraftsystem peer serves the Redis endpoint too; a half-closed
   t.is(await r.incr('raft-n'), 1);
   t.is(await r.del('__probe'), 1, "the cluster helper's probe key");
   await waitFor('DBSIZE to count both keys on this peer', async () => (await r.dbsize()) === 2, 5_000, 50);
+});
+
+test.serial('requirepass guards the Redis endpoint too: NOAUTH without a password, ioredis and node-redis with one (HELLO 3 AUTH)', async (t) => {
+  const c = await RaftProcCluster.create(3, 'requirepass s3cret');
+  t.teardown(() => c.cleanup());
+  const [redisPort] = await freePorts(1);
+  const base = c.configFor.bind(c);
+  c.configFor = (id: number) => `${base(id)}${id === 1 ? `redis_info 127.0.0.1:${redisPort}\n` : ''}`;
+  c.startAll();
+  await waitFor('the Redis endpoint to serve an authenticated SET', async () => (await sendRaw(redisPort!, 'AUTH s3cret\r\nSET a 1\r\n', 3_000, 2)) === '+OK\r\n+OK\r\n', 15_000, 100);
+  t.is(await sendRaw(redisPort!, 'GET a\r\n'), '-NOAUTH Authentication required.\r\n');
+  t.is(await sendRaw(redisPort!, 'AUTH default nope\r\n'), '-WRONGPASS invalid username-password pair or user is disabled.\r\n');
+  const r = new Redis({ port: redisPort!, host: '127.0.0.1', password: 's3cret', maxRetriesPerRequest: 1 });
+  t.teardown(() => r.disconnect());
+  t.is(await r.get('a'), '1');
+  t.regex(await r.client('INFO') as string, / resp=3 /);
+  const nr = createClient({ url: `redis://default:s3cret@127.0.0.1:${redisPort}` });
+  nr.on('error', () => {});
+  await nr.connect();
+  t.teardown(() => nr.destroy());
+  t.is(await nr.incr('n'), 1);
+  const bad = createClient({ url: `redis://default:wrong@127.0.0.1:${redisPort}`, socket: { reconnectStrategy: false } });
+  bad.on('error', () => {});
+  await t.throwsAsync(bad.connect(), { message: /WRONGPASS/ });
 });
