@@ -178,8 +178,6 @@ export function parseLabConfig(text: string, file: string, secrets: SecretSource
   const secret = clusterSecretOf(lines, fail, secrets);
   const pass = ctx.optionalOne('requirepass');
   if (pass !== undefined && Buffer.byteLength(pass.value) > REQUIREPASS_BYTES_MAX) fail('BAD_VALUE', pass.at, `requirepass is ${Buffer.byteLength(pass.value)} bytes, at most ${REQUIREPASS_BYTES_MAX}`);
-  // Fail closed: the Redis endpoint does not check requirepass yet, so it would be an open door beside a locked one.
-  if (pass !== undefined && redisLine !== undefined) fail('BAD_VALUE', pass.at, `requirepass guards the lab port only so far; the redis_info endpoint (line ${redisLine.at}) would serve without AUTH: drop one of the two`);
   const ext: ConfigExtensions = {
     ...ctx.extensions(),
     ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}),

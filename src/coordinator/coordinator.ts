@@ -142,7 +142,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   let redisDoor: RedisDoor | undefined;
   if (cfg.redisListen !== undefined) {
     try {
-      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, dbsize: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}) });
+      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, dbsize: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}), ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
     } catch (err) {
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       tracker.close();

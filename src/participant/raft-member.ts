@@ -296,7 +296,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     try {
       // DBSIZE: the keys of this process's replica of every group (a raft peer hosts them all).
       const dbsize = (): number => groups.reduce((n, g) => n + g.sm.kv.size, 0);
-      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, dbsize, stats: frontDoor, log, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}) });
+      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, dbsize, stats: frontDoor, log, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}), ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
     } catch (err) {
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       transport.close();

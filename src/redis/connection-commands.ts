@@ -35,10 +35,11 @@ export function quit(c: Call): Reply {
   return OK;
 }
 
-/** RESET: back to a fresh connection's state (RESP2, no name, db 0); replies +RESET. */
+/** RESET: back to a fresh connection's state (RESP2, no name, db 0, not authenticated under requirepass); replies +RESET. */
 export function reset(c: Call): Reply {
   c.client.proto = 2;
   c.client.name = undefined;
+  c.client.authenticated = c.door.requirepass === undefined;
   return simple('RESET');
 }
 
@@ -50,19 +51,28 @@ export function select(c: Call): Reply {
 }
 
 /**
- * AUTH [username] password. kvstore has no requirepass yet, so, as a Redis
- * whose default user is `nopass`: AUTH password is refused with Redis's
- * hint, AUTH default <anything> succeeds, any other user is WRONGPASS.
+ * AUTH [username] password. With requirepass: the password (user `default`
+ * only), compared in constant time. Without, as a Redis whose default user
+ * is `nopass`: AUTH password is refused with Redis's hint, AUTH default
+ * <anything> succeeds, any other user is WRONGPASS.
  */
 export function auth(c: Call): Reply {
   if (c.argv.length > 3) return error(SYNTAX_ERROR);
-  if (c.argv.length === 2) return error(AUTH_WITHOUT_PASSWORD);
-  return authUser(word(c, 1)) ? OK : error(WRONGPASS);
+  if (c.argv.length === 2 && c.door.requirepass === undefined) return error(AUTH_WITHOUT_PASSWORD);
+  const user = c.argv.length === 3 ? word(c, 1) : 'default';
+  if (!authUser(c, user, c.argv[c.argv.length - 1]!)) return error(WRONGPASS);
+  c.client.authenticated = true;
+  return OK;
 }
 
-function authUser(user: string): boolean {
-  return user === 'default';
+function authUser(c: Call, user: string, password: Buffer): boolean {
+  // Hash-compare the password even for a wrong user: the time says nothing of which was wrong.
+  const passOk = c.door.requirepass === undefined || c.door.requirepass.matches(password);
+  return user === 'default' && passOk;
 }
+
+const NOAUTH_HELLO =
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';
 
 /** Redis's client name rule: printable ASCII without spaces ('!'..'~'). */
 function validName(name: string): boolean {
@@ -80,12 +90,14 @@ export function hello(c: Call): Reply {
     ver = n === 2n ? 2 : 3;
   }
   let user: string | undefined;
+  let password: Buffer | undefined;
   let name: string | undefined;
   for (let j = next; j < c.argv.length; j++) {
     const more = c.argv.length - 1 - j;
     const opt = word(c, j);
     if (opt.toUpperCase() === 'AUTH' && more >= 2) {
       user = word(c, j + 1);
+      password = c.argv[j + 2];
       j += 2;
     } else if (opt.toUpperCase() === 'SETNAME' && more >= 1) {
       name = word(c, j + 1);
@@ -94,7 +106,10 @@ export function hello(c: Call): Reply {
       return error(helloSyntax(opt));
     }
   }
-  if (user !== undefined && !authUser(user)) return error(WRONGPASS);
+  if (user !== undefined) {
+    if (!authUser(c, user, password!)) return error(WRONGPASS);
+    c.client.authenticated = true;
+  } else if (!c.client.authenticated) return error(NOAUTH_HELLO);
   if (name !== undefined) {
     if (!validName(name)) return error(BAD_CLIENT_NAME);
     c.client.name = name === '' ? undefined : name;

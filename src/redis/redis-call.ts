@@ -1,3 +1,4 @@
+import type { RequirePass } from '../server/client-auth.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Proto, RespValue } from './resp-value.js';
 
@@ -16,6 +17,8 @@ export interface ClientState {
   lastInteractionMs: number;
   /** The last command's full name (`client|list`), for CLIENT LIST's cmd=. */
   lastCommand: string;
+  /** False under requirepass until AUTH (or HELLO ... AUTH) succeeds; true without requirepass. */
+  authenticated: boolean;
   /** Set by QUIT: the connection closes once this reply is written. */
   closeAfterReply: boolean;
 }
@@ -28,6 +31,8 @@ export interface DoorServices {
   dbsize(): number;
   /** Every open Redis connection of this door, in id order. */
   clients(): readonly ClientState[];
+  /** Config requirepass: clients must AUTH first (checked in constant time). Absent: no password, as a Redis whose default user is nopass. */
+  readonly requirepass?: RequirePass;
   /** CONFIG GET's parameters and their current values. */
   readonly config: ReadonlyMap<string, string>;
 }

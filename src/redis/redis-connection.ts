@@ -8,7 +8,7 @@ import type { FrontDoorCommand, FrontDoorStats } from '../server/front-door-stat
 import type { KvSession } from '../server/kv-service.js';
 import { lookupCommand } from './command-table.js';
 import type { ClientState, DoorServices, Reply } from './redis-call.js';
-import { unknownCommand, unknownSubcommand } from './redis-errors.js';
+import { NOAUTH, unknownCommand, unknownSubcommand } from './redis-errors.js';
 import { encodeValue, error } from './resp-value.js';
 import type { RespValue } from './resp-value.js';
 import { storeError } from './string-commands.js';
@@ -45,6 +45,8 @@ function counted(fullname: string): FrontDoorCommand {
     case 'set':
     case 'get':
     case 'del':
+    case 'mset':
+    case 'mget':
     case 'ping':
     case 'quit':
     case 'info':
@@ -128,6 +130,12 @@ export class RedisConnection {
     const { cmd } = found;
     const counts = this.stats.commands[counted(cmd.name)];
     counts.calls++;
+    // As Redis: looked up and arity-checked first, then only no_auth commands (AUTH, HELLO, QUIT, RESET) before AUTH.
+    if (!this.state.authenticated && !cmd.flags.includes('no_auth')) {
+      counts.failed++;
+      this.push(encodeValue(error(NOAUTH), this.state.proto), false);
+      return;
+    }
     this.state.lastCommand = cmd.name;
     let reply: Reply;
     try {

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { formatEndpoint } from '../config/address.js';
 import type { Endpoint } from '../config/address.js';
+import type { RequirePass } from '../server/client-auth.js';
 import type { FrontDoorStats } from '../server/front-door-stats.js';
 import type { KvService } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
@@ -22,6 +23,8 @@ export interface RedisDoorOptions {
   readonly log: Logger;
   /** Largest bulk string a client may send (config bulk_bytes_max). */
   readonly bulkBytesMax?: number;
+  /** Config requirepass: every connection must AUTH first. */
+  readonly requirepass?: RequirePass;
   /** Requests one connection may have in flight before reading pauses. */
   readonly pipelineMax?: number;
 }
@@ -73,6 +76,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
     dbsize: o.dbsize,
     clients: () => [...conns.values()].map((c) => c.state),
     config: configFacts(o),
+    ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}),
   };
   // Half-open: a client that shuts down its sending side still gets its replies.
   const server = createServer({ allowHalfOpen: true }, (socket) => {
@@ -91,6 +95,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
       libVer: undefined,
       lastInteractionMs: now,
       lastCommand: 'NULL',
+      authenticated: o.requirepass === undefined,
       closeAfterReply: false,
     };
     const session = orderedSession(o.kv.openSession());

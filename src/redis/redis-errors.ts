@@ -37,6 +37,7 @@ export const DECREMENT_OVERFLOW = 'ERR decrement would overflow';
 export const DB_OUT_OF_RANGE = 'ERR DB index is out of range';
 export const NOPROTO = 'NOPROTO unsupported protocol version';
 export const PROTOCOL_VERSION_NOT_INTEGER = 'ERR Protocol version is not an integer or out of range';
+export const NOAUTH = 'NOAUTH Authentication required.';
 export const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 export const AUTH_WITHOUT_PASSWORD =
   'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?';

@@ -3,8 +3,12 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { tmpdir } from 'node:os';
 import { waitFor } from '../helpers/processes.js';
-import { cmd } from '../helpers/resp-client.js';
+import { PtySession } from '../helpers/pty.js';
+import { cmd, sendRaw } from '../helpers/resp-client.js';
+import { freePorts } from '../helpers/ports.js';
+import { RaftProcCluster } from '../helpers/raft-cluster.js';
 import { raftWithRedis, twoPcWithRedis } from '../helpers/redis-door-cluster.js';
 
 const run = promisify(execFile);
@@ -130,6 +134,39 @@ withTools('redis-cli plain and with -x, and redis-benchmark -t set,get,incr -P 1
   for (const m of text.matchAll(/(SET|GET|INCR): ([\d.]+ requests per second[^\r\n]*)/g)) t.log(`${m[1]}: ${m[2]}`);
 });
 
+withTools('redis-cli interactively through a pty: it reads COMMAND DOCS for its hints, then commands answer as on Redis', async (t) => {
+  const { redisPort } = await raftWithRedis(t);
+  const cli = new PtySession(`redis-cli -h 127.0.0.1 -p ${redisPort}`, tmpdir(), { TERM: 'xterm' });
+  t.teardown(() => cli.kill());
+  // redis-cli's line editor asks the terminal where the cursor is (ESC[6n), twice: at the start, then at the far right.
+  let asked = 0;
+  cli.child.stdout?.on('data', (d: Buffer) => {
+    for (let i = d.indexOf('\x1b[6n'); i >= 0; i = d.indexOf('\x1b[6n', i + 1)) cli.child.stdin?.write(asked++ % 2 === 0 ? '\x1b[1;1R' : '\x1b[1;120R');
+  });
+  const prompt = `127.0.0.1:${redisPort}> `;
+  let at = await cli.expect(prompt);
+  /** Types a line once the prompt is up (its cursor queries answered), then waits for the answer and the next prompt. */
+  const ask = async (line: string, answer: string): Promise<void> => {
+    cli.type(line);
+    at = await cli.expect(answer, at).catch((err: unknown) => {
+      t.log(`screen since the last prompt: ${JSON.stringify(cli.output.slice(at))}`);
+      throw err;
+    });
+    at = await cli.expect(prompt, at);
+  };
+  await ask('set greeting "hello world"', 'OK');
+  await ask('get greeting', '"hello world"');
+  // The hint comes from kvstore's COMMAND DOCS.
+  cli.child.stdin?.write('expire greeting ');
+  at = await cli.expect('seconds [NX|XX|GT|LT]', at);
+  await ask('100', '(integer) 1');
+  await ask('incr n', '(integer) 1');
+  await ask('get nothing', '(nil)');
+  await ask('bogus x', "(error) ERR unknown command 'bogus', with args beginning with: 'x'");
+  cli.type('quit');
+  t.is(await cli.exited, 0);
+});
+
 withTools('a kvstoreraftsystem peer serves the Redis endpoint too; a half-closed pipe gets every reply', async (t) => {
   const { redisPort } = await raftWithRedis(t);
   const { stdout } = await run('sh', ['-c', `printf 'SET a 1\\r\\nGET a\\r\\nDEL a\\r\\nGET a\\r\\n' | redis-cli -h 127.0.0.1 -p ${redisPort}`]);
@@ -139,5 +176,30 @@ withTools('a kvstoreraftsystem peer serves the Redis endpoint too; a half-closed
   t.is(await r.set('raft', 'yes'), 'OK');
   t.is(await r.get('raft'), 'yes');
   t.is(await r.incr('raft-n'), 1);
+  t.is(await r.del('__probe'), 1, "the cluster helper's probe key");
   await waitFor('DBSIZE to count both keys on this peer', async () => (await r.dbsize()) === 2, 5_000, 50);
+});
+
+test.serial('requirepass guards the Redis endpoint too: NOAUTH without a password, ioredis and node-redis with one (HELLO 3 AUTH)', async (t) => {
+  const c = await RaftProcCluster.create(3, 'requirepass s3cret');
+  t.teardown(() => c.cleanup());
+  const [redisPort] = await freePorts(1);
+  const base = c.configFor.bind(c);
+  c.configFor = (id: number) => `${base(id)}${id === 1 ? `redis_info 127.0.0.1:${redisPort}\n` : ''}`;
+  c.startAll();
+  await waitFor('the Redis endpoint to serve an authenticated SET', async () => (await sendRaw(redisPort!, 'AUTH s3cret\r\nSET a 1\r\n', 3_000, 2)) === '+OK\r\n+OK\r\n', 15_000, 100);
+  t.is(await sendRaw(redisPort!, 'GET a\r\n'), '-NOAUTH Authentication required.\r\n');
+  t.is(await sendRaw(redisPort!, 'AUTH default nope\r\n'), '-WRONGPASS invalid username-password pair or user is disabled.\r\n');
+  const r = new Redis({ port: redisPort!, host: '127.0.0.1', password: 's3cret', maxRetriesPerRequest: 1 });
+  t.teardown(() => r.disconnect());
+  t.is(await r.get('a'), '1');
+  t.regex(await r.client('INFO') as string, / resp=3 /);
+  const nr = createClient({ url: `redis://default:s3cret@127.0.0.1:${redisPort}` });
+  nr.on('error', () => {});
+  await nr.connect();
+  t.teardown(() => nr.destroy());
+  t.is(await nr.incr('n'), 1);
+  const bad = createClient({ url: `redis://default:wrong@127.0.0.1:${redisPort}`, socket: { reconnectStrategy: false } });
+  bad.on('error', () => {});
+  await t.throwsAsync(bad.connect(), { message: /WRONGPASS/ });
 });

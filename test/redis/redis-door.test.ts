@@ -4,13 +4,14 @@ import pino from 'pino';
 import { encodeRequest } from '../../src/protocol/resp-encoder.js';
 import { startRedisDoor } from '../../src/redis/redis-door.js';
 import type { RedisDoor } from '../../src/redis/redis-door.js';
+import { RequirePass } from '../../src/server/client-auth.js';
 import { FrontDoorStats } from '../../src/server/front-door-stats.js';
 import { MemoryKv } from '../helpers/memory-kv.js';
 import { freePorts } from '../helpers/ports.js';
 
 const log = pino({ level: 'silent' });
 
-async function door(t: { teardown(fn: () => Promise<void>): void }, kv = new MemoryKv()): Promise<{ door: RedisDoor; kv: MemoryKv; port: number }> {
+async function door(t: { teardown(fn: () => Promise<void>): void }, kv = new MemoryKv(), requirepass?: RequirePass): Promise<{ door: RedisDoor; kv: MemoryKv; port: number }> {
   const [port] = await freePorts(1);
   const d = await startRedisDoor({
     listen: { host: '127.0.0.1', port: port! },
@@ -19,6 +20,7 @@ async function door(t: { teardown(fn: () => Promise<void>): void }, kv = new Mem
     dbsize: () => kv.data.size,
     stats: new FrontDoorStats(),
     log,
+    ...(requirepass !== undefined ? { requirepass } : {}),
   });
   t.teardown(() => d.close());
   return { door: d, kv, port: port! };
@@ -299,4 +301,39 @@ test('DBSIZE counts the keys the process knows of', async (t) => {
   kv.data.set('a', [Buffer.from('1')]);
   kv.data.set('b', [Buffer.from('2')]);
   t.is((await exchange(port, req('DBSIZE'), { expect: ':2\r\n' })).out, ':2\r\n');
+});
+
+test('requirepass: before AUTH only AUTH, HELLO, QUIT and RESET run; a wrong password is WRONGPASS; RESET forgets the AUTH', async (t) => {
+  const { port, kv } = await door(t, new MemoryKv(), new RequirePass(Buffer.from('s3cret')));
+  const reqs = [
+    req('GET', 'k'),
+    req('PING'),
+    req('nosuch'),
+    req('HELLO', '3'),
+    req('AUTH', 'wrong'),
+    req('AUTH', 'bob', 's3cret'),
+    req('AUTH', 's3cret'),
+    req('SET', 'k', 'v'),
+    req('RESET'),
+    req('GET', 'k'),
+    req('HELLO', '2', 'AUTH', 'default', 's3cret'),
+    req('GET', 'k'),
+  ];
+  const { out } = await exchange(port, all(...reqs), { halfClose: true });
+  const lines = out.split('\r\n');
+  t.deepEqual(lines.slice(0, 10), [
+    '-NOAUTH Authentication required.',
+    '-NOAUTH Authentication required.',
+    "-ERR unknown command 'nosuch', with args beginning with: ",
+    '-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    '-WRONGPASS invalid username-password pair or user is disabled.',
+    '-WRONGPASS invalid username-password pair or user is disabled.',
+    '+OK',
+    '+OK',
+    '+RESET',
+    '-NOAUTH Authentication required.',
+  ]);
+  t.is(lines[10], '*14');
+  t.true(out.endsWith('$1\r\nv\r\n'));
+  t.is(kv.ops.filter((o) => o.type === 'set').length, 1, 'nothing ran before AUTH');
 });
