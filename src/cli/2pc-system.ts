@@ -64,7 +64,7 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
   const log = createLogger(`participant-${self}`, p.logLevel);
   const dataDir = p.dataDir ?? `data/participant-${self.replace(':', '-')}`;
   // Reading the stored layout is the first use of the data dir: a refused dir exits 2 here.
-  const { layout, fresh } = await learnLayout(dataDir, p.coordinator, self, log).catch(exitOnStorageError);
+  const { layout, fresh } = await learnLayout(dataDir, p.coordinator, self, log, p.requirepass?.authArgument()).catch(exitOnStorageError);
   const selfKey = endpointKey(p.self);
   const id = layout.participants.findIndex((a) => endpointKey(parseEndpoint(a)) === selfKey) + 1;
   if (id === 0) {
@@ -79,6 +79,7 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
     dataDir,
     cluster: p.clusterName ?? 'kvstore',
     ...(p.clusterSecret !== undefined ? { clusterSecret: p.clusterSecret } : {}),
+    ...(p.requirepass !== undefined ? { requirepass: p.requirepass } : {}),
     logger: log,
     ...(p.snapshotEntries !== undefined ? { snapshotEntries: p.snapshotEntries } : {}),
     ...(p.peerRoutes !== undefined ? { peerRoutes: p.peerRoutes } : {}),

@@ -43,6 +43,7 @@ const member = await runMember({
   dataDir,
   cluster: cfg.clusterName ?? 'kvstore',
   ...(cfg.clusterSecret !== undefined ? { clusterSecret: cfg.clusterSecret } : {}),
+  ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}),
   logger: createLogger(`raft-${cfg.self.id}`, cfg.logLevel),
   ...(cfg.snapshotEntries !== undefined ? { snapshotEntries: cfg.snapshotEntries } : {}),
   ...(cfg.peerRoutes !== undefined ? { peerRoutes: cfg.peerRoutes } : {}),

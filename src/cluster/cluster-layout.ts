@@ -51,9 +51,15 @@ const HEADER = [
   '! to the folder holding this file (the launcher runs every member there).',
 ];
 
-export function clusterLayout(shape: ClusterShape, basePort: number, host = '127.0.0.1'): ClusterLayout {
+/**
+ * `redisPort`: the front door (coordinator, or raft1) also serves the Redis
+ * endpoint there (`redis_info`); undefined: no Redis endpoint.
+ */
+export function clusterLayout(shape: ClusterShape, basePort: number, host = '127.0.0.1', redisPort?: number): ClusterLayout {
   assert(Number.isSafeInteger(basePort) && basePort >= 1 && basePort + portOffsetMax <= 65535, `base port ${basePort} out of range`);
+  assert(redisPort === undefined || (Number.isSafeInteger(redisPort) && redisPort >= 1 && redisPort <= 65535), `redis port ${redisPort} out of range`);
   const at = (offset: number): string => `${host}:${basePort + offset}`;
+  const redisLine = redisPort === undefined ? [] : [`redis_info ${host}:${redisPort}`];
   const numbers = Array.from({ length: clusterMembersCount }, (_, i) => i + 1);
   let members: ClusterMember[];
   switch (shape) {
@@ -71,6 +77,7 @@ export function clusterLayout(shape: ClusterShape, basePort: number, host = '127
           `groups ${numbers.length}`,
           `replicas ${Math.min(3, numbers.length)}`,
           'data_dir data/coordinator',
+          ...redisLine,
         ]),
       };
       members = [coordinator, ...numbers.map((n): ClusterMember => ({
@@ -98,6 +105,7 @@ export function clusterLayout(shape: ClusterShape, basePort: number, host = '127
           `follower_info ${at(raftPortOffset + n - 1)}`,
           ...numbers.filter((m) => m !== n).map((m) => `follower_info ${at(raftPortOffset + m - 1)}`),
           `data_dir data/raft${n}`,
+          ...(n === 1 ? redisLine : []),
         ]),
       }));
       break;

@@ -32,6 +32,8 @@ export interface LaunchOptions {
   readonly basePort: number;
   /** --base-port was given on the command line (not the default). */
   readonly basePortGiven: boolean;
+  /** The front door's Redis endpoint port, written into its config (undefined: none). */
+  readonly redisPort?: number;
   /** Open myshell on the front door (only done when stdin and stdout are a TTY). */
   readonly shell: boolean;
   readonly out: Writable;
@@ -60,7 +62,7 @@ export async function launchCluster(o: LaunchOptions): Promise<LaunchExit> {
   };
   const root = packageRoot();
   const dir = resolve(o.dir);
-  const layout = clusterLayout(o.shape, o.basePort);
+  const layout = clusterLayout(o.shape, o.basePort, '127.0.0.1', o.redisPort);
 
   for (const p of new Set(layout.members.map((m) => m.program))) {
     if (!existsSync(join(root, 'bin', p))) {
@@ -100,6 +102,11 @@ export async function launchCluster(o: LaunchOptions): Promise<LaunchExit> {
   for (const p of placed) {
     if (await acceptsConnections(p.listen)) {
       complain(`${formatEndpoint(p.listen)} (${p.member.name}) is already taken: is an earlier cluster still running? (logs in ${join(dir, 'logs')})`);
+      return LAUNCH_EXIT.badSetup;
+    }
+    const redis = p.config.redisListen;
+    if (redis !== undefined && (await acceptsConnections(redis))) {
+      complain(`${formatEndpoint(redis)} (${p.member.name}'s Redis endpoint, redis_info in ${p.member.configFile}) is already taken: a Redis server, or an earlier cluster? Pick another with --redis-port when the config is written, or edit the file.`);
       return LAUNCH_EXIT.badSetup;
     }
   }
@@ -233,6 +240,8 @@ function printTable(say: (s: string) => void, dir: string, shape: ClusterShape, 
   const rel = relative(process.cwd(), join(dir, front.member.configFile));
   const configPath = rel.startsWith('..') ? join(dir, front.member.configFile) : rel;
   say(`Front door: ${host}:${port}. Also try: bin/myshell --config ${configPath}   or   nc ${host} ${port}`);
+  const redis = front.config.redisListen;
+  if (redis !== undefined) say(`Redis endpoint: ${formatEndpoint(redis)}. Try: redis-cli -h ${redis.host} -p ${redis.port}`);
 }
 
 function sleep(ms: number): Promise<void> {

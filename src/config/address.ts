@@ -9,14 +9,16 @@ export interface Endpoint {
   readonly port: number;
 }
 
+import { quoteValue } from './config-error.js';
+
 /** Why `text` is not an address, or null if it is one. */
 export function addressProblem(text: string): string | null {
   const colon = text.lastIndexOf(':');
-  if (colon <= 0 || colon === text.length - 1) return `bad address "${text}": expected IP:PORT, e.g. 127.0.0.1:8001`;
+  if (colon <= 0 || colon === text.length - 1) return `bad address ${quoteValue(text)}: expected IP:PORT, e.g. 127.0.0.1:8001`;
   const host = text.slice(0, colon);
   const port = text.slice(colon + 1);
-  if (host !== 'localhost' && !isDottedQuad(host)) return `bad address "${text}": "${host}" is not an IPv4 address (a.b.c.d, each 0..255) or localhost`;
-  if (!/^[1-9][0-9]{0,4}$/.test(port) || Number(port) > 65535) return `bad address "${text}": port "${port}" is not an integer in 1..65535`;
+  if (host !== 'localhost' && !isDottedQuad(host)) return `bad address ${quoteValue(text)}: ${quoteValue(host)} is not an IPv4 address (a.b.c.d, each 0..255) or localhost`;
+  if (!/^[1-9][0-9]{0,4}$/.test(port) || Number(port) > 65535) return `bad address ${quoteValue(text)}: port ${quoteValue(port)} is not an integer in 1..65535`;
   return null;
 }
 

@@ -25,6 +25,19 @@ export const CONFIG_ERROR_CODES = [
 
 export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
 
+/** Characters of a value an error message quotes; the rest is elided, so a huge token never makes a huge message. */
+export const QUOTED_VALUE_CHARS_MAX = 64;
+
+/** A config value as an error message shows it: quoted, control characters escaped, cut to QUOTED_VALUE_CHARS_MAX. */
+export function quoteValue(v: string): string {
+  return v.length <= QUOTED_VALUE_CHARS_MAX ? JSON.stringify(v) : `${JSON.stringify(v.slice(0, QUOTED_VALUE_CHARS_MAX))}... (${v.length} chars)`;
+}
+
+/** Words of a line as an error message shows them: as written, cut to QUOTED_VALUE_CHARS_MAX. */
+export function elideValue(v: string): string {
+  return v.length <= QUOTED_VALUE_CHARS_MAX ? v : `${v.slice(0, QUOTED_VALUE_CHARS_MAX)}... (${v.length} chars)`;
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(

@@ -3,8 +3,9 @@ import { assertNever } from '../../raft/assert.js';
 import { addressProblem, endpointKey, parseEndpoint, type Endpoint } from './address.js';
 import { LAYOUT_LIMITS } from '../sharding/layout.js';
 import { rankAddresses } from '../sharding/rank.js';
-import { ConfigError, type ConfigErrorCode } from './config-error.js';
+import { ConfigError, elideValue, quoteValue, type ConfigErrorCode } from './config-error.js';
 import type { ClusterSecret } from '../net/peer-auth.js';
+import { RequirePass, REQUIREPASS_BYTES_MAX } from '../server/client-auth.js';
 import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, SecretProblem, SECRET_PARAMETERS, type SecretSources } from './cluster-secret.js';
 
 /**
@@ -26,6 +27,7 @@ import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, Secret
  * | replicas R         | coordinator (ext.)     | replicas of each group, 1..participants (raft: every peer)  |
  * | metrics_info IP:PORT | all (extension)      | serve /metrics, /health, /readyz, /status over HTTP here     |
  * | cluster_secret WORD, cluster_secret_file PATH, cluster_secret_env VAR | all (ext.) | the secret peers prove in the handshake; at most one of the three |
+ * | requirepass WORD   | all (extension)        | clients must AUTH with this password first (Redis's requirepass) |
  * | redis_info IP:PORT | coordinator, raft (ext.) | a Redis endpoint (RESP2/RESP3, real Redis replies) here     |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
@@ -59,6 +61,8 @@ export interface ConfigExtensions {
   readonly metricsListen?: Endpoint;
   /** cluster_secret / _file / _env: proved both ways in every peer handshake (src/net/peer-handshake.ts). */
   readonly clusterSecret?: ClusterSecret;
+  /** requirepass WORD: the client port's password (src/server/client-auth.ts). */
+  readonly requirepass?: RequirePass;
   /** redis_info IP:PORT: where this node serves the Redis endpoint (coordinator and raft peers). Invariant: none of the file's other addresses. */
   readonly redisListen?: Endpoint;
 }
@@ -113,15 +117,15 @@ const bulkBytesCeiling = 512 * 1024 * 1024;
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
-  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS,
+  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass',
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS]),
-  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS]),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS]),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass']),
+  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass']),
 };
 
 /** One parameter line. */
@@ -154,7 +158,7 @@ export function parseLabConfig(text: string, file: string, secrets: SecretSource
   let kind: ConfigKind;
   if (modeLine !== undefined) {
     if (!isKind(modeLine.value)) {
-      return fail('BAD_VALUE', modeLine.at, `unknown mode "${modeLine.value}" (expected coordinator, participant or raft)`);
+      return fail('BAD_VALUE', modeLine.at, `unknown mode ${quoteValue(modeLine.value)} (expected coordinator, participant or raft)`);
     }
     kind = modeLine.value;
   } else if (lines.some((l) => l.name === 'follower_info')) {
@@ -172,11 +176,16 @@ export function parseLabConfig(text: string, file: string, secrets: SecretSource
   const redis = redisLine === undefined ? undefined : ctx.address(redisLine);
   const withMetrics = (addresses: AddressLine[]): AddressLine[] => [...addresses, ...(metrics === undefined ? [] : [metrics]), ...(redis === undefined ? [] : [redis])];
   const secret = clusterSecretOf(lines, fail, secrets);
+  const pass = ctx.optionalOne('requirepass');
+  if (pass !== undefined && Buffer.byteLength(pass.value) > REQUIREPASS_BYTES_MAX) fail('BAD_VALUE', pass.at, `requirepass is ${Buffer.byteLength(pass.value)} bytes, at most ${REQUIREPASS_BYTES_MAX}`);
+  // Fail closed: the Redis endpoint does not check requirepass yet, so it would be an open door beside a locked one.
+  if (pass !== undefined && redisLine !== undefined) fail('BAD_VALUE', pass.at, `requirepass guards the lab port only so far; the redis_info endpoint (line ${redisLine.at}) would serve without AUTH: drop one of the two`);
   const ext: ConfigExtensions = {
     ...ctx.extensions(),
     ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}),
     ...(redis !== undefined ? { redisListen: redis.endpoint } : {}),
     ...(secret !== undefined ? { clusterSecret: secret } : {}),
+    ...(pass !== undefined ? { requirepass: new RequirePass(Buffer.from(pass.value, 'utf8')) } : {}),
   };
   switch (kind) {
     case 'coordinator': {
@@ -244,7 +253,7 @@ function tokenize(text: string, fail: Fail): Line[] {
     const trimmed = (rows[i] as string).trim(); // also drops the \r of CRLF
     if (trimmed === '' || trimmed.startsWith('!')) continue;
     const [name, ...values] = trimmed.split(/\s+/) as [string, ...string[]];
-    if (!isParameter(name)) return fail('UNKNOWN_PARAMETER', at, `unknown parameter "${name}"`);
+    if (!isParameter(name)) return fail('UNKNOWN_PARAMETER', at, `unknown parameter ${quoteValue(name)}`);
     const param = name;
     if (values.length === 0) fail('MISSING_VALUE', at, `${param} needs a value`);
     // peer_route takes two addresses: the peer, and where to dial it.
@@ -252,7 +261,8 @@ function tokenize(text: string, fail: Fail): Line[] {
     if (values.length < want) fail('MISSING_VALUE', at, `${param} needs ${want} values`);
     // A secret is never echoed, even in an error.
     if (values.length > want && param === 'cluster_secret') fail('EXTRA_TOKENS', at, `cluster_secret takes one word, got ${values.length} (for a secret with blanks use cluster_secret_file)`);
-    if (values.length > want) fail('EXTRA_TOKENS', at, `${param} takes ${want === 1 ? 'one value' : `${want} values`}, got ${values.length}: ${values.join(' ')}`);
+    if (values.length > want && param === 'requirepass') fail('EXTRA_TOKENS', at, `requirepass takes one word, got ${values.length}`);
+    if (values.length > want) fail('EXTRA_TOKENS', at, `${param} takes ${want === 1 ? 'one value' : `${want} values`}, got ${values.length}: ${elideValue(values.join(' '))}`);
     if (param === 'mode') {
       if (modeAt !== null) fail('DUPLICATE_MODE', at, `mode given twice (first on line ${modeAt})`);
       if (out.length > 0) fail('MODE_NOT_FIRST', at, `mode must be the first parameter line (line ${out[0]!.at} comes before it)`);
@@ -320,7 +330,7 @@ class Checker {
   /** `bound` says where max comes from when it is not a fixed limit. */
   positiveInt(line: Line, max: number, bound = ''): number {
     if (!/^[1-9][0-9]*$/.test(line.value) || Number(line.value) > max) {
-      this.fail('BAD_VALUE', line.at, `${line.name} must be an integer in 1..${max}${bound}, got "${line.value}"`);
+      this.fail('BAD_VALUE', line.at, `${line.name} must be an integer in 1..${max}${bound}, got ${quoteValue(line.value)}`);
     }
     return Number(line.value);
   }
@@ -351,7 +361,7 @@ class Checker {
     const logLevel = this.optionalOne('log_level');
     if (logLevel !== undefined) {
       if (!(LOG_LEVELS as readonly string[]).includes(logLevel.value)) {
-        this.fail('BAD_VALUE', logLevel.at, `log_level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel.value}"`);
+        this.fail('BAD_VALUE', logLevel.at, `log_level must be one of ${LOG_LEVELS.join(', ')}, got ${quoteValue(logLevel.value)}`);
       }
       ext.logLevel = logLevel.value as LogLevel;
     }
@@ -360,7 +370,7 @@ class Checker {
     const cluster = this.optionalOne('cluster_name');
     if (cluster !== undefined) {
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(cluster.value)) {
-        this.fail('BAD_VALUE', cluster.at, `cluster_name must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}, got "${cluster.value}"`);
+        this.fail('BAD_VALUE', cluster.at, `cluster_name must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}, got ${quoteValue(cluster.value)}`);
       }
       ext.clusterName = cluster.value;
     }

@@ -116,7 +116,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => {});
-    new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {} }, log, admin, { stats: frontDoor, info });
+    new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {} }, log, admin, { stats: frontDoor, info, ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -142,7 +142,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   let redisDoor: RedisDoor | undefined;
   if (cfg.redisListen !== undefined) {
     try {
-      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, stats: frontDoor, log, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}) });
+      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, dbsize: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}) });
     } catch (err) {
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       tracker.close();
@@ -169,6 +169,26 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * DBSIZE from the heartbeats: each group's key count as its leader last
+ * reported it (a replica's, when no leader is known). As old as a heartbeat
+ * period; expired keys not yet swept count, as in Redis.
+ */
+function dbsizeOf(groups: number, tracker: ParticipantTracker): number {
+  const best = new Map<number, { keys: number; leader: boolean }>();
+  for (const p of tracker.snapshot()) {
+    for (const g of p.status?.groups ?? []) {
+      if (g.keys === undefined) continue;
+      const leader = g.role === 'leader';
+      const seen = best.get(g.group);
+      if (seen === undefined || (leader && !seen.leader)) best.set(g.group, { keys: g.keys, leader });
+    }
+  }
+  let n = 0;
+  for (let g = 1; g <= groups; g++) n += best.get(g)?.keys ?? 0;
+  return n;
 }
 
 function describeLayout(l: { groups: number; replicas: number; participants: readonly unknown[] }): string {

@@ -14,6 +14,7 @@
 import { Packr } from 'msgpackr';
 import { assert, assertNever } from '../../raft/assert.js';
 import { isTxnCmd, txnFromTuple, txnTuple, type TxnCmd, type TxnResult } from '../txn/txn-command.js';
+import { parseStrChange, strChangeTuple, type StrChange, type StrResult } from './str-command.js';
 
 /** The one Packr for KV commands and KV snapshots. Records off: plain msgpack. */
 export const kvPackr = new Packr({ useRecords: false });
@@ -63,8 +64,41 @@ export interface MsetCmd extends Session {
   readonly pairs: readonly (readonly [Buffer, Buffer])[];
 }
 
+/** A single-key string command that reads the value it changes (INCRBY, APPEND, GETDEL, SET NX/XX/GET): str-command.ts. */
+export interface StrCmd extends Session {
+  readonly op: 'str';
+  readonly key: Buffer;
+  readonly change: StrChange;
+  /**
+   * The leader's clock when it proposed the entry (ms since the epoch): the
+   * command's "now" for expiry, the same on every replica. 0 until the
+   * leader stamps it (stampLeaderTime); never 0 in the log.
+   */
+  readonly nowMs: number;
+}
+
+/** The command as the leader proposes it: a str command gets the leader's clock, once (a stamped one keeps its time). */
+export function stampLeaderTime(cmd: SessionCmd, nowMs: number): SessionCmd {
+  return cmd.op === 'str' && cmd.nowMs === 0 ? { ...cmd, nowMs } : cmd;
+}
+
 /** One client command with its own session envelope and its own result. */
-export type SessionCmd = SetCmd | DelCmd | MsetCmd;
+export type SessionCmd = SetCmd | DelCmd | MsetCmd | StrCmd;
+
+/** The keys a client command writes (and must find unlocked). */
+export function sessionCmdKeys(cmd: SessionCmd): readonly Buffer[] {
+  switch (cmd.op) {
+    case 'set':
+    case 'str':
+      return [cmd.key];
+    case 'del':
+      return cmd.keys;
+    case 'mset':
+      return cmd.pairs.map(([k]) => k);
+    default:
+      return assertNever(cmd, 'kv command');
+  }
+}
 
 /** What an entry carries as one item: a client's command, or a step of a cross-group transaction (no session: idempotent). */
 export type EntryCmd = SessionCmd | TxnCmd;
@@ -95,6 +129,7 @@ export type ApplyResult =
   | { readonly type: 'ok' }
   | { readonly type: 'count'; readonly n: number }
   | { readonly type: 'error'; readonly code: ApplyErrorCode }
+  | { readonly type: 'str'; readonly r: StrResult }
   | TxnResult;
 
 /** Shared answer for every successful SET (saves one object per cached result). */
@@ -107,7 +142,8 @@ export function isCommandData(data: Uint8Array): boolean {
 
 // Wire tuples: [tag, clientId, seq, key, values] | [tag, clientId, seq, keys] | [tag, cmds].
 // Txn commands are [tag, txn, body] 3-tuples (txn-command.ts); mset is [tag, clientId, seq, [k, v, k, v, ...]].
-const TAG = { set: 'set', del: 'del', mset: 'mset', batch: 'batch' } as const;
+// str is [tag, clientId, seq, key, change tuple] (str-command.ts).
+const TAG = { set: 'set', del: 'del', mset: 'mset', str: 'str', batch: 'batch' } as const;
 
 export function encode(cmd: KvCommand): Uint8Array {
   assertCommand(cmd);
@@ -144,6 +180,8 @@ function toTuple(cmd: EntryCmd): unknown[] {
       return [TAG.del, cmd.clientId, cmd.seq, cmd.keys];
     case 'mset':
       return [TAG.mset, cmd.clientId, cmd.seq, cmd.pairs.flat()];
+    case 'str':
+      return [TAG.str, cmd.clientId, cmd.seq, cmd.key, [cmd.nowMs, strChangeTuple(cmd.change)]];
     default:
       return assertNever(cmd, 'kv command');
   }
@@ -153,7 +191,7 @@ function fromTuple(raw: unknown, where: string): EntryCmd {
   assert(Array.isArray(raw), `kv-command: ${where} is not a tuple`);
   const [tag, clientId, seq] = raw as unknown[];
   if (typeof tag === 'string' && tag.startsWith('t')) return txnFromTuple(raw, where);
-  assert(tag === TAG.set || tag === TAG.del || tag === TAG.mset, () => `kv-command: ${where} has unknown op ${JSON.stringify(tag)}`);
+  assert(tag === TAG.set || tag === TAG.del || tag === TAG.mset || tag === TAG.str, () => `kv-command: ${where} has unknown op ${JSON.stringify(tag)}`);
   assertSession(clientId, seq, where);
   assert(typeof seq === 'number', 'kv-command: seq is a number'); // narrowed above; restated for the type checker
   if (tag === TAG.set) {
@@ -163,6 +201,18 @@ function fromTuple(raw: unknown, where: string): EntryCmd {
     assert(Buffer.isBuffer(key), `kv-command: ${where} set key is not bytes`);
     assertBufferList(values, `${where} set values`);
     return { op: 'set', clientId, seq, key, values };
+  }
+  if (tag === TAG.str) {
+    assert(raw.length === 5, `kv-command: ${where} str must have 5 fields, has ${raw.length}`);
+    const key = raw[3] as unknown;
+    assert(Buffer.isBuffer(key), `kv-command: ${where} str key is not bytes`);
+    const timed = raw[4] as unknown;
+    assert(Array.isArray(timed) && timed.length === 2, `kv-command: ${where} str must hold [nowMs, change]`);
+    const nowMs = timed[0] as unknown;
+    assert(typeof nowMs === 'number' && Number.isSafeInteger(nowMs) && nowMs > 0, `kv-command: ${where} str nowMs must be a positive safe integer`);
+    const change = parseStrChange(timed[1]);
+    assert(typeof change !== 'string', () => `kv-command: ${where} ${String(change)}`);
+    return { op: 'str', clientId, seq, key, change, nowMs };
   }
   assert(raw.length === 4, `kv-command: ${where} ${String(tag)} must have 4 fields, has ${raw.length}`);
   if (tag === TAG.mset) {
@@ -222,6 +272,11 @@ function assertSessionCmd(cmd: EntryCmd, where: string): void {
       return;
     case 'mset':
       assert(cmd.pairs.length >= 1, `kv-command: ${where} mset needs at least one pair`);
+      return;
+    case 'str':
+      assert(cmd.key instanceof Uint8Array, `kv-command: ${where} str key is not bytes`);
+      assert(typeof parseStrChange(strChangeTuple(cmd.change)) !== 'string', `kv-command: ${where} str change round trip`);
+      assert(Number.isSafeInteger(cmd.nowMs) && cmd.nowMs > 0, `kv-command: ${where} str command not stamped with the leader's time`);
       return;
     default:
       assertNever(cmd, 'kv command');

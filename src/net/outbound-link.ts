@@ -286,9 +286,10 @@ export class OutboundLink {
       onClose: (reason) => this.onConnClosed(conn, reason),
     });
     this.conn = conn;
-    conn.start();
+    // The handshake exists before any frame of this connection can arrive.
     const handshake = new DialerHandshake(this.options.clusterSecret, this.options.hello);
     this.handshake = handshake;
+    conn.start();
     const hello = encodeFrame(handshake.hello, this.options.limits.frameBytesMax);
     conn.enqueue(Buffer.concat([Buffer.from([PEER_MAGIC]), hello]));
     this.connectTimer = setTimeout(() => {

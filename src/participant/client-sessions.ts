@@ -39,6 +39,7 @@
  */
 import { assert } from '../../raft/assert.js';
 import { APPLY_ERROR_CODES, OK_RESULT, clientIdCharsMax, type ApplyErrorCode, type ApplyResult } from '../kv/kv-command.js';
+import { parseStrResult } from '../kv/str-command.js';
 import { sessionsMax, sessionWindowSeqs } from '../kv/session-window.js';
 
 export interface SessionLimits {
@@ -222,6 +223,11 @@ function readResult(raw: unknown): ApplyResult {
   if (r.type === 'count') {
     assert(typeof r.n === 'number' && Number.isSafeInteger(r.n) && r.n >= 0, 'client-sessions: bad count result in snapshot');
     return { type: 'count', n: r.n };
+  }
+  if (r.type === 'str') {
+    const s = parseStrResult((raw as { r?: unknown }).r);
+    assert(typeof s !== 'string', () => `client-sessions: bad str result in snapshot: ${String(s)}`);
+    return { type: 'str', r: s };
   }
   assert(r.type === 'error', () => `client-sessions: unknown result type ${String(r.type)} in snapshot`);
   const codes: readonly unknown[] = Object.values(APPLY_ERROR_CODES);

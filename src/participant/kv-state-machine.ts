@@ -16,6 +16,8 @@
  * `snapshot()` or handed out one by one by `snapshotChunks()`:
  *   header   {type:'header', version, appliedIndex, keys, sessions, sessionsMax, windowSeqs}
  *   sessions {type:'sessions', entries: SessionTuple[]}   (eviction order)
+ *   txns     {type:'txns', table}                      (version >= 2)
+ *   expires  {type:'expires', entries: [key, atMs, ...]} (version 3: absolute expiry of keys that have one)
  *   keys     {type:'keys', entries: [key, value, key, value, ...]}
  * Strings travel as msgpack str (UTF-8 of the latin1 chars; lossless, every
  * char is a valid code point; bytes >= 0x80 take two bytes on the wire).
@@ -24,6 +26,8 @@
 import { assert, assertNever } from '../../raft/assert.js';
 import { ClientSessions, DEFAULT_SESSION_LIMITS, type SessionLimits, type SessionTuple } from './client-sessions.js';
 import { APPLY_ERROR_CODES, OK_RESULT, decode, isCommandData, kvPackr, releaseDecodeSource, type ApplyResult, type EntryCmd, type SessionCmd } from '../kv/kv-command.js';
+import { applyStrChange } from '../kv/str-command.js';
+import { ExpiryIndex } from './expiry-index.js';
 import { isTxnCmd } from '../txn/txn-command.js';
 import { TxnTable, type TxnData, type TxnTableTuple } from '../txn/txn-table.js';
 
@@ -33,8 +37,8 @@ export const snapshotKeysPerChunk = 10_000;
 const pushBytesBatch = 8 << 20;
 /** Sessions per snapshot chunk (each up to `windowSeqs` cached results). */
 export const snapshotSessionsPerChunk = 1_000;
-/** 2 adds the `txns` chunk (locks, prepared records, decisions); 1 is still read (no transactions). */
-export const snapshotFormatVersion = 2;
+/** 3 adds the `expires` chunk; 2 the `txns` chunk (locks, prepared records, decisions); 2 and 1 are still read. */
+export const snapshotFormatVersion = 3;
 
 /** latin1 string per value: a bare string for one value, an array for several. */
 type StoredValue = string | string[];
@@ -53,19 +57,26 @@ type SnapshotChunk =
     }
   | { type: 'sessions'; entries: SessionTuple[] }
   | { type: 'txns'; table: TxnTableTuple }
+  | { type: 'expires'; entries: (string | number)[] }
   | { type: 'keys'; entries: (string | string[])[] };
 
 export class KvStateMachine {
   #data = new Map<string, StoredValue>();
   #sessions: ClientSessions;
   #txns = new TxnTable();
-  /** The KV data as a transaction sees it (by latin1 key). */
+  /** Absolute expiry (ms) of the keys that have one. Invariant: each is a key of #data. */
+  #expires = new ExpiryIndex();
+  /** The KV data as a transaction sees it (by latin1 key); a write by a transaction clears the key's expiry (as SET, MSET, DEL). */
   readonly #txnData: TxnData = {
     get: (k) => this.#data.get(k),
     set: (k, v) => {
       this.#data.set(k, v);
+      this.#expires.delete(k);
     },
-    delete: (k) => this.#data.delete(k),
+    delete: (k) => {
+      this.#expires.delete(k);
+      return this.#data.delete(k);
+    },
   };
   /**
    * Index of the last entry applied.
@@ -113,15 +124,37 @@ export class KvStateMachine {
     return [this.#applyOne(index, cmd)];
   }
 
-  /** The stored values as fresh Buffers, or undefined for a missing key. */
-  get(key: Uint8Array): Buffer[] | undefined {
-    const v = this.#data.get(keyString(key));
+  /**
+   * The stored values as fresh Buffers, or undefined for a missing key or
+   * one expired at `nowMs` (the reader's clock: reads change nothing, so the
+   * clock may enter here, never in apply).
+   */
+  get(key: Uint8Array, nowMs = Date.now()): Buffer[] | undefined {
+    const k = keyString(key);
+    const v = this.#data.get(k);
     if (v === undefined) return undefined;
+    const at = this.#expires.get(k);
+    if (at !== undefined && at <= nowMs) return undefined;
     return typeof v === 'string' ? [Buffer.from(v, 'latin1')] : v.map((s) => Buffer.from(s, 'latin1'));
   }
 
   has(key: Uint8Array): boolean {
     return this.#data.has(keyString(key));
+  }
+
+  /** The absolute expiry (ms) of a key, if it has one. */
+  expiryOf(key: Uint8Array): number | undefined {
+    return this.#expires.get(keyString(key));
+  }
+
+  /** Keys that have one expiry. */
+  get expiringKeys(): number {
+    return this.#expires.size;
+  }
+
+  /** Up to `max` keys expired at nowMs and not removed yet: what the leader's sweep deletes (by replicated commands). */
+  expiredKeys(nowMs: number, max: number): Buffer[] {
+    return this.#expires.expired(nowMs, max).map((k) => Buffer.from(k, 'latin1'));
   }
 
   #applyOne(index: number, cmd: EntryCmd): ApplyResult {
@@ -140,6 +173,8 @@ export class KvStateMachine {
         return cmd.keys.some((k) => t.lockHolder(keyString(k), true) !== undefined);
       case 'mset':
         return cmd.pairs.some(([k]) => t.lockHolder(keyString(k), true) !== undefined);
+      case 'str':
+        return t.lockHolder(keyString(cmd.key), true) !== undefined;
       default:
         return assertNever(cmd, 'kv command');
     }
@@ -150,21 +185,42 @@ export class KvStateMachine {
     switch (cmd.op) {
       case 'set': {
         const only = cmd.values.length === 1 ? cmd.values[0] : undefined;
-        this.#data.set(
-          keyString(cmd.key),
-          only !== undefined ? only.toString('latin1') : cmd.values.map((b) => b.toString('latin1')),
-        );
+        const key = keyString(cmd.key);
+        this.#data.set(key, only !== undefined ? only.toString('latin1') : cmd.values.map((b) => b.toString('latin1')));
+        // SET clears an expiry (as Redis), so does MSET; DEL removes it with the key.
+        this.#expires.delete(key);
         return OK_RESULT;
       }
       case 'del': {
         // Counted as removed only if present now, so `DEL a a` removes 1.
         let n = 0;
-        for (const k of cmd.keys) if (this.#data.delete(keyString(k))) n++;
+        for (const k of cmd.keys) {
+          const key = keyString(k);
+          this.#expires.delete(key);
+          if (this.#data.delete(key)) n++;
+        }
         return { type: 'count', n };
       }
       case 'mset':
-        for (const [k, v] of cmd.pairs) this.#data.set(keyString(k), v.toString('latin1'));
+        for (const [k, v] of cmd.pairs) {
+          const key = keyString(k);
+          this.#data.set(key, v.toString('latin1'));
+          this.#expires.delete(key);
+        }
         return OK_RESULT;
+      case 'str': {
+        // The value after depends only on the value before and the command: the same on every replica.
+        const key = keyString(cmd.key);
+        const { next, atMs, result } = applyStrChange(this.#data.get(key), this.#expires.get(key), cmd.change, cmd.nowMs);
+        if (next === undefined) {
+          this.#data.delete(key);
+          this.#expires.delete(key);
+        } else {
+          if (next !== 'unchanged') this.#data.set(key, next);
+          this.#expires.set(key, atMs);
+        }
+        return { type: 'str', r: result };
+      }
       default:
         return assertNever(cmd, 'kv command');
     }
@@ -198,7 +254,9 @@ export class KvStateMachine {
       sessionsMax: this.limits.sessionsMax,
       windowSeqs: this.limits.windowSeqs,
     };
-    return new FrozenKv(header, Array.from(this.#sessions.tuples()), this.#txns.toTuple(), [...this.#data.keys()], [...this.#data.values()]);
+    const expires: (string | number)[] = [];
+    for (const [k, at] of this.#expires.entries()) expires.push(k, at);
+    return new FrozenKv(header, Array.from(this.#sessions.tuples()), this.#txns.toTuple(), expires, [...this.#data.keys()], [...this.#data.values()]);
   }
 
   /** A state machine from `snapshot()` output (concatenated chunks). */
@@ -231,13 +289,15 @@ export class KvStateMachine {
     this.#data = other.#data;
     this.#sessions = other.#sessions;
     this.#txns = other.#txns;
+    this.#expires = other.#expires;
     this.#appliedIndex = other.#appliedIndex;
   }
 
   /** @internal SnapshotRestorer's way in: parts already validated. */
-  static fromParts(data: Map<string, StoredValue>, sessions: ClientSessions, txns: TxnTable, appliedIndex: number): KvStateMachine {
+  static fromParts(data: Map<string, StoredValue>, sessions: ClientSessions, txns: TxnTable, expires: ExpiryIndex, appliedIndex: number): KvStateMachine {
     const sm = new KvStateMachine(sessions.limits);
     sm.#data = data;
+    sm.#expires = expires;
     sm.#sessions = sessions;
     sm.#txns = txns;
     sm.#appliedIndex = appliedIndex;
@@ -248,6 +308,7 @@ export class KvStateMachine {
   checkInvariants(): void {
     this.#sessions.checkInvariants();
     this.#txns.checkInvariants();
+    this.#expires.checkInvariants((k) => this.#data.has(k));
     for (const v of this.#data.values()) {
       assert(typeof v === 'string' || (Array.isArray(v) && v.length >= 2), 'kv-state-machine: a multi-value key holds >= 2 values');
     }
@@ -262,6 +323,8 @@ export class FrozenKv {
     private readonly header: HeaderChunk,
     private readonly sessions: readonly SessionTuple[],
     private readonly txns: TxnTableTuple,
+    /** [key, atMs, key, atMs, ...]. */
+    private readonly expires: readonly (string | number)[],
     private readonly keys: readonly string[],
     private readonly values: readonly StoredValue[],
   ) {
@@ -279,6 +342,7 @@ export class FrozenKv {
       yield kvPackr.pack({ type: 'sessions', entries: this.sessions.slice(i, i + snapshotSessionsPerChunk) } satisfies SnapshotChunk);
     }
     yield kvPackr.pack({ type: 'txns', table: this.txns } satisfies SnapshotChunk);
+    yield kvPackr.pack({ type: 'expires', entries: [...this.expires] } satisfies SnapshotChunk);
     for (let i = 0; i < this.keys.length; i += snapshotKeysPerChunk) {
       const entries: StoredValue[] = [];
       const end = Math.min(this.keys.length, i + snapshotKeysPerChunk);
@@ -299,6 +363,7 @@ export class SnapshotRestorer {
   readonly #sessions: ClientSessions;
   #sessionsSeen = 0;
   #txns: TxnTable | undefined;
+  #expires: ExpiryIndex | undefined;
   /** pushBytes input not decoded yet. Invariant: #pendingBytes = sum of their lengths. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -357,7 +422,7 @@ export class SnapshotRestorer {
     switch (chunk.type) {
       case 'header':
         assert(this.#header === undefined, 'kv-snapshot: second header');
-        assert(chunk.version === snapshotFormatVersion || chunk.version === 1, () => `kv-snapshot: unknown version ${String(chunk.version)}`);
+        assert(chunk.version === snapshotFormatVersion || chunk.version === 2 || chunk.version === 1, () => `kv-snapshot: unknown version ${String(chunk.version)}`);
         assert(Number.isSafeInteger(chunk.appliedIndex) && chunk.appliedIndex >= 0, 'kv-snapshot: bad appliedIndex');
         assert(Number.isSafeInteger(chunk.keys) && Number.isSafeInteger(chunk.sessions), 'kv-snapshot: bad counts');
         assert(
@@ -380,10 +445,26 @@ export class SnapshotRestorer {
         return;
       }
       case 'txns':
-        assert(this.#header?.version === 2 && this.#txns === undefined, 'kv-snapshot: a txns chunk only once, in a version 2 snapshot');
+        assert((this.#header?.version ?? 0) >= 2 && this.#txns === undefined, 'kv-snapshot: a txns chunk only once, in a version 2 or 3 snapshot');
         assert(this.#data.size === 0, 'kv-snapshot: txns chunk after keys');
         this.#txns = TxnTable.fromTuple(chunk.table);
         return;
+      case 'expires': {
+        assert(this.#header?.version === 3 && this.#expires === undefined, 'kv-snapshot: an expires chunk only once, in a version 3 snapshot');
+        assert(this.#data.size === 0, 'kv-snapshot: expires chunk after keys');
+        const e: unknown[] = chunk.entries;
+        assert(Array.isArray(e) && e.length % 2 === 0, 'kv-snapshot: expires chunk must hold key/atMs pairs');
+        const expires = new ExpiryIndex();
+        for (let i = 0; i < e.length; i += 2) {
+          const k = e[i];
+          const at = e[i + 1];
+          assert(typeof k === 'string' && typeof at === 'number' && Number.isSafeInteger(at), 'kv-snapshot: bad expiry');
+          assert(expires.get(k) === undefined, 'kv-snapshot: a key with two expiries');
+          expires.set(k, at);
+        }
+        this.#expires = expires;
+        return;
+      }
       case 'keys': {
         const e: unknown[] = chunk.entries;
         assert(Array.isArray(e) && e.length % 2 === 0, 'kv-snapshot: keys chunk must hold key/value pairs');
@@ -411,7 +492,10 @@ export class SnapshotRestorer {
     assert(this.#data.size === h.keys, () => `kv-snapshot: truncated: ${this.#data.size} of ${h.keys} keys`);
     assert(this.#sessionsSeen === h.sessions, () => `kv-snapshot: truncated: ${this.#sessionsSeen} of ${h.sessions} sessions`);
     assert(h.version === 1 || this.#txns !== undefined, 'kv-snapshot: truncated: a version 2 snapshot without its txns chunk');
-    return KvStateMachine.fromParts(this.#data, this.#sessions, this.#txns ?? new TxnTable(), h.appliedIndex);
+    assert(h.version < 3 || this.#expires !== undefined, 'kv-snapshot: truncated: a version 3 snapshot without its expires chunk');
+    const expires = this.#expires ?? new ExpiryIndex();
+    for (const [k] of expires.entries()) assert(this.#data.has(k), 'kv-snapshot: an expiry for a key the snapshot does not hold');
+    return KvStateMachine.fromParts(this.#data, this.#sessions, this.#txns ?? new TxnTable(), expires, h.appliedIndex);
   }
 }
 

@@ -36,8 +36,8 @@ export async function storeLayout(store: ProcessStore, layout: Layout): Promise<
   await store.putMeta(LAYOUT_META, encodeLayout(layout));
 }
 
-/** One `KVSTORE.LAYOUT` question to the coordinator over RESP. */
-function askOnce(coordinator: Endpoint, timeoutMs: number): Promise<Layout> {
+/** One `KVSTORE.LAYOUT` question to the coordinator over RESP, after `AUTH password` when there is one. */
+function askOnce(coordinator: Endpoint, timeoutMs: number, password: Buffer | undefined): Promise<Layout> {
   return new Promise((resolve, reject) => {
     const socket = connect(coordinator.port, coordinator.host);
     const parser = new RespReplyParser();
@@ -45,13 +45,21 @@ function askOnce(coordinator: Endpoint, timeoutMs: number): Promise<Layout> {
       socket.destroy();
       reject(new Error('no answer'));
     }, timeoutMs);
-    socket.on('connect', () => socket.write(encodeRequest(['KVSTORE.LAYOUT'])));
+    let authReply = password === undefined;
+    socket.on('connect', () => socket.write(Buffer.concat([...(password !== undefined ? [encodeRequest(['AUTH', password])] : []), encodeRequest(['KVSTORE.LAYOUT'])])));
     socket.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
     socket.on('data', (chunk: Buffer) => {
       for (const reply of parser.feed(chunk)) {
+        if (!authReply) {
+          authReply = true;
+          if (reply.type === 'simple') continue;
+          clearTimeout(timer);
+          socket.destroy();
+          return reject(new Error(`the coordinator refused our AUTH (${reply.type === 'error' ? reply.message : reply.type}): its requirepass differs from ours`));
+        }
         clearTimeout(timer);
         socket.destroy();
         if (reply.type !== 'bulk' || reply.value === null) return reject(new Error(`unexpected reply ${reply.type}`));
@@ -73,13 +81,13 @@ function askOnce(coordinator: Endpoint, timeoutMs: number): Promise<Layout> {
  * coordinator (asked until it answers). The caller keeps a fresh one in
  * the data dir, so later restarts need no coordinator.
  */
-export async function learnLayout(dataDir: string, coordinator: Endpoint, self: string, log: Logger): Promise<{ layout: Layout; fresh: boolean }> {
+export async function learnLayout(dataDir: string, coordinator: Endpoint, self: string, log: Logger, password?: Buffer): Promise<{ layout: Layout; fresh: boolean }> {
   const stored = await storedLayout(dataDir);
   if (stored !== undefined) return { layout: stored, fresh: false };
   const selfKey = endpointKey(parseEndpoint(self));
   for (let attempt = 1; ; attempt++) {
     try {
-      const layout = await askOnce(coordinator, 2_000);
+      const layout = await askOnce(coordinator, 2_000, password);
       if (!layout.participants.some((m) => endpointKey(parseEndpoint(m)) === selfKey)) {
         throw new Error(`the coordinator's participants ${layout.participants.join(', ')} do not include ${self}`);
       }

@@ -58,7 +58,7 @@ export function memberReadiness(groups: readonly GroupMember[]): Readiness {
 /** INFO's Keyspace and Raft sections of a member. Keys: over every group replica it holds (leaders' and followers'). */
 export function memberInfoSections(id: NodeId, groups: readonly GroupMember[]): InfoSection[] {
   return [
-    { name: 'Keyspace', fields: () => [['db0', `keys=${groups.reduce((n, g) => n + g.sm.kv.size, 0)},expires=0,avg_ttl=0`]] },
+    { name: 'Keyspace', fields: () => [['db0', `keys=${groups.reduce((n, g) => n + g.sm.kv.size, 0)},expires=${groups.reduce((n, g) => n + g.sm.kv.expiringKeys, 0)},avg_ttl=0`]] },
     {
       name: 'Raft',
       fields: () => [

@@ -7,6 +7,7 @@ import type { Endpoint } from '../config/address.js';
 import { sniffConnection } from '../net/connection-sniffer.js';
 import { PeerTransport } from '../net/peer-transport.js';
 import type { ClusterSecret } from '../net/peer-auth.js';
+import type { RequirePass } from '../server/client-auth.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
 import { memberMetrics } from '../metrics/member-metrics.js';
@@ -28,6 +29,7 @@ import type { GroupMember } from './group-member.js';
 import { MICROTASK_SCHEDULER, intervalTicker } from './host-contract.js';
 import type { HostLimits } from './host-contract.js';
 import { HostLoop } from './host-loop.js';
+import { ExpirySweeper } from './expiry-sweeper.js';
 import { LeaderBalancer } from './leader-balancer.js';
 import { memberAdmin, parseMembersNotice } from './member-admin.js';
 import { chooseGroup, chooseGroups, snapshotNow, transferLeadership } from './member-operator.js';
@@ -67,6 +69,8 @@ export interface MemberOptions {
   readonly cluster: string;
   /** config cluster_secret: every peer connection proves it both ways; absent, none is asked or offered. */
   readonly clusterSecret?: ClusterSecret;
+  /** config requirepass: clients must AUTH before anything but PING and QUIT. */
+  readonly requirepass?: RequirePass;
   readonly logger: Logger;
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -255,7 +259,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       onClient: (s, head) => {
         clients.add(s);
         s.on('close', () => clients.delete(s));
-        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, log, undefined, { stats: frontDoor, info });
+        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, log, undefined, { stats: frontDoor, info, ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
       },
     });
   });
@@ -290,7 +294,9 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   let redisDoor: RedisDoor | undefined;
   if (o.redisListen !== undefined) {
     try {
-      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, stats: frontDoor, log, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}) });
+      // DBSIZE: the keys of this process's replica of every group (a raft peer hosts them all).
+      const dbsize = (): number => groups.reduce((n, g) => n + g.sm.kv.size, 0);
+      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, dbsize, stats: frontDoor, log, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}) });
     } catch (err) {
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       transport.close();
@@ -303,6 +309,8 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const balancer =
     groups.length > 1 ? new LeaderBalancer(o.id, groups.map((g, k) => ({ replica: g.replica, preferred: hosted[k]!.preferredLeader ?? 0 })), log) : undefined;
   balancer?.start();
+  const expirySweeper = new ExpirySweeper(groups, log);
+  expirySweeper.start();
   log.info({ id: o.id, listen: selfAddress, dataDir: o.dataDir, ...(o.metricsListen !== undefined ? { metrics: formatEndpoint(o.metricsListen) } : {}), ...(o.redisListen !== undefined ? { redis: formatEndpoint(o.redisListen) } : {}), groups: hosted.map((h) => ({ group: h.id, voters: h.voters })) }, 'member started');
 
   const admin = memberAdmin(groups[0]!, transport, { id: o.id, address: selfAddress }, (id, address) => transport.setAddress(id, dialAddress(address)));
@@ -332,6 +340,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     async close() {
       clearInterval(sweeper);
       balancer?.stop();
+      expirySweeper.stop();
       await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       loop.close();
@@ -350,7 +359,7 @@ function statusReply(id: NodeId, groups: readonly GroupMember[], layout: unknown
     groups: groups.map((g) => {
       const st = g.replica.status();
       const txns = g.sm.kv.txns;
-      return { group: g.groupId, role: st.role, term: st.term, leaderId: st.leaderId, commit: st.commit, applied: st.applied, prepared: txns.preparedCount, decisions: txns.decisionCount };
+      return { group: g.groupId, role: st.role, term: st.term, leaderId: st.leaderId, commit: st.commit, applied: st.applied, prepared: txns.preparedCount, decisions: txns.decisionCount, keys: g.sm.kv.size };
     }),
     ...(layout !== undefined ? { layout } : {}),
   };

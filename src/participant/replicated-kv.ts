@@ -2,7 +2,7 @@ import type { NodeId } from '../../raft/types.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import { SessionPool } from '../server/session-pool.js';
 import { retryWithLeader } from '../rpc/leader-retry.js';
-import { APPLY_ERROR_CODES, encode } from '../kv/kv-command.js';
+import { APPLY_ERROR_CODES, encode, sessionCmdKeys, stampLeaderTime } from '../kv/kv-command.js';
 import type { SessionCmd } from '../kv/kv-command.js';
 import { answerOfWrite, sessionCmdOf } from '../kv/write-command.js';
 import type { ForwardReply, ForwardRequest } from '../rpc/forward-protocol.js';
@@ -37,16 +37,7 @@ function answerOf(cmd: SessionCmd, result: unknown): KvAnswer {
   return answer;
 }
 
-function keysOf(cmd: SessionCmd): readonly Buffer[] {
-  switch (cmd.op) {
-    case 'set':
-      return [cmd.key];
-    case 'del':
-      return cmd.keys;
-    case 'mset':
-      return cmd.pairs.map(([k]) => k);
-  }
-}
+const keysOf = sessionCmdKeys;
 
 const isLocked = (r: unknown): boolean =>
   typeof r === 'object' && r !== null && (r as { type?: unknown }).type === 'error' && (r as { code?: unknown }).code === APPLY_ERROR_CODES.locked;
@@ -181,7 +172,8 @@ export class ReplicatedKv implements KvService {
     const keys = keysOf(cmd);
     for (;;) {
       await this.txn.waitUnlocked(keys, true, deadline);
-      const results = await this.host.propose(encode(cmd), Math.max(1, deadline - Date.now()));
+      // The leader's clock goes into the log: expiry is decided by it, the same on every replica.
+      const results = await this.host.propose(encode(stampLeaderTime(cmd, Date.now())), Math.max(1, deadline - Date.now()));
       if (!isLocked(results[0])) return results[0];
     }
   }

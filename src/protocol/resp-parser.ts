@@ -97,6 +97,17 @@ export class RespParser {
     return this.queue.length;
   }
 
+  /**
+   * Memory held for the request being read: its unread bytes plus the words
+   * of it already taken out. Invariant between feeds: at most
+   * max(requestBytesMax, a length line), whatever the input.
+   */
+  get heldBytes(): number {
+    let n = this.queue.length;
+    for (const w of this.words ?? []) n += w.length;
+    return n;
+  }
+
   feed(chunk: Buffer): IterableIterator<Command> {
     if (this.failure !== null) throw this.failure;
     this.queue.push(chunk);

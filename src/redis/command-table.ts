@@ -25,6 +25,14 @@ interface Def {
 
 const key: ArgDoc = { name: 'key', type: 'key' };
 const keys: ArgDoc = { name: 'key', type: 'key', multiple: true };
+const expireArgs = (name: string, type: ArgDoc['type']): ArgDoc[] => [
+  key,
+  { name, type },
+  {
+    name: 'condition', type: 'oneof', optional: true,
+    args: ['NX', 'XX', 'GT', 'LT'].map((t): ArgDoc => ({ name: t.toLowerCase(), type: 'pure-token', token: t })),
+  },
+];
 
 /** The commands kvstore's Redis door speaks, with Redis 7.2's arity, flags, keys and docs. */
 const DEFS: Readonly<Record<string, Def>> = {
@@ -59,6 +67,23 @@ const DEFS: Readonly<Record<string, Def>> = {
     args: [{ name: 'data', type: 'block', multiple: true, args: [key, { name: 'value', type: 'string' }] }],
     run: str.mset,
   },
+  incr: { arity: 2, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Increments the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', args: [key], run: str.incr },
+  decr: { arity: 2, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', args: [key], run: str.decr },
+  incrby: { arity: 3, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', args: [key, { name: 'increment', type: 'integer' }], run: str.incrby },
+  decrby: { arity: 3, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn\'t exist.', args: [key, { name: 'decrement', type: 'integer' }], run: str.decrby },
+  append: { arity: 3, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '2.0.0', summary: 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', complexity: 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.', args: [key, { name: 'value', type: 'string' }], run: str.append },
+  getdel: { arity: 2, flags: 'write fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '6.2.0', summary: 'Returns the string value of a key after deleting the key.', args: [key], run: str.getdel },
+  setnx: { arity: 3, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Set the string value of a key only when the key doesn\'t exist.', args: [key, { name: 'value', type: 'string' }], run: str.setnx },
+  getset: { arity: 3, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Returns the previous string value of a key after setting it to a new value.', args: [key, { name: 'value', type: 'string' }], run: str.getset },
+  expire: { arity: -3, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '1.0.0', summary: "Sets the expiration time of a key in seconds.", args: expireArgs('seconds', 'integer'), run: str.expire },
+  pexpire: { arity: -3, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '2.6.0', summary: 'Sets the expiration time of a key in milliseconds.', args: expireArgs('milliseconds', 'integer'), run: str.pexpire },
+  expireat: { arity: -3, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '1.2.0', summary: 'Sets the expiration time of a key to a Unix timestamp.', args: expireArgs('unix-time-seconds', 'unix-time'), run: str.expireat },
+  pexpireat: { arity: -3, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '2.6.0', summary: 'Sets the expiration time of a key to a Unix milliseconds timestamp.', args: expireArgs('unix-time-milliseconds', 'unix-time'), run: str.pexpireat },
+  persist: { arity: 2, flags: 'write fast', keys: [1, 1, 1], acl: '@keyspace @write @fast', group: 'generic', since: '2.2.0', summary: 'Removes the expiration time of a key.', args: [key], run: str.persist },
+  ttl: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '1.0.0', summary: 'Returns the expiration time in seconds of a key.', args: [key], run: str.ttl },
+  pttl: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '2.6.0', summary: 'Returns the expiration time in milliseconds of a key.', args: [key], run: str.pttl },
+  expiretime: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '7.0.0', summary: 'Returns the expiration time of a key as a Unix timestamp.', args: [key], run: str.expiretime },
+  pexpiretime: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '7.0.0', summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.', args: [key], run: str.pexpiretime },
   strlen: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@read @string @fast', group: 'string', since: '2.2.0', summary: 'Returns the length of a string value.', args: [key], run: str.strlen },
   type: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '1.0.0', summary: 'Determines the type of value stored at a key.', args: [key], run: str.type },
   ping: { arity: -1, flags: 'fast', acl: '@fast @connection', group: 'connection', since: '1.0.0', summary: "Returns the server's liveliness response.", args: [{ name: 'message', type: 'string', optional: true }], run: conn.ping },
@@ -81,6 +106,7 @@ const DEFS: Readonly<Record<string, Def>> = {
   select: { arity: 2, flags: 'loading stale fast', acl: '@fast @connection', group: 'connection', since: '1.0.0', summary: 'Changes the selected database.', args: [{ name: 'index', type: 'integer' }], run: conn.select },
   quit: { arity: -1, flags: 'allow_busy noscript loading stale fast no_auth', acl: '@fast @connection', group: 'connection', since: '1.0.0', summary: 'Closes the connection.', run: conn.quit },
   reset: { arity: 1, flags: 'noscript loading stale fast no_auth allow_busy', acl: '@fast @connection', group: 'connection', since: '6.2.0', summary: 'Resets the connection.', run: conn.reset },
+  dbsize: { arity: 1, flags: 'readonly fast', acl: '@keyspace @read @fast', group: 'server', since: '1.0.0', summary: 'Returns the number of keys in the database.', run: server.dbsize },
   info: { arity: -1, flags: 'loading stale', acl: '@slow @dangerous', group: 'server', since: '1.0.0', summary: 'Returns information and statistics about the server.', complexity: 'O(1)', args: [{ name: 'section', type: 'string', optional: true, multiple: true }], run: server.info },
   client: {
     arity: -2, flags: 'sentinel', acl: '@slow', group: 'connection', since: '2.4.0', summary: 'A container for client connection commands.', complexity: 'Depends on subcommand.',

@@ -24,6 +24,8 @@ export interface ClientState {
 export interface DoorServices {
   /** INFO's text for the sections asked (none: the default ones). */
   info(sections: readonly string[]): string;
+  /** DBSIZE: keys over every group (from this process's replicas, or the leaders' heartbeats at a coordinator). */
+  dbsize(): number;
   /** Every open Redis connection of this door, in id order. */
   clients(): readonly ClientState[];
   /** CONFIG GET's parameters and their current values. */

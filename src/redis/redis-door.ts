@@ -15,6 +15,8 @@ export interface RedisDoorOptions {
   readonly kv: KvService;
   /** INFO's text (the process's sections, shared with the lab port). */
   readonly info: (sections: readonly string[]) => string;
+  /** DBSIZE: the keys of every group, as this process knows them. */
+  readonly dbsize: () => number;
   /** Shared with the lab port: INFO and /metrics count both doors. */
   readonly stats: FrontDoorStats;
   readonly log: Logger;
@@ -68,6 +70,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
   let nextId = 1;
   const services: DoorServices = {
     info: o.info,
+    dbsize: o.dbsize,
     clients: () => [...conns.values()].map((c) => c.state),
     config: configFacts(o),
   };

@@ -33,6 +33,7 @@ export const SYNTAX_ERROR = 'ERR syntax error';
 export const NOT_AN_INTEGER = 'ERR value is not an integer or out of range';
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const OVERFLOW = 'ERR increment or decrement would overflow';
+export const DECREMENT_OVERFLOW = 'ERR decrement would overflow';
 export const DB_OUT_OF_RANGE = 'ERR DB index is out of range';
 export const NOPROTO = 'NOPROTO unsupported protocol version';
 export const PROTOCOL_VERSION_NOT_INTEGER = 'ERR Protocol version is not an integer or out of range';

@@ -2,11 +2,16 @@ import { word } from './redis-call.js';
 import type { Call, Reply } from './redis-call.js';
 import { helpReply } from './connection-commands.js';
 import { configSetImmutable, configSetUnknown } from './redis-errors.js';
-import { OK, bulk, map, verbatim } from './resp-value.js';
+import { OK, bulk, int, map, verbatim } from './resp-value.js';
 
 /** INFO [section ...]: a bulk string (verbatim in RESP3, as Redis), `redis_version` and `loading` included. */
 export function info(c: Call): Reply {
   return verbatim(c.door.info(c.argv.slice(1).map((a) => a.toString('utf8'))));
+}
+
+/** DBSIZE: the number of keys, over every group. */
+export function dbsize(c: Call): Reply {
+  return int(c.door.dbsize());
 }
 
 /**

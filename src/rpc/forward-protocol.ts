@@ -1,4 +1,5 @@
 import type { SessionCmd } from '../kv/kv-command.js';
+import { parseStrChange, strChangeTuple } from '../kv/str-command.js';
 import { parseTxnTuple, txnIdCharsMax, txnKeysMax, txnTuple } from '../txn/txn-command.js';
 import type { TxnCmd, TxnId, TxnResult } from '../txn/txn-command.js';
 
@@ -19,6 +20,7 @@ export type ForwardRequest =
 
 /** What travels: a txn command as its tuple (the same form as in the log, checked by the same parser). */
 export function wireForwardRequest(req: ForwardRequest): unknown {
+  if (req.t === 'write' && req.cmd.op === 'str') return { ...req, cmd: { ...req.cmd, change: strChangeTuple(req.cmd.change) } };
   return req.t === 'txn' ? { ...req, cmd: txnTuple(req.cmd) } : req;
 }
 
@@ -91,6 +93,13 @@ export function parseForwardRequest(body: unknown): ForwardRequest | string {
       pairs.push([toBuffer(p[0]), toBuffer(p[1])]);
     }
     return { t: 'write', cmd: { op: 'mset', clientId, seq, pairs }, hops, g };
+  }
+  if (cmd['op'] === 'str') {
+    const change = parseStrChange(cmd['change']);
+    const nowMs = cmd['nowMs'] ?? 0;
+    if (!isBytes(cmd['key']) || typeof change === 'string') return `bad str${typeof change === 'string' ? `: ${change}` : ''}`;
+    if (typeof nowMs !== 'number' || !Number.isSafeInteger(nowMs) || nowMs < 0) return 'bad str nowMs';
+    return { t: 'write', cmd: { op: 'str', clientId, seq, key: toBuffer(cmd['key']), change, nowMs }, hops, g };
   }
   if (cmd['op'] === 'del') {
     const keys = list(cmd['keys']);

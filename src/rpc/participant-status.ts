@@ -16,6 +16,8 @@ export interface GroupStatus {
   /** Open transactions in this replica's applied state: prepared records (each holds locks) and decisions not yet forgotten. Absent from older builds. */
   readonly prepared?: number;
   readonly decisions?: number;
+  /** Keys in this replica's applied state (DBSIZE). Absent from older builds. */
+  readonly keys?: number;
 }
 
 export interface ParticipantStatus {
@@ -36,11 +38,11 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
 function parseGroupStatus(v: unknown): GroupStatus | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  const { group, role, term, leaderId, commit, applied, prepared, decisions } = o;
+  const { group, role, term, leaderId, commit, applied, prepared, decisions, keys } = o;
   if (!isCount(group) || group < 1 || typeof role !== 'string' || role.length > 32) return undefined;
   if (!isCount(term) || !isCount(leaderId) || !isCount(commit) || !isCount(applied)) return undefined;
-  if ((prepared !== undefined && !isCount(prepared)) || (decisions !== undefined && !isCount(decisions))) return undefined;
-  return { group, role, term, leaderId, commit, applied, ...(prepared !== undefined ? { prepared } : {}), ...(decisions !== undefined ? { decisions } : {}) };
+  if ((prepared !== undefined && !isCount(prepared)) || (decisions !== undefined && !isCount(decisions)) || (keys !== undefined && !isCount(keys))) return undefined;
+  return { group, role, term, leaderId, commit, applied, ...(prepared !== undefined ? { prepared } : {}), ...(decisions !== undefined ? { decisions } : {}), ...(keys !== undefined ? { keys } : {}) };
 }
 
 /** The reply, or undefined when a peer answered garbage. */

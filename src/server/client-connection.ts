@@ -6,6 +6,7 @@ import { ProtocolError } from '../protocol/protocol-error.js';
 import { encodeBulkArray, encodeBulkString, encodeInteger, LAB_ERROR_REPLY, LAB_NIL_REPLY, OK_REPLY, PONG_REPLY } from '../protocol/resp-encoder.js';
 import { RespParser } from '../protocol/resp-parser.js';
 import type { RespParserLimits } from '../protocol/resp-parser.js';
+import { ClientAuthGate, type GateResult, type RequirePass } from './client-auth.js';
 import { FrontDoorStats } from './front-door-stats.js';
 import type { DataCommand, FrontDoorCommand } from './front-door-stats.js';
 import type { KvAnswer, KvService, KvSession } from './kv-service.js';
@@ -24,6 +25,8 @@ export interface FrontDoorHooks {
   readonly stats?: FrontDoorStats;
   /** INFO's text for the sections asked (none: all); absent, INFO is -ERROR. */
   readonly info?: (sections: readonly string[]) => string;
+  /** config requirepass: commands but AUTH, QUIT and PING wait for AUTH (client-auth.ts). Absent: no AUTH, as the lab. */
+  readonly requirepass?: RequirePass;
 }
 
 export interface ClientConnectionLimits {
@@ -58,6 +61,9 @@ export function encodeAnswer(a: KvAnswer): Buffer {
     case 'multi':
       // The lab's MGET: one GET reply per key, nested in an array.
       return Buffer.concat([Buffer.from(`*${a.values.length}\r\n`), ...a.values.map((v) => (v === undefined ? LAB_NIL_REPLY : encodeBulkArray(v)))]);
+    case 'str':
+      // Only the Redis door sends str ops; the lab's commands never make one.
+      return assertNever(a as never, 'a str answer at the lab port');
   }
 }
 
@@ -78,6 +84,7 @@ export class ClientConnection {
   /** The client half-closed: no more requests; we end our side after the last reply. */
   private inputEnded = false;
   private readonly stats: FrontDoorStats;
+  private readonly authGate: ClientAuthGate | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -93,6 +100,7 @@ export class ClientConnection {
     this.stats.connectionsReceived++;
     this.stats.connectionsOpen++;
     this.parser = new RespParser(limits.parser);
+    this.authGate = hooks.requirepass !== undefined ? new ClientAuthGate(hooks.requirepass) : undefined;
     // Pipelined commands answer in order and a GET sees the writes sent before it.
     this.session = orderedSession(service.openSession());
     socket.setNoDelay(true);
@@ -116,6 +124,11 @@ export class ClientConnection {
     if (this.closing) return;
     try {
       for (const cmd of this.parser.feed(chunk)) {
+        const gated = this.authGate?.gate(cmd);
+        if (gated !== undefined && gated.type === 'answered') {
+          this.answerGated(cmd.name, gated);
+          continue;
+        }
         if (this.admin !== undefined && cmd.name.startsWith('KVSTORE.')) {
           this.push({ bytes: this.admin(cmd.name, cmd.args) ?? LAB_ERROR_REPLY, closeAfter: false });
           continue;
@@ -193,6 +206,13 @@ export class ClientConnection {
       default:
         return assertNever(req, 'request');
     }
+  }
+
+  private answerGated(name: string, g: Extract<GateResult, { type: 'answered' }>): void {
+    this.count(countedName(name), !g.ok);
+    if (g.wrongPassword) this.log.warn({ remote: `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}` }, 'AUTH with a wrong password');
+    else if (!g.ok) this.log.debug({ command: name }, 'refused before AUTH');
+    this.push({ bytes: g.reply, closeAfter: false });
   }
 
   private count(command: FrontDoorCommand, failed: boolean): void {

@@ -1,3 +1,5 @@
+import type { StrChange, StrResult } from '../kv/str-command.js';
+
 /**
  * What a front door needs from whatever holds the data: a Raft group it is a
  * member of, or (for the coordinator) groups it reaches over the network.
@@ -10,7 +12,9 @@ export type KvOp =
   /** MSET: one value word per key, all or none (a transaction when the keys span groups). */
   | { readonly type: 'mset'; readonly pairs: readonly (readonly [Buffer, Buffer])[] }
   /** MGET: every key's words as of one instant. */
-  | { readonly type: 'mget'; readonly keys: readonly Buffer[] };
+  | { readonly type: 'mget'; readonly keys: readonly Buffer[] }
+  /** A one-key string command applied where the value is (INCRBY, APPEND, GETDEL, SET NX/XX/GET): src/kv/str-command.ts. */
+  | { readonly type: 'str'; readonly key: Buffer; readonly change: StrChange };
 
 export type KvAnswer =
   | { readonly type: 'ok' }
@@ -18,7 +22,9 @@ export type KvAnswer =
   | { readonly type: 'values'; readonly values: readonly Buffer[] | undefined }
   | { readonly type: 'count'; readonly n: number }
   /** MGET: one entry per key asked, in order; undefined for a missing key. */
-  | { readonly type: 'multi'; readonly values: readonly (readonly Buffer[] | undefined)[] };
+  | { readonly type: 'multi'; readonly values: readonly (readonly Buffer[] | undefined)[] }
+  /** A str op's result, refusals (not an integer, overflow) included: they are answers, not failures. */
+  | { readonly type: 'str'; readonly result: StrResult };
 
 /** One client's ordered stream of commands (it owns an at-most-once session). */
 export interface KvSession {

@@ -63,7 +63,7 @@ export class RoutedKv implements KvService {
     return {
       execute: (op: KvOp): Promise<KvAnswer> => {
         try {
-          if (op.type === 'get' || op.type === 'set') return this.#single(sessionOf(this.router.groupOf(op.key)), op);
+          if (op.type === 'get' || op.type === 'set' || op.type === 'str') return this.#single(sessionOf(this.router.groupOf(op.key)), op);
           const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
           if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
           return this.#cross(op, split);
@@ -83,7 +83,7 @@ export class RoutedKv implements KvService {
     return session.execute(op);
   }
 
-  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' }>, split: Split): Promise<KvAnswer> {
+  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' }>, split: Split): Promise<KvAnswer> {
     const driver = this.opts.txn;
     if (driver === undefined) throw new CrossGroupError([...split.keys()].sort((a, b) => a - b));
     this.opts.admit?.();
@@ -113,7 +113,7 @@ export class RoutedKv implements KvService {
     return split;
   }
 
-  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' }>, split: Split): Promise<KvAnswer> {
+  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' }>, split: Split): Promise<KvAnswer> {
     const deadline = Date.now() + this.opts.requestTimeoutMs;
     switch (op.type) {
       case 'mget': {

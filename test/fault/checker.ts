@@ -41,14 +41,9 @@ export interface CheckReport {
   readonly delCounts: DelCountReport;
 }
 
-/** Every op by each key it names, multi-key ops as their per-key shares. */
-export function byKey(ops: readonly HistoryOp[]): Map<string, HistoryOp[]> {
-  return projectByKey(ops);
-}
-
 export function checkHistory(ops: readonly HistoryOp[]): CheckReport {
   const original = new Map(ops.map((o) => [o.id, o]));
-  const perKey = byKey(ops);
+  const perKey = projectByKey(ops);
   const keys: KeyVerdict[] = [];
   for (const [key, list] of [...perKey].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const started = performance.now();

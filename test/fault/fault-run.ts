@@ -107,7 +107,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
       () => workload.now(),
       o.timing ?? NEMESIS_TIMING_DEFAULT,
       (f) => log(`  ${(f.atMs / 1_000).toFixed(1).padStart(6)} s  ${f.what}`),
-      () => workload.inFlight(),
+      workload,
     );
     workload.start();
     nemesis.start();

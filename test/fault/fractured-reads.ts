@@ -10,7 +10,8 @@ import { describeOp } from './history.js';
  * or a value left by a write that may follow the MSET on b. It did not if
  * that write is known to precede the MSET on b:
  *   - it completed before the MSET was invoked (real time), or
- *   - an ok read of b returned its value and completed before another ok
+ *   - an ok read of b returned its value and completed before the MSET was
+ *     invoked, or before another ok
  *     read of b that returned the MSET's value was invoked (with unique
  *     values a register cannot go back, so its write came first);
  * and a nil needs a DEL of b that may fall between the MSET and the read's
@@ -82,8 +83,11 @@ export function checkFracturedReads(ops: readonly HistoryOp[]): FracturedRead[] 
   const before = (w: HistoryOp, m: HistoryOp, b: string): boolean => {
     if (w.outcome === 'ok' && w.completeMs !== null && w.completeMs < m.invokeMs) return true;
     const sawW = readsOf.get(readKey(b, w.value));
+    if (sawW === undefined) return false;
+    // w's value was read before the MSET was even sent: w took effect first.
+    if (sawW.firstCompleteMs < m.invokeMs) return true;
     const sawM = readsOf.get(readKey(b, m.value));
-    return sawW !== undefined && sawM !== undefined && sawW.firstCompleteMs < sawM.lastInvokeMs;
+    return sawM !== undefined && sawW.firstCompleteMs < sawM.lastInvokeMs;
   };
   /** Why entry e, read when m was already visible, cannot be right; undefined if it can. */
   const missed = (e: Entry, m: HistoryOp): { instead: HistoryOp | null; why: string } | undefined => {

@@ -56,11 +56,6 @@ export interface SavedHistory {
   readonly faults: readonly string[];
 }
 
-/** Names several keys: MSET, MGET, or a DEL of several. */
-export function isMultiKey(op: HistoryOp): boolean {
-  return op.keys.length > 1;
-}
-
 export function describeOp(op: HistoryOp): string {
   const who = op.client < 0 ? 'final' : `c${op.client}`;
   const at = `[${op.invokeMs.toFixed(1)}, ${op.completeMs === null ? '∞' : op.completeMs.toFixed(1)}] ms`;

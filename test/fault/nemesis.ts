@@ -11,8 +11,9 @@ import type { NodeProcess } from './node-process.js';
  *              bridge (3 nodes), one node's outgoing links only (one-way), or
  *              in 2pc mode the coordinator cut off from the participants;
  *   kill-coordinator: kill -9 the front door serving a transaction (an MSET
- *              or a DEL of several keys) a few ms after it was sent, so the
- *              kill lands between its PREPAREs, DECIDE and RESOLVEs (2pc: the
+ *              or a DEL of several keys) a seeded fraction of the usual
+ *              transaction latency after it was sent, so the kill lands
+ *              between its PREPAREs, DECIDE and RESOLVEs (2pc: the
  *              coordinator; raft: the peer whose front door runs it); restart
  *              it after the hold. With no transaction in flight within a
  *              bound, it kills a front door anyway.
@@ -39,8 +40,29 @@ export const NEMESIS_TIMING_DEFAULT: NemesisTiming = { quietMsMin: 500, quietMsM
 
 /** How long kill-coordinator waits for a transaction in flight before it kills a front door anyway. */
 export const MID_TXN_WAIT_MS_MAX = 3_000;
-/** The kill lands this long (uniform, ms) after the transaction was sent: inside its two Raft rounds. */
-export const MID_TXN_DELAY_MS_MAX = 8;
+/** How late past its delay a transaction may still be picked (the poll runs about once a ms). */
+export const MID_TXN_SLACK_MS = 4;
+/** Acknowledged transactions whose latencies set the kill's delay; the delay when there are none yet. */
+export const MID_TXN_SAMPLE_OPS = 50;
+export const MID_TXN_DELAY_MS_DEFAULT = 10;
+
+/** What kill-coordinator aims at: the workload's ops in flight, and how long its transactions take. */
+export interface TxnTarget {
+  inFlight(): readonly HistoryOp[];
+  readonly history: readonly HistoryOp[];
+}
+
+/** The median latency of the last acknowledged transactions: a kill this long after one was sent lands mid-way. */
+export function txnLatencyMs(history: readonly HistoryOp[]): number {
+  const lat: number[] = [];
+  for (let i = history.length - 1; i >= 0 && lat.length < MID_TXN_SAMPLE_OPS; i--) {
+    const o = history[i]!;
+    if (isTxnWrite(o) && o.outcome === 'ok' && o.completeMs !== null) lat.push(o.completeMs - o.invokeMs);
+  }
+  if (lat.length === 0) return MID_TXN_DELAY_MS_DEFAULT;
+  lat.sort((a, b) => a - b);
+  return lat[lat.length >>> 1]!;
+}
 
 /** A transaction of the front door's 2PC (when its keys span groups): what kill-coordinator aims at. */
 export function isTxnWrite(op: HistoryOp): boolean {
@@ -66,8 +88,8 @@ export class NemesisRunner {
     private readonly now: () => number,
     private readonly timing: NemesisTiming = NEMESIS_TIMING_DEFAULT,
     private readonly onFault: (f: FaultRecord) => void = () => {},
-    /** The workload's ops sent and not yet answered (kill-coordinator aims at them). */
-    private readonly inFlight: () => readonly HistoryOp[] = () => [],
+    /** The workload (kill-coordinator aims at its transactions in flight). */
+    private readonly target: TxnTarget = { inFlight: () => [], history: [] },
   ) {}
 
   start(): void {
@@ -162,17 +184,21 @@ export class NemesisRunner {
 
   /**
    * Waits (polling every ms, at most MID_TXN_WAIT_MS_MAX) for a transaction
-   * sent at least a seeded 0..MID_TXN_DELAY_MS_MAX ms ago and still
-   * unanswered; its front door is the victim. Else any front door.
+   * sent a seeded fraction of the usual transaction latency ago (within the
+   * slack) and still unanswered: the kill lands between its first PREPARE
+   * and its last RESOLVE. Its front door is the victim; else any front door.
    */
   private async midTxnVictim(): Promise<{ p: NodeProcess; what: string }> {
     const c = this.cluster;
-    const delayMs = this.rng.next() * MID_TXN_DELAY_MS_MAX;
+    const delayMs = this.rng.next() * txnLatencyMs(this.target.history);
     const fallback = this.rng.pick(c.frontDoors());
     const until = this.now() + MID_TXN_WAIT_MS_MAX;
-    while (!this.stopped && this.now() < until) {
+    // Nothing can be in flight while every front door is down (e.g. the other fault of a pair killed it).
+    const serving = (): boolean => c.frontDoors().some((p) => p.alive && !p.paused);
+    while (!this.stopped && this.now() < until && serving()) {
       const now = this.now();
-      const op = this.inFlight().find((o) => isTxnWrite(o) && now - o.invokeMs >= delayMs);
+      // A fresh one (sent delayMs to delayMs + MID_TXN_SLACK_MS ago), not one stuck for long behind a fault.
+      const op = this.target.inFlight().find((o) => isTxnWrite(o) && now - o.invokeMs >= delayMs && now - o.invokeMs < delayMs + MID_TXN_SLACK_MS);
       const p = op === undefined ? undefined : c.processAtPort(op.port);
       if (op !== undefined && p !== undefined && p.alive && !p.paused) {
         return { p, what: `mid-transaction (#${op.id} ${op.kind.toUpperCase()} ${op.keys.join(' ')}, sent ${(now - op.invokeMs).toFixed(1)} ms before)` };

@@ -1,3 +1,4 @@
+import { assert } from '../../raft/assert.js';
 import { SeededRng } from '../../raft/rng.js';
 import type { Reply } from '../../src/protocol/resp-reply-parser.js';
 import { ClientLink } from './client-link.js';
@@ -76,6 +77,8 @@ export class Workload {
   private readonly groupKeys: GroupKeys | undefined;
 
   constructor(private readonly o: WorkloadOptions) {
+    // MSET and MGET name 2-3 distinct keys.
+    assert(o.multiKey === undefined || o.keySlots >= 3, 'workload: the multi-key mix needs at least 3 key slots');
     this.groupKeys = o.multiKey === undefined ? undefined : new GroupKeys(o.multiKey.groups);
   }
 

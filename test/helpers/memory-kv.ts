@@ -1,8 +1,11 @@
+import { applyStrChange } from '../../src/kv/str-command.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../../src/server/kv-service.js';
 
 /** A KvService over one in-memory map: the front door's contract without Raft, for door tests. */
 export class MemoryKv implements KvService {
   readonly data = new Map<string, Buffer[]>();
+  /** Absolute expiry (ms) of keys that have one. Reads and SET/DEL honour it as the state machine does. */
+  readonly expires = new Map<string, number>();
   /** Ops executed, in order (to check what a door sent). */
   readonly ops: KvOp[] = [];
   /** Makes every op wait this long (ms), to exercise pipelines and ordering. */
@@ -19,23 +22,51 @@ export class MemoryKv implements KvService {
     };
   }
 
+  private live(key: string): Buffer[] | undefined {
+    const at = this.expires.get(key);
+    return at !== undefined && at <= Date.now() ? undefined : this.data.get(key);
+  }
+
   private apply(op: KvOp): KvAnswer {
     switch (op.type) {
       case 'get':
-        return { type: 'values', values: this.data.get(op.key.toString('latin1')) };
+        return { type: 'values', values: this.live(op.key.toString('latin1')) };
       case 'set':
         this.data.set(op.key.toString('latin1'), [...op.values]);
+        this.expires.delete(op.key.toString('latin1'));
         return { type: 'ok' };
       case 'del': {
         let n = 0;
-        for (const k of op.keys) if (this.data.delete(k.toString('latin1'))) n++;
+        for (const k of op.keys) {
+          const live = this.live(k.toString('latin1')) !== undefined;
+          this.expires.delete(k.toString('latin1'));
+          if (this.data.delete(k.toString('latin1')) && live) n++;
+        }
         return { type: 'count', n };
       }
       case 'mset':
-        for (const [k, v] of op.pairs) this.data.set(k.toString('latin1'), [v]);
+        for (const [k, v] of op.pairs) {
+          this.data.set(k.toString('latin1'), [v]);
+          this.expires.delete(k.toString('latin1'));
+        }
         return { type: 'ok' };
       case 'mget':
-        return { type: 'multi', values: op.keys.map((k) => this.data.get(k.toString('latin1'))) };
+        return { type: 'multi', values: op.keys.map((k) => this.live(k.toString('latin1'))) };
+      case 'str': {
+        // As the leader would: its clock is the command's now.
+        const key = op.key.toString('latin1');
+        const before = this.data.get(key)?.map((b) => b.toString('latin1'));
+        const { next, atMs, result } = applyStrChange(before === undefined ? undefined : before.length === 1 ? before[0]! : before, this.expires.get(key), op.change, Date.now());
+        if (next === undefined) {
+          this.data.delete(key);
+          this.expires.delete(key);
+        } else {
+          if (next !== 'unchanged') this.data.set(key, [Buffer.from(next, 'latin1')]);
+          if (atMs === undefined) this.expires.delete(key);
+          else this.expires.set(key, atMs);
+        }
+        return { type: 'str', result };
+      }
     }
   }
 }

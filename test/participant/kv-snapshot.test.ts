@@ -55,7 +55,7 @@ test('chunks: several key chunks, restore from chunks and with the push restorer
   const keys = snapshotKeysPerChunk * 2 + 17;
   const sm = populated(keys);
   const chunks = Array.from(sm.snapshotChunks());
-  t.is(chunks.length, 1 + 1 + 1 + 3, 'header, one sessions chunk, the txns chunk, three key chunks');
+  t.is(chunks.length, 1 + 1 + 1 + 1 + 3, 'header, one sessions chunk, the txns chunk, the expires chunk, three key chunks');
   sameState(t, sm, KvStateMachine.restoreChunks(chunks, limits), keys);
   const r = new SnapshotRestorer(limits);
   for (const c of chunks) r.pushEncoded(c);

@@ -16,6 +16,7 @@ async function door(t: { teardown(fn: () => Promise<void>): void }, kv = new Mem
     listen: { host: '127.0.0.1', port: port! },
     kv,
     info: () => '# Server\r\nredis_version:7.2.0\r\n\r\n# Persistence\r\nloading:0\r\n',
+    dbsize: () => kv.data.size,
     stats: new FrontDoorStats(),
     log,
   });
@@ -183,15 +184,66 @@ test('COMMAND COUNT, INFO and DOCS describe the table', async (t) => {
   t.true(out.includes('$7\r\nsummary\r\n$34\r\nReturns the string value of a key.\r\n'));
 });
 
-test('SET options are parsed as Redis does; the conditional ones are refused, never emulated', async (t) => {
+test('SET options are parsed as Redis does: conflicts are syntax errors, bad expiries named; nothing sent', async (t) => {
   const { port, kv } = await door(t);
-  const { out } = await exchange(port, all(req('SET', 'k', 'v', 'NX', 'XX'), req('SET', 'k', 'v', 'EX', 'x'), req('SET', 'k', 'v', 'EX', '0'), req('SET', 'k', 'v', 'NX')), { halfClose: true });
-  const lines = out.split('\r\n');
-  t.is(lines[0], '-ERR syntax error');
-  t.is(lines[1], '-ERR value is not an integer or out of range');
-  t.is(lines[2], "-ERR invalid expire time in 'set' command");
-  t.regex(lines[3]!, /^-ERR kvstore does not support SET with NX/);
+  const { out } = await exchange(port, all(req('SET', 'k', 'v', 'NX', 'XX'), req('SET', 'k', 'v', 'EX', 'x'), req('SET', 'k', 'v', 'EX', '0'), req('SET', 'k', 'v', 'EX', '9223372036854775'), req('SET', 'k', 'v', 'GET', 'GET'), req('SET', 'k', 'v', 'EX', '1', 'KEEPTTL')), { halfClose: true });
+  t.deepEqual(out.split('\r\n').slice(0, 6), [
+    '-ERR syntax error',
+    '-ERR value is not an integer or out of range',
+    "-ERR invalid expire time in 'set' command",
+    "-ERR invalid expire time in 'set' command",
+    '-ERR syntax error',
+    '-ERR syntax error',
+  ]);
   t.is(kv.ops.length, 0);
+});
+
+test('SET NX / XX / GET, SETNX and GETSET answer as Redis: OK or null, the old value with GET', async (t) => {
+  const { port } = await door(t);
+  const reqs = [
+    req('SET', 'k', 'a', 'XX'), // missing: not set
+    req('SET', 'k', 'a', 'NX'), // set
+    req('SET', 'k', 'b', 'NX', 'GET'), // exists: not set, old value
+    req('SET', 'k', 'c', 'GET'), // set, old value
+    req('SETNX', 'k', 'd'),
+    req('GETSET', 'k', 'e'),
+    req('GET', 'k'),
+  ];
+  const expect = '$-1\r\n+OK\r\n$1\r\na\r\n$1\r\na\r\n:0\r\n$1\r\nc\r\n$1\r\ne\r\n';
+  t.is((await exchange(port, all(...reqs), { expect })).out, expect);
+});
+
+test('INCR, INCRBY, DECR, DECRBY, APPEND, STRLEN, GETDEL with Redis error texts', async (t) => {
+  const { port } = await door(t);
+  const reqs = [
+    req('INCR', 'n'),
+    req('INCRBY', 'n', '41'),
+    req('DECR', 'n'),
+    req('DECRBY', 'n', '-10'),
+    req('INCRBY', 'n', 'x'),
+    req('DECRBY', 'n', '-9223372036854775808'),
+    req('SET', 'big', '9223372036854775807'),
+    req('INCR', 'big'),
+    req('APPEND', 'txt', 'ab'),
+    req('APPEND', 'txt', 'cd'),
+    req('INCR', 'txt'),
+    req('STRLEN', 'txt'),
+    req('GETDEL', 'txt'),
+    req('GETDEL', 'txt'),
+  ];
+  const expect = [
+    ':1', ':42', ':41', ':51',
+    '-ERR value is not an integer or out of range',
+    '-ERR decrement would overflow',
+    '+OK',
+    '-ERR increment or decrement would overflow',
+    ':2', ':4',
+    '-ERR value is not an integer or out of range',
+    ':4',
+    '$4', 'abcd',
+    '$-1', '',
+  ].join('\r\n');
+  t.is((await exchange(port, all(...reqs), { expect })).out, expect);
 });
 
 test('a store failure is an ERR with its reason; keys over several groups would be CROSSSLOT', async (t) => {
@@ -208,4 +260,43 @@ test('MSET stores one word per key, all in one op; MGET answers each key or null
   const { out } = await exchange(port, all(req('MSET', 'a', '1', 'b', '2 2'), req('MGET', 'a', 'nope', 'b'), req('MSET', 'a', '1', 'b')), { expect });
   t.is(out, expect);
   t.deepEqual(kv.ops[0], { type: 'mset', pairs: [[Buffer.from('a'), Buffer.from('1')], [Buffer.from('b'), Buffer.from('2 2')]] });
+});
+
+test('SET EX/PX/KEEPTTL, EXPIRE family, TTL, PTTL, PERSIST; an expired key reads as missing', async (t) => {
+  const { port } = await door(t);
+  const reqs = [
+    req('SET', 'k', 'v', 'EX', '100'),
+    req('TTL', 'k'),
+    req('SET', 'k', 'w', 'KEEPTTL'),
+    req('TTL', 'k'),
+    req('PERSIST', 'k'),
+    req('TTL', 'k'),
+    req('TTL', 'missing'),
+    req('EXPIRE', 'k', '50', 'XX'),
+    req('EXPIRE', 'k', '50', 'NX'),
+    req('EXPIRE', 'k', '60', 'GT'),
+    req('EXPIRE', 'k', '10', 'NX', 'GT'),
+    req('EXPIRE', 'k', '10', 'GT', 'LT'),
+    req('EXPIRE', 'k', '10', 'SOON'),
+    req('PEXPIRE', 'k', '1'),
+    req('SET', 'gone', 'v', 'PX', '1'),
+  ];
+  const head = [
+    '+OK', ':100', '+OK', ':100', ':1', ':-1', ':-2', ':0', ':1', ':1',
+    '-ERR NX and XX, GT or LT options at the same time are not compatible',
+    '-ERR GT and LT options at the same time are not compatible',
+    '-ERR Unsupported option SOON',
+    ':1', '+OK',
+  ].join('\r\n') + '\r\n';
+  t.is((await exchange(port, all(...reqs), { expect: head })).out, head);
+  await new Promise((r) => setTimeout(r, 20));
+  const later = '$-1\r\n$-1\r\n:-2\r\n:0\r\n';
+  t.is((await exchange(port, all(req('GET', 'k'), req('GET', 'gone'), req('PTTL', 'gone'), req('EXISTS', 'k', 'gone')), { expect: later })).out, later);
+});
+
+test('DBSIZE counts the keys the process knows of', async (t) => {
+  const { port, kv } = await door(t);
+  kv.data.set('a', [Buffer.from('1')]);
+  kv.data.set('b', [Buffer.from('2')]);
+  t.is((await exchange(port, req('DBSIZE'), { expect: ':2\r\n' })).out, ':2\r\n');
 });

@@ -1,5 +1,5 @@
 import { assert } from '../../raft/assert.js';
-import { APPLY_ERROR_CODES, decode, encode, type ApplyResult, type EntryCmd, type SessionCmd } from '../../src/kv/kv-command.js';
+import { APPLY_ERROR_CODES, decode, encode, sessionCmdKeys, type ApplyResult, type EntryCmd, type SessionCmd } from '../../src/kv/kv-command.js';
 import { KvStateMachine } from '../../src/participant/kv-state-machine.js';
 import type { TxnCmd, TxnResult } from '../../src/txn/txn-command.js';
 import type { TxnGroupClient } from '../../src/txn/txn-client.js';
@@ -154,7 +154,7 @@ export class SimGroup {
         return { type: 'values', values: req.keys.map((k) => this.sm.get(k)?.[0] ?? null) };
       }
       case 'write1': {
-        const keys = req.cmd.op === 'set' ? [req.cmd.key] : req.cmd.op === 'del' ? req.cmd.keys : req.cmd.pairs.map(([k]) => k);
+        const keys = sessionCmdKeys(req.cmd);
         for (;;) {
           await part.waitUnlocked(keys, true, deadlineMs);
           const [r] = await this.propose(encode(req.cmd), deadlineMs);
