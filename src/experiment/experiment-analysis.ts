@@ -60,6 +60,8 @@ export function analyzeExperiment(rec: ExperimentRecord): ExperimentAnalysis {
   const v = rec.verification;
   if (v.lostCount > 0) failures.push(`${v.lostCount} acknowledged write(s) LOST: GET did not return the value written`);
   if (v.unreadable > 0) failures.push(`${v.unreadable} acknowledged key(s) could not be read back before the deadline`);
+  if (v.unackedMsets.partial > 0) failures.push(`${v.unackedMsets.partial} unacknowledged cross-group MSET(s) applied IN PART: some keys hold the value, others not`);
+  if (v.unackedMsets.unreadable > 0) failures.push(`${v.unackedMsets.unreadable} unacknowledged MSET(s) could not be read back before the deadline`);
   if (v.acknowledgedRequests === 0) failures.push('no write was acknowledged: nothing was verified');
   for (const c of rec.crashes) failures.push(`a member exited by itself: ${c.split('\n')[0]}`);
   if (rec.aborted !== undefined) failures.push(`the timeline stopped early: ${rec.aborted}`);

@@ -13,6 +13,7 @@ export function experimentSummary(rec: ExperimentRecord, files: ReportFiles): { 
     for (const [what, value] of measureRows(m)) lines.push(`    ${what.padEnd(38)} ${value}`);
   }
   for (const p of a.phases) lines.push(`  ${p.phase.padEnd(7)} ${p.okPerS.toFixed(0).padStart(6)} ack/s  p50 ${fmtMs(p.p50Ms).padStart(8)}  p99 ${fmtMs(p.p99Ms).padStart(8)}  failed ${p.failed}`);
+  if (v.unackedMsets.checked > 0) lines.push(`  unacknowledged cross-group MSETs read back: ${v.unackedMsets.whole} whole, ${v.unackedMsets.none} not applied, ${v.unackedMsets.partial} in part`);
   if (a.failures.length === 0) lines.push(`PASS: ${v.keysChecked} acknowledged keys read back, 0 lost`);
   else {
     lines.push('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');

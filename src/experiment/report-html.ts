@@ -86,7 +86,8 @@ export function reportHtml(rec: ExperimentRecord, a: ExperimentAnalysis, charts:
   const events = table(['t (s)', 'action', 'on', 'note'], rec.events.map((e) => [
     (e.tMs / 1000).toFixed(3), e.action, e.others !== undefined ? `${e.targets.join(',')} | ${e.others.join(',')}` : e.targets.join(', '), e.note ?? '',
   ]));
-  const lost = v.lost.length === 0 ? '' : table(['key', 'written', 'GET answered'], v.lost.map((l) => [l.key, l.expected, l.got]));
+  const lost = (v.lost.length === 0 ? '' : table(['key', 'written', 'GET answered'], v.lost.map((l) => [l.key, l.expected, l.got])))
+    + (v.partialMsets.length === 0 ? '' : table(['MSET value', 'keys that hold it', 'keys that do not'], v.partialMsets.map((x) => [x.value, x.applied.join(' '), x.missing.join(' ')])));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kvstore experiment: ${esc(p.name)}</title><style>${CSS}</style></head>
 <body>
@@ -109,7 +110,8 @@ ${table(null, [
     ['keys read back', `${v.keysReadable} of ${v.keysChecked} hold the value written`],
     ['lost (wrong value or nil)', String(v.lostCount)],
     ['could not be read', String(v.unreadable)],
-    ['not acknowledged (error, timeout: outcome unknown, not checked)', String(v.indeterminate)],
+    ['not acknowledged (error, timeout: outcome unknown)', String(v.indeterminate)],
+    ['of them cross-group MSETs, read back: whole / none / IN PART', `${v.unackedMsets.checked}: ${v.unackedMsets.whole} / ${v.unackedMsets.none} / ${v.unackedMsets.partial}${v.unackedMsets.unreadable > 0 ? ` (${v.unackedMsets.unreadable} unreadable)` : ''}`],
     ['read-back took', fmtMs(v.durationMs)],
   ])}
 ${lost}

@@ -39,6 +39,18 @@ test('the load records every request; the read-back finds each acknowledged writ
   t.is(bad.lost[0]!.got, 'nil');
 });
 
+test('an unacknowledged cross-group MSET must read back whole or not at all; half applied fails', async (t) => {
+  const server = new FakeRespServer();
+  await server.listen();
+  t.teardown(() => server.close());
+  for (const k of ['w1', 'w2', 'p1']) server.store.set(k, Buffer.from('v'));
+  const mset = (keys: string[]) => ({ client: 0, op: 'mset' as const, keys, value: 'v', groups: [1, 2], startMs: 0, endMs: 1, outcome: 'timeout' as const });
+  const v = await verifyAcknowledged([mset(['w1', 'w2']), mset(['n1', 'n2']), mset(['p1', 'p2'])], [server.port], 5_000);
+  t.deepEqual(v.unackedMsets, { checked: 3, whole: 1, none: 1, partial: 1, unreadable: 0 });
+  t.deepEqual(v.partialMsets, [{ value: 'v', applied: ['p1'], missing: ['p2'] }]);
+  t.is(v.acknowledgedRequests, 0);
+});
+
 test('a chart spec renders to SVG without a browser', async (t) => {
   const svg = await renderSvg(throughputSpec([{ t: 0, okPerS: 10, failedPerS: 0, p50Ms: 1, p99Ms: 2 }, { t: 1, okPerS: 0, failedPerS: 5 }], [{ label: 'kill -9 a', from: 0.5, to: 0.8 }], 2));
   t.true(svg.startsWith('<svg'));

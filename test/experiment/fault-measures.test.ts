@@ -70,10 +70,12 @@ test('a lost write fails the analysis loudly; 0 lost passes', (t) => {
     startedAt: '', members: ['a', 'b', 'c'].map((name, i) => ({ name, kind: 'raft' as const, nodeId: i + 1, clientPort: 1, metricsPort: 2 })),
     samples, requests, events, crashes: [], endMs: 3000,
   } satisfies Omit<ExperimentRecord, 'verification'>;
-  const ok = { acknowledgedRequests: 5, keysChecked: 5, keysReadable: 5, lostCount: 0, lost: [], unreadable: 0, indeterminate: 1, durationMs: 1 };
+  const ok = { acknowledgedRequests: 5, keysChecked: 5, keysReadable: 5, lostCount: 0, lost: [], unreadable: 0, indeterminate: 1, unackedMsets: { checked: 0, whole: 0, none: 0, partial: 0, unreadable: 0 }, partialMsets: [], durationMs: 1 };
   t.deepEqual(analyzeExperiment({ ...base, verification: ok }).failures, []);
   const bad = analyzeExperiment({ ...base, verification: { ...ok, keysReadable: 4, lostCount: 1, lost: [{ key: 'k', expected: 'v', got: 'nil' }] } });
   t.regex(bad.failures.join('\n'), /1 acknowledged write\(s\) LOST/);
+  const half = analyzeExperiment({ ...base, verification: { ...ok, unackedMsets: { checked: 1, whole: 0, none: 0, partial: 1, unreadable: 0 } } });
+  t.regex(half.failures.join('\n'), /applied IN PART/);
 });
 
 test('buckets count acknowledged and failed requests per second with latency percentiles; role segments merge equal samples', (t) => {

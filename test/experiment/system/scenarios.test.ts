@@ -118,6 +118,10 @@ test.serial('kill-coordinator: during cross-group MSETs the front door dies; res
   t.true(m.failedRequests > 0, 'clients saw the front door gone');
   t.true(r.record.requests.some((q) => q.op === 'mset' && q.outcome === 'ok' && q.groups.length === 3), 'cross-group MSETs were acknowledged (and read back whole)');
   t.true(r.record.samples.some((s) => s.txnOpen > 0), 'open transactions showed in the samples');
+  const u = r.record.verification.unackedMsets;
+  t.true(u.checked > 0, 'MSETs cut off by the kill were read back');
+  t.is(u.partial, 0, 'none of them half applied');
+  t.is(u.whole + u.none, u.checked);
   const restartedAt = m.window.recoverMs!;
   t.true(r.record.requests.some((q) => q.outcome === 'ok' && q.startMs > restartedAt), 'writes succeed after the restart');
 });

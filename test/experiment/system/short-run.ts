@@ -26,6 +26,6 @@ export async function runShort(t: ExecutionContext, name: string, shape: Experim
   const plan = builtInPlan(s, SHORT_PACE, { shape, clients: 3, sampleMs: 100, outDir: join(dir, 'out') });
   const record = await runExperiment(plan, new AbortController().signal);
   const files = await writeReport(record);
-  t.log(`${name} (${shape}): ${files.analysis.measures.map((m) => `${m.window.label}: elected ${m.elections.map((e) => e.electedMs?.toFixed(0)).join('/')} ms, unavailable ${m.unavailableMs.toFixed(0)} ms, back ${m.backUpMs?.toFixed(0)} ms, caught up ${m.caughtUpMs?.toFixed(0)} ms, by ${m.rejoinedBy}`).join('; ')}`);
+  t.log(`${name} (${shape}): ${files.analysis.measures.map((m) => `${m.window.label}: elected ${m.elections.map((e) => e.electedMs?.toFixed(0)).join('/')} ms, unavailable ${m.unavailableMs.toFixed(0)} ms, back ${m.backUpMs?.toFixed(0)} ms, caught up ${m.caughtUpMs?.toFixed(0)} ms, by ${m.rejoinedBy}`).join('; ')}; unacknowledged MSETs whole/none/partial ${JSON.stringify(record.verification.unackedMsets)}`);
   return { record, files, dir };
 }
