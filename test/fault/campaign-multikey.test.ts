@@ -65,7 +65,16 @@ const teeth = (seed: number, failpoint: boolean): RunOptions => ({
  */
 const TEETH_SEEDS = [41, 42, 43, 44, 45, 46];
 
-test.serial('teeth: a build whose lock resolver commits without asking the primary is caught within six seeds, and the same seed without it passes', async (t) => {
+/**
+ * Real processes make the catch probabilistic (a seed fixes the schedule,
+ * not the timing), and a run that missed on a loaded machine would fail CI
+ * with nothing wrong: the teeth run on demand, KVSTORE_FAULT_TEETH=1
+ * (npm run jepsen -- --workload multi --failpoint ... is the campaign form).
+ * The 2PC simulator's teeth, which are deterministic, run in every npm test.
+ */
+const teethTest = process.env['KVSTORE_FAULT_TEETH'] === '1' ? test.serial : test.serial.skip;
+
+teethTest('teeth: a build whose lock resolver commits without asking the primary is caught within six seeds, and the same seed without it passes', async (t) => {
   const tried: number[] = [];
   let caught: RunResult | undefined;
   for (const seed of TEETH_SEEDS) {
