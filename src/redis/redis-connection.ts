@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { ReplyQueue } from '../server/reply-queue.js';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { ProtocolErrorCode } from '../protocol/protocol-error.js';
@@ -17,12 +18,6 @@ export interface RedisConnectionLimits {
   /** Requests of one connection being executed at once; beyond it we stop reading. */
   readonly pipelineMax: number;
   readonly parser: Partial<RespParserLimits>;
-}
-
-/** A reply slot: filled when its request finishes; written strictly in request order. */
-interface Slot {
-  bytes: Buffer | undefined;
-  closeAfter: boolean;
 }
 
 /** Redis's texts for a stream it can no longer read (src/networking.c processMultibulkBuffer / processInlineBuffer). */
@@ -64,18 +59,13 @@ function counted(fullname: string): FrontDoorCommand {
  * session, so a GET sees the writes sent before it) and its reply is written
  * in request order. A client that half-closes (shutdown SHUT_WR) still gets
  * every reply, then the connection ends, as with Redis.
- * Invariant: slots hold one entry per request not yet written, in order.
+ * Replies leave in request order through the shared ReplyQueue.
  */
 export class RedisConnection {
   private readonly parser: RespParser;
-  private readonly slots: Slot[] = [];
-  private executing = 0;
-  private paused = false;
-  private flushQueued = false;
+  private readonly replies: ReplyQueue;
   /** No more requests are read (QUIT, a protocol error, or the client's FIN). */
   private stopped = false;
-  /** The client sent FIN: end our side once every reply is written. */
-  private halfClosed = false;
 
   constructor(
     private readonly socket: Socket,
@@ -87,12 +77,12 @@ export class RedisConnection {
     private readonly log: Logger,
   ) {
     this.parser = new RespParser(limits.parser);
+    this.replies = new ReplyQueue(socket, limits.pipelineMax);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
-      this.halfClosed = true;
       this.stopped = true;
-      this.scheduleFlush();
+      this.replies.inputEnded();
     });
   }
 
@@ -112,10 +102,7 @@ export class RedisConnection {
       this.push(encodeValue(error(PROTOCOL_TEXT[err.code]), this.state.proto), true);
       this.stopped = true;
     }
-    if (this.executing >= this.limits.pipelineMax && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    this.replies.throttle();
   }
 
   private run(argv: Buffer[]): void {
@@ -152,65 +139,21 @@ export class RedisConnection {
       this.push(encodeValue(reply, proto), closeAfter);
       return;
     }
-    const slot: Slot = { bytes: undefined, closeAfter };
-    this.slots.push(slot);
-    this.executing++;
+    const fill = this.replies.pending(closeAfter);
     reply.then(
       (v: RespValue) => {
         if (v.t === 'error') counts.failed++;
-        this.finish(slot, encodeValue(v, proto));
+        fill(encodeValue(v, proto));
       },
       (err: unknown) => {
         counts.failed++;
         this.log.info({ command: cmd.name, err: err instanceof Error ? err.message : String(err) }, 'redis door: request failed');
-        this.finish(slot, encodeValue(storeError(err), proto));
+        fill(encodeValue(storeError(err), proto));
       },
     );
   }
 
-  private finish(slot: Slot, bytes: Buffer): void {
-    slot.bytes = bytes;
-    this.executing--;
-    if (this.paused && this.executing < this.limits.pipelineMax) {
-      this.paused = false;
-      this.socket.resume();
-    }
-    this.scheduleFlush();
-  }
-
   private push(bytes: Buffer, closeAfter: boolean): void {
-    this.slots.push({ bytes, closeAfter });
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    const out: Buffer[] = [];
-    let close = false;
-    while (this.slots.length > 0) {
-      const head = this.slots[0]!;
-      if (head.bytes === undefined) break;
-      this.slots.shift();
-      out.push(head.bytes);
-      if (head.closeAfter) {
-        close = true;
-        break;
-      }
-    }
-    if (this.socket.destroyed) return;
-    if (out.length > 0) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
-    // After QUIT or a protocol error; or the client half-closed and every reply is out.
-    if (close || (this.halfClosed && this.slots.length === 0)) {
-      this.slots.length = 0;
-      this.socket.end();
-    }
+    this.replies.push(bytes, closeAfter);
   }
 }

@@ -11,6 +11,7 @@ import { FrontDoorStats } from './front-door-stats.js';
 import type { DataCommand, FrontDoorCommand } from './front-door-stats.js';
 import type { KvAnswer, KvService, KvSession } from './kv-service.js';
 import { orderedSession } from './ordered-session.js';
+import { ReplyQueue } from './reply-queue.js';
 
 /**
  * Operator commands outside the lab's set, named `KVSTORE.<WORD>` (e.g. a
@@ -44,12 +45,6 @@ export interface ClientConnectionLimits {
  */
 export const CLIENT_SERVER_OPTIONS = { allowHalfOpen: true } as const;
 
-/** A reply slot: filled when its request finishes; flushed strictly in request order. */
-interface Slot {
-  bytes: Buffer | undefined;
-  closeAfter: boolean;
-}
-
 export function encodeAnswer(a: KvAnswer): Buffer {
   switch (a.type) {
     case 'ok':
@@ -75,14 +70,9 @@ export function encodeAnswer(a: KvAnswer): Buffer {
  */
 export class ClientConnection {
   private readonly parser: RespParser;
-  private readonly slots: Slot[] = [];
+  private readonly replies: ReplyQueue;
   private readonly session: KvSession;
-  private executing = 0;
-  private paused = false;
-  private flushQueued = false;
   private closing = false;
-  /** The client half-closed: no more requests; we end our side after the last reply. */
-  private inputEnded = false;
   private readonly stats: FrontDoorStats;
   private readonly authGate: ClientAuthGate | undefined;
 
@@ -100,16 +90,14 @@ export class ClientConnection {
     this.stats.connectionsReceived++;
     this.stats.connectionsOpen++;
     this.parser = new RespParser(limits.parser);
+    this.replies = new ReplyQueue(socket, limits.pipelineMax);
     this.authGate = hooks.requirepass !== undefined ? new ClientAuthGate(hooks.requirepass) : undefined;
     // Pipelined commands answer in order and a GET sees the writes sent before it.
     this.session = orderedSession(service.openSession());
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'client socket error'));
-    socket.on('end', () => {
-      this.inputEnded = true;
-      this.endIfDone();
-    });
+    socket.on('end', () => this.replies.inputEnded());
     socket.on('close', () => {
       this.closing = true;
       this.stats.connectionsOpen--;
@@ -117,7 +105,7 @@ export class ClientConnection {
     });
     if (head.length > 0) this.onData(head);
     // The sniffer hands the socket over paused; listeners are attached now.
-    if (!this.paused) socket.resume();
+    if (!this.replies.paused) socket.resume();
   }
 
   private onData(chunk: Buffer): void {
@@ -143,10 +131,7 @@ export class ClientConnection {
       this.push({ bytes: LAB_ERROR_REPLY, closeAfter: true });
       this.closing = true;
     }
-    if (this.executing >= this.limits.pipelineMax && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    this.replies.throttle();
   }
 
   private handle(name: string, parse: () => ReturnType<typeof toRequest>): void {
@@ -186,19 +171,17 @@ export class ClientConnection {
         counts.calls++;
         const latency = this.stats.latency;
         const startedMs = latency !== undefined ? performance.now() : 0;
-        const slot: Slot = { bytes: undefined, closeAfter: false };
-        this.slots.push(slot);
-        this.executing++;
+        const reply = this.replies.pending();
         this.session.execute(req).then(
           (answer) => {
             latency?.(command, (performance.now() - startedMs) / 1000);
-            this.finish(slot, encodeAnswer(answer));
+            reply(encodeAnswer(answer));
           },
           (err: unknown) => {
             counts.failed++;
             latency?.(command, (performance.now() - startedMs) / 1000);
             this.log.info({ command: req.type, err: describe(err) }, 'request failed');
-            this.finish(slot, LAB_ERROR_REPLY);
+            reply(LAB_ERROR_REPLY);
           },
         );
         return;
@@ -221,58 +204,10 @@ export class ClientConnection {
     if (failed) c.failed++;
   }
 
-  private finish(slot: Slot, bytes: Buffer): void {
-    slot.bytes = bytes;
-    this.executing--;
-    if (this.paused && this.executing < this.limits.pipelineMax) {
-      this.paused = false;
-      this.socket.resume();
-    }
-    this.scheduleFlush();
+  private push(slot: { bytes: Buffer; closeAfter: boolean }): void {
+    this.replies.push(slot.bytes, slot.closeAfter);
   }
 
-  private push(slot: Slot): void {
-    this.slots.push(slot);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    const out: Buffer[] = [];
-    let close = false;
-    while (this.slots.length > 0) {
-      const head = this.slots[0]!;
-      if (head.bytes === undefined) break;
-      this.slots.shift();
-      out.push(head.bytes);
-      if (head.closeAfter) {
-        close = true;
-        break;
-      }
-    }
-    if (this.socket.destroyed) return;
-    if (out.length > 0) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
-    if (close) {
-      this.slots.length = 0;
-      this.socket.end();
-      return;
-    }
-    this.endIfDone();
-  }
-
-  /** After a half-close: ends our side once every request got its reply written. */
-  private endIfDone(): void {
-    if (!this.inputEnded || this.slots.length > 0 || this.socket.destroyed) return;
-    this.socket.end();
-  }
 }
 
 /** A refused command's name as counted: one of ours, or `other` (never an unbounded label). */
