@@ -6,6 +6,7 @@ import type { SnapshotPhase } from '../participant/host-contract.js';
 import type { HostLoop } from '../participant/host-loop.js';
 import type { FrontDoorStats } from '../server/front-door-stats.js';
 import type { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
+import { groupTxnViews, resolverTotals } from '../participant/member-txn.js';
 import { diskMetrics } from './disk-metrics.js';
 import { txnFrontDoorMetrics, txnGroupMetrics, txnResolverMetrics } from './txn-metrics.js';
 import { frontDoorMetrics } from './front-door-metrics.js';
@@ -39,11 +40,8 @@ export function memberMetrics(kind: NodeKind, id: number, frontDoor: FrontDoorSt
     onSnapshotSeconds: snapshotMetrics(registry),
     watch({ groups, loop, transport, txn }) {
       txnFrontDoorMetrics(registry, txn);
-      txnGroupMetrics(registry, () => groups.map((g) => ({ group: g.groupId, prepared: g.sm.kv.txns.preparedCount, decisions: g.sm.kv.txns.decisionCount })));
-      txnResolverMetrics(registry, () => ({
-        resolvedLocks: groups.reduce((n, g) => n + g.kv.txn.resolvedLocks, 0),
-        finishedDecisions: groups.reduce((n, g) => n + g.kv.txn.finishedDecisions, 0),
-      }));
+      txnGroupMetrics(registry, () => groupTxnViews(groups));
+      txnResolverMetrics(registry, () => resolverTotals(groups));
       raftGroupMetrics(registry, () => groups.map((g) => g.replica));
       peerMetrics(registry, () => transport.stats().traffic);
       hostLoopMetrics(registry, loop.stats);

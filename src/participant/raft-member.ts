@@ -39,7 +39,7 @@ import { NodeError } from './node-error.js';
 import { MemberTxnClient } from './member-txn-client.js';
 import { TxnDriver, DEFAULT_TXN_DRIVER_OPTIONS } from '../txn/txn-driver.js';
 import { REAL_TXN_ENV } from '../txn/txn-env.js';
-import { DEFAULT_TXN_PARTICIPANT_OPTIONS } from '../txn/txn-participant.js';
+import { groupTxnViews, resolverTotals, startTxnSweeper } from './member-txn.js';
 import { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
 import { txnInfoSection } from '../server/txn-info.js';
 import { randomBytes } from 'node:crypto';
@@ -189,11 +189,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   }
   const byId = new Map(groups.map((g) => [g.groupId, g]));
   txnClient.attach(new Map(groups.map((g) => [g.groupId, g.kv])));
-  // The lock resolvers: a few passes per lock timeout; each acts only where its group leads.
-  const sweeper = setInterval(() => {
-    for (const g of groups) g.kv.txn.sweep();
-  }, Math.max(10, Math.floor(DEFAULT_TXN_PARTICIPANT_OPTIONS.lockTimeoutMs / 4)));
-  sweeper.unref();
+  const stopSweeper = startTxnSweeper(groups);
   const txnStats = new TxnFrontDoorStats();
   metrics?.watch({ groups, loop, transport, txn: txnStats });
   const requestTimeoutMs = o.requestTimeoutMs ?? 1_500;
@@ -215,8 +211,8 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     txnInfoSection(
       txnStats,
       driver,
-      () => groups.map((g) => ({ group: g.groupId, prepared: g.sm.kv.txns.preparedCount, decisions: g.sm.kv.txns.decisionCount, lockedKeys: g.sm.kv.txns.lockedKeys })),
-      () => ({ resolvedLocks: groups.reduce((n, g) => n + g.kv.txn.resolvedLocks, 0), finishedDecisions: groups.reduce((n, g) => n + g.kv.txn.finishedDecisions, 0) }),
+      () => groupTxnViews(groups),
+      () => resolverTotals(groups),
     ),
   ];
   const info = (sections: readonly string[]): string => infoText(infoSections, sections);
@@ -338,7 +334,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     info,
     metrics: metrics?.registry,
     async close() {
-      clearInterval(sweeper);
+      stopSweeper();
       balancer?.stop();
       expirySweeper.stop();
       await redisDoor?.close();
