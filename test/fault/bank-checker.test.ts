@@ -1,0 +1,113 @@
+import test from 'ava';
+import { checkBank } from './bank-checker.js';
+import type { BankHistory, BankOp, BankRead, BankTransfer } from './bank-history.js';
+
+/** Hand-made bank histories: three accounts of 100, checked for what the checker must catch and must accept. */
+const accounts = ['a', 'b', 'c'];
+let ids = 0;
+let clock = 0;
+
+function transfer(from: string, to: string, amount: number, outcome: BankTransfer['outcome'], extra: Partial<BankTransfer> = {}): BankTransfer {
+  const invokeMs = clock++;
+  return {
+    id: ids++, kind: 'transfer', client: 0, from, to, amount, watched: false, invokeMs,
+    completeMs: outcome === 'info' ? null : clock++, outcome, conflict: false, seen: null, after: null, note: null, port: 1, ...extra,
+  };
+}
+
+function read(balances: (number | null)[], final = false): BankRead {
+  const invokeMs = clock++;
+  return { id: ids++, kind: 'read', client: final ? -1 : 1, invokeMs, completeMs: clock++, outcome: 'ok', balances, note: null, port: 1 };
+}
+
+const history = (ops: BankOp[]): BankHistory => ({ accounts, initial: 100, ops });
+
+test('a clean history passes: acked transfers, reads summing to the total, final balances explained', (t) => {
+  const r = checkBank(history([
+    read([100, 100, 100]),
+    transfer('a', 'b', 5, 'ok', { after: [95, 105] }),
+    read([95, 105, 100]),
+    transfer('b', 'c', 7, 'ok', { watched: true, seen: [105, 100], after: [98, 107] }),
+    transfer('c', 'a', 3, 'fail', { watched: true, conflict: true, seen: [107, 95] }),
+    read([95, 98, 107], true),
+  ]));
+  t.true(r.passed, JSON.stringify(r));
+  t.is(r.reads, 2);
+  t.is(r.acked, 2);
+  t.is(r.conflicts, 1);
+  t.is(r.finalVerdict, 'explained');
+});
+
+test('a read that sees a transfer half applied (debited, not yet credited) fails', (t) => {
+  const r = checkBank(history([
+    transfer('a', 'b', 5, 'ok'),
+    read([95, 100, 100]),
+    read([95, 105, 100], true),
+  ]));
+  t.false(r.passed);
+  t.is(r.badReads.length, 1);
+  t.deepEqual(r.badReads[0]!.balances, [95, 100, 100]);
+});
+
+test('a read that misses an account (nil) fails', (t) => {
+  const r = checkBank(history([read([100, null, 200]), read([100, 100, 100], true)]));
+  t.false(r.passed);
+  t.is(r.badReads.length, 1);
+});
+
+test('a lost acknowledged transfer fails: the final balances are unexplained although they sum to the total', (t) => {
+  const r = checkBank(history([
+    transfer('a', 'b', 5, 'ok'),
+    transfer('b', 'c', 2, 'ok'),
+    read([100, 98, 102], true),
+  ]));
+  t.false(r.passed);
+  t.is(r.badReads.length, 0, 'the sums are right: only the balances tell');
+  t.is(r.finalVerdict, 'unexplained');
+  t.regex(r.finalWhy ?? '', /off by/);
+});
+
+test('an indeterminate transfer may be applied or not, but not twice nor in part', (t) => {
+  const pending = [transfer('a', 'b', 5, 'info'), transfer('b', 'c', 3, 'info')];
+  for (const [final, explained] of [
+    [[100, 100, 100], true],
+    [[95, 105, 100], true],
+    [[100, 97, 103], true],
+    [[95, 102, 103], true],
+    [[90, 110, 100], false], // the first applied twice
+    [[95, 100, 105], false], // sums right, but no subset gives it
+  ] as const) {
+    const r = checkBank(history([...pending, read([...final], true)]));
+    t.is(r.finalVerdict === 'explained', explained, `final ${final.join(' ')}: ${r.finalWhy ?? ''}`);
+    t.is(r.indeterminate, 2);
+  }
+});
+
+test('an acknowledged WATCHed transfer whose EXEC did not start from the balances it saw fails', (t) => {
+  const r = checkBank(history([
+    transfer('a', 'b', 5, 'ok'),
+    // Saw a=100 b=100 under WATCH, but EXEC ran on 95/105: the watched keys had changed.
+    transfer('a', 'b', 5, 'ok', { watched: true, seen: [100, 100], after: [90, 110] }),
+    read([90, 110, 100], true),
+  ]));
+  t.false(r.passed);
+  t.is(r.watchBroken.length, 1);
+  t.is(r.finalVerdict, 'explained');
+});
+
+test('no final read is a failure, not a pass', (t) => {
+  const r = checkBank(history([transfer('a', 'b', 5, 'ok'), read([95, 105, 100])]));
+  t.is(r.finalVerdict, 'missing');
+  t.false(r.passed);
+});
+
+test('the subset search gives up past its bound and says so instead of passing', (t) => {
+  // Four indeterminate transfers of distinct amounts round a-b-c: up to 16 partial states, bound 5.
+  const ops: BankOp[] = [transfer('a', 'b', 1, 'info'), transfer('b', 'c', 2, 'info'), transfer('c', 'a', 4, 'info'), transfer('a', 'c', 8, 'info')];
+  const final = [99, 101, 100];
+  t.is(checkBank(history([...ops, read(final, true)])).finalVerdict, 'explained', 'unbounded, it is explained');
+  const r = checkBank(history([...ops, read(final, true)]), 5);
+  t.is(r.finalVerdict, 'unchecked');
+  t.regex(r.finalWhy ?? '', /passed 5 states/);
+  t.false(r.passed);
+});

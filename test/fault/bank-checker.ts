@@ -1,0 +1,164 @@
+import type { BankHistory, BankRead, BankTransfer } from './bank-history.js';
+import { describeBankOp } from './bank-history.js';
+
+/**
+ * What a bank history must show when every transfer is one atomic
+ * transaction over its two accounts (which live in different groups):
+ *   - every answered read of all accounts (one MGET, itself atomic) sums to
+ *     the total: a read that saw a transfer half applied, or an account
+ *     lost, does not;
+ *   - every acknowledged WATCHed transfer's EXEC replies are the balances
+ *     its MGET under WATCH saw, moved by its amount: else EXEC ran although
+ *     a watched key had changed;
+ *   - the final read after healing sums to the total, and its balances are
+ *     the initial ones plus every acknowledged transfer plus some subset of
+ *     the indeterminate ones (each whole or not at all): a lost acknowledged
+ *     transfer, one applied twice or one applied in part is unexplained.
+ * The subset search is exact, pruned by what the remaining transfers can
+ * still add to each account, and bounded: past SEARCH_STATES_MAX states the
+ * balances are `unchecked` (reported, not passed as proof).
+ */
+export const SEARCH_STATES_MAX = 200_000;
+
+export type FinalVerdict = 'explained' | 'unexplained' | 'unchecked' | 'missing';
+
+export interface BankReport {
+  readonly total: number;
+  /** Answered reads of all accounts during the run (final reads excluded). */
+  readonly reads: number;
+  /** Answered reads (final ones included) that did not sum to the total or missed an account. */
+  readonly badReads: readonly BankRead[];
+  /** Acknowledged WATCHed transfers whose EXEC did not apply to the balances they saw. */
+  readonly watchBroken: readonly BankTransfer[];
+  readonly final: BankRead | undefined;
+  readonly finalVerdict: FinalVerdict;
+  /** Why the final balances are unexplained, for people. */
+  readonly finalWhy: string | null;
+  readonly acked: number;
+  readonly indeterminate: number;
+  /** EXECs answered nil: a watched key changed (definitely not applied). */
+  readonly conflicts: number;
+  /** Other attempts definitely not applied (broke off before EXEC, EXECABORT). */
+  readonly failed: number;
+  /** No violation and the final balances proved explained. */
+  readonly passed: boolean;
+}
+
+const sum = (xs: readonly (number | null)[]): number => xs.reduce<number>((a, b) => a + (b ?? 0), 0);
+
+export function checkBank(h: BankHistory, searchStatesMax = SEARCH_STATES_MAX): BankReport {
+  const n = h.accounts.length;
+  const total = h.initial * n;
+  const reads = h.ops.filter((o): o is BankRead => o.kind === 'read' && o.outcome === 'ok');
+  const transfers = h.ops.filter((o): o is BankTransfer => o.kind === 'transfer');
+  const badReads = reads.filter((r) => r.balances === null || r.balances.length !== n || r.balances.some((b) => b === null) || sum(r.balances) !== total);
+  const acked = transfers.filter((t) => t.outcome === 'ok');
+  const unknown = transfers.filter((t) => t.outcome === 'info');
+  const watchBroken = acked.filter(
+    (t) => t.watched && (t.seen === null || t.after === null || t.after[0] !== t.seen[0] - t.amount || t.after[1] !== t.seen[1] + t.amount),
+  );
+  const finals = reads.filter((r) => r.client < 0);
+  const final = finals[finals.length - 1];
+  let finalVerdict: FinalVerdict = 'missing';
+  let finalWhy: string | null = null;
+  if (final !== undefined) {
+    const e = explainFinal(h, final, acked, unknown, searchStatesMax);
+    finalVerdict = e.verdict;
+    finalWhy = e.why;
+  }
+  return {
+    total,
+    reads: reads.length - finals.length,
+    badReads,
+    watchBroken,
+    final,
+    finalVerdict,
+    finalWhy,
+    acked: acked.length,
+    indeterminate: unknown.length,
+    conflicts: transfers.filter((t) => t.outcome === 'fail' && t.conflict).length,
+    failed: transfers.filter((t) => t.outcome === 'fail' && !t.conflict).length,
+    passed: badReads.length === 0 && watchBroken.length === 0 && finalVerdict === 'explained',
+  };
+}
+
+/** Final = initial + every acked transfer + a subset of the indeterminate ones? */
+function explainFinal(
+  h: BankHistory,
+  final: BankRead,
+  acked: readonly BankTransfer[],
+  unknown: readonly BankTransfer[],
+  searchStatesMax: number,
+): { verdict: FinalVerdict; why: string | null } {
+  const n = h.accounts.length;
+  const index = new Map(h.accounts.map((a, i) => [a, i]));
+  const at = (k: string): number => {
+    const i = index.get(k);
+    if (i === undefined) throw new Error(`bank checker: transfer names ${k}, not an account`);
+    return i;
+  };
+  if (final.balances === null || final.balances.some((b) => b === null)) return { verdict: 'unexplained', why: 'the final read misses an account' };
+  // What the indeterminate transfers must add up to.
+  const residual = final.balances.map((b) => b! - h.initial);
+  for (const t of acked) {
+    residual[at(t.from)]! += t.amount;
+    residual[at(t.to)]! -= t.amount;
+  }
+  const moves = unknown.map((t) => ({ from: at(t.from), to: at(t.to), amount: t.amount }));
+  // remLo[k][a] / remHi[k][a]: the least / most transfers k.. can still add to account a.
+  const remLo: number[][] = [new Array<number>(n).fill(0)];
+  const remHi: number[][] = [new Array<number>(n).fill(0)];
+  for (let k = moves.length - 1; k >= 0; k--) {
+    const lo = [...remLo[0]!];
+    const hi = [...remHi[0]!];
+    lo[moves[k]!.from]! -= moves[k]!.amount;
+    hi[moves[k]!.to]! += moves[k]!.amount;
+    remLo.unshift(lo);
+    remHi.unshift(hi);
+  }
+  const reachable = (state: readonly number[], k: number): boolean =>
+    state.every((s, a) => residual[a]! - s >= remLo[k]![a]! && residual[a]! - s <= remHi[k]![a]!);
+  const zero = new Array<number>(n).fill(0);
+  if (!reachable(zero, 0)) {
+    const off = residual.map((r, a) => ({ a, r })).filter(({ a, r }) => r < remLo[0]![a]! || r > remHi[0]![a]!);
+    const words = off.map(({ a, r }) => `${h.accounts[a]} is off by ${r} (indeterminate transfers can move it by ${remLo[0]![a]}..${remHi[0]![a]})`);
+    return { verdict: 'unexplained', why: `final balances ${final.balances.join(' ')}: ${words.join('; ')}` };
+  }
+  let states = new Map<string, number[]>([[zero.join(','), zero]]);
+  let visited = 1;
+  for (let k = 0; k < moves.length; k++) {
+    const m = moves[k]!;
+    const next = new Map<string, number[]>();
+    for (const s of states.values()) {
+      const taken = [...s];
+      taken[m.from]! -= m.amount;
+      taken[m.to]! += m.amount;
+      for (const c of [s, taken]) {
+        if (!reachable(c, k + 1)) continue;
+        const key = c.join(',');
+        if (!next.has(key)) next.set(key, c);
+      }
+    }
+    visited += next.size;
+    if (visited > searchStatesMax) return { verdict: 'unchecked', why: `subset search over ${moves.length} indeterminate transfers passed ${searchStatesMax} states` };
+    states = next;
+    if (states.size === 0) break;
+  }
+  // Reachable at the end means equal to the residual (the remaining bounds are 0).
+  if (states.size > 0) return { verdict: 'explained', why: null };
+  return {
+    verdict: 'unexplained',
+    why: `final balances ${final.balances.join(' ')} are no subset of the ${moves.length} indeterminate transfers on top of the ${acked.length} acknowledged ones (residual ${residual.join(' ')})`,
+  };
+}
+
+/** The report's violations, for people. */
+export function formatBankViolations(r: BankReport): string[] {
+  const out: string[] = [];
+  for (const b of r.badReads.slice(0, 10)) out.push(`  READ NOT SUMMING TO ${r.total} (sum ${b.balances === null ? '?' : sum(b.balances)}): ${describeBankOp(b)}`);
+  for (const t of r.watchBroken.slice(0, 10)) out.push(`  EXEC RAN PAST A CHANGED WATCHED KEY: ${describeBankOp(t)}`);
+  if (r.finalVerdict === 'unexplained') out.push(`  FINAL BALANCES UNEXPLAINED: ${r.finalWhy ?? ''}`);
+  if (r.finalVerdict === 'missing') out.push('  NO FINAL READ answered after healing');
+  if (r.finalVerdict === 'unchecked') out.push(`  final balances unchecked: ${r.finalWhy ?? ''}`);
+  return out;
+}
