@@ -30,6 +30,8 @@ export interface BankRunOptions {
   readonly outDir: string;
   readonly timing?: NemesisTiming;
   readonly log?: (line: string) => void;
+  /** TEST ONLY: blind transfers without MULTI (bank-workload.ts): must be caught. */
+  readonly nonAtomic?: boolean;
 }
 
 export interface BankRunResult {
@@ -77,6 +79,7 @@ export async function runBank(o: BankRunOptions): Promise<BankRunResult> {
       thinkMsMax: 10,
       ports: () => cluster.redisPorts(),
       labPortOf: (port) => cluster.processAtRedisPort(port)?.port,
+      ...(o.nonAtomic === true ? { nonAtomic: true } : {}),
     });
     await workload.setup();
     log(`  ${workload.accounts.length} accounts of ${BANK_INITIAL} in groups ${workload.groupsOfAccounts().join(',')}`);

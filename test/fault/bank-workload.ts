@@ -37,6 +37,8 @@ export interface BankWorkloadOptions {
   readonly ports: () => readonly number[];
   /** For the kill-coordinator nemesis: the lab port of the process serving Redis port `port`. */
   readonly labPortOf?: (port: number) => number | undefined;
+  /** TEST ONLY: blind transfers send DECRBY then INCRBY on their own, no MULTI (half applied in between; must be caught). */
+  readonly nonAtomic?: boolean;
 }
 
 /** Share of ops that read every account; of transfers, the share under WATCH. */
@@ -57,6 +59,13 @@ function balance(v: unknown): number | null | undefined {
   if (typeof v !== 'string' || !/^-?\d+$/.test(v)) return undefined;
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** TEST ONLY: the transfer as two commands, answered as EXEC would be. */
+async function nonAtomicTransfer(r: Redis, from: string, to: string, amount: number): Promise<[Error | null, unknown][]> {
+  const d = await r.decrby(from, amount);
+  const i = await r.incrby(to, amount);
+  return [[null, d], [null, i]];
 }
 
 export class BankWorkload {
@@ -243,7 +252,7 @@ export class BankWorkload {
     }
     const view = this.execView(op);
     try {
-      const res = await r.multi().decrby(from, amount).incrby(to, amount).exec();
+      const res = this.o.nonAtomic === true && !watched ? await nonAtomicTransfer(r, from, to, amount) : await r.multi().decrby(from, amount).incrby(to, amount).exec();
       op.completeMs = this.now();
       if (res === null) {
         op.conflict = true;

@@ -37,12 +37,31 @@ withRedisServer(`reference: the bank workload against a real redis-server keeps 
   t.true(r.finalReadsOk && r.report.passed, report);
 });
 
+withRedisServer(`reference: a redis-server paused past the request timeout leaves EXECs indeterminate that run when it continues; the final balances are explained by a subset of them${noServer}`, async (t) => {
+  const r = await runBankOnRedisServer({ seed: 63, timeMs: 2_000, pauseMs: 2_500 });
+  const report = [...formatBankReport(r.report), ...formatBankViolations(r.report), ...r.anomalies].join('\n');
+  t.log(report);
+  t.true(r.report.indeterminate >= 1, `the pause left no transfer indeterminate:\n${report}`);
+  t.is(r.report.finalVerdict, 'explained', report);
+  t.deepEqual(r.anomalies, []);
+  t.true(r.finalReadsOk && r.report.passed, report);
+});
+
 withRedisServer(`teeth: a redis-server killed -9 mid-run without persistence loses the accounts, and the checker says so${noServer}`, async (t) => {
   const r = await runBankOnRedisServer({ seed: 62, timeMs: 3_000, killWithoutPersistence: true });
   const report = [...formatBankReport(r.report), ...formatBankViolations(r.report).slice(0, 4)].join('\n');
   t.log(report);
   t.false(r.report.passed, report);
   t.not(r.report.finalVerdict, 'explained', report);
+});
+
+withRedisServer(`teeth: transfers sent as DECRBY then INCRBY without MULTI are seen half applied by the reads, and the checker says so${noServer}`, async (t) => {
+  const r = await runBankOnRedisServer({ seed: 64, timeMs: 2_000, nonAtomic: true });
+  const report = [...formatBankReport(r.report), ...formatBankViolations(r.report).slice(0, 4)].join('\n');
+  t.log(report);
+  t.true(r.report.badReads.length >= 1, report);
+  t.false(r.report.passed, report);
+  t.is(r.report.finalVerdict, 'explained', 'each transfer did apply whole in the end');
 });
 
 /**
@@ -79,3 +98,10 @@ for (const [mode, seed, timeMs] of [
     assertClean(t, await runBank({ mode, seed, timeMs, nemeses: NEMESES, outDir }));
   });
 }
+
+test.serial('teeth: on kvstore too, transfers sent as DECRBY then INCRBY without MULTI are seen half applied through the Redis endpoint', async (t) => {
+  const r = await runBank({ mode: '2pc', seed: 53, timeMs: 4_000, nemeses: ['pause'], outDir, nonAtomic: true });
+  t.log(formatBankRun(r).split('\n').slice(0, 10).join('\n'));
+  t.true(r.report.badReads.length >= 1, formatBankRun(r));
+  t.false(r.passed);
+});

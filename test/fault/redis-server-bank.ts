@@ -11,9 +11,12 @@ import { BankWorkload } from './bank-workload.js';
 /**
  * The bank workload against a real `redis-server` (Debian's package): the
  * reference the workload and checker are held to, since Redis's MULTI/EXEC
- * and WATCH are what kvstore's must match. `killWithoutPersistence` kills
- * it -9 mid-run and restarts it with no AOF and no RDB: every account is
- * gone, which the checker must catch.
+ * and WATCH are what kvstore's must match. `pauseMs` SIGSTOPs it mid-run
+ * for longer than a request may take: the EXECs then in its socket buffers
+ * time out (indeterminate) and run when it continues, so the final balances
+ * need some of them. `killWithoutPersistence` kills it -9 mid-run and
+ * restarts it with no AOF and no RDB: every account is gone, which the
+ * checker must catch.
  */
 export interface RedisServerBankOptions {
   readonly seed: number;
@@ -21,6 +24,9 @@ export interface RedisServerBankOptions {
   readonly clients?: number;
   readonly accounts?: number;
   readonly killWithoutPersistence?: boolean;
+  readonly pauseMs?: number;
+  /** TEST ONLY: blind transfers without MULTI (bank-workload.ts). */
+  readonly nonAtomic?: boolean;
 }
 
 export interface RedisServerBankResult {
@@ -44,6 +50,7 @@ function startRedisServer(port: number, dir: string): ChildProcess {
 async function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
   const gone = new Promise((r) => p.once('exit', r));
+  p.kill('SIGCONT');
   p.kill('SIGKILL');
   await gone;
 }
@@ -55,7 +62,7 @@ export async function runBankOnRedisServer(o: RedisServerBankOptions): Promise<R
   const onExit = (): void => void server.kill('SIGKILL');
   process.once('exit', onExit);
   try {
-    const workload = new BankWorkload({ seed: o.seed, clients: o.clients ?? 5, accounts: o.accounts ?? 12, groups: 3, initial: 100, requestTimeoutMs: 2_000, thinkMsMax: 2, ports: () => [port!] });
+    const workload = new BankWorkload({ seed: o.seed, clients: o.clients ?? 5, accounts: o.accounts ?? 12, groups: 3, initial: 100, requestTimeoutMs: 2_000, thinkMsMax: 2, ports: () => [port!], ...(o.nonAtomic === true ? { nonAtomic: true } : {}) });
     await workload.setup();
     const started = workload.now();
     workload.start();
@@ -63,6 +70,12 @@ export async function runBankOnRedisServer(o: RedisServerBankOptions): Promise<R
       await sleep(o.timeMs / 2);
       await stop(server);
       server = startRedisServer(port!, dir);
+      await sleep(o.timeMs / 2);
+    } else if (o.pauseMs !== undefined) {
+      await sleep(o.timeMs / 2);
+      server.kill('SIGSTOP');
+      await sleep(o.pauseMs);
+      server.kill('SIGCONT');
       await sleep(o.timeMs / 2);
     } else {
       await sleep(o.timeMs);
