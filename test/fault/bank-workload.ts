@@ -257,6 +257,8 @@ export class BankWorkload {
       if (res === null) {
         op.conflict = true;
         op.note = 'EXEC nil: a watched key changed';
+        // Only a WATCH can make EXEC answer nil.
+        if (!watched) this.anomalies.push(`#${op.id} EXEC answered nil with nothing watched`);
       } else {
         const [d, i] = res;
         if (res.length !== 2 || d === undefined || i === undefined || d[0] !== null || i[0] !== null || typeof d[1] !== 'number' || typeof i[1] !== 'number') {
