@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SeededRng } from '../../raft/rng.js';
 import { checkBank, formatBankViolations } from './bank-checker.js';
 import type { BankReport } from './bank-checker.js';
-import type { BankHistory } from './bank-history.js';
+import type { BankHistory, BankOp } from './bank-history.js';
 import { BankWorkload } from './bank-workload.js';
 import { FaultCluster } from './fault-cluster.js';
 import type { ClusterMode } from './fault-cluster.js';
@@ -43,6 +43,8 @@ export interface BankRunResult {
   /** Transfer attempts (every outcome) and acked transfers per second of the run. */
   readonly attemptsPerS: number;
   readonly ackedPerS: number;
+  /** Acked transfers completed in each second of the run. */
+  readonly ackedEachSecond: readonly number[];
   readonly faults: readonly FaultRecord[];
   readonly anomalies: readonly string[];
   readonly crashes: readonly string[];
@@ -117,6 +119,7 @@ export async function runBank(o: BankRunOptions): Promise<BankRunResult> {
       report,
       attemptsPerS: attempts / (runMs / 1_000),
       ackedPerS: report.acked / (runMs / 1_000),
+      ackedEachSecond: perSecond(workload.history, startedMs, runMs),
       faults: nemesis.faults,
       anomalies: workload.anomalies,
       crashes,
@@ -129,6 +132,16 @@ export async function runBank(o: BankRunOptions): Promise<BankRunResult> {
     process.off('exit', onExit);
     await cluster.close();
   }
+}
+
+function perSecond(ops: readonly BankOp[], fromMs: number, runMs: number): number[] {
+  const out = new Array<number>(Math.max(1, Math.ceil(runMs / 1_000))).fill(0);
+  for (const op of ops) {
+    if (op.kind !== 'transfer' || op.outcome !== 'ok' || op.completeMs === null) continue;
+    const s = Math.floor((op.completeMs - fromMs) / 1_000);
+    if (s >= 0 && s < out.length) out[s]!++;
+  }
+  return out;
 }
 
 export function saveBankHistory(outDir: string, name: string, h: BankHistory, faults: readonly FaultRecord[]): string {
@@ -153,6 +166,7 @@ export function formatBankRun(r: BankRunResult): string {
   const lines = [
     `bank run mode=${r.mode} seed=${r.seed} groups=${r.groups}: ${r.passed ? 'PASSED' : 'FAILED'}`,
     `  ${(r.runMs / 1_000).toFixed(1)} s: ${r.attemptsPerS.toFixed(1)} transfer attempts/s, ${r.ackedPerS.toFixed(1)} acked/s`,
+    `  acked transfers each second: ${r.ackedEachSecond.join(' ')}`,
     ...formatBankReport(r.report),
     `  faults injected ${[...kinds.values()].reduce((a, b) => a + b, 0)} (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`,
     `  recovery after heal ${r.recoveryMs} ms; final reads through every Redis endpoint: ${r.finalReadsOk ? 'answered' : 'NOT ALL ANSWERED'}`,

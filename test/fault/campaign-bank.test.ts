@@ -78,7 +78,7 @@ function assertClean(t: ExecutionContext, r: BankRunResult): void {
   const report = formatBankRun(r);
   t.log(report);
   t.true(r.faults.filter((f) => !/^(restart|SIGCONT|heal)/.test(f.what)).length >= 3, `too few faults to mean anything:\n${report}`);
-  t.true(r.report.acked >= 25, `too few acknowledged transfers to mean anything:\n${report}`);
+  t.true(r.report.acked >= 10, `too few acknowledged transfers to mean anything:\n${report}`);
   t.true(r.report.reads >= 10, `too few reads of all accounts:\n${report}`);
   t.true(r.finalReadsOk, `a final read never answered:\n${report}`);
   t.deepEqual(r.anomalies, []);
