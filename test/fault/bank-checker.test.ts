@@ -15,9 +15,9 @@ function transfer(from: string, to: string, amount: number, outcome: BankTransfe
   };
 }
 
-function read(balances: (number | null)[], final = false): BankRead {
+function read(balances: (number | null)[], final = false, extra: Partial<BankRead> = {}): BankRead {
   const invokeMs = clock++;
-  return { id: ids++, kind: 'read', client: final ? -1 : 1, invokeMs, completeMs: clock++, outcome: 'ok', balances, note: null, port: 1 };
+  return { id: ids++, kind: 'read', client: final ? -1 : 1, invokeMs, completeMs: clock++, outcome: 'ok', balances, note: null, port: 1, ...extra };
 }
 
 const history = (ops: BankOp[]): BankHistory => ({ accounts, initial: 100, ops });
@@ -47,6 +47,41 @@ test('a read that sees a transfer half applied (debited, not yet credited) fails
   t.false(r.passed);
   t.is(r.badReads.length, 1);
   t.deepEqual(r.badReads[0]!.balances, [95, 100, 100]);
+});
+
+test('a stale read fails although it sums right: it misses a transfer acknowledged before it was sent', (t) => {
+  const r = checkBank(history([
+    transfer('a', 'b', 5, 'ok'),
+    read([100, 100, 100]),
+    read([95, 105, 100], true),
+  ]));
+  t.false(r.passed);
+  t.is(r.badReads.length, 0);
+  t.is(r.staleReads.length, 1);
+  t.regex(r.staleReads[0]!.why, /off by/);
+});
+
+test('a read showing a transfer sent only after it was answered fails', (t) => {
+  const early = read([95, 105, 100]);
+  const r = checkBank(history([early, transfer('a', 'b', 5, 'ok'), read([95, 105, 100], true)]));
+  t.false(r.passed);
+  t.deepEqual(r.staleReads.map((s) => s.read.id), [early.id]);
+});
+
+test('a read concurrent with a transfer, or after an indeterminate one, may show it or not; once is the most', (t) => {
+  const slow = transfer('a', 'b', 5, 'ok', { invokeMs: 1_000, completeMs: 1_010 });
+  const lost = transfer('b', 'c', 3, 'info', { invokeMs: 900 });
+  for (const [balances, ok] of [
+    [[100, 100, 100], true],
+    [[95, 105, 100], true],
+    [[95, 102, 103], true],
+    [[100, 97, 103], true],
+    [[90, 110, 100], false],
+  ] as const) {
+    const during = read([...balances], false, { invokeMs: 1_002, completeMs: 1_005 });
+    const r = checkBank(history([lost, slow, during, read([95, 105, 100], true, { invokeMs: 2_000, completeMs: 2_001 })]));
+    t.is(r.staleReads.length === 0, ok, `read ${balances.join(' ')}: ${r.staleReads[0]?.why ?? ''}`);
+  }
 });
 
 test('a read that misses an account (nil) fails', (t) => {

@@ -7,6 +7,11 @@ import { describeBankOp } from './bank-history.js';
  *   - every answered read of all accounts (one MGET, itself atomic) sums to
  *     the total: a read that saw a transfer half applied, or an account
  *     lost, does not;
+ *   - every such read is linearizable: its balances are the initial ones
+ *     plus every transfer acknowledged before the read was sent plus some
+ *     subset of those that may have applied by its answer (sent before it,
+ *     acknowledged or indeterminate): a read missing an earlier
+ *     acknowledged transfer (stale), or showing one sent after it, is not;
  *   - every acknowledged WATCHed transfer's EXEC replies are the balances
  *     its MGET under WATCH saw, moved by its amount: else EXEC ran although
  *     a watched key had changed;
@@ -21,6 +26,8 @@ import { describeBankOp } from './bank-history.js';
  * can move it by, still holds then).
  */
 export const SEARCH_STATES_MAX = 1_000_000;
+/** The bound for each read during the run (there are hundreds). */
+export const READ_SEARCH_STATES_MAX = 50_000;
 
 export type FinalVerdict = 'explained' | 'unexplained' | 'unchecked' | 'missing';
 
@@ -30,6 +37,10 @@ export interface BankReport {
   readonly reads: number;
   /** Answered reads (final ones included) that did not sum to the total or missed an account. */
   readonly badReads: readonly BankRead[];
+  /** Reads (summing right) whose balances no admissible set of transfers explains: stale or from the future. */
+  readonly staleReads: readonly { readonly read: BankRead; readonly why: string }[];
+  /** Reads whose search passed READ_SEARCH_STATES_MAX states (not proof either way). */
+  readonly readsUnchecked: number;
   /** Acknowledged WATCHed transfers whose EXEC did not apply to the balances they saw. */
   readonly watchBroken: readonly BankTransfer[];
   readonly final: BankRead | undefined;
@@ -48,7 +59,7 @@ export interface BankReport {
 
 const sum = (xs: readonly (number | null)[]): number => xs.reduce<number>((a, b) => a + (b ?? 0), 0);
 
-export function checkBank(h: BankHistory, searchStatesMax = SEARCH_STATES_MAX): BankReport {
+export function checkBank(h: BankHistory, searchStatesMax = SEARCH_STATES_MAX, readSearchStatesMax = READ_SEARCH_STATES_MAX): BankReport {
   const n = h.accounts.length;
   const total = h.initial * n;
   const reads = h.ops.filter((o): o is BankRead => o.kind === 'read' && o.outcome === 'ok');
@@ -59,6 +70,17 @@ export function checkBank(h: BankHistory, searchStatesMax = SEARCH_STATES_MAX): 
   const watchBroken = acked.filter(
     (t) => t.watched && (t.seen === null || t.after === null || t.after[0] !== t.seen[0] - t.amount || t.after[1] !== t.seen[1] + t.amount),
   );
+  const staleReads: { read: BankRead; why: string }[] = [];
+  let readsUnchecked = 0;
+  const bad = new Set(badReads);
+  for (const r of reads) {
+    if (r.client < 0 || bad.has(r)) continue;
+    const before = (t: BankTransfer): boolean => t.outcome === 'ok' && t.completeMs! < r.invokeMs;
+    const maybe = transfers.filter((t) => (t.outcome === 'ok' || t.outcome === 'info') && !before(t) && t.invokeMs < r.completeMs!);
+    const e = explainFinal(h, r, acked.filter(before), maybe, readSearchStatesMax);
+    if (e.verdict === 'unexplained') staleReads.push({ read: r, why: e.why ?? '' });
+    if (e.verdict === 'unchecked') readsUnchecked++;
+  }
   const finals = reads.filter((r) => r.client < 0);
   const final = finals[finals.length - 1];
   let finalVerdict: FinalVerdict = 'missing';
@@ -72,6 +94,8 @@ export function checkBank(h: BankHistory, searchStatesMax = SEARCH_STATES_MAX): 
     total,
     reads: reads.length - finals.length,
     badReads,
+    staleReads,
+    readsUnchecked,
     watchBroken,
     final,
     finalVerdict,
@@ -80,11 +104,11 @@ export function checkBank(h: BankHistory, searchStatesMax = SEARCH_STATES_MAX): 
     indeterminate: unknown.length,
     conflicts: transfers.filter((t) => t.outcome === 'fail' && t.conflict).length,
     failed: transfers.filter((t) => t.outcome === 'fail' && !t.conflict).length,
-    passed: badReads.length === 0 && watchBroken.length === 0 && (finalVerdict === 'explained' || finalVerdict === 'unchecked'),
+    passed: badReads.length === 0 && staleReads.length === 0 && watchBroken.length === 0 && (finalVerdict === 'explained' || finalVerdict === 'unchecked'),
   };
 }
 
-/** Final = initial + every acked transfer + a subset of the indeterminate ones? */
+/** The read's balances = initial + every transfer of `acked` + a subset of `unknown`? (The final read: all acked, the indeterminate.) */
 function explainFinal(
   h: BankHistory,
   final: BankRead,
@@ -99,7 +123,7 @@ function explainFinal(
     if (i === undefined) throw new Error(`bank checker: transfer names ${k}, not an account`);
     return i;
   };
-  if (final.balances === null || final.balances.some((b) => b === null)) return { verdict: 'unexplained', why: 'the final read misses an account' };
+  if (final.balances === null || final.balances.some((b) => b === null)) return { verdict: 'unexplained', why: 'the read misses an account' };
   // What the indeterminate transfers must add up to.
   const residual = final.balances.map((b) => b! - h.initial);
   for (const t of acked) {
@@ -126,8 +150,8 @@ function explainFinal(
   const zero = new Array<number>(n).fill(0);
   if (!reachable(zero, 0)) {
     const off = residual.map((r, a) => ({ a, r })).filter(({ a, r }) => r < remLo[0]![a]! || r > remHi[0]![a]!);
-    const words = off.map(({ a, r }) => `${h.accounts[a]} is off by ${r} (indeterminate transfers can move it by ${remLo[0]![a]}..${remHi[0]![a]})`);
-    return { verdict: 'unexplained', why: `final balances ${final.balances.join(' ')}: ${words.join('; ')}` };
+    const words = off.map(({ a, r }) => `${h.accounts[a]} is off by ${r} (the undecided transfers can move it by ${remLo[0]![a]}..${remHi[0]![a]})`);
+    return { verdict: 'unexplained', why: `balances ${final.balances.join(' ')}: ${words.join('; ')}` };
   }
   let states = new Map<string, number[]>([[zero.join(','), zero]]);
   let visited = 1;
@@ -145,7 +169,7 @@ function explainFinal(
       }
     }
     visited += next.size;
-    if (visited > searchStatesMax) return { verdict: 'unchecked', why: `subset search over ${unknown.length} indeterminate transfers passed ${searchStatesMax} states` };
+    if (visited > searchStatesMax) return { verdict: 'unchecked', why: `subset search over ${unknown.length} undecided transfers passed ${searchStatesMax} states` };
     states = next;
     if (states.size === 0) break;
   }
@@ -153,7 +177,7 @@ function explainFinal(
   if (states.size > 0) return { verdict: 'explained', why: null };
   return {
     verdict: 'unexplained',
-    why: `final balances ${final.balances.join(' ')} are no subset of the ${moves.length} indeterminate transfers on top of the ${acked.length} acknowledged ones (residual ${residual.join(' ')})`,
+    why: `balances ${final.balances.join(' ')} are no subset of the ${unknown.length} undecided transfers on top of the ${acked.length} acknowledged before (residual ${residual.join(' ')})`,
   };
 }
 
@@ -206,6 +230,7 @@ function pairMoves(moves: readonly { from: number; to: number; amount: number }[
 export function formatBankViolations(r: BankReport): string[] {
   const out: string[] = [];
   for (const b of r.badReads.slice(0, 10)) out.push(`  READ NOT SUMMING TO ${r.total} (sum ${b.balances === null ? '?' : sum(b.balances)}): ${describeBankOp(b)}`);
+  for (const s of r.staleReads.slice(0, 10)) out.push(`  READ NOT LINEARIZABLE (stale, or showing a later transfer): ${describeBankOp(s.read)}: ${s.why}`);
   for (const t of r.watchBroken.slice(0, 10)) out.push(`  EXEC RAN PAST A CHANGED WATCHED KEY: ${describeBankOp(t)}`);
   if (r.finalVerdict === 'unexplained') out.push(`  FINAL BALANCES UNEXPLAINED: ${r.finalWhy ?? ''}`);
   if (r.finalVerdict === 'missing') out.push('  NO FINAL READ answered after healing');

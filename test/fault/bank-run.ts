@@ -155,7 +155,8 @@ export function saveBankHistory(outDir: string, name: string, h: BankHistory, fa
 export function formatBankReport(r: BankReport): string[] {
   return [
     `  transfers acked ${r.acked}, indeterminate ${r.indeterminate}, nil EXEC (WATCH conflicts) ${r.conflicts}, failed before EXEC ${r.failed}`,
-    `  reads of all accounts ${r.reads}, not summing to ${r.total}: ${r.badReads.length}; EXECs past a changed WATCH: ${r.watchBroken.length}`,
+    `  reads of all accounts ${r.reads}, not summing to ${r.total}: ${r.badReads.length}; not linearizable: ${r.staleReads.length}` +
+      `${r.readsUnchecked > 0 ? ` (${r.readsUnchecked} unchecked: search bound)` : ''}; EXECs past a changed WATCH: ${r.watchBroken.length}`,
     `  final balances: ${r.finalVerdict}${r.final?.balances !== null && r.final !== undefined ? ` (${r.final.balances.join(' ')})` : ''}`,
   ];
 }
