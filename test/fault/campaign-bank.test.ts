@@ -104,7 +104,14 @@ for (const [mode, seed, timeMs] of [
   });
 }
 
-test.serial('teeth: on kvstore too, transfers sent as DECRBY then INCRBY without MULTI are seen half applied through the Redis endpoint', async (t) => {
+/**
+ * The same teeth on kvstore, on demand (KVSTORE_FAULT_TEETH=1, as the other
+ * fault teeth): the redis-server teeth above already hold the workload and
+ * checker to a real run in every npm test, in a second instead of eight.
+ */
+const teethTest = process.env['KVSTORE_FAULT_TEETH'] === '1' ? test.serial : test.serial.skip;
+
+teethTest('teeth: on kvstore too, transfers sent as DECRBY then INCRBY without MULTI are seen half applied through the Redis endpoint', async (t) => {
   const r = await runBank({ mode: '2pc', seed: 53, timeMs: 3_000, nemeses: ['pause'], outDir, nonAtomic: true });
   t.log(formatBankRun(r).split('\n').slice(0, 10).join('\n'));
   t.true(r.report.badReads.length >= 1, formatBankRun(r));
