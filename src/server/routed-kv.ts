@@ -68,6 +68,7 @@ export class RoutedKv implements KvService {
         try {
           if (op.type === 'get' || op.type === 'set' || op.type === 'str') return this.#single(sessionOf(this.router.groupOf(op.key)), op);
           if (op.type === 'exec') return this.#exec(op.ops);
+          if (op.type === 'flush') return this.#flush();
           const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
           if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
           return this.#cross(op, split);
@@ -87,7 +88,7 @@ export class RoutedKv implements KvService {
     return session.execute(op);
   }
 
-  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' }>, split: Split): Promise<KvAnswer> {
+  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'flush' }>, split: Split): Promise<KvAnswer> {
     const driver = this.opts.txn;
     if (driver === undefined) throw new CrossGroupError([...split.keys()].sort((a, b) => a - b));
     this.opts.admit?.();
@@ -146,6 +147,17 @@ export class RoutedKv implements KvService {
     }
   }
 
+  /** FLUSHALL: one transaction over every group, each emptied under a lock on the whole group. */
+  async #flush(): Promise<KvAnswer> {
+    const driver = this.opts.txn;
+    if (driver === undefined) throw new Error('routed kv: FLUSHALL needs a transaction driver');
+    this.opts.admit?.();
+    const parts = new Map<number, ProgramShare>([...this.groups.keys()].map((g) => [g, { keys: [], ops: [{ kind: 'flush' }] }]));
+    const got = await driver.program(parts, Date.now() + this.opts.requestTimeoutMs);
+    assert(got !== 'unmet', 'routed kv: a flush has no check to fail');
+    return { type: 'ok' };
+  }
+
   #split(keys: readonly Buffer[]): Split {
     const split: Split = new Map();
     const seen = new Set<string>();
@@ -161,7 +173,7 @@ export class RoutedKv implements KvService {
     return split;
   }
 
-  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' }>, split: Split): Promise<KvAnswer> {
+  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'flush' }>, split: Split): Promise<KvAnswer> {
     const deadline = Date.now() + this.opts.requestTimeoutMs;
     switch (op.type) {
       case 'mget': {

@@ -18,7 +18,7 @@
  */
 import { assert } from '../../raft/assert.js';
 import { parseStrResult, type StrResult } from '../kv/str-command.js';
-import { parseProgram, programTuple, type Program } from './txn-program.js';
+import { isFlush, parseProgram, programTuple, type Program } from './txn-program.js';
 
 /** Unique per attempt of a transaction: `<front door id>-<counter>`. */
 export type TxnId = string;
@@ -138,7 +138,8 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
       if (typeof g === 'string') return g;
       if (!isGroupId(primary) || !g.includes(primary)) return 'the primary must be one of the groups';
       if (typeof readOnly !== 'boolean') return 'readOnly must be a boolean';
-      if (!Array.isArray(writes) || writes.length < 1 || writes.length > txnKeysMax) return `a prepare names 1..${txnKeysMax} keys`;
+      // Only a flush (checked with its program below) names no keys.
+      if (!Array.isArray(writes) || writes.length < (body.length === 5 ? 0 : 1) || writes.length > txnKeysMax) return `a prepare names 1..${txnKeysMax} keys`;
       const ws: TxnWrite[] = [];
       for (const w of writes as unknown[]) {
         if (!Array.isArray(w) || w.length < 1 || w.length > 2 || !isBytes(w[0])) return 'a write is [key] or [key, values]';
@@ -154,6 +155,7 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
       const program = parseProgram(rawProgram, ws.length);
       if (typeof program === 'string') return program;
       if (readOnly || ws.some((w) => w.values !== null)) return 'a program prepare locks keys (no values) and is not read-only';
+      if (ws.length === 0 && !isFlush(program)) return `a prepare names 1..${txnKeysMax} keys`;
       return { op, txn, primary, groups: g, readOnly, writes: ws, program };
     }
     case 'tdecide': {

@@ -109,7 +109,7 @@ export class TxnParticipant {
   blocker(keys: readonly Uint8Array[], forWrite: boolean): TxnId | undefined {
     if (txnFailpoints.readsIgnoreLocks && !forWrite) return undefined;
     const t = this.host.table();
-    if (t.lockedKeys === 0) return undefined;
+    if (!t.locked) return undefined;
     for (const k of keys) {
       const h = t.lockHolder(Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1'), forWrite);
       if (h !== undefined) return h;
