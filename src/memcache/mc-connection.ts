@@ -38,6 +38,8 @@ export class McConnection {
   private readonly parser: McParser;
   private readonly replies: ReplyQueue;
   private stopped = false;
+  /** Requests of this connection not answered yet: `stats` waits for them, so it counts what came before it. */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly socket: Socket,
@@ -87,7 +89,7 @@ export class McConnection {
     const noreply = 'noreply' in req && req.noreply;
     let reply: Buffer | Promise<Buffer>;
     try {
-      reply = runMcRequest(req, this.session, this.door);
+      reply = req.t === 'stats' && this.inflight.size > 0 ? Promise.allSettled([...this.inflight]).then(() => runMcRequest(req, this.session, this.door)) : runMcRequest(req, this.session, this.door);
     } catch (err) {
       reply = Promise.reject(err);
     }
@@ -96,6 +98,12 @@ export class McConnection {
       return;
     }
     const fill = this.replies.pending(false);
+    const settled = reply.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inflight.add(settled);
+    void settled.then(() => this.inflight.delete(settled));
     reply.then(
       (bytes) => fill(noreply ? NOTHING : this.count(bytes)),
       (err: unknown) => {

@@ -52,7 +52,8 @@ export async function startMemcacheDoor(o: MemcacheDoorOptions): Promise<Memcach
       stats.rejectedConnections++;
       o.log.info({ remote: socket.remoteAddress }, 'memcache door: client address not in memcache_allow, refused');
       socket.on('error', () => undefined);
-      socket.end('SERVER_ERROR client address not allowed\r\n');
+      // Destroyed once the line is flushed: nothing of this client is read, nor kept open.
+      socket.end('SERVER_ERROR client address not allowed\r\n', () => socket.destroy());
       return;
     }
     sockets.add(socket);
