@@ -24,6 +24,8 @@ export interface McDoorFacts {
   /** curr_items: keys of every group as this process knows them. */
   readonly items: () => number;
   readonly itemBytesMax: number;
+  /** flush_all with a delay: every key is removed then (one pending at a time, as memcached's single oldest_live; a new one replaces it). */
+  readonly flushAt: (atMs: number) => void;
 }
 
 const CRLF = '\r\n';
@@ -146,10 +148,19 @@ export function runMcRequest(req: Exclude<McRequest, { t: 'refused' | 'quit' }>,
         else stats.touchMisses++;
         return line(r.code);
       });
-    case 'flush_all':
+    case 'flush_all': {
       stats.cmdFlush++;
-      // Deleting every key of every group needs a replicated op over all groups, which kvstore does not have yet.
-      return line('SERVER_ERROR flush_all is not supported by kvstore yet');
+      // One replicated flush per group, the groups in turn: atomic within a group, not across groups.
+      const ttl = ttlOfExptime(req.delay);
+      if (ttl.t !== 'clear') {
+        const atMs = ttl.t === 'in' ? Date.now() + ttl.ms : ttl.ms;
+        if (atMs > Date.now()) {
+          door.flushAt(atMs);
+          return line('OK');
+        }
+      }
+      return session.execute({ type: 'flush' }).then(() => line('OK'));
+    }
     case 'version':
       return line(`VERSION ${MC_PROTOCOL_VERSION}`);
     case 'verbosity':

@@ -46,7 +46,20 @@ export async function startMemcacheDoor(o: MemcacheDoorOptions): Promise<Memcach
   const stats = new McStats();
   const sockets = new Set<Socket>();
   const itemBytesMax = o.itemBytesMax ?? DEFAULT_MC_LIMITS.itemBytesMax;
-  const facts = { stats, items: o.items, itemBytesMax };
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flushAt = (atMs: number): void => {
+    clearTimeout(flushTimer);
+    // A timer of this process: a delayed flush_all is forgotten if the process restarts first.
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      const session = o.kv.openSession();
+      session.execute({ type: 'flush' }).then(
+        (a) => o.log.info({ removed: a.type === 'count' ? a.n : undefined }, 'memcache door: delayed flush_all done'),
+        (err: unknown) => o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'memcache door: delayed flush_all failed'),
+      ).finally(() => session.close());
+    }, Math.min(atMs - Date.now(), 2 ** 31 - 1));
+  };
+  const facts = { stats, items: o.items, itemBytesMax, flushAt };
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     if (o.allow !== undefined && !allowed(o.allow, socket.remoteAddress)) {
       stats.rejectedConnections++;
@@ -84,6 +97,7 @@ export async function startMemcacheDoor(o: MemcacheDoorOptions): Promise<Memcach
     address: o.listen,
     stats,
     async close() {
+      clearTimeout(flushTimer);
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     },

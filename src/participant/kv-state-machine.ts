@@ -175,6 +175,8 @@ export class KvStateMachine {
         return cmd.pairs.some(([k]) => t.lockHolder(keyString(k), true) !== undefined);
       case 'str':
         return t.lockHolder(keyString(cmd.key), true) !== undefined;
+      case 'flush':
+        return true; // some key is locked (lockedKeys > 0): flushing it would lose the transaction's outcome
       default:
         return assertNever(cmd, 'kv command');
     }
@@ -220,6 +222,12 @@ export class KvStateMachine {
           this.#expires.set(key, atMs);
         }
         return { type: 'str', r: result };
+      }
+      case 'flush': {
+        const n = this.#data.size;
+        this.#data.clear();
+        this.#expires = new ExpiryIndex();
+        return { type: 'count', n };
       }
       default:
         return assertNever(cmd, 'kv command');

@@ -175,6 +175,8 @@ export class ReplicatedKv implements KvService {
       // The leader's clock goes into the log: expiry is decided by it, the same on every replica.
       const results = await this.host.propose(encode(stampLeaderTime(cmd, Date.now())), Math.max(1, deadline - Date.now()));
       if (!isLocked(results[0])) return results[0];
+      // A flush names no keys to wait on: it waits a retry delay for the transactions to finish.
+      if (cmd.op === 'flush') await new Promise((r) => setTimeout(r, this.limits.retryDelayMs));
     }
   }
 

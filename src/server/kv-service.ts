@@ -14,7 +14,13 @@ export type KvOp =
   /** MGET: every key's words as of one instant. */
   | { readonly type: 'mget'; readonly keys: readonly Buffer[] }
   /** A one-key string command applied where the value is (INCRBY, APPEND, GETDEL, SET NX/XX/GET): src/kv/str-command.ts. */
-  | { readonly type: 'str'; readonly key: Buffer; readonly change: StrChange };
+  | { readonly type: 'str'; readonly key: Buffer; readonly change: StrChange }
+  /**
+   * Removes every key (memcached flush_all): one replicated command per
+   * group, the groups one at a time, so it is atomic within a group, not
+   * across groups. Answers `count`, the keys removed.
+   */
+  | { readonly type: 'flush' };
 
 export type KvAnswer =
   | { readonly type: 'ok' }

@@ -64,6 +64,7 @@ export class RoutedKv implements KvService {
       execute: (op: KvOp): Promise<KvAnswer> => {
         try {
           if (op.type === 'get' || op.type === 'set' || op.type === 'str') return this.#single(sessionOf(this.router.groupOf(op.key)), op);
+          if (op.type === 'flush') return this.#flushEach(sessionOf);
           const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
           if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
           return this.#cross(op, split);
@@ -78,12 +79,23 @@ export class RoutedKv implements KvService {
     };
   }
 
+  /** flush: each group in turn (ascending id), one replicated command each; the keys removed, summed. Not atomic across groups. */
+  async #flushEach(sessionOf: (g: number) => KvSession): Promise<KvAnswer> {
+    let n = 0;
+    for (const g of [...this.groups.keys()].sort((a, b) => a - b)) {
+      const a = await this.#single(sessionOf(g), { type: 'flush' });
+      if (a.type !== 'count') throw new Error(`group ${g} answered ${a.type} to flush`);
+      n += a.n;
+    }
+    return { type: 'count', n };
+  }
+
   #single(session: KvSession, op: KvOp): Promise<KvAnswer> {
     this.opts.onPath?.('single', op.type);
     return session.execute(op);
   }
 
-  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' }>, split: Split): Promise<KvAnswer> {
+  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'flush' }>, split: Split): Promise<KvAnswer> {
     const driver = this.opts.txn;
     if (driver === undefined) throw new CrossGroupError([...split.keys()].sort((a, b) => a - b));
     this.opts.admit?.();
@@ -113,7 +125,7 @@ export class RoutedKv implements KvService {
     return split;
   }
 
-  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' }>, split: Split): Promise<KvAnswer> {
+  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'flush' }>, split: Split): Promise<KvAnswer> {
     const deadline = Date.now() + this.opts.requestTimeoutMs;
     switch (op.type) {
       case 'mget': {

@@ -67,6 +67,12 @@ export class MemoryKv implements KvService {
         }
         return { type: 'str', result };
       }
+      case 'flush': {
+        const n = this.data.size;
+        this.data.clear();
+        this.expires.clear();
+        return { type: 'count', n };
+      }
     }
   }
 }

@@ -18,8 +18,8 @@ const withTools = tools.cp !== undefined && tools.cat !== undefined && tools.rm 
 const withPython = python !== undefined ? test.serial : test.serial.skip;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
-test.serial('raw socket on a 2PC cluster: exact reply bytes, error lines, noreply, a pipeline over three groups, half-close', async (t) => {
-  const { mcPort } = await twoPcWithMemcache(t);
+test.serial('raw socket on a 2PC cluster: exact reply bytes, error lines, noreply, a pipeline over three groups, half-close, flush_all', async (t) => {
+  const { cluster, mcPort } = await twoPcWithMemcache(t);
   // {a} {b} {c} hash to three different groups.
   const pipeline = ['{a}k', '{b}k', '{c}k'].map((k, i) => `set ${k} ${i} 0 1\r\n${i}\r\n`).join('') + 'get {a}k {b}k {c}k nokey\r\n';
   t.is((await sendThenHalfClose(mcPort, pipeline)).reply, 'STORED\r\nSTORED\r\nSTORED\r\nVALUE {a}k 0 1\r\n0\r\nVALUE {b}k 1 1\r\n1\r\nVALUE {c}k 2 1\r\n2\r\nEND\r\n');
@@ -28,6 +28,9 @@ test.serial('raw socket on a 2PC cluster: exact reply bytes, error lines, norepl
   t.true(r.serverEnded, 'after a half-close, every reply, then the server closes');
   t.is((await sendThenHalfClose(mcPort, `set big 0 0 ${1024 * 1024 + 1}\r\n${'x'.repeat(1024 * 1024 + 1)}\r\nget big\r\n`)).reply, 'SERVER_ERROR object too large for cache\r\nEND\r\n', 'the 1 MiB item limit');
   t.is((await sendThenHalfClose(mcPort, 'set test0 5\r\nhello\r\nget test0\r\n')).reply, 'STORED\r\nVALUE test0 0 5\r\nhello\r\nEND\r\n', "memcached-lite's short set");
+  // flush_all: one replicated flush per group; every door sees the keys gone.
+  t.is((await sendThenHalfClose(mcPort, 'flush_all\r\nget {a}k {b}k {c}k test0\r\n')).reply, 'OK\r\nEND\r\n');
+  t.is(await cmd(cluster.coordinatorPort, 'GET', '{b}k'), '*1\r\n$3\r\nnil\r\n');
 });
 
 withTools('memccp / memccat / memcrm (libmemcached-tools) store, read back and remove files, flags and binary bytes included; other doors see the same keys', async (t) => {

@@ -85,7 +85,7 @@ test("memcached-lite's short form: set <key> <bytes>, then the data line", async
   t.is(await say(port, 'set test0 5\r\nhello\r\nget test0\r\n'), 'STORED\r\nVALUE test0 0 5\r\nhello\r\nEND\r\n');
 });
 
-test('quit closes after the replies before it; stats, version, verbosity, flush_all', async (t) => {
+test('quit closes after the replies before it; stats, version, verbosity, flush_all now and delayed', async (t) => {
   const { port } = await door(t);
   t.is(await say(port, 'set k 0 0 1\r\nx\r\nquit\r\nget k\r\n'), 'STORED\r\n');
   const stats = await say(port, 'get k\r\nget nope\r\nstats\r\n');
@@ -96,6 +96,9 @@ test('quit closes after the replies before it; stats, version, verbosity, flush_
   t.regex(stats, /STAT curr_connections 1\r\n/);
   t.true(stats.endsWith('END\r\n'));
   t.is(await say(port, 'verbosity 1\r\nverbosity 1 noreply\r\nversion\r\n'), 'OK\r\nVERSION 1.6.21\r\n');
+  t.is(await say(port, 'set a 0 0 1\r\n1\r\nflush_all\r\nget a k\r\nset b 0 0 1\r\n2\r\nflush_all 1 noreply\r\nget b\r\n'), 'STORED\r\nOK\r\nEND\r\nSTORED\r\nVALUE b 0 1\r\n2\r\nEND\r\n');
+  await new Promise((r) => setTimeout(r, 1300));
+  t.is(await say(port, 'get b\r\n'), 'END\r\n', 'a delayed flush_all lands at its time');
 });
 
 test('memcache_allow: a client outside the list is refused with a clear line and closed', async (t) => {
