@@ -77,18 +77,13 @@ export interface StrCmd extends Session {
   readonly nowMs: number;
 }
 
-/** Removes every key of the group (memcached flush_all); refused (LOCKED) while a transaction holds a lock. */
-export interface FlushCmd extends Session {
-  readonly op: 'flush';
-}
-
 /** The command as the leader proposes it: a str command gets the leader's clock, once (a stamped one keeps its time). */
 export function stampLeaderTime(cmd: SessionCmd, nowMs: number): SessionCmd {
   return cmd.op === 'str' && cmd.nowMs === 0 ? { ...cmd, nowMs } : cmd;
 }
 
 /** One client command with its own session envelope and its own result. */
-export type SessionCmd = SetCmd | DelCmd | MsetCmd | StrCmd | FlushCmd;
+export type SessionCmd = SetCmd | DelCmd | MsetCmd | StrCmd;
 
 /** The keys a client command writes (and must find unlocked). */
 export function sessionCmdKeys(cmd: SessionCmd): readonly Buffer[] {
@@ -100,8 +95,6 @@ export function sessionCmdKeys(cmd: SessionCmd): readonly Buffer[] {
       return cmd.keys;
     case 'mset':
       return cmd.pairs.map(([k]) => k);
-    case 'flush':
-      return [];
     default:
       return assertNever(cmd, 'kv command');
   }
@@ -149,8 +142,8 @@ export function isCommandData(data: Uint8Array): boolean {
 
 // Wire tuples: [tag, clientId, seq, key, values] | [tag, clientId, seq, keys] | [tag, cmds].
 // Txn commands are [tag, txn, body] 3-tuples (txn-command.ts); mset is [tag, clientId, seq, [k, v, k, v, ...]].
-// str is [tag, clientId, seq, key, change tuple] (str-command.ts); flush is [tag, clientId, seq].
-const TAG = { set: 'set', del: 'del', mset: 'mset', str: 'str', flush: 'flush', batch: 'batch' } as const;
+// str is [tag, clientId, seq, key, change tuple] (str-command.ts).
+const TAG = { set: 'set', del: 'del', mset: 'mset', str: 'str', batch: 'batch' } as const;
 
 export function encode(cmd: KvCommand): Uint8Array {
   assertCommand(cmd);
@@ -189,8 +182,6 @@ function toTuple(cmd: EntryCmd): unknown[] {
       return [TAG.mset, cmd.clientId, cmd.seq, cmd.pairs.flat()];
     case 'str':
       return [TAG.str, cmd.clientId, cmd.seq, cmd.key, [cmd.nowMs, strChangeTuple(cmd.change)]];
-    case 'flush':
-      return [TAG.flush, cmd.clientId, cmd.seq];
     default:
       return assertNever(cmd, 'kv command');
   }
@@ -200,13 +191,9 @@ function fromTuple(raw: unknown, where: string): EntryCmd {
   assert(Array.isArray(raw), `kv-command: ${where} is not a tuple`);
   const [tag, clientId, seq] = raw as unknown[];
   if (typeof tag === 'string' && tag.startsWith('t')) return txnFromTuple(raw, where);
-  assert(tag === TAG.set || tag === TAG.del || tag === TAG.mset || tag === TAG.str || tag === TAG.flush, () => `kv-command: ${where} has unknown op ${JSON.stringify(tag)}`);
+  assert(tag === TAG.set || tag === TAG.del || tag === TAG.mset || tag === TAG.str, () => `kv-command: ${where} has unknown op ${JSON.stringify(tag)}`);
   assertSession(clientId, seq, where);
   assert(typeof seq === 'number', 'kv-command: seq is a number'); // narrowed above; restated for the type checker
-  if (tag === TAG.flush) {
-    assert(raw.length === 3, `kv-command: ${where} flush must have 3 fields, has ${raw.length}`);
-    return { op: 'flush', clientId, seq };
-  }
   if (tag === TAG.set) {
     assert(raw.length === 5, `kv-command: ${where} set must have 5 fields, has ${raw.length}`);
     const key = raw[3] as unknown;
@@ -291,8 +278,6 @@ function assertSessionCmd(cmd: EntryCmd, where: string): void {
       assert(typeof parseStrChange(strChangeTuple(cmd.change)) !== 'string', `kv-command: ${where} str change round trip`);
       assert(Number.isSafeInteger(cmd.nowMs) && cmd.nowMs > 0, `kv-command: ${where} str command not stamped with the leader's time`);
       return;
-    case 'flush':
-      return;
     default:
       assertNever(cmd, 'kv command');
   }
@@ -308,7 +293,7 @@ const BATCH_HEAD = Buffer.from([0x92, 0xa0 | TAG.batch.length, ...Buffer.from(TA
 export function combineEncoded(datas: readonly Uint8Array[]): Uint8Array {
   const n = datas.length;
   assert(n >= 1 && n <= batchCmdsMax, () => `kv-command: batch of ${n} outside 1..${batchCmdsMax}`);
-  // A single command is a 5-tuple (set, str), a 4-tuple (del, mset) or a 3-tuple (txn, flush); a batch is a 2-tuple.
+  // A single command is a 5-tuple (set), a 4-tuple (del, mset) or a 3-tuple (txn); a batch is a 2-tuple.
   for (const d of datas) assert(d[0] === 0x95 || d[0] === 0x94 || d[0] === 0x93, 'kv-command: combine takes encoded single commands (set, del, mset or txn tuples)');
   const len = n < 16 ? Buffer.from([0x90 | n]) : Buffer.from([0xdc, n >> 8, n & 0xff]);
   return Buffer.concat([BATCH_HEAD, len, ...datas]);

@@ -1,7 +1,7 @@
 import type { KvAnswer, KvOp } from '../server/kv-service.js';
 import type { ApplyResult, SessionCmd } from './kv-command.js';
 
-type WriteOp = Extract<KvOp, { type: 'set' | 'del' | 'mset' | 'str' | 'flush' }>;
+type WriteOp = Extract<KvOp, { type: 'set' | 'del' | 'mset' | 'str' }>;
 
 /** A client's write as the command a Raft entry carries, under its at-most-once identity. */
 export function sessionCmdOf(op: WriteOp, clientId: string, seq: number): SessionCmd {
@@ -15,8 +15,6 @@ export function sessionCmdOf(op: WriteOp, clientId: string, seq: number): Sessio
     case 'str':
       // Stamped with the leader's clock where it is proposed (stampLeaderTime).
       return { op: 'str', clientId, seq, key: op.key, change: op.change, nowMs: 0 };
-    case 'flush':
-      return { op: 'flush', clientId, seq };
   }
 }
 
@@ -27,6 +25,6 @@ export function answerOfWrite(op: WriteOp['type'] | SessionCmd['op'], result: un
   if (r.type === 'error') return `write refused: ${r.code}`;
   if (op === 'set' || op === 'mset') return { type: 'ok' };
   if (op === 'str') return r.type === 'str' ? { type: 'str', result: r.r } : `unexpected result ${r.type} for a str command`;
-  if (r.type !== 'count') return `unexpected result ${r.type} for ${op === 'flush' ? 'flush' : 'DEL'}`;
+  if (r.type !== 'count') return `unexpected result ${r.type} for DEL`;
   return { type: 'count', n: r.n };
 }

@@ -150,7 +150,7 @@ export function runMcRequest(req: Exclude<McRequest, { t: 'refused' | 'quit' }>,
       });
     case 'flush_all': {
       stats.cmdFlush++;
-      // One replicated flush per group, the groups in turn: atomic within a group, not across groups.
+      // kv-service `flush`: every key of every group, as one transaction (the same as the Redis door's FLUSHALL).
       const ttl = ttlOfExptime(req.delay);
       if (ttl.t !== 'clear') {
         const atMs = ttl.t === 'in' ? Date.now() + ttl.ms : ttl.ms;

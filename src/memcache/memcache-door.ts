@@ -54,7 +54,7 @@ export async function startMemcacheDoor(o: MemcacheDoorOptions): Promise<Memcach
       flushTimer = undefined;
       const session = o.kv.openSession();
       session.execute({ type: 'flush' }).then(
-        (a) => o.log.info({ removed: a.type === 'count' ? a.n : undefined }, 'memcache door: delayed flush_all done'),
+        () => o.log.info('memcache door: delayed flush_all done'),
         (err: unknown) => o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'memcache door: delayed flush_all failed'),
       ).finally(() => session.close());
     }, Math.min(atMs - Date.now(), 2 ** 31 - 1));

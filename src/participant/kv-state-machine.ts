@@ -66,16 +66,21 @@ export class KvStateMachine {
   #txns = new TxnTable();
   /** Absolute expiry (ms) of the keys that have one. Invariant: each is a key of #data. */
   #expires = new ExpiryIndex();
-  /** The KV data as a transaction sees it (by latin1 key); a write by a transaction clears the key's expiry (as SET, MSET, DEL). */
+  /** The KV data as a transaction sees it (by latin1 key); a transaction's write sets the key's expiry it decided (none for MSET, DEL). */
   readonly #txnData: TxnData = {
     get: (k) => this.#data.get(k),
-    set: (k, v) => {
+    expiry: (k) => this.#expires.get(k),
+    set: (k, v, atMs) => {
       this.#data.set(k, v);
-      this.#expires.delete(k);
+      this.#expires.set(k, atMs);
     },
     delete: (k) => {
       this.#expires.delete(k);
       return this.#data.delete(k);
+    },
+    clear: () => {
+      this.#data.clear();
+      this.#expires = new ExpiryIndex();
     },
   };
   /**
@@ -165,7 +170,7 @@ export class KvStateMachine {
   /** A 1PC write may not change a key a transaction locks (its outcome would land on top). */
   #locked(cmd: SessionCmd): boolean {
     const t = this.#txns;
-    if (t.lockedKeys === 0) return false;
+    if (!t.locked) return false;
     switch (cmd.op) {
       case 'set':
         return t.lockHolder(keyString(cmd.key), true) !== undefined;
@@ -175,8 +180,6 @@ export class KvStateMachine {
         return cmd.pairs.some(([k]) => t.lockHolder(keyString(k), true) !== undefined);
       case 'str':
         return t.lockHolder(keyString(cmd.key), true) !== undefined;
-      case 'flush':
-        return true; // some key is locked (lockedKeys > 0): flushing it would lose the transaction's outcome
       default:
         return assertNever(cmd, 'kv command');
     }
@@ -222,12 +225,6 @@ export class KvStateMachine {
           this.#expires.set(key, atMs);
         }
         return { type: 'str', r: result };
-      }
-      case 'flush': {
-        const n = this.#data.size;
-        this.#data.clear();
-        this.#expires = new ExpiryIndex();
-        return { type: 'count', n };
       }
       default:
         return assertNever(cmd, 'kv command');

@@ -86,6 +86,7 @@ export class ReplicatedKv implements KvService {
       execute: async (op: KvOp): Promise<KvAnswer> => {
         if (op.type === 'get') return this.read(op.key);
         if (op.type === 'mget') return { type: 'multi', values: await this.readMany(op.keys, Date.now() + this.limits.requestTimeoutMs, 0) };
+        if (op.type === 'exec' || op.type === 'flush') throw new NodeError('UNAVAILABLE', 'EXEC and FLUSHALL run as a transaction through the router, never in one group service');
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;
         try {
@@ -175,8 +176,6 @@ export class ReplicatedKv implements KvService {
       // The leader's clock goes into the log: expiry is decided by it, the same on every replica.
       const results = await this.host.propose(encode(stampLeaderTime(cmd, Date.now())), Math.max(1, deadline - Date.now()));
       if (!isLocked(results[0])) return results[0];
-      // A flush names no keys to wait on: it waits a retry delay for the transactions to finish.
-      if (cmd.op === 'flush') await new Promise((r) => setTimeout(r, this.limits.retryDelayMs));
     }
   }
 

@@ -101,7 +101,6 @@ export function parseForwardRequest(body: unknown): ForwardRequest | string {
     if (typeof nowMs !== 'number' || !Number.isSafeInteger(nowMs) || nowMs < 0) return 'bad str nowMs';
     return { t: 'write', cmd: { op: 'str', clientId, seq, key: toBuffer(cmd['key']), change, nowMs }, hops, g };
   }
-  if (cmd['op'] === 'flush') return { t: 'write', cmd: { op: 'flush', clientId, seq }, hops, g };
   if (cmd['op'] === 'del') {
     const keys = list(cmd['keys']);
     if (keys === undefined) return 'bad del';

@@ -74,6 +74,8 @@ export class TxnParticipant {
   /** Runs a txn command sent to this group's leader. A read-only PREPARE first waits for the write locks on its keys. */
   async serve(cmd: TxnCmd, deadlineMs: number): Promise<TxnResult> {
     if (cmd.op === 'tprepare' && cmd.readOnly) await this.waitUnlocked(cmd.writes.map((w) => w.key), false, deadlineMs);
+    // A program runs at the leader's time, written in the entry: expiry is decided by it, the same on every replica.
+    if (cmd.op === 'tprepare' && cmd.program !== undefined) return this.host.propose({ ...cmd, program: { ...cmd.program, nowMs: this.env.now() } }, deadlineMs);
     return this.host.propose(cmd, deadlineMs);
   }
 
@@ -107,7 +109,7 @@ export class TxnParticipant {
   blocker(keys: readonly Uint8Array[], forWrite: boolean): TxnId | undefined {
     if (txnFailpoints.readsIgnoreLocks && !forWrite) return undefined;
     const t = this.host.table();
-    if (t.lockedKeys === 0) return undefined;
+    if (!t.locked) return undefined;
     for (const k of keys) {
       const h = t.lockHolder(Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1'), forWrite);
       if (h !== undefined) return h;

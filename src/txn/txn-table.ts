@@ -10,11 +10,14 @@
  *   - a key's write lock and read locks name prepared records that list the
  *     key, and every prepared record's keys are locked by it;
  *   - a key has a write lock or read locks, never both, and one writer;
+ *   - a group lock (a prepared FLUSHALL) is held alone: no key lock beside it;
  *   - a decision, once recorded, never changes until it is forgotten.
  */
 import { assert } from '../../raft/assert.js';
 import { txnFailpoints } from './txn-failpoints.js';
 import type { DecideCmd, PrepareCmd, ResolveCmd, TxnCmd, TxnId, TxnResult } from './txn-command.js';
+import { parseStrResult, type StrResult } from '../kv/str-command.js';
+import { isFlush, runProgram, type Program } from './txn-program.js';
 
 /** A key's stored value as the KV state machine keeps it (latin1 strings). */
 export type StoredValue = string | string[];
@@ -22,9 +25,21 @@ export type StoredValue = string | string[];
 /** The KV data a transaction changes and reads, by latin1 key string. */
 export interface TxnData {
   get(key: string): StoredValue | undefined;
-  set(key: string, value: StoredValue): void;
+  /** The key's absolute expiry (ms), undefined when it has none. */
+  expiry(key: string): number | undefined;
+  /** Sets the value and its expiry (undefined: none, as SET clears it). */
+  set(key: string, value: StoredValue, atMs?: number): void;
   delete(key: string): boolean;
+  /** FLUSHALL's commit in this group: every key and expiry goes. */
+  clear(): void;
 }
+
+/**
+ * One key of a prepared record: the value it leaves (null: deleted; false:
+ * only locked, unchanged: a key a program read, watched or left as it was)
+ * and, for a value, its absolute expiry.
+ */
+export type PreparedWrite = readonly [key: string, value: StoredValue | null | false, atMs?: number];
 
 export interface PreparedTxn {
   readonly txn: TxnId;
@@ -33,8 +48,12 @@ export interface PreparedTxn {
   readonly readOnly: boolean;
   /** Log index the record was made at: names this incarnation of it. */
   readonly index: number;
-  /** [key, value or null for delete/read], in the PREPARE's order. */
-  readonly writes: readonly (readonly [string, StoredValue | null])[];
+  /** [key, value or null for delete/read (false: lock only), expiry], in the PREPARE's order. */
+  readonly writes: readonly PreparedWrite[];
+  /** A program's results, one per op: answered by the PREPARE (and by any copy of it while the record lives). */
+  readonly outs?: readonly StrResult[];
+  /** FLUSHALL's share: the record locks the whole group and its commit empties it. */
+  readonly flush?: true;
 }
 
 export interface TxnDecision {
@@ -57,6 +76,8 @@ export class TxnTable {
   readonly #locks = new Map<string, KeyLock>();
   readonly #prepared = new Map<TxnId, PreparedTxn>();
   readonly #decisions = new Map<TxnId, TxnDecision>();
+  /** The prepared FLUSHALL that holds every key of the group, if any. */
+  #groupLock: TxnId | undefined;
 
   get preparedCount(): number {
     return this.#prepared.size;
@@ -68,6 +89,11 @@ export class TxnTable {
 
   get lockedKeys(): number {
     return this.#locks.size;
+  }
+
+  /** Whether any lock is held (a key's or the whole group's). */
+  get locked(): boolean {
+    return this.#locks.size > 0 || this.#groupLock !== undefined;
   }
 
   prepared(txn: TxnId): PreparedTxn | undefined {
@@ -88,6 +114,7 @@ export class TxnTable {
 
   /** The transaction whose lock stops a 1PC write of this key (any lock), or a read (a write lock only). */
   lockHolder(key: string, forWrite: boolean): TxnId | undefined {
+    if (this.#groupLock !== undefined) return this.#groupLock;
     const l = this.#locks.get(key);
     if (l === undefined) return undefined;
     if (l.writer !== undefined) return l.writer;
@@ -113,19 +140,54 @@ export class TxnTable {
     if (known !== undefined) return this.#preparedAnswer(known, data);
     const d = this.#decisions.get(cmd.txn);
     if (d !== undefined) return { type: 'decided', commit: d.commit, indexes: d.indexes };
-    const writes: [string, StoredValue | null][] = cmd.writes.map((w) => [
+    let writes: PreparedWrite[] = cmd.writes.map((w) => [
       w.key.toString('latin1'),
       w.values === null ? null : w.values.length === 1 ? w.values[0]!.toString('latin1') : w.values.map((v) => v.toString('latin1')),
     ]);
+    if (this.#groupLock !== undefined) return { type: 'conflict', holder: this.#groupLock };
     for (const [k] of writes) {
       const l = this.#locks.get(k);
       if (l === undefined) continue;
       if (l.writer !== undefined) return { type: 'conflict', holder: l.writer };
       if (!cmd.readOnly && l.readers.length > 0) return { type: 'conflict', holder: l.readers[0]! };
     }
-    const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes };
+    if (isFlush(cmd.program)) {
+      // The whole group: only once no key is locked (a lock's holder is the one to wait for).
+      const first = this.#locks.values().next();
+      if (!first.done) {
+        const l = first.value;
+        return { type: 'conflict', holder: l.writer ?? l.readers[0]! };
+      }
+      const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: false, index, writes: [], outs: [{ kind: 'int', n: '1' }], flush: true };
+      this.#install(p);
+      return this.#preparedAnswer(p, data);
+    }
+    let outs: StrResult[] | undefined;
+    if (cmd.program !== undefined) {
+      const ran = this.#run(cmd.program, writes, data);
+      if (ran === undefined) return { type: 'unmet' };
+      [writes, outs] = ran;
+    }
+    const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes, ...(outs !== undefined ? { outs } : {}) };
     this.#install(p);
     return this.#preparedAnswer(p, data);
+  }
+
+  /** A program's final state per key (lock-only where unchanged) and its results; undefined when a check failed. */
+  #run(program: Program, keys: readonly PreparedWrite[], data: TxnData): [PreparedWrite[], StrResult[]] | undefined {
+    const ran = runProgram(program, (i) => {
+      const k = keys[i]![0];
+      return { value: data.get(k), atMs: data.expiry(k) };
+    });
+    if (ran.type === 'unmet') return undefined;
+    const writes = keys.map(([k], i): PreparedWrite => {
+      const f = ran.finals.get(i);
+      if (f === undefined) return [k, false];
+      if (f.value === undefined) return [k, null];
+      const v: StoredValue = typeof f.value === 'string' ? f.value : [...f.value];
+      return f.atMs === undefined ? [k, v] : [k, v, f.atMs];
+    });
+    return [writes, ran.outs];
   }
 
   #preparedAnswer(p: PreparedTxn, data: TxnData): TxnResult {
@@ -136,6 +198,7 @@ export class TxnTable {
       seen.add(k);
       if (data.get(k) !== undefined) present++;
     }
+    if (p.outs !== undefined) return { type: 'prepared', index: p.index, present, outs: p.outs };
     if (!p.readOnly) return { type: 'prepared', index: p.index, present };
     const values = p.writes.map(([k]) => {
       const v = data.get(k);
@@ -173,14 +236,20 @@ export class TxnTable {
   }
 
   #applyWrites(p: PreparedTxn, data: TxnData): void {
-    for (const [k, v] of p.writes) {
+    if (p.flush === true) data.clear();
+    for (const [k, v, at] of p.writes) {
+      if (v === false) continue;
       if (v === null) data.delete(k);
-      else data.set(k, v);
+      else data.set(k, v, at);
     }
   }
 
   #install(p: PreparedTxn): void {
     this.#prepared.set(p.txn, p);
+    if (p.flush === true) {
+      assert(this.#groupLock === undefined && this.#locks.size === 0, () => `txn-table: ${p.txn} locks the group beside other locks`);
+      this.#groupLock = p.txn;
+    }
     for (const [k] of p.writes) {
       let l = this.#locks.get(k);
       if (l === undefined) {
@@ -200,6 +269,7 @@ export class TxnTable {
   #release(p: PreparedTxn): void {
     assert(this.#prepared.get(p.txn) === p, () => `txn-table: releasing ${p.txn}, which is not the record held`);
     this.#prepared.delete(p.txn);
+    if (this.#groupLock === p.txn) this.#groupLock = undefined;
     for (const [k] of p.writes) {
       const l = this.#locks.get(k);
       if (l === undefined) continue; // a key named twice is released at its first mention
@@ -214,7 +284,7 @@ export class TxnTable {
 
   toTuple(): TxnTableTuple {
     return [
-      [...this.#prepared.values()].map((p) => ({ ...p, groups: [...p.groups], writes: p.writes.map(([k, v]) => [k, v] as const) })),
+      [...this.#prepared.values()].map((p) => ({ ...p, groups: [...p.groups], writes: p.writes.map((w) => [...w] as unknown as PreparedWrite) })),
       [...this.#decisions].map(([txn, d]) => [txn, d.commit, [...d.groups], d.indexes.map(([g, i]) => [g, i] as [number, number]), d.index]),
     ];
   }
@@ -225,8 +295,26 @@ export class TxnTable {
     for (const p of raw[0] as PreparedTxn[]) {
       assert(typeof p === 'object' && p !== null && typeof p.txn === 'string' && Number.isSafeInteger(p.index) && Array.isArray(p.writes), 'kv-snapshot: bad prepared record');
       assert(!t.#prepared.has(p.txn), 'kv-snapshot: a transaction prepared twice');
-      for (const w of p.writes) assert(Array.isArray(w) && typeof w[0] === 'string', 'kv-snapshot: bad prepared write');
-      t.#install({ txn: p.txn, primary: p.primary, groups: p.groups, readOnly: p.readOnly === true, index: p.index, writes: p.writes });
+      for (const w of p.writes) assert(Array.isArray(w) && typeof w[0] === 'string' && (w.length === 2 || (w.length === 3 && Number.isSafeInteger(w[2]))), 'kv-snapshot: bad prepared write');
+      let outs: StrResult[] | undefined;
+      if (p.outs !== undefined && p.outs !== null) {
+        assert(Array.isArray(p.outs), 'kv-snapshot: prepared outs must be a list');
+        outs = p.outs.map((o) => {
+          const r = parseStrResult(o);
+          assert(typeof r !== 'string', () => `kv-snapshot: bad prepared out: ${String(r)}`);
+          return r;
+        });
+      }
+      t.#install({
+        txn: p.txn,
+        primary: p.primary,
+        groups: p.groups,
+        readOnly: p.readOnly === true,
+        index: p.index,
+        writes: p.writes,
+        ...(outs !== undefined ? { outs } : {}),
+        ...(p.flush === true ? { flush: true as const } : {}),
+      });
     }
     for (const d of raw[1] as unknown[]) {
       assert(Array.isArray(d) && d.length === 5 && typeof d[0] === 'string' && typeof d[1] === 'boolean', 'kv-snapshot: bad decision');
@@ -237,6 +325,10 @@ export class TxnTable {
   }
 
   checkInvariants(): void {
+    if (this.#groupLock !== undefined) {
+      assert(this.#prepared.get(this.#groupLock)?.flush === true, () => `txn-table: group lock by ${String(this.#groupLock)}, which holds no flush record`);
+      assert(this.#locks.size === 0, 'txn-table: a key lock beside the group lock');
+    }
     for (const [k, l] of this.#locks) {
       assert(l.writer !== undefined || l.readers.length > 0, () => `txn-table: empty lock on ${JSON.stringify(k)}`);
       assert(l.writer === undefined || l.readers.length === 0, () => `txn-table: ${JSON.stringify(k)} is write- and read-locked`);

@@ -117,19 +117,3 @@ test('a memcached item and a lab SET are the same key: plain values cross doors 
   t.deepEqual(m.run('k', store('append', '!')), { kind: 'mc', code: 'STORED' });
   t.is(m.value('k'), 'plain!');
 });
-
-test('flush removes every key of the group and their expiries, in one entry that round-trips the codec', (t) => {
-  const sm = new KvStateMachine();
-  const cmds: SessionCmd[] = [
-    { op: 'set', clientId: 'c', seq: 1, key: b('a'), values: [b('1')] },
-    { op: 'str', clientId: 'c', seq: 2, key: b('b'), change: store('set', 'v', 0, { t: 'in', ms: 1000 }), nowMs: T0 },
-    { op: 'flush', clientId: 'c', seq: 3 },
-  ];
-  t.deepEqual(decode(encode(cmds[2]!)), cmds[2]);
-  const results = cmds.map((c, i) => sm.apply(i + 1, encode(c))[0]);
-  t.deepEqual(results[2], { type: 'count', n: 2 });
-  t.is(sm.size, 0);
-  t.is(sm.expiringKeys, 0);
-  sm.checkInvariants();
-  t.deepEqual(sm.apply(4, encode({ op: 'flush', clientId: 'c', seq: 3 }))[0], { type: 'count', n: 2 }, 'a retried flush answers from the session cache');
-});

@@ -62,7 +62,7 @@ class Model {
       for (const [k, v] of cmd.pairs) this.data.set(k.toString('hex'), [Buffer.from(v)]);
       return { type: 'ok' };
     }
-    if (cmd.op === 'str' || cmd.op === 'flush') throw new Error('the model generates no str or flush commands');
+    if (cmd.op === 'str') throw new Error('the model generates no str commands');
     const unique = new Set(cmd.keys.map((k) => k.toString('hex')));
     let n = 0;
     for (const k of unique) if (this.data.delete(k)) n++;
