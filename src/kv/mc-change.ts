@@ -16,15 +16,20 @@ export type McStoreMode = (typeof MC_STORE_MODES)[number];
 export type McTtl = Extract<Ttl, { t: 'clear' | 'in' | 'at' }>;
 
 export type McChange =
-  /** `cas`: the item's cas unique as decimal text when mode is 'cas', else ''. */
-  | { readonly kind: 'mcstore'; readonly mode: McStoreMode; readonly value: Buffer; readonly flags: number; readonly ttl: McTtl; readonly cas: string }
+  /**
+   * `cas`: the item's cas unique as decimal text when mode is 'cas', else ''.
+   * `itemBytesMax`: the door's item limit, which append/prepend check after
+   * joining (0: none, as in entries written before it existed).
+   */
+  | { readonly kind: 'mcstore'; readonly mode: McStoreMode; readonly value: Buffer; readonly flags: number; readonly ttl: McTtl; readonly cas: string; readonly itemBytesMax: number }
   /** `by`: decimal text of an unsigned 64-bit delta. */
   | { readonly kind: 'mcincr'; readonly by: string; readonly decr: boolean }
   /** touch (get false) and gat/gats (get true: the item before comes back). */
   | { readonly kind: 'mctouch'; readonly ttl: McTtl; readonly get: boolean };
 
-export type McReplyCode = 'STORED' | 'NOT_STORED' | 'EXISTS' | 'NOT_FOUND' | 'TOUCHED' | 'NON_NUMERIC';
-export const MC_REPLY_CODES: readonly McReplyCode[] = ['STORED', 'NOT_STORED', 'EXISTS', 'NOT_FOUND', 'TOUCHED', 'NON_NUMERIC'];
+/** TOO_LARGE: an append/prepend would make the item larger than the limit; nothing changed. */
+export type McReplyCode = 'STORED' | 'NOT_STORED' | 'EXISTS' | 'NOT_FOUND' | 'TOUCHED' | 'NON_NUMERIC' | 'TOO_LARGE';
+export const MC_REPLY_CODES: readonly McReplyCode[] = ['STORED', 'NOT_STORED', 'EXISTS', 'NOT_FOUND', 'TOUCHED', 'NON_NUMERIC', 'TOO_LARGE'];
 
 const U64_MASK = (1n << 64n) - 1n;
 
@@ -71,6 +76,8 @@ export function applyMcChange(old: string | undefined, oldAt: number | undefined
           // memcached ignores the command's flags and exptime here: the item keeps its own.
           if (old === undefined) return keep(mc('NOT_STORED'));
           const item = decodeItem(Buffer.from(old, 'latin1'));
+          // Bounded: repeated appends cannot grow an item past the limit a set is held to.
+          if (c.itemBytesMax > 0 && item.data.length + c.value.length > c.itemBytesMax) return keep(mc('TOO_LARGE'));
           const data = c.mode === 'append' ? Buffer.concat([item.data, c.value]) : Buffer.concat([c.value, item.data]);
           return write(encodeItem(item.flags, data).toString('latin1'), oldAt, mc('STORED'));
         }
@@ -117,12 +124,13 @@ function parseMcTtl(raw: unknown): McTtl | undefined {
 
 /**
  * Wire tuples (inside str's change tuple):
- *   ['mcstore', mode, value, flags, ttl, cas] | ['mcincr', by, decr] | ['mctouch', ttl, get]
+ *   ['mcstore', mode, value, flags, ttl, cas, itemBytesMax] | ['mcincr', by, decr] | ['mctouch', ttl, get]
+ * (a 6-field mcstore, without itemBytesMax, is read as itemBytesMax 0).
  */
 export function mcChangeTuple(c: McChange): unknown[] {
   switch (c.kind) {
     case 'mcstore':
-      return ['mcstore', c.mode, c.value, c.flags, mcTtlTuple(c.ttl), c.cas];
+      return ['mcstore', c.mode, c.value, c.flags, mcTtlTuple(c.ttl), c.cas, c.itemBytesMax];
     case 'mcincr':
       return ['mcincr', c.by, c.decr];
     case 'mctouch':
@@ -133,15 +141,17 @@ export function mcChangeTuple(c: McChange): unknown[] {
 }
 
 export function parseMcChange(raw: readonly unknown[]): McChange | string {
-  const [kind, a, b, c, d, e] = raw;
+  const [kind, a, b, c, d, e, f] = raw;
   switch (kind) {
     case 'mcstore': {
       const ttl = parseMcTtl(d);
       const okFlags = typeof c === 'number' && Number.isInteger(c) && c >= 0 && c <= 0xffff_ffff;
       const okCas = typeof e === 'string' && (a === 'cas' ? parseU64(e) !== undefined : e === '');
-      if (raw.length !== 6 || !(MC_STORE_MODES as readonly unknown[]).includes(a) || !(b instanceof Uint8Array) || !okFlags || ttl === undefined || !okCas) return 'bad mcstore';
+      const max = raw.length === 6 ? 0 : f;
+      const okMax = typeof max === 'number' && Number.isSafeInteger(max) && max >= 0;
+      if ((raw.length !== 6 && raw.length !== 7) || !(MC_STORE_MODES as readonly unknown[]).includes(a) || !(b instanceof Uint8Array) || !okFlags || ttl === undefined || !okCas || !okMax) return 'bad mcstore';
       const value = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-      return { kind: 'mcstore', mode: a as McStoreMode, value, flags: c, ttl, cas: e };
+      return { kind: 'mcstore', mode: a as McStoreMode, value, flags: c, ttl, cas: e, itemBytesMax: max };
     }
     case 'mcincr':
       return raw.length === 3 && typeof a === 'string' && parseU64(a) !== undefined && typeof b === 'boolean' ? { kind: 'mcincr', by: a, decr: b } : 'bad mcincr';

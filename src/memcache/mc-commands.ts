@@ -69,7 +69,8 @@ function storeReply(r: StrResult, stats: McStats, cas: boolean): Buffer {
     else if (r.code === 'EXISTS') stats.casBadval++;
     else stats.casMisses++;
   }
-  return line(r.code);
+  // memcached's words when an append does not fit (do_store_item: the joined item cannot be allocated).
+  return line(r.code === 'TOO_LARGE' ? 'SERVER_ERROR out of memory storing object' : r.code);
 }
 
 /** Runs one parsed request (not `refused` nor `quit`: the connection answers those itself). */
@@ -80,7 +81,7 @@ export function runMcRequest(req: Exclude<McRequest, { t: 'refused' | 'quit' }>,
       stats.cmdSet++;
       // A plain set is the lab's SET of one word: the same bytes every door reads (and SET clears an expiry, as memcached's set).
       if (req.mode === 'set' && req.flags === 0 && req.exptime === 0) return session.execute({ type: 'set', key: req.key, values: [req.data] }).then(() => line('STORED'));
-      const change: McChange = { kind: 'mcstore', mode: req.mode, value: req.data, flags: req.flags, ttl: ttlOfExptime(req.exptime), cas: req.cas };
+      const change: McChange = { kind: 'mcstore', mode: req.mode, value: req.data, flags: req.flags, ttl: ttlOfExptime(req.exptime), cas: req.cas, itemBytesMax: door.itemBytesMax };
       return str(session, req.key, change).then((r) => storeReply(r, stats, req.mode === 'cas'));
     }
     case 'get':

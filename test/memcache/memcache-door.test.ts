@@ -75,6 +75,7 @@ test('error lines: unknown command, bad numbers, long keys, bad data chunk, too 
   t.is(await say(port, `set ${'k'.repeat(251)} 0 0 1\r\nx\r\nget ${'k'.repeat(251)}\r\nset k x 0 1\r\nx\r\nget k\r\n`), 'CLIENT_ERROR bad command line format\r\nCLIENT_ERROR bad command line format\r\nCLIENT_ERROR bad command line format\r\nEND\r\n');
   t.is(await say(port, 'set k 0 0 1\r\nxyz\r\nget k\r\n'), 'CLIENT_ERROR bad data chunk\r\nERROR\r\nEND\r\n', 'as memcached: the rest of the bad block is read as a command');
   t.is(await say(port, `set big 0 0 11\r\n${'x'.repeat(11)}\r\nget big\r\n`), 'SERVER_ERROR object too large for cache\r\nEND\r\n');
+  t.is(await say(port, `set a 0 0 6\r\n123456\r\nappend a 0 0 4\r\n7890\r\nappend a 0 0 5\r\nxxxxx\r\nget a\r\n`), 'STORED\r\nSTORED\r\nSERVER_ERROR out of memory storing object\r\nVALUE a 0 10\r\n1234567890\r\nEND\r\n', 'appends stop at the item limit');
   t.is(await say(port, 'touch k x\r\ndelete k 0\r\n'), 'CLIENT_ERROR invalid exptime argument\r\nCLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n');
   t.is(await say(port, `get${' k'.repeat(10)}\r\n`), 'END\r\n');
   t.is(await say(port, `${'x'.repeat(3000)}\r\nversion\r\n`), 'CLIENT_ERROR line too long\r\n', 'a line too long ends the connection');

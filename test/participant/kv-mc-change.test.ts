@@ -7,7 +7,7 @@ import { KvStateMachine } from '../../src/participant/kv-state-machine.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const T0 = 1_800_000_000_000;
-const store = (mode: McStoreMode, value: string, flags = 0, ttl: Extract<McChange, { kind: 'mcstore' }>['ttl'] = { t: 'clear' }, cas = ''): McChange => ({ kind: 'mcstore', mode, value: b(value), flags, ttl, cas });
+const store = (mode: McStoreMode, value: string, flags = 0, ttl: Extract<McChange, { kind: 'mcstore' }>['ttl'] = { t: 'clear' }, cas = '', itemBytesMax = 0): McChange => ({ kind: 'mcstore', mode, value: b(value), flags, ttl, cas, itemBytesMax });
 
 /** A state machine fed str commands at given times; answers each command's result. */
 function machine() {
@@ -35,7 +35,8 @@ test('every memcached change survives its wire tuple and the kv command codec', 
     const cmd: SessionCmd = { op: 'str', clientId: 'c', seq: 1, key: b('k'), change: c, nowMs: T0 };
     t.deepEqual(decode(encode(cmd)), cmd);
   }
-  t.is(parseStrChange(['mcstore', 'set', b('v'), -1, ['clear'], '']), 'bad mcstore');
+  t.is(parseStrChange(['mcstore', 'set', b('v'), -1, ['clear'], '', 0]), 'bad mcstore');
+  t.deepEqual(parseStrChange(['mcstore', 'set', b('v'), 0, ['clear'], '']), store('set', 'v'), 'a 6-field mcstore (before the item limit travelled) reads as no limit');
   t.is(parseStrChange(['mcstore', 'cas', b('v'), 0, ['clear'], 'x']), 'bad mcstore');
   t.is(parseStrChange(['mcincr', '18446744073709551616', false]), 'bad mcincr');
   t.deepEqual(parseStrResult({ kind: 'mcnum', n: '18446744073709551615' }), { kind: 'mcnum', n: '18446744073709551615' });
@@ -68,6 +69,15 @@ test('add, replace, append and prepend decide on the value the entry finds, keep
   t.deepEqual(m.run('k', store('replace', 'new')), { kind: 'mc', code: 'STORED' });
   t.is(m.value('k'), 'new');
   t.is(m.sm.expiryOf(b('k')), undefined, 'replace with exptime 0: no expiry');
+});
+
+test('append and prepend are held to the item limit after joining: TOO_LARGE changes nothing', (t) => {
+  const m = machine();
+  m.run('k', store('set', 'abc'));
+  t.deepEqual(m.run('k', store('append', 'de', 0, { t: 'clear' }, '', 5)), { kind: 'mc', code: 'STORED' });
+  t.deepEqual(m.run('k', store('append', 'f', 0, { t: 'clear' }, '', 5)), { kind: 'mc', code: 'TOO_LARGE' });
+  t.deepEqual(m.run('k', store('prepend', 'f', 0, { t: 'clear' }, '', 5)), { kind: 'mc', code: 'TOO_LARGE' });
+  t.is(m.value('k'), 'abcde');
 });
 
 test('cas stores only when the cas unique matches the value it finds; a missing key is NOT_FOUND', (t) => {
