@@ -24,6 +24,12 @@ export interface RoutedKvOptions {
   readonly txn?: TxnDriver;
   /** A cross-group command gives up (-ERROR) after this long. */
   readonly requestTimeoutMs: number;
+  /**
+   * A transaction's budget (default 4 x requestTimeoutMs): it may meet other
+   * transactions' locks and retry, and under a flood it waits its turn
+   * (txn-driver inFlightMax) before this starts.
+   */
+  readonly txnTimeoutMs?: number;
   /** Throws when this front door must not serve now (e.g. its layout disagrees with the participants'). */
   readonly admit?: () => void;
   /** Counts each multi-key command by the path it took, and each cross-group one's end. */
@@ -83,6 +89,10 @@ export class RoutedKv implements KvService {
     };
   }
 
+  #txnTimeoutMs(): number {
+    return this.opts.txnTimeoutMs ?? 4 * this.opts.requestTimeoutMs;
+  }
+
   #single(session: KvSession, op: KvOp): Promise<KvAnswer> {
     this.opts.onPath?.('single', op.type);
     return session.execute(op);
@@ -132,7 +142,7 @@ export class RoutedKv implements KvService {
     let ok = false;
     try {
       const parts = new Map<number, ProgramShare>([...shares].map(([g, s]) => [g, { keys: s.keys, ops: s.ops }]));
-      const got = await driver.program(parts, Date.now() + this.opts.requestTimeoutMs);
+      const got = await driver.program(parts, Date.now() + this.#txnTimeoutMs());
       ok = true;
       if (got === 'unmet') return { type: 'exec', outs: undefined };
       const outs: StrResult[] = new Array<StrResult>(ops.length);
@@ -153,7 +163,7 @@ export class RoutedKv implements KvService {
     if (driver === undefined) throw new Error('routed kv: FLUSHALL needs a transaction driver');
     this.opts.admit?.();
     const parts = new Map<number, ProgramShare>([...this.groups.keys()].map((g) => [g, { keys: [], ops: [{ kind: 'flush' }] }]));
-    const got = await driver.program(parts, Date.now() + this.opts.requestTimeoutMs);
+    const got = await driver.program(parts, Date.now() + this.#txnTimeoutMs());
     assert(got !== 'unmet', 'routed kv: a flush has no check to fail');
     return { type: 'ok' };
   }
@@ -174,7 +184,7 @@ export class RoutedKv implements KvService {
   }
 
   async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'flush' }>, split: Split): Promise<KvAnswer> {
-    const deadline = Date.now() + this.opts.requestTimeoutMs;
+    const deadline = Date.now() + this.#txnTimeoutMs();
     switch (op.type) {
       case 'mget': {
         const got = await driver.read(split, deadline);

@@ -15,7 +15,7 @@
  */
 import { assert } from '../../raft/assert.js';
 import { txnFailpoints } from './txn-failpoints.js';
-import type { DecideCmd, PrepareCmd, ResolveCmd, TxnCmd, TxnId, TxnResult } from './txn-command.js';
+import type { DecideCmd, PrepareCmd, ResolveCmd, TxnAge, TxnCmd, TxnId, TxnResult } from './txn-command.js';
 import { parseStrResult, type StrResult } from '../kv/str-command.js';
 import { isFlush, runProgram, type Program } from './txn-program.js';
 
@@ -54,6 +54,8 @@ export interface PreparedTxn {
   readonly outs?: readonly StrResult[];
   /** FLUSHALL's share: the record locks the whole group and its commit empties it. */
   readonly flush?: true;
+  /** The writer's age (wait-die: who may wait for this record's locks). */
+  readonly age?: TxnAge;
 }
 
 export interface TxnDecision {
@@ -112,6 +114,13 @@ export class TxnTable {
     return this.#decisions.entries();
   }
 
+  /** A transaction holding some lock in the group (the group lock first), if any. */
+  anyHolder(): TxnId | undefined {
+    if (this.#groupLock !== undefined) return this.#groupLock;
+    const first = this.#locks.values().next();
+    return first.done ? undefined : (first.value.writer ?? first.value.readers[0]);
+  }
+
   /** The transaction whose lock stops a 1PC write of this key (any lock), or a read (a write lock only). */
   lockHolder(key: string, forWrite: boolean): TxnId | undefined {
     if (this.#groupLock !== undefined) return this.#groupLock;
@@ -158,7 +167,7 @@ export class TxnTable {
         const l = first.value;
         return { type: 'conflict', holder: l.writer ?? l.readers[0]! };
       }
-      const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: false, index, writes: [], outs: [{ kind: 'int', n: '1' }], flush: true };
+      const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: false, index, writes: [], outs: [{ kind: 'int', n: '1' }], flush: true, ...ageOf(cmd) };
       this.#install(p);
       return this.#preparedAnswer(p, data);
     }
@@ -168,7 +177,7 @@ export class TxnTable {
       if (ran === undefined) return { type: 'unmet' };
       [writes, outs] = ran;
     }
-    const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes, ...(outs !== undefined ? { outs } : {}) };
+    const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes, ...(outs !== undefined ? { outs } : {}), ...ageOf(cmd) };
     this.#install(p);
     return this.#preparedAnswer(p, data);
   }
@@ -314,6 +323,7 @@ export class TxnTable {
         writes: p.writes,
         ...(outs !== undefined ? { outs } : {}),
         ...(p.flush === true ? { flush: true as const } : {}),
+        ...(Array.isArray(p.age) && p.age.length === 2 ? { age: [p.age[0], p.age[1]] as const } : {}),
       });
     }
     for (const d of raw[1] as unknown[]) {
@@ -345,3 +355,5 @@ export class TxnTable {
     }
   }
 }
+
+const ageOf = (cmd: PrepareCmd): { age?: TxnAge } => (cmd.age !== undefined ? { age: cmd.age } : {});
