@@ -3,6 +3,7 @@ import { assert } from '../../raft/assert.js';
 import { ByteQueue } from './byte-queue.js';
 import { splitInlineArgs } from './inline-splitter.js';
 import { ProtocolError } from './protocol-error.js';
+import type { ProtocolErrorLine } from './protocol-error.js';
 
 /** One client request: the command name and the arguments after it. */
 export interface Command {
@@ -162,7 +163,7 @@ export class RespParser {
 
   private startArray(): Command | null | undefined {
     this.requestBytes = 0;
-    const count = this.lengthLine();
+    const count = this.lengthLine('count');
     if (count === undefined) return undefined;
     if (count <= 0) return null; // *0 and *-1: nothing to do, as in Redis
     if (count > this.limits.arrayLenMax) {
@@ -182,11 +183,11 @@ export class RespParser {
         if (this.queue.length === 0) return undefined;
         const type = this.queue.byteAt(0);
         if (type !== DOLLAR) {
-          throw new ProtocolError('BAD_TYPE_BYTE', `expected '$' in request array, got byte 0x${type.toString(16)}`);
+          throw new ProtocolError('BAD_TYPE_BYTE', `expected '$' in request array, got byte 0x${type.toString(16)}`, 'bulk', type);
         }
-        const len = this.lengthLine();
+        const len = this.lengthLine('bulk');
         if (len === undefined) return undefined;
-        if (len < 0) throw new ProtocolError('BAD_LENGTH', 'null bulk string in a request');
+        if (len < 0) throw new ProtocolError('BAD_LENGTH', 'null bulk string in a request', 'bulk');
         if (len > this.limits.bulkBytesMax) {
           throw new ProtocolError('BULK_TOO_LARGE', `bulk of ${len} bytes exceeds bulkBytesMax ${this.limits.bulkBytesMax}`);
         }
@@ -214,18 +215,24 @@ export class RespParser {
    * Accepts an optional '-' and decimal digits without leading zeros; -1 is
    * the only negative allowed.
    */
-  private lengthLine(): number | undefined {
+  private lengthLine(line: ProtocolErrorLine): number | undefined {
     const lf = this.queue.indexOf(LF, 1, lengthLineBytesMax);
     if (lf === -1) {
       if (this.queue.length >= lengthLineBytesMax) {
-        throw new ProtocolError('BAD_LENGTH', `length line longer than ${lengthLineBytesMax} bytes`);
+        throw new ProtocolError('LENGTH_LINE_TOO_LONG', `length line longer than ${lengthLineBytesMax} bytes`, line);
       }
       return undefined;
     }
     if (this.queue.byteAt(lf - 1) !== CR) {
-      throw new ProtocolError('MISSING_CRLF', 'length line ended by LF without CR');
+      throw new ProtocolError('MISSING_CRLF', 'length line ended by LF without CR', line);
     }
-    const n = this.parseDecimal(1, lf - 1);
+    let n: number;
+    try {
+      n = this.parseDecimal(1, lf - 1);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new ProtocolError(err.code, err.reason, line);
+      throw err;
+    }
     this.addRequestBytes(lf + 1);
     this.queue.skip(lf + 1);
     return n;

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import { ReplyQueue } from '../server/reply-queue.js';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/protocol-error.js';
-import type { ProtocolErrorCode } from '../protocol/protocol-error.js';
+import { assertNever } from '../../raft/assert.js';
+import type { ClientPool } from '../server/client-pool.js';
 import { RespParser } from '../protocol/resp-parser.js';
 import type { RespParserLimits } from '../protocol/resp-parser.js';
 import type { FrontDoorCommand, FrontDoorStats } from '../server/front-door-stats.js';
@@ -18,21 +19,45 @@ export interface RedisConnectionLimits {
   /** Requests of one connection being executed at once; beyond it we stop reading. */
   readonly pipelineMax: number;
   readonly parser: Partial<RespParserLimits>;
+  /** The process's clients: builds the reply queue with the output limits and counts limit closes. */
+  readonly pool?: ClientPool;
 }
 
-/** Redis's texts for a stream it can no longer read (src/networking.c processMultibulkBuffer / processInlineBuffer). */
-const PROTOCOL_TEXT: Record<ProtocolErrorCode, string> = {
-  BAD_TYPE_BYTE: "ERR Protocol error: expected '$'",
-  BAD_LENGTH: 'ERR Protocol error: invalid bulk length',
-  MISSING_CRLF: 'ERR Protocol error: invalid bulk length',
-  BULK_TOO_LARGE: 'ERR Protocol error: invalid bulk length',
-  ARRAY_TOO_LONG: 'ERR Protocol error: invalid multibulk length',
-  INLINE_TOO_LONG: 'ERR Protocol error: too big inline request',
-  UNBALANCED_QUOTES: 'ERR Protocol error: unbalanced quotes in request',
-  REQUEST_TOO_LARGE: 'ERR Protocol error: invalid bulk length',
-  NESTING_TOO_DEEP: 'ERR Protocol error: invalid multibulk length',
-  BAD_INTEGER: 'ERR Protocol error: invalid bulk length',
-};
+/**
+ * Redis 7.2's reply to a stream it can no longer read (networking.c
+ * processMultibulkBuffer / processInlineBuffer); after it the connection is
+ * closed. Undefined for a request over the query buffer limit: Redis closes
+ * that client without a reply.
+ */
+export function protocolErrorText(err: ProtocolError): string | undefined {
+  const count = err.line === 'count';
+  switch (err.code) {
+    case 'BAD_TYPE_BYTE': {
+      // As addReplyErrorFormat: a CR or LF in the text becomes a space.
+      const got = err.got === undefined || err.got === 0x0d || err.got === 0x0a ? ' ' : String.fromCharCode(err.got);
+      return `ERR Protocol error: expected '$', got '${got}'`;
+    }
+    case 'BAD_LENGTH':
+    case 'MISSING_CRLF':
+    case 'BAD_INTEGER':
+      return count ? 'ERR Protocol error: invalid multibulk length' : 'ERR Protocol error: invalid bulk length';
+    case 'LENGTH_LINE_TOO_LONG':
+      return count ? 'ERR Protocol error: too big mbulk count string' : 'ERR Protocol error: too big bulk count string';
+    case 'BULK_TOO_LARGE':
+      return 'ERR Protocol error: invalid bulk length';
+    case 'ARRAY_TOO_LONG':
+    case 'NESTING_TOO_DEEP':
+      return 'ERR Protocol error: invalid multibulk length';
+    case 'INLINE_TOO_LONG':
+      return 'ERR Protocol error: too big inline request';
+    case 'UNBALANCED_QUOTES':
+      return 'ERR Protocol error: unbalanced quotes in request';
+    case 'REQUEST_TOO_LARGE':
+      return undefined;
+    default:
+      return assertNever(err.code, 'protocol error code');
+  }
+}
 
 /** What the shared front-door counters call a Redis command (its other commands are `other`). */
 function counted(fullname: string): FrontDoorCommand {
@@ -77,7 +102,7 @@ export class RedisConnection {
     private readonly log: Logger,
   ) {
     this.parser = new RespParser(limits.parser);
-    this.replies = new ReplyQueue(socket, limits.pipelineMax);
+    this.replies = limits.pool?.replyQueue(socket, limits.pipelineMax) ?? new ReplyQueue(socket, limits.pipelineMax);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
@@ -89,6 +114,7 @@ export class RedisConnection {
   private onData(chunk: Buffer): void {
     if (this.stopped) return;
     this.state.lastInteractionMs = Date.now();
+    this.replies.noteInput();
     try {
       for (const cmd of this.parser.feed(chunk)) {
         this.run([cmd.nameWord ?? Buffer.from(cmd.name), ...cmd.args]);
@@ -98,9 +124,15 @@ export class RedisConnection {
       if (!(err instanceof ProtocolError)) throw err;
       this.stats.commands.other.calls++;
       this.stats.commands.other.failed++;
-      this.log.info({ code: err.code, reason: err.message }, 'redis door: malformed request, closing the connection');
-      this.push(encodeValue(error(PROTOCOL_TEXT[err.code]), this.state.proto), true);
       this.stopped = true;
+      const text = protocolErrorText(err);
+      if (text === undefined) {
+        this.limits.pool?.queryBufferClosed(this.socket, err.reason);
+        this.socket.destroy();
+        return;
+      }
+      this.log.info({ code: err.code, reason: err.message }, 'redis door: malformed request, closing the connection');
+      this.push(encodeValue(error(text), this.state.proto), true);
     }
     this.replies.throttle();
   }

@@ -6,6 +6,7 @@ import { ProtocolError } from '../protocol/protocol-error.js';
 import { encodeBulkArray, encodeBulkString, encodeInteger, LAB_ERROR_REPLY, LAB_NIL_REPLY, OK_REPLY, PONG_REPLY } from '../protocol/resp-encoder.js';
 import { RespParser } from '../protocol/resp-parser.js';
 import type { RespParserLimits } from '../protocol/resp-parser.js';
+import type { ClientPool } from './client-pool.js';
 import { ClientAuthGate, type GateResult, type RequirePass } from './client-auth.js';
 import { FrontDoorStats } from './front-door-stats.js';
 import type { DataCommand, FrontDoorCommand } from './front-door-stats.js';
@@ -34,6 +35,8 @@ export interface ClientConnectionLimits {
   /** Requests of one connection being executed at once; beyond it we stop reading. */
   readonly pipelineMax: number;
   readonly parser: Partial<RespParserLimits>;
+  /** The process's clients: builds the reply queue with the output limits (admission is the caller's: ClientPool.admit). */
+  readonly pool?: ClientPool;
 }
 
 /**
@@ -90,7 +93,7 @@ export class ClientConnection {
     this.stats.connectionsReceived++;
     this.stats.connectionsOpen++;
     this.parser = new RespParser(limits.parser);
-    this.replies = new ReplyQueue(socket, limits.pipelineMax);
+    this.replies = limits.pool?.replyQueue(socket, limits.pipelineMax) ?? new ReplyQueue(socket, limits.pipelineMax);
     this.authGate = hooks.requirepass !== undefined ? new ClientAuthGate(hooks.requirepass) : undefined;
     // Pipelined commands answer in order and a GET sees the writes sent before it.
     this.session = orderedSession(service.openSession());
@@ -110,6 +113,7 @@ export class ClientConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
+    this.replies.noteInput();
     try {
       for (const cmd of this.parser.feed(chunk)) {
         const gated = this.authGate?.gate(cmd);

@@ -129,7 +129,7 @@ test('non-numeric, empty, signed or too-negative lengths are BAD_LENGTH', (t) =>
   expectError(t, '*1\r\n$-0\r\n', 'BAD_LENGTH');
   expectError(t, '*-01\r\n', 'BAD_LENGTH');
   expectError(t, '*99999999999999999999\r\n', 'BAD_LENGTH');
-  expectError(t, '*1111111111111111111111111111111111111', 'BAD_LENGTH'); // no LF within 32 bytes
+  expectError(t, '*1111111111111111111111111111111111111', 'LENGTH_LINE_TOO_LONG'); // no LF within 32 bytes
 });
 
 test('missing CRLF after a bulk payload or a bare-LF length line is MISSING_CRLF', (t) => {
