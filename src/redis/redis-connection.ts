@@ -91,6 +91,8 @@ export class RedisConnection {
   private readonly replies: ReplyQueue;
   /** No more requests are read (QUIT, a protocol error, or the client's FIN). */
   private stopped = false;
+  /** A reply that closes the connection was queued: requests after it never run. */
+  private quit = false;
 
   constructor(
     private readonly socket: Socket,
@@ -117,13 +119,13 @@ export class RedisConnection {
     this.replies.noteInput();
     try {
       for (const cmd of this.parser.feed(chunk)) {
-        this.run([cmd.nameWord ?? Buffer.from(cmd.name), ...cmd.args]);
+        const argv = [cmd.nameWord ?? Buffer.from(cmd.name), ...cmd.args];
+        // Started in order, when the connection's window allows (ReplyQueue.dispatch).
+        this.replies.dispatch(() => this.run(argv));
         if (this.stopped) return;
       }
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.stats.commands.other.calls++;
-      this.stats.commands.other.failed++;
       this.stopped = true;
       const text = protocolErrorText(err);
       if (text === undefined) {
@@ -132,12 +134,18 @@ export class RedisConnection {
         return;
       }
       this.log.info({ code: err.code, reason: err.message }, 'redis door: malformed request, closing the connection');
-      this.push(encodeValue(error(text), this.state.proto), true);
+      this.replies.dispatch(() => {
+        this.stats.commands.other.calls++;
+        this.stats.commands.other.failed++;
+        if (!this.quit) this.push(encodeValue(error(text), this.state.proto), true);
+      });
     }
     this.replies.throttle();
   }
 
   private run(argv: Buffer[]): void {
+    // After QUIT (or RESET's close) nothing later on the connection runs.
+    if (this.quit) return;
     const found = lookupCommand(argv, unknownCommand, unknownSubcommand);
     if (!found.ok) {
       const c = this.stats.commands.other;
@@ -165,7 +173,10 @@ export class RedisConnection {
     // Encoded in the protocol in force once the handler has run (HELLO 3 answers in RESP3).
     const proto = this.state.proto;
     const closeAfter = this.state.closeAfterReply;
-    if (closeAfter) this.stopped = true;
+    if (closeAfter) {
+      this.stopped = true;
+      this.quit = true;
+    }
     if (!(reply instanceof Promise)) {
       if (reply.t === 'error') counts.failed++;
       this.push(encodeValue(reply, proto), closeAfter);
@@ -175,7 +186,7 @@ export class RedisConnection {
     reply.then(
       (v: RespValue) => {
         if (v.t === 'error') counts.failed++;
-        fill(encodeValue(v, proto));
+        fill(() => encodeValue(v, proto));
       },
       (err: unknown) => {
         counts.failed++;

@@ -8,8 +8,10 @@ import type { FrontDoorStats } from './front-door-stats.js';
 /**
  * This process's soft limit on open files (RLIMIT_NOFILE), from
  * /proc/self/limits; undefined where that is not to be read (not Linux) or
- * unlimited. Node cannot call setrlimit: the launcher raises it (a shell's
- * `ulimit -n`, see src/cluster/launch-cluster.ts and README).
+ * unlimited. Node itself raises the soft limit to the hard one as it starts
+ * (node.cc, PlatformInit), so what is read here is in effect `ulimit -Hn`
+ * of whoever started us: only that (limits.conf, systemd LimitNOFILE,
+ * docker --ulimit, prlimit) can give more (README, "Many clients").
  */
 export function openFilesSoftLimit(limitsText?: string): number | undefined {
   let text = limitsText;

@@ -19,35 +19,53 @@ export interface OutputLimits {
 export const NO_OUTPUT_LIMITS: OutputLimits = { outputHardBytes: 0, outputSoftBytes: 0, outputSoftSec: 0 };
 
 /**
- * Replies waiting in the socket beyond this stop reading the client's
- * requests until they drain: a pipelining client is served at the pace it
- * reads, so its unread replies cost at most this plus one input chunk's.
+ * Replies waiting in the socket beyond this stop new requests from starting
+ * (and reading) until they drain: a pipelining client is served at the pace
+ * it reads.
  */
 export const OUTPUT_PAUSE_BYTES = 1024 * 1024;
 
 /**
- * The replies of one client connection, in request order, for every front
- * door (the lab port and the Redis port): everything ready in one turn
- * leaves in one write; while `pipelineMax` requests run, or more than
- * OUTPUT_PAUSE_BYTES of replies wait to be sent, the socket is not read; a
- * reply marked closeAfter (QUIT, a protocol error) ends the connection once
- * written, and so does the last reply after the client half-closed
- * (shutdown SHUT_WR), as with Redis. Replies waiting past the output limits
- * destroy the connection (`onOutputLimit` says why).
- * Invariant: slots hold one entry per request not yet written, in order.
+ * What the replies of requests running at once may add up to, judged by
+ * the size of the last reply: the store hands each read its own copy of
+ * the value, so 1000 pipelined GETs of a 1 MiB value started together
+ * would hold 1 GiB before the first reply could be written and counted.
+ */
+export const INFLIGHT_REPLY_BYTES = 16 * 1024 * 1024;
+
+/** Requests a fresh connection may start at once; it grows by one per small reply (TCP's slow start), up to pipelineMax. */
+export const WINDOW_START = 16;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The requests and replies of one client connection, for every front door
+ * (the lab port and the Redis port). Requests start in order through
+ * `dispatch`, at most `window` running at once (see INFLIGHT_REPLY_BYTES)
+ * and none while more than OUTPUT_PAUSE_BYTES of replies wait to be sent;
+ * the rest wait here and the socket is not read meanwhile. Replies leave in
+ * request order, everything ready in one turn in one write; a reply marked
+ * closeAfter (QUIT, a protocol error) ends the connection once written,
+ * and so does the last reply after the client half-closed (shutdown
+ * SHUT_WR), as with Redis. Replies waiting past the output limits destroy
+ * the connection (`onOutputLimit` says why).
+ * Invariant: slots hold one entry per started request not yet written, in
+ * order; waiting requests start only after every earlier one started.
  */
 export class ReplyQueue {
   readonly #slots: Slot[] = [];
+  /** Requests parsed but not started (bounded by what one read held: the socket is paused while any wait). */
+  readonly #waiting: Array<() => void> = [];
   #executing = 0;
-  /** Reading held back by the pipeline limit, and by unsent replies. */
-  #pipelinePaused = false;
-  #outputPaused = false;
+  /** Requests that may run at once now. Invariant: 1 <= window <= pipelineMax. */
+  #window: number;
+  #paused = false;
   #flushQueued = false;
   #inputEnded = false;
-  /** Wall-clock ms since when the unsent replies exceed the soft limit; undefined while below. */
-  #softSinceMs: number | undefined;
   /** Bytes of replies filled but not yet handed to the socket. Invariant: the sum over slots with bytes. */
   #readyBytes = 0;
+  /** Wall-clock ms since when the unsent replies exceed the soft limit; undefined while below. */
+  #softSinceMs: number | undefined;
   /** Wall-clock ms of the last byte read or written (Redis lastinteraction). */
   #lastActivityMs = Date.now();
 
@@ -57,18 +75,16 @@ export class ReplyQueue {
     private readonly output: OutputLimits = NO_OUTPUT_LIMITS,
     private readonly onOutputLimit: (why: OutputLimitReason, pendingBytes: number) => void = () => {},
   ) {
+    this.#window = Math.min(WINDOW_START, pipelineMax);
     socket.on('drain', () => {
       this.#lastActivityMs = Date.now();
-      if (this.#outputPaused) {
-        this.#outputPaused = false;
-        this.#resumeIfFree();
-      }
+      this.#startWaiting();
     });
   }
 
   /** True while reading is held back (the socket is paused). */
   get paused(): boolean {
-    return this.#pipelinePaused || this.#outputPaused;
+    return this.#paused;
   }
 
   /** Reply bytes not yet taken by the kernel: ready here, or buffered in the socket (Redis's output buffer). */
@@ -96,6 +112,21 @@ export class ReplyQueue {
     return Math.max(0, nowMs - this.#lastActivityMs);
   }
 
+  /**
+   * Starts a parsed request now, or once the ones before it have and the
+   * window and the unsent replies allow. Every request of a connection goes
+   * through here, in order (replies, and state such as AUTH or HELLO, follow
+   * request order).
+   */
+  dispatch(start: () => void): void {
+    if (this.#waiting.length === 0 && this.#mayStart()) {
+      start();
+      return;
+    }
+    this.#waiting.push(start);
+    this.#updateReading();
+  }
+
   /** A reply known now. */
   push(bytes: Buffer, closeAfter = false): void {
     this.#slots.push({ bytes, closeAfter });
@@ -103,35 +134,36 @@ export class ReplyQueue {
     this.#scheduleFlush();
   }
 
-  /** A reply to come, in this request's place: call the result once with its bytes. */
-  pending(closeAfter = false): (bytes: Buffer) => void {
+  /**
+   * A reply to come, in this request's place: call the result once with its
+   * bytes, or with a function that encodes them; that one is not called once
+   * the connection is gone (a client cut at its output limit may have many
+   * large replies still coming: none is encoded).
+   */
+  pending(closeAfter = false): (reply: Buffer | (() => Buffer)) => void {
     const slot: Slot = { bytes: undefined, closeAfter };
     this.#slots.push(slot);
     this.#executing++;
-    return (bytes) => {
+    return (reply) => {
+      const bytes = typeof reply === 'function' ? (this.socket.destroyed ? EMPTY : reply()) : reply;
       slot.bytes = bytes;
       this.#readyBytes += bytes.length;
       this.#executing--;
+      this.#adapt(bytes.length);
       // Checked now, not at the flush: many replies may be filled in one turn.
       const { outputHardBytes: hard } = this.output;
       if (hard > 0 && this.pendingOutputBytes > hard) {
         this.checkOutput(Date.now());
         return;
       }
-      if (this.#pipelinePaused && this.#executing < this.pipelineMax) {
-        this.#pipelinePaused = false;
-        this.#resumeIfFree();
-      }
       this.#scheduleFlush();
+      this.#startWaiting();
     };
   }
 
-  /** After a chunk of input: stop reading while too many requests run. */
+  /** After a chunk of input: stop reading while requests wait or too many run. */
   throttle(): void {
-    if (this.#executing >= this.pipelineMax && !this.#pipelinePaused) {
-      this.#pipelinePaused = true;
-      this.socket.pause();
-    }
+    this.#updateReading();
   }
 
   /** The client half-closed: end our side once every reply is written. */
@@ -141,8 +173,8 @@ export class ReplyQueue {
   }
 
   /**
-   * The soft output limit, checked on every write and by the pool's sweep
-   * (a client paused for its unread replies gets no new writes). True when
+   * The output limits, checked on every write and by the pool's sweep (a
+   * client paused for its unread replies gets no new writes). True when
    * the connection was destroyed.
    */
   checkOutput(nowMs: number): boolean {
@@ -161,14 +193,38 @@ export class ReplyQueue {
 
   #overLimit(why: OutputLimitReason, pending: number): true {
     this.#slots.length = 0;
+    this.#waiting.length = 0;
     this.#readyBytes = 0;
     this.socket.destroy();
     this.onOutputLimit(why, pending);
     return true;
   }
 
-  #resumeIfFree(): void {
-    if (!this.paused && !this.socket.destroyed) this.socket.resume();
+  /** A small reply widens the window by one; a large one narrows it to what INFLIGHT_REPLY_BYTES holds of its like. */
+  #adapt(replyBytes: number): void {
+    const fits = Math.max(1, Math.floor(INFLIGHT_REPLY_BYTES / Math.max(1, replyBytes)));
+    this.#window = Math.min(this.pipelineMax, fits, Math.max(this.#window + 1, 1));
+  }
+
+  #mayStart(): boolean {
+    return !this.socket.destroyed && this.#executing < this.#window && this.socket.writableLength <= OUTPUT_PAUSE_BYTES;
+  }
+
+  #startWaiting(): void {
+    while (this.#waiting.length > 0 && this.#mayStart()) this.#waiting.shift()!();
+    this.#updateReading();
+  }
+
+  #updateReading(): void {
+    if (this.socket.destroyed) return;
+    const hold = this.#waiting.length > 0 || this.#executing >= this.pipelineMax || this.socket.writableLength > OUTPUT_PAUSE_BYTES;
+    if (hold && !this.#paused) {
+      this.#paused = true;
+      this.socket.pause();
+    } else if (!hold && this.#paused) {
+      this.#paused = false;
+      this.socket.resume();
+    }
   }
 
   #scheduleFlush(): void {
@@ -196,6 +252,7 @@ export class ReplyQueue {
     }
     if (this.socket.destroyed) {
       this.#slots.length = 0;
+      this.#waiting.length = 0;
       this.#readyBytes = 0;
       return;
     }
@@ -203,13 +260,11 @@ export class ReplyQueue {
       this.#lastActivityMs = Date.now();
       this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
       if (this.checkOutput(this.#lastActivityMs)) return;
-      if (this.socket.writableLength > OUTPUT_PAUSE_BYTES && !this.#outputPaused) {
-        this.#outputPaused = true;
-        this.socket.pause();
-      }
+      this.#updateReading();
     }
-    if (close || (this.#inputEnded && this.#slots.length === 0)) {
+    if (close || (this.#inputEnded && this.#slots.length === 0 && this.#waiting.length === 0)) {
       this.#slots.length = 0;
+      this.#waiting.length = 0;
       this.#readyBytes = 0;
       this.socket.end();
     }
