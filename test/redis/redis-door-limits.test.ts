@@ -168,3 +168,41 @@ test('timeout: an idle client is closed at the sweep; one waiting on a running r
   t.false(busy.closed);
   busy.socket.destroy();
 });
+
+test('the request window: pipelined GETs of a large value run a few at a time, small ones ramp up to pipelineMax; replies stay in order', async (t) => {
+  const kv = new MemoryKv();
+  kv.delayMs = 5;
+  let running = 0;
+  let runningMax = 0;
+  const inner = kv.openSession.bind(kv);
+  kv.openSession = () => {
+    const s = inner();
+    return {
+      execute: async (op) => {
+        running++;
+        runningMax = Math.max(runningMax, running);
+        try {
+          return await s.execute(op);
+        } finally {
+          running--;
+        }
+      },
+      close: () => s.close(),
+    };
+  };
+  const { port } = await door(t, {}, kv);
+  kv.data.set('big', [Buffer.alloc(2 * MiB, 'v')]);
+  kv.data.set('small', [Buffer.from('s')]);
+  const c = new Client(port);
+  const bigReply = `$${2 * MiB}\r\n`.length + 2 * MiB + 2;
+  const out = await c.send(Buffer.concat(Array.from({ length: 30 }, () => req('GET', 'big'))), 'x'.repeat(30 * bigReply));
+  t.is(out.length, 30 * bigReply);
+  // Never more than the first burst of WINDOW_START; after it, 16 MiB of 2 MiB replies: 8 at once.
+  t.true(runningMax <= 16, `${runningMax} GETs of 2 MiB ran at once`);
+  runningMax = 0;
+  const smallOut = await c.send(Buffer.concat(Array.from({ length: 3000 }, (_, i) => req('GET', i % 2 === 0 ? 'small' : 'missing'))), '$1\r\ns\r\n$-1\r\n'.repeat(1500));
+  t.is(smallOut, '$1\r\ns\r\n$-1\r\n'.repeat(1500));
+  t.true(runningMax > 100, `small GETs ramp up (${runningMax} at once)`);
+  t.true(runningMax <= 1024, 'never past pipelineMax');
+  c.socket.destroy();
+});
