@@ -27,6 +27,9 @@ export const PROTOCOL_ERROR_CODES = [
   'BAD_INTEGER',
   /** A request's `*N` or `$N` line with no LF where one must have come. */
   'LENGTH_LINE_TOO_LONG',
+  /** Before AUTH: a request array or bulk longer than an unauthenticated client may send (RespParser.preAuth). */
+  'UNAUTH_ARRAY_TOO_LONG',
+  'UNAUTH_BULK_TOO_LARGE',
 ] as const;
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];

@@ -27,6 +27,18 @@ export interface RespParserLimits {
   readonly requestBytesMax: number;
 }
 
+/**
+ * What a client that has not authenticated may send (Redis 7.2: an array of
+ * at most 10 elements, bulks of at most 16 KiB, so a stranger cannot make
+ * the server buffer a large request before AUTH).
+ */
+export interface PreAuthLimits {
+  readonly arrayLenMax: number;
+  readonly bulkBytesMax: number;
+}
+
+export const REDIS_PRE_AUTH_LIMITS: PreAuthLimits = { arrayLenMax: 10, bulkBytesMax: 16 * 1024 };
+
 export const DEFAULT_RESP_PARSER_LIMITS: RespParserLimits = {
   bulkBytesMax: 512 * 1024 * 1024,
   arrayLenMax: 1024 * 1024,
@@ -82,6 +94,8 @@ export class RespParser {
   private requestBytes = 0;
   /** Bytes of the head line already searched for LF (never rescanned). */
   private scanned = 0;
+  /** Set while the client has not authenticated: tighter bounds on the requests after it (checked after the real ones, as Redis). */
+  preAuth: PreAuthLimits | undefined;
 
   constructor(limits: Partial<RespParserLimits> = {}) {
     this.limits = { ...DEFAULT_RESP_PARSER_LIMITS, ...limits };
@@ -169,6 +183,9 @@ export class RespParser {
     if (count > this.limits.arrayLenMax) {
       throw new ProtocolError('ARRAY_TOO_LONG', `array of ${count} elements exceeds arrayLenMax ${this.limits.arrayLenMax}`);
     }
+    if (this.preAuth !== undefined && count > this.preAuth.arrayLenMax) {
+      throw new ProtocolError('UNAUTH_ARRAY_TOO_LONG', `array of ${count} elements before AUTH (at most ${this.preAuth.arrayLenMax})`);
+    }
     this.words = [];
     this.wordsLeft = count;
     this.bulkLen = -1;
@@ -190,6 +207,9 @@ export class RespParser {
         if (len < 0) throw new ProtocolError('BAD_LENGTH', 'null bulk string in a request', 'bulk');
         if (len > this.limits.bulkBytesMax) {
           throw new ProtocolError('BULK_TOO_LARGE', `bulk of ${len} bytes exceeds bulkBytesMax ${this.limits.bulkBytesMax}`);
+        }
+        if (this.preAuth !== undefined && len > this.preAuth.bulkBytesMax) {
+          throw new ProtocolError('UNAUTH_BULK_TOO_LARGE', `bulk of ${len} bytes before AUTH (at most ${this.preAuth.bulkBytesMax})`);
         }
         this.addRequestBytes(len + 2);
         this.bulkLen = len;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { assertNever } from '../../raft/assert.js';
 import type { ClientPool } from '../server/client-pool.js';
-import { RespParser } from '../protocol/resp-parser.js';
+import { REDIS_PRE_AUTH_LIMITS, RespParser } from '../protocol/resp-parser.js';
 import type { RespParserLimits } from '../protocol/resp-parser.js';
 import type { FrontDoorCommand, FrontDoorStats } from '../server/front-door-stats.js';
 import type { KvSession } from '../server/kv-service.js';
@@ -52,6 +52,10 @@ export function protocolErrorText(err: ProtocolError): string | undefined {
       return 'ERR Protocol error: too big inline request';
     case 'UNBALANCED_QUOTES':
       return 'ERR Protocol error: unbalanced quotes in request';
+    case 'UNAUTH_ARRAY_TOO_LONG':
+      return 'ERR Protocol error: unauthenticated multibulk length';
+    case 'UNAUTH_BULK_TOO_LARGE':
+      return 'ERR Protocol error: unauthenticated bulk length';
     case 'REQUEST_TOO_LARGE':
       return undefined;
     default:
@@ -104,6 +108,7 @@ export class RedisConnection {
     private readonly log: Logger,
   ) {
     this.parser = new RespParser(limits.parser);
+    this.boundUnauthenticated();
     this.replies = limits.pool?.replyQueue(socket, limits.pipelineMax) ?? new ReplyQueue(socket, limits.pipelineMax);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -143,9 +148,22 @@ export class RedisConnection {
     this.replies.throttle();
   }
 
+  /** Before AUTH the parser takes only small requests (Redis 7.2); AUTH lifts it, RESET may bring it back. */
+  private boundUnauthenticated(): void {
+    this.parser.preAuth = this.state.authenticated ? undefined : REDIS_PRE_AUTH_LIMITS;
+  }
+
   private run(argv: Buffer[]): void {
     // After QUIT (or RESET's close) nothing later on the connection runs.
     if (this.quit) return;
+    try {
+      this.runCommand(argv);
+    } finally {
+      this.boundUnauthenticated();
+    }
+  }
+
+  private runCommand(argv: Buffer[]): void {
     const found = lookupCommand(argv, unknownCommand, unknownSubcommand);
     if (!found.ok) {
       const c = this.stats.commands.other;

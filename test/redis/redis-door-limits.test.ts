@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import pino from 'pino';
 import { encodeRequest } from '../../src/protocol/resp-encoder.js';
 import { startRedisDoor } from '../../src/redis/redis-door.js';
+import { RequirePass } from '../../src/server/client-auth.js';
 import type { ClientLimits } from '../../src/server/client-limits.js';
 import { ClientPool } from '../../src/server/client-pool.js';
 import { FrontDoorStats } from '../../src/server/front-door-stats.js';
@@ -16,11 +17,11 @@ const MiB = 1024 * 1024;
 
 type Teardown = { teardown(fn: () => void | Promise<void>): void };
 
-async function door(t: Teardown, limits: Partial<ClientLimits> = {}, kv = new MemoryKv()): Promise<{ port: number; kv: MemoryKv; stats: FrontDoorStats; pool: ClientPool }> {
+async function door(t: Teardown, limits: Partial<ClientLimits> = {}, kv = new MemoryKv(), requirepass?: RequirePass): Promise<{ port: number; kv: MemoryKv; stats: FrontDoorStats; pool: ClientPool }> {
   const [port] = await freePorts(1);
   const stats = new FrontDoorStats();
   const pool = new ClientPool(stats, log, limits);
-  const d = await startRedisDoor({ listen: { host: '127.0.0.1', port: port! }, kv, info: () => '', dbsize: () => kv.data.size, stats, log, pool });
+  const d = await startRedisDoor({ listen: { host: '127.0.0.1', port: port! }, kv, info: () => '', dbsize: () => kv.data.size, stats, log, pool, ...(requirepass !== undefined ? { requirepass } : {}) });
   t.teardown(async () => {
     pool.close();
     await d.close();
@@ -205,4 +206,27 @@ test('the request window: pipelined GETs of a large value run a few at a time, s
   t.true(runningMax > 100, `small GETs ramp up (${runningMax} at once)`);
   t.true(runningMax <= 1024, 'never past pipelineMax');
   c.socket.destroy();
+});
+
+test('before AUTH only small requests are read, with Redis 7.2\'s texts; after AUTH the usual limits, and RESET brings the bound back', async (t) => {
+  const { port } = await door(t, {}, new MemoryKv(), new RequirePass(Buffer.from('pw')));
+  const tooMany = new Client(port);
+  await tooMany.ready;
+  tooMany.socket.write(req('MSET', 'a', '1', 'b', '2', 'c', '3', 'd', '4', 'e', '5'));
+  await tooMany.whenClosed();
+  t.is(tooMany.out, '-ERR Protocol error: unauthenticated multibulk length\r\n');
+  const tooBig = new Client(port);
+  await tooBig.ready;
+  tooBig.socket.write(`*2\r\n$4\r\nECHO\r\n$${16 * 1024 + 1}\r\n`);
+  await tooBig.whenClosed();
+  t.is(tooBig.out, '-ERR Protocol error: unauthenticated bulk length\r\n');
+  const ok = new Client(port);
+  const word = 'w'.repeat(20_000);
+  const echoed = `$20000\r\n${word}\r\n`;
+  // AUTH and the large ECHO in one write: AUTH runs before the ECHO is parsed, as in Redis.
+  t.is(await ok.send(Buffer.concat([req('AUTH', 'pw'), req('ECHO', word)]), `+OK\r\n${echoed}`), `+OK\r\n${echoed}`);
+  t.is(await ok.send(req('RESET'), '+RESET\r\n'), '+RESET\r\n');
+  ok.socket.write(req('ECHO', word));
+  await ok.whenClosed();
+  t.true(ok.out.endsWith('+RESET\r\n-ERR Protocol error: unauthenticated bulk length\r\n'));
 });
