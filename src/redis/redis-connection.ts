@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { ReplyQueue } from '../server/reply-queue.js';
+import type { ReplyFill } from '../server/reply-queue.js';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { assertNever } from '../../raft/assert.js';
@@ -11,7 +12,8 @@ import type { KvSession } from '../server/kv-service.js';
 import { lookupCommand } from './command-table.js';
 import type { ClientState, DoorServices, Reply } from './redis-call.js';
 import { NOAUTH, unknownCommand, unknownSubcommand } from './redis-errors.js';
-import { encodeValue, error } from './resp-value.js';
+import { encodeValue, error, simple } from './resp-value.js';
+import { RUN_INSIDE_MULTI, refusedInMulti } from './transaction-commands.js';
 import type { RespValue } from './resp-value.js';
 import { storeError } from './string-commands.js';
 
@@ -63,6 +65,8 @@ export function protocolErrorText(err: ProtocolError): string | undefined {
   }
 }
 
+const QUEUED = simple('QUEUED');
+
 /** What the shared front-door counters call a Redis command (its other commands are `other`). */
 function counted(fullname: string): FrontDoorCommand {
   switch (fullname) {
@@ -97,6 +101,14 @@ export class RedisConnection {
   private stopped = false;
   /** A reply that closes the connection was queued: requests after it never run. */
   private quit = false;
+  /**
+   * While a WATCH reads its keys, the commands after it wait here with their
+   * reply slots taken: they must see what it does to the connection (a
+   * pipelined `WATCH k; MULTI; ...; EXEC`, as ioredis sends it), as Redis
+   * runs one command at a time.
+   */
+  private readonly held: Array<{ readonly argv: Buffer[]; readonly fill: ReplyFill }> = [];
+  private holding = false;
 
   constructor(
     private readonly socket: Socket,
@@ -126,7 +138,10 @@ export class RedisConnection {
       for (const cmd of this.parser.feed(chunk)) {
         const argv = [cmd.nameWord ?? Buffer.from(cmd.name), ...cmd.args];
         // Started in order, when the connection's window allows (ReplyQueue.dispatch).
-        this.replies.dispatch(() => this.run(argv));
+        this.replies.dispatch(() => {
+          if (this.holding) this.held.push({ argv, fill: this.replies.pending() });
+          else this.run(argv);
+        });
         if (this.stopped) return;
       }
     } catch (err) {
@@ -153,23 +168,40 @@ export class RedisConnection {
     this.parser.preAuth = this.state.authenticated ? undefined : REDIS_PRE_AUTH_LIMITS;
   }
 
-  private run(argv: Buffer[]): void {
+  private release(): void {
+    this.holding = false;
+    // Not `stopped`: the client's FIN stops reading, but what it sent before still runs.
+    while (!this.holding && !this.quit && this.held.length > 0) {
+      const h = this.held.shift()!;
+      this.run(h.argv, h.fill);
+    }
+  }
+
+  /** Runs one command; its reply goes to `slot` when one was taken for it while it was held. */
+  private run(argv: Buffer[], slot?: ReplyFill): void {
     // After QUIT (or RESET's close) nothing later on the connection runs.
-    if (this.quit) return;
+    if (this.quit) {
+      slot?.(Buffer.alloc(0));
+      return;
+    }
     try {
-      this.runCommand(argv);
+      this.runCommand(argv, slot);
     } finally {
       this.boundUnauthenticated();
     }
   }
 
-  private runCommand(argv: Buffer[]): void {
+  private runCommand(argv: Buffer[], slot: ReplyFill | undefined): void {
+    const push = (bytes: Buffer, closeAfter: boolean): void => (slot !== undefined ? slot(bytes, closeAfter) : this.push(bytes, closeAfter));
     const found = lookupCommand(argv, unknownCommand, unknownSubcommand);
+    const tx = this.state.tx;
     if (!found.ok) {
       const c = this.stats.commands.other;
       c.calls++;
       c.failed++;
-      this.push(encodeValue(error(found.error), this.state.proto), false);
+      // Inside MULTI a refused command dooms the block (Redis flagTransaction): EXEC answers EXECABORT.
+      if (tx.queued !== undefined) tx.dirty = true;
+      push(encodeValue(error(found.error), this.state.proto), false);
       return;
     }
     const { cmd } = found;
@@ -178,10 +210,23 @@ export class RedisConnection {
     // As Redis: looked up and arity-checked first, then only no_auth commands (AUTH, HELLO, QUIT, RESET) before AUTH.
     if (!this.state.authenticated && !cmd.flags.includes('no_auth')) {
       counts.failed++;
-      this.push(encodeValue(error(NOAUTH), this.state.proto), false);
+      if (tx.queued !== undefined) tx.dirty = true;
+      push(encodeValue(error(NOAUTH), this.state.proto), false);
       return;
     }
     this.state.lastCommand = cmd.name;
+    if (tx.queued !== undefined && !RUN_INSIDE_MULTI.has(cmd.name)) {
+      const refused = refusedInMulti(cmd, tx.queued.length);
+      if (refused !== undefined) {
+        counts.failed++;
+        tx.dirty = true;
+        push(encodeValue(error(refused), this.state.proto), false);
+      } else {
+        tx.queued.push({ cmd, argv });
+        push(encodeValue(QUEUED, this.state.proto), false);
+      }
+      return;
+    }
     let reply: Reply;
     try {
       reply = cmd.run({ argv, fullname: cmd.name, client: this.state, door: this.door, session: this.session });
@@ -197,19 +242,23 @@ export class RedisConnection {
     }
     if (!(reply instanceof Promise)) {
       if (reply.t === 'error') counts.failed++;
-      this.push(encodeValue(reply, proto), closeAfter);
+      push(encodeValue(reply, proto), closeAfter);
       return;
     }
-    const fill = this.replies.pending(closeAfter);
+    const fill = slot ?? this.replies.pending(closeAfter);
+    if (cmd.name === 'watch') {
+      this.holding = true;
+      void reply.finally(() => this.release()).catch(() => {});
+    }
     reply.then(
       (v: RespValue) => {
         if (v.t === 'error') counts.failed++;
-        fill(() => encodeValue(v, proto));
+        fill(() => encodeValue(v, proto), closeAfter);
       },
       (err: unknown) => {
         counts.failed++;
         this.log.info({ command: cmd.name, err: err instanceof Error ? err.message : String(err) }, 'redis door: request failed');
-        fill(encodeValue(storeError(err), proto));
+        fill(encodeValue(storeError(err), proto), closeAfter);
       },
     );
   }

@@ -12,6 +12,7 @@ import type { ClientLimits } from '../server/client-limits.js';
 import { ClientPool, MAX_CLIENTS_REPLY } from '../server/client-pool.js';
 import type { ClientState, DoorServices } from './redis-call.js';
 import { RedisConnection } from './redis-connection.js';
+import { newClientTransaction } from './transaction-commands.js';
 
 export interface RedisDoorOptions {
   readonly listen: Endpoint;
@@ -108,6 +109,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
       lastCommand: 'NULL',
       authenticated: o.requirepass === undefined,
       closeAfterReply: false,
+      tx: newClientTransaction(),
     };
     const session = orderedSession(o.kv.openSession());
     const conn = new RedisConnection(socket, state, session, services, { pipelineMax: o.pipelineMax ?? 1024, parser, pool }, o.stats, o.log);

@@ -1,4 +1,16 @@
 import type { StrChange, StrResult } from '../kv/str-command.js';
+import type { ProgramOp } from '../txn/txn-program.js';
+
+/** One op of an EXEC program on its key (txn-program.ts, without the key index). */
+export type ExecOp = { readonly key: Buffer } & (
+  | { readonly kind: 'str'; readonly change: StrChange }
+  | { readonly kind: 'get' }
+  | { readonly kind: 'watch'; readonly digest: Buffer }
+  | { readonly kind: 'absent' }
+);
+
+/** ProgramOp's kinds, for the router that turns an ExecOp into one. */
+export type ExecOpKind = ProgramOp['kind'];
 
 /**
  * What a front door needs from whatever holds the data: a Raft group it is a
@@ -14,7 +26,12 @@ export type KvOp =
   /** MGET: every key's words as of one instant. */
   | { readonly type: 'mget'; readonly keys: readonly Buffer[] }
   /** A one-key string command applied where the value is (INCRBY, APPEND, GETDEL, SET NX/XX/GET): src/kv/str-command.ts. */
-  | { readonly type: 'str'; readonly key: Buffer; readonly change: StrChange };
+  | { readonly type: 'str'; readonly key: Buffer; readonly change: StrChange }
+  /**
+   * MULTI/EXEC, MSETNX: ops over any keys run as ONE transaction (all or
+   * nothing, at one instant), each op seeing the ones before it.
+   */
+  | { readonly type: 'exec'; readonly ops: readonly ExecOp[] };
 
 export type KvAnswer =
   | { readonly type: 'ok' }
@@ -24,7 +41,9 @@ export type KvAnswer =
   /** MGET: one entry per key asked, in order; undefined for a missing key. */
   | { readonly type: 'multi'; readonly values: readonly (readonly Buffer[] | undefined)[] }
   /** A str op's result, refusals (not an integer, overflow) included: they are answers, not failures. */
-  | { readonly type: 'str'; readonly result: StrResult };
+  | { readonly type: 'str'; readonly result: StrResult }
+  /** EXEC: one result per op, in order; undefined when a check failed (nothing changed). */
+  | { readonly type: 'exec'; readonly outs: readonly StrResult[] | undefined };
 
 /** One client's ordered stream of commands (it owns an at-most-once session). */
 export interface KvSession {

@@ -38,6 +38,9 @@ export const WINDOW_START = 16;
 
 const EMPTY = Buffer.alloc(0);
 
+/** Fills a pending reply: its bytes, or how to encode them; `closeAfterToo` ends the connection after it. */
+export type ReplyFill = (reply: Buffer | (() => Buffer), closeAfterToo?: boolean) => void;
+
 /**
  * The requests and replies of one client connection, for every front door
  * (the lab port and the Redis port). Requests start in order through
@@ -136,17 +139,19 @@ export class ReplyQueue {
 
   /**
    * A reply to come, in this request's place: call the result once with its
-   * bytes, or with a function that encodes them; that one is not called once
+   * bytes, or with a function that encodes them (and whether the connection
+   * ends after it); the function is not called once
    * the connection is gone (a client cut at its output limit may have many
    * large replies still coming: none is encoded).
    */
-  pending(closeAfter = false): (reply: Buffer | (() => Buffer)) => void {
+  pending(closeAfter = false): ReplyFill {
     const slot: Slot = { bytes: undefined, closeAfter };
     this.#slots.push(slot);
     this.#executing++;
-    return (reply) => {
+    return (reply, closeAfterToo = false) => {
       const bytes = typeof reply === 'function' ? (this.socket.destroyed ? EMPTY : reply()) : reply;
       slot.bytes = bytes;
+      slot.closeAfter ||= closeAfterToo;
       this.#readyBytes += bytes.length;
       this.#executing--;
       this.#adapt(bytes.length);
