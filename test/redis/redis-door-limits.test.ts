@@ -230,3 +230,15 @@ test('before AUTH only small requests are read, with Redis 7.2\'s texts; after A
   await ok.whenClosed();
   t.true(ok.out.endsWith('+RESET\r\n-ERR Protocol error: unauthenticated bulk length\r\n'));
 });
+
+test('a pipelined WATCH ... EXEC that the client half-closes right after still gets every reply, then the server ends', async (t) => {
+  const kv = new MemoryKv();
+  kv.delayMs = 30; // WATCH's read is still running when the FIN arrives: the commands after it are held
+  const { port } = await door(t, {}, kv);
+  const c = new Client(port);
+  await c.ready;
+  c.socket.write(Buffer.concat([req('WATCH', 'k'), req('MULTI'), req('SET', 'k', 'v'), req('EXEC'), req('GET', 'k')]));
+  c.socket.end();
+  await c.whenClosed();
+  t.is(c.out, '+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n$1\r\nv\r\n');
+});
