@@ -26,6 +26,7 @@ export class ClientPool {
   readonly limits: ClientLimits;
   readonly #tracked = new Map<ReplyQueue, Socket>();
   #timer: NodeJS.Timeout | undefined;
+  #refusalLoggedMs = 0;
 
   constructor(
     private readonly stats: FrontDoorStats,
@@ -49,7 +50,12 @@ export class ClientPool {
   admit(socket: Socket, refusal: Buffer): boolean {
     if (this.#tracked.size < this.limits.maxclients) return true;
     this.stats.connectionsRejected++;
-    this.log.warn({ maxclients: this.limits.maxclients, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}` }, 'client refused: max number of clients reached');
+    // A flood of refusals is one line per SWEEP_EVERY_MS, not one per connection.
+    const now = Date.now();
+    if (now - this.#refusalLoggedMs >= SWEEP_EVERY_MS) {
+      this.#refusalLoggedMs = now;
+      this.log.warn({ maxclients: this.limits.maxclients, remote: remoteOf(socket), rejectedTotal: this.stats.connectionsRejected }, 'client refused: max number of clients reached');
+    }
     socket.on('error', () => {});
     socket.end(refusal);
     // A client that never closes its side must not keep the descriptor.

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { assert } from '../../raft/assert.js';
 
 /** A reply slot: filled when its request finishes; written strictly in request order. */
 interface Slot {
@@ -78,6 +79,7 @@ export class ReplyQueue {
     private readonly output: OutputLimits = NO_OUTPUT_LIMITS,
     private readonly onOutputLimit: (why: OutputLimitReason, pendingBytes: number) => void = () => {},
   ) {
+    assert(Number.isSafeInteger(pipelineMax) && pipelineMax >= 1, 'reply queue: pipelineMax >= 1');
     this.#window = Math.min(WINDOW_START, pipelineMax);
     socket.on('drain', () => {
       this.#lastActivityMs = Date.now();
@@ -154,6 +156,7 @@ export class ReplyQueue {
       slot.closeAfter ||= closeAfterToo;
       this.#readyBytes += bytes.length;
       this.#executing--;
+      assert(this.#executing >= 0, 'reply queue: a pending reply filled twice');
       this.#adapt(bytes.length);
       // Checked now, not at the flush: many replies may be filled in one turn.
       const { outputHardBytes: hard } = this.output;
@@ -208,7 +211,8 @@ export class ReplyQueue {
   /** A small reply widens the window by one; a large one narrows it to what INFLIGHT_REPLY_BYTES holds of its like. */
   #adapt(replyBytes: number): void {
     const fits = Math.max(1, Math.floor(INFLIGHT_REPLY_BYTES / Math.max(1, replyBytes)));
-    this.#window = Math.min(this.pipelineMax, fits, Math.max(this.#window + 1, 1));
+    this.#window = Math.min(this.pipelineMax, fits, this.#window + 1);
+    assert(this.#window >= 1, 'reply queue: the window is at least one request');
   }
 
   #mayStart(): boolean {
