@@ -51,6 +51,7 @@ const member = await runMember({
   ...(cfg.clientLimits !== undefined ? { clientLimits: cfg.clientLimits } : {}),
   ...(cfg.metricsListen !== undefined ? { metricsListen: cfg.metricsListen } : {}),
   ...(cfg.redisListen !== undefined ? { redisListen: cfg.redisListen } : {}),
+  ...(cfg.memcache !== undefined ? { memcache: cfg.memcache } : {}),
   kind: 'raft',
 });
 if (sharding?.fresh === true) await storeLayout(member.store, sharding.layout);

@@ -8,6 +8,8 @@ import type { ClusterSecret } from '../net/peer-auth.js';
 import { RequirePass, REQUIREPASS_BYTES_MAX } from '../server/client-auth.js';
 import { CLIENT_LIMIT_CEILINGS, parseMemoryBytes, QUERY_BUFFER_BYTES_MIN, type ClientLimits } from '../server/client-limits.js';
 import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, SecretProblem, SECRET_PARAMETERS, type SecretSources } from './cluster-secret.js';
+import { MEMCACHE_PARAMETERS, memcacheSettings } from './memcache-config.js';
+import type { MemcacheSettings } from '../memcache/memcache-door.js';
 
 /**
  * The lab's config files: `parameter value` lines, `!` comments.
@@ -34,6 +36,7 @@ import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, Secret
  * | timeout SECONDS    | all (extension)        | close clients idle this long; 0 = never (Redis's timeout)   |
  * | client_query_buffer_limit BYTES | all (ext.) | most bytes one request may declare, 1mb..4gb (Redis units) |
  * | client_output_buffer_limit HARD SOFT SECONDS | all (ext.) | close a client whose unsent replies pass HARD, or SOFT for SECONDS |
+ * | memcache_info IP:PORT, memcache_allow CIDRS, memcache_item_max BYTES | coordinator, raft (ext.) | a memcached text endpoint (memcache-config.ts) |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
  * sorted (numeric IP, then port) order. Not file position: each peer's file
@@ -72,6 +75,8 @@ export interface ConfigExtensions {
   readonly redisListen?: Endpoint;
   /** maxclients, timeout, client_query_buffer_limit, client_output_buffer_limit: the lines given (src/server/client-limits.ts has the rest). */
   readonly clientLimits?: Partial<ClientLimits>;
+  /** memcache_info (+ memcache_allow, memcache_item_max): the memcached endpoint. Invariant: its address is none of the file's others. */
+  readonly memcache?: MemcacheSettings;
 }
 
 export interface CoordinatorConfig extends ConfigExtensions {
@@ -127,15 +132,15 @@ const CLIENT_LIMIT_PARAMETERS = ['maxclients', 'timeout', 'client_query_buffer_l
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
-  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS,
+  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS, ...MEMCACHE_PARAMETERS,
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS]),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS, ...MEMCACHE_PARAMETERS]),
   participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS]),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS]),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS, ...MEMCACHE_PARAMETERS]),
 };
 
 /** One parameter line. */
@@ -184,12 +189,16 @@ export function parseLabConfig(text: string, file: string, secrets: SecretSource
   const metrics = metricsLine === undefined ? undefined : ctx.address(metricsLine);
   const redisLine = ctx.optionalOne('redis_info');
   const redis = redisLine === undefined ? undefined : ctx.address(redisLine);
-  const withMetrics = (addresses: AddressLine[]): AddressLine[] => [...addresses, ...(metrics === undefined ? [] : [metrics]), ...(redis === undefined ? [] : [redis])];
+  const mcLine = ctx.optionalOne('memcache_info');
+  const mc = mcLine === undefined ? undefined : ctx.address(mcLine);
+  const withMetrics = (addresses: AddressLine[]): AddressLine[] => [...addresses, ...(metrics === undefined ? [] : [metrics]), ...(redis === undefined ? [] : [redis]), ...(mc === undefined ? [] : [mc])];
   const secret = clusterSecretOf(lines, fail, secrets);
   const pass = ctx.optionalOne('requirepass');
   if (pass !== undefined && Buffer.byteLength(pass.value) > REQUIREPASS_BYTES_MAX) fail('BAD_VALUE', pass.at, `requirepass is ${Buffer.byteLength(pass.value)} bytes, at most ${REQUIREPASS_BYTES_MAX}`);
+  const memcache = memcacheSettings(mc, ctx.optionalOne('memcache_allow'), ctx.optionalOne('memcache_item_max'), pass !== undefined, fail);
   const ext: ConfigExtensions = {
     ...ctx.extensions(),
+    ...(memcache !== undefined ? { memcache } : {}),
     ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}),
     ...(redis !== undefined ? { redisListen: redis.endpoint } : {}),
     ...(secret !== undefined ? { clusterSecret: secret } : {}),

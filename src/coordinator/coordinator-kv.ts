@@ -59,7 +59,7 @@ export class CoordinatorKv implements KvService {
           if (reply.t !== 'mvalues' || !Array.isArray(reply.values) || reply.values.length !== op.keys.length) throw new CoordinatorError('REFUSED', 'unexpected reply to a read');
           return { type: 'multi', values: reply.values.map((v) => v ?? undefined) };
         }
-        if (op.type === 'exec') throw new CoordinatorError('REFUSED', 'EXEC runs as a transaction through the router, never in one group service');
+        if (op.type === 'exec' || op.type === 'flush') throw new CoordinatorError('REFUSED', 'EXEC and FLUSHALL run as a transaction through the router, never in one group service');
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;
         let reply: ForwardReply;

@@ -31,7 +31,9 @@ export type KvOp =
    * MULTI/EXEC, MSETNX: ops over any keys run as ONE transaction (all or
    * nothing, at one instant), each op seeing the ones before it.
    */
-  | { readonly type: 'exec'; readonly ops: readonly ExecOp[] };
+  | { readonly type: 'exec'; readonly ops: readonly ExecOp[] }
+  /** FLUSHALL: every key of every group goes, as ONE transaction (no client sees some groups emptied). */
+  | { readonly type: 'flush' };
 
 export type KvAnswer =
   | { readonly type: 'ok' }
