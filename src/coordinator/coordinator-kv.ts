@@ -1,5 +1,5 @@
 import { answerOfWrite, sessionCmdOf } from '../kv/write-command.js';
-import { wireForwardRequest } from '../rpc/forward-protocol.js';
+import { positionOfWire, wireForwardRequest } from '../rpc/forward-protocol.js';
 import type { ForwardReply, ForwardRequest } from '../rpc/forward-protocol.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
@@ -58,6 +58,17 @@ export class CoordinatorKv implements KvService {
           const reply = await this.forward({ t: 'mread', keys: op.keys, g: this.group });
           if (reply.t !== 'mvalues' || !Array.isArray(reply.values) || reply.values.length !== op.keys.length) throw new CoordinatorError('REFUSED', 'unexpected reply to a read');
           return { type: 'multi', values: reply.values.map((v) => v ?? undefined) };
+        }
+        if (op.type === 'scan') {
+          const reply = await this.forward({ t: 'scan', from: [op.from.slot, op.from.hash], to: op.toSlot, count: op.count, ...(op.match !== undefined ? { match: op.match } : {}), g: this.group });
+          const next = reply.t === 'scanned' && reply.next !== null ? positionOfWire(reply.next) : undefined;
+          if (reply.t !== 'scanned' || !Array.isArray(reply.keys) || (reply.next !== null && next === undefined)) throw new CoordinatorError('REFUSED', 'unexpected reply to a scan');
+          return { type: 'scan', keys: reply.keys, next };
+        }
+        if (op.type === 'replicas') {
+          const reply = await this.forward({ t: 'replicas', g: this.group });
+          if (reply.t !== 'replicas' || !Number.isSafeInteger(reply.n) || reply.n < 0) throw new CoordinatorError('REFUSED', 'unexpected reply to replicas');
+          return { type: 'replicas', n: reply.n };
         }
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;

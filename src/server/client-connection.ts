@@ -57,7 +57,9 @@ export function encodeAnswer(a: KvAnswer): Buffer {
       // The lab's MGET: one GET reply per key, nested in an array.
       return Buffer.concat([Buffer.from(`*${a.values.length}\r\n`), ...a.values.map((v) => (v === undefined ? LAB_NIL_REPLY : encodeBulkArray(v)))]);
     case 'str':
-      // Only the Redis door sends str ops; the lab's commands never make one.
+    case 'scan':
+    case 'replicas':
+      // Only the Redis door sends these ops; the lab's commands never make one.
       return assertNever(a as never, 'a str answer at the lab port');
   }
 }

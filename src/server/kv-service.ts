@@ -1,3 +1,4 @@
+import type { ScanPosition } from '../kv/scan-cursor.js';
 import type { StrChange, StrResult } from '../kv/str-command.js';
 
 /**
@@ -14,7 +15,15 @@ export type KvOp =
   /** MGET: every key's words as of one instant. */
   | { readonly type: 'mget'; readonly keys: readonly Buffer[] }
   /** A one-key string command applied where the value is (INCRBY, APPEND, GETDEL, SET NX/XX/GET): src/kv/str-command.ts. */
-  | { readonly type: 'str'; readonly key: Buffer; readonly change: StrChange };
+  | { readonly type: 'str'; readonly key: Buffer; readonly change: StrChange }
+  /**
+   * SCAN: keys from `from` up to slot `toSlot` (exclusive) in scan order
+   * (src/kv/scan-cursor.ts), about `count` visited, those `match` accepts;
+   * a linearizable read of each group it reaches.
+   */
+  | { readonly type: 'scan'; readonly from: ScanPosition; readonly toSlot: number; readonly count: number; readonly match: Buffer | undefined }
+  /** WAIT: how many followers hold every write this session made (in each group it wrote to; the least of them). */
+  | { readonly type: 'replicas' };
 
 export type KvAnswer =
   | { readonly type: 'ok' }
@@ -24,7 +33,10 @@ export type KvAnswer =
   /** MGET: one entry per key asked, in order; undefined for a missing key. */
   | { readonly type: 'multi'; readonly values: readonly (readonly Buffer[] | undefined)[] }
   /** A str op's result, refusals (not an integer, overflow) included: they are answers, not failures. */
-  | { readonly type: 'str'; readonly result: StrResult };
+  | { readonly type: 'str'; readonly result: StrResult }
+  /** SCAN: the keys, and where the next call starts (undefined: `toSlot` reached). */
+  | { readonly type: 'scan'; readonly keys: readonly Buffer[]; readonly next: ScanPosition | undefined }
+  | { readonly type: 'replicas'; readonly n: number };
 
 /** One client's ordered stream of commands (it owns an at-most-once session). */
 export interface KvSession {

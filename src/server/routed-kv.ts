@@ -1,10 +1,15 @@
 import type { TxnWrite } from '../txn/txn-command.js';
 import type { TxnDriver } from '../txn/txn-driver.js';
+import type { SlotRange } from '../sharding/layout.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from './kv-service.js';
+import { routedReplicas, routedScan } from './routed-scan.js';
 
 /** Maps a key to the Raft group that owns it (src/sharding: slot, then slot range). */
 export interface KeyRouter {
   groupOf(key: Uint8Array): number;
+  /** The group owning a slot and the slots of a group (SCAN walks groups in slot order); absent: no SCAN. */
+  groupOfSlot?(slot: number): number;
+  slotRangeOf?(g: number): SlotRange;
 }
 
 /** A command that would touch several groups where no transaction driver is configured. */
@@ -60,11 +65,20 @@ export class RoutedKv implements KvService {
       }
       return s;
     };
+    /** Groups this session wrote to (WAIT counts the replicas of these). */
+    const written = new Set<number>();
     return {
       execute: (op: KvOp): Promise<KvAnswer> => {
         try {
-          if (op.type === 'get' || op.type === 'set' || op.type === 'str') return this.#single(sessionOf(this.router.groupOf(op.key)), op);
+          if (op.type === 'scan') return routedScan(this.router, op, sessionOf);
+          if (op.type === 'replicas') return routedReplicas(written.size > 0 ? written : this.groups.keys(), sessionOf);
+          if (op.type === 'get' || op.type === 'set' || op.type === 'str') {
+            const g = this.router.groupOf(op.key);
+            if (op.type !== 'get') written.add(g);
+            return this.#single(sessionOf(g), op);
+          }
           const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
+          if (op.type !== 'mget') for (const g of split.keys()) written.add(g);
           if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
           return this.#cross(op, split);
         } catch (err) {
@@ -83,7 +97,7 @@ export class RoutedKv implements KvService {
     return session.execute(op);
   }
 
-  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' }>, split: Split): Promise<KvAnswer> {
+  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
     const driver = this.opts.txn;
     if (driver === undefined) throw new CrossGroupError([...split.keys()].sort((a, b) => a - b));
     this.opts.admit?.();
@@ -113,7 +127,7 @@ export class RoutedKv implements KvService {
     return split;
   }
 
-  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' }>, split: Split): Promise<KvAnswer> {
+  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
     const deadline = Date.now() + this.opts.requestTimeoutMs;
     switch (op.type) {
       case 'mget': {
