@@ -1,0 +1,110 @@
+import test from 'ava';
+import { connect, type Socket } from 'node:net';
+import { encodeRequest } from '../../src/protocol/resp-encoder.js';
+import { hasRedisServer, startRedisServer } from '../helpers/redis-server.js';
+import { RawReplySplitter, sortedTree, type RawReply } from '../helpers/resp-raw.js';
+import { twoPcWithRedis } from '../helpers/redis-door-cluster.js';
+import { CORPUS, RESP3_CORPUS, WHY, type CorpusEntry } from './redis-corpus.js';
+
+const withServer = hasRedisServer ? test.serial : test.serial.skip;
+
+/** One connection that sends a request and waits for exactly one reply. */
+class Conn {
+  private readonly splitter = new RawReplySplitter();
+  private readonly queue: RawReply[] = [];
+  private waiter: (() => void) | undefined;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.queue.push(...this.splitter.feed(d));
+      this.waiter?.();
+    });
+  }
+
+  static open(port: number): Promise<Conn> {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => resolve(new Conn(s)));
+      s.once('error', reject);
+    });
+  }
+
+  async send(entry: CorpusEntry, timeoutMs = 3_000): Promise<RawReply> {
+    this.socket.write('raw' in entry.send ? Buffer.from(entry.send.raw, 'latin1') : encodeRequest(entry.send.map((w) => Buffer.from(w, 'latin1'))));
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.length === 0) {
+      if (Date.now() > deadline) throw new Error(`no reply to ${describe(entry)}`);
+      await new Promise<void>((r) => {
+        this.waiter = r;
+        setTimeout(r, 50);
+      });
+    }
+    return this.queue.shift()!;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function describe(e: CorpusEntry): string {
+  return 'raw' in e.send ? JSON.stringify(e.send.raw) : e.send.map((w) => JSON.stringify(w)).join(' ');
+}
+
+const show = (r: RawReply): string => JSON.stringify(r.bytes.toString('latin1'));
+
+/** What is wrong with kvstore's reply to one entry against Redis's, or undefined. */
+function mismatch(e: CorpusEntry, redis: RawReply, kv: RawReply): string | undefined {
+  switch (e.compare) {
+    case 'bytes':
+      return redis.bytes.equals(kv.bytes) ? undefined : `redis ${show(redis)}, kvstore ${show(kv)}`;
+    case 'sorted':
+      return JSON.stringify(sortedTree(redis.tree)) === JSON.stringify(sortedTree(kv.tree)) ? undefined : `(sorted) redis ${show(redis)}, kvstore ${show(kv)}`;
+    case 'near': {
+      const ok = redis.tree.type === ':' && kv.tree.type === ':' && Math.abs(Number(redis.tree.text) - Number(kv.tree.text)) <= 50;
+      return ok ? undefined : `(near) redis ${show(redis)}, kvstore ${show(kv)}`;
+    }
+    case 'differs':
+      return e.kvstore!.test(kv.bytes.toString('latin1')) ? undefined : `(documented difference) kvstore ${show(kv)} does not match ${String(e.kvstore)}`;
+  }
+}
+
+async function runCorpus(redisPort: number, kvPort: number, corpus: readonly CorpusEntry[], log: (s: string) => void): Promise<string[]> {
+  const [redis, kv] = await Promise.all([Conn.open(redisPort), Conn.open(kvPort)]);
+  const problems: string[] = [];
+  try {
+    for (const e of corpus) {
+      const [r, k] = await Promise.all([redis.send(e), kv.send(e)]);
+      const bad = mismatch(e, r, k);
+      if (bad !== undefined) problems.push(`${describe(e)}: ${bad}`);
+      else if (e.compare === 'differs') log(`documented: ${describe(e)}: redis ${show(r)}, kvstore ${show(k)}`);
+    }
+  } finally {
+    redis.close();
+    kv.close();
+  }
+  return problems;
+}
+
+withServer('reply bytes: the corpus answers as a real redis-server, RESP2 then RESP3 after HELLO 3, but for the documented differences', async (t) => {
+  const [{ port: redisPort, version }, { redisPort: kvPort }] = await Promise.all([startRedisServer(t), twoPcWithRedis(t)]);
+  t.log(`reference: redis-server ${version}`);
+  // The cluster helper's readiness probe is the only key kvstore starts with.
+  const clean = await Conn.open(kvPort);
+  await clean.send({ send: ['DEL', '__ready'], compare: 'bytes' });
+  clean.close();
+
+  const problems = [...(await runCorpus(redisPort, kvPort, CORPUS, (s) => t.log(s))), ...(await runCorpus(redisPort, kvPort, RESP3_CORPUS, (s) => t.log(s)))];
+  for (const p of problems) t.log(p);
+  t.deepEqual(problems, []);
+  t.true(CORPUS.length + RESP3_CORPUS.length > 250);
+});
+
+test('every documented difference has a reason, and every entry that differs names one of them', (t) => {
+  const reasons = new Set<string>(Object.values(WHY));
+  for (const e of [...CORPUS, ...RESP3_CORPUS]) {
+    if (e.compare === 'differs') {
+      t.true(e.why !== undefined && reasons.has(e.why), describe(e));
+      t.true(e.kvstore instanceof RegExp, describe(e));
+    } else t.is(e.why, undefined, describe(e));
+  }
+});
