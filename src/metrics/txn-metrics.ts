@@ -3,7 +3,7 @@ import type { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
 import type { GroupTxnView } from '../server/txn-info.js';
 import { collectedCounter, collectedGauge } from './collected.js';
 
-const OPS = ['mset', 'mget', 'del'] as const;
+const OPS = ['mset', 'mget', 'del', 'exec'] as const;
 
 /** A front door's multi-key commands by path, and its 2PC attempts, aborts and commands in flight. */
 export function txnFrontDoorMetrics(registry: Registry, stats: TxnFrontDoorStats): void {

@@ -70,12 +70,13 @@ export class KvStateMachine {
   #txns = new TxnTable();
   /** Absolute expiry (ms) of the keys that have one. Invariant: each is a key of #data. */
   #expires = new ExpiryIndex();
-  /** The KV data as a transaction sees it (by latin1 key); a write by a transaction clears the key's expiry (as SET, MSET, DEL). */
+  /** The KV data as a transaction sees it (by latin1 key); a transaction's write sets the key's expiry it decided (none for MSET, DEL). */
   readonly #txnData: TxnData = {
     get: (k) => this.#data.get(k),
-    set: (k, v) => {
+    expiry: (k) => this.#expires.get(k),
+    set: (k, v, atMs) => {
       this.#data.set(k, v);
-      this.#expires.delete(k);
+      this.#expires.set(k, atMs);
     },
     delete: (k) => {
       this.#expires.delete(k);

@@ -195,15 +195,14 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const requestTimeoutMs = o.requestTimeoutMs ?? 1_500;
   // This peer's front door runs the same 2PC as the coordinator's, with its own transaction ids.
   const driver = new TxnDriver(txnClient, REAL_TXN_ENV, `m${o.id}-${randomBytes(5).toString('hex')}`, { ...DEFAULT_TXN_DRIVER_OPTIONS, onStep: txnStats.onStep });
-  const kv: KvService =
-    o.sharding === undefined
-      ? groups[0]!.kv
-      : new RoutedKv(o.sharding.router, new Map(groups.map((g) => [g.groupId, g.kv])), {
-          txn: driver,
-          requestTimeoutMs,
-          onPath: txnStats.onPath,
-          onCrossEnd: txnStats.onCrossEnd,
-        });
+  // One group (the lab shape) routes too: EXEC and MSETNX are transactions even there.
+  const onlyGroup = groups[0]!.groupId;
+  const kv: KvService = new RoutedKv(o.sharding?.router ?? { groupOf: () => onlyGroup }, new Map(groups.map((g) => [g.groupId, g.kv])), {
+    txn: driver,
+    requestTimeoutMs,
+    onPath: txnStats.onPath,
+    onCrossEnd: txnStats.onCrossEnd,
+  });
 
   const infoSections = [
     ...commonInfoSections({ kind, tcpPort: o.listen.port, stats: frontDoor, loading: () => groups.some((g) => g.replay.doneSeconds === undefined) }),

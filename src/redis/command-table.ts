@@ -8,6 +8,7 @@ import type { Call, Handler, Reply } from './redis-call.js';
 import { wrongArity } from './redis-errors.js';
 import * as server from './server-commands.js';
 import * as str from './string-commands.js';
+import * as tx from './transaction-commands.js';
 import { NULL, array, bulk, error, int, map } from './resp-value.js';
 
 interface Def {
@@ -69,6 +70,16 @@ const DEFS: Readonly<Record<string, Def>> = {
     args: [{ name: 'data', type: 'block', multiple: true, args: [key, { name: 'value', type: 'string' }] }],
     run: str.mset,
   },
+  msetnx: {
+    arity: -3, flags: 'write denyoom', keys: [1, -1, 2], acl: '@write @string @slow', group: 'string', since: '1.0.1', summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", complexity: 'O(N) where N is the number of keys to set.',
+    args: [{ name: 'data', type: 'block', multiple: true, args: [key, { name: 'value', type: 'string' }] }],
+    run: str.msetnx,
+  },
+  multi: { arity: 1, flags: 'noscript loading stale fast allow_busy', acl: '@fast @transaction', group: 'transactions', since: '1.2.0', summary: 'Starts a transaction.', complexity: 'O(1)', run: tx.multi },
+  exec: { arity: 1, flags: 'noscript loading stale skip_slowlog', acl: '@slow @transaction', group: 'transactions', since: '1.2.0', summary: 'Executes all commands in a transaction.', complexity: 'Depends on commands in the transaction', run: tx.exec },
+  discard: { arity: 1, flags: 'noscript loading stale fast allow_busy', acl: '@fast @transaction', group: 'transactions', since: '2.0.0', summary: 'Discards a transaction.', complexity: 'O(N), when N is the number of queued commands', run: tx.discard },
+  watch: { arity: -2, flags: 'noscript loading stale fast allow_busy', keys: [1, -1, 1], acl: '@fast @transaction', group: 'transactions', since: '2.2.0', summary: 'Monitors changes to keys to determine the execution of a transaction.', complexity: 'O(1) for every key.', args: [keys], run: tx.watch },
+  unwatch: { arity: 1, flags: 'noscript loading stale fast allow_busy', acl: '@fast @transaction', group: 'transactions', since: '2.2.0', summary: 'Forgets about watched keys of a transaction.', complexity: 'O(1)', run: tx.unwatch },
   incr: { arity: 2, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Increments the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', args: [key], run: str.incr },
   decr: { arity: 2, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', args: [key], run: str.decr },
   incrby: { arity: 3, flags: 'write denyoom fast', keys: [1, 1, 1], acl: '@write @string @fast', group: 'string', since: '1.0.0', summary: 'Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', args: [key, { name: 'increment', type: 'integer' }], run: str.incrby },

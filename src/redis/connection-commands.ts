@@ -14,6 +14,7 @@ import {
   unrecognizedOption,
 } from './redis-errors.js';
 import { NULL, OK, array, bulk, error, int, map, simple, verbatim } from './resp-value.js';
+import { resetTransaction } from './transaction-commands.js';
 
 /** The Redis version kvstore answers as (HELLO, INFO redis_version): the commands it speaks are Redis 7.2's. */
 export const REDIS_COMPAT_VERSION = '7.2.0';
@@ -35,11 +36,12 @@ export function quit(c: Call): Reply {
   return OK;
 }
 
-/** RESET: back to a fresh connection's state (RESP2, no name, db 0, not authenticated under requirepass); replies +RESET. */
+/** RESET: back to a fresh connection's state (RESP2, no name, db 0, no MULTI or WATCH, not authenticated under requirepass); replies +RESET. */
 export function reset(c: Call): Reply {
   c.client.proto = 2;
   c.client.name = undefined;
   c.client.authenticated = c.door.requirepass === undefined;
+  resetTransaction(c);
   return simple('RESET');
 }
 

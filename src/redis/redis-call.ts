@@ -1,6 +1,7 @@
 import type { RequirePass } from '../server/client-auth.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Proto, RespValue } from './resp-value.js';
+import type { ClientTransaction } from './transaction-commands.js';
 
 /** One connection's state as Redis keeps it per client (src/server.h `client`). */
 export interface ClientState {
@@ -23,6 +24,8 @@ export interface ClientState {
   closeAfterReply: boolean;
   /** Set once the socket has closed (a blocked WAIT 0 gives up). */
   closed?: boolean;
+  /** MULTI's queue and WATCH's keys. */
+  readonly tx: ClientTransaction;
 }
 
 /** What INFO, CONFIG GET and CLIENT LIST read from the process. */

@@ -10,7 +10,8 @@ import type { KvSession } from '../server/kv-service.js';
 import { lookupCommand } from './command-table.js';
 import type { ClientState, DoorServices, Reply } from './redis-call.js';
 import { NOAUTH, unknownCommand, unknownSubcommand } from './redis-errors.js';
-import { encodeValue, error } from './resp-value.js';
+import { encodeValue, error, simple } from './resp-value.js';
+import { RUN_INSIDE_MULTI, refusedInMulti } from './transaction-commands.js';
 import type { RespValue } from './resp-value.js';
 import { storeError } from './string-commands.js';
 
@@ -33,6 +34,10 @@ const PROTOCOL_TEXT: Record<ProtocolErrorCode, string> = {
   NESTING_TOO_DEEP: 'ERR Protocol error: invalid multibulk length',
   BAD_INTEGER: 'ERR Protocol error: invalid bulk length',
 };
+
+const QUEUED = simple('QUEUED');
+
+type Fill = (bytes: Buffer, closeAfter?: boolean) => void;
 
 /** What the shared front-door counters call a Redis command (its other commands are `other`). */
 function counted(fullname: string): FrontDoorCommand {
@@ -66,6 +71,14 @@ export class RedisConnection {
   private readonly replies: ReplyQueue;
   /** No more requests are read (QUIT, a protocol error, or the client's FIN). */
   private stopped = false;
+  /**
+   * While a WATCH reads its keys, the commands after it wait here with their
+   * reply slots taken: they must see what it does to the connection (a
+   * pipelined `WATCH k; MULTI; ...; EXEC`, as ioredis sends it), as Redis
+   * runs one command at a time.
+   */
+  private readonly held: Array<{ readonly argv: Buffer[]; readonly fill: Fill }> = [];
+  private holding = false;
 
   constructor(
     private readonly socket: Socket,
@@ -91,7 +104,9 @@ export class RedisConnection {
     this.state.lastInteractionMs = Date.now();
     try {
       for (const cmd of this.parser.feed(chunk)) {
-        this.run([cmd.nameWord ?? Buffer.from(cmd.name), ...cmd.args]);
+        const argv = [cmd.nameWord ?? Buffer.from(cmd.name), ...cmd.args];
+        if (this.holding) this.held.push({ argv, fill: this.replies.pending() });
+        else this.run(argv);
         if (this.stopped) return;
       }
     } catch (err) {
@@ -105,13 +120,26 @@ export class RedisConnection {
     this.replies.throttle();
   }
 
-  private run(argv: Buffer[]): void {
+  private release(): void {
+    this.holding = false;
+    while (!this.holding && !this.stopped && this.held.length > 0) {
+      const h = this.held.shift()!;
+      this.run(h.argv, h.fill);
+    }
+  }
+
+  /** Runs one command; its reply goes to `slot` when one was taken for it while it was held. */
+  private run(argv: Buffer[], slot?: Fill): void {
+    const push = (bytes: Buffer, closeAfter: boolean): void => (slot !== undefined ? slot(bytes, closeAfter) : this.push(bytes, closeAfter));
     const found = lookupCommand(argv, unknownCommand, unknownSubcommand);
+    const tx = this.state.tx;
     if (!found.ok) {
       const c = this.stats.commands.other;
       c.calls++;
       c.failed++;
-      this.push(encodeValue(error(found.error), this.state.proto), false);
+      // Inside MULTI a refused command dooms the block (Redis flagTransaction): EXEC answers EXECABORT.
+      if (tx.queued !== undefined) tx.dirty = true;
+      push(encodeValue(error(found.error), this.state.proto), false);
       return;
     }
     const { cmd } = found;
@@ -120,10 +148,23 @@ export class RedisConnection {
     // As Redis: looked up and arity-checked first, then only no_auth commands (AUTH, HELLO, QUIT, RESET) before AUTH.
     if (!this.state.authenticated && !cmd.flags.includes('no_auth')) {
       counts.failed++;
-      this.push(encodeValue(error(NOAUTH), this.state.proto), false);
+      if (tx.queued !== undefined) tx.dirty = true;
+      push(encodeValue(error(NOAUTH), this.state.proto), false);
       return;
     }
     this.state.lastCommand = cmd.name;
+    if (tx.queued !== undefined && !RUN_INSIDE_MULTI.has(cmd.name)) {
+      const refused = refusedInMulti(cmd, tx.queued.length);
+      if (refused !== undefined) {
+        counts.failed++;
+        tx.dirty = true;
+        push(encodeValue(error(refused), this.state.proto), false);
+      } else {
+        tx.queued.push({ cmd, argv });
+        push(encodeValue(QUEUED, this.state.proto), false);
+      }
+      return;
+    }
     let reply: Reply;
     try {
       reply = cmd.run({ argv, fullname: cmd.name, client: this.state, door: this.door, session: this.session });
@@ -136,19 +177,23 @@ export class RedisConnection {
     if (closeAfter) this.stopped = true;
     if (!(reply instanceof Promise)) {
       if (reply.t === 'error') counts.failed++;
-      this.push(encodeValue(reply, proto), closeAfter);
+      push(encodeValue(reply, proto), closeAfter);
       return;
     }
-    const fill = this.replies.pending(closeAfter);
+    const fill = slot ?? this.replies.pending(closeAfter);
+    if (cmd.name === 'watch') {
+      this.holding = true;
+      void reply.finally(() => this.release()).catch(() => {});
+    }
     reply.then(
       (v: RespValue) => {
         if (v.t === 'error') counts.failed++;
-        fill(encodeValue(v, proto));
+        fill(encodeValue(v, proto), closeAfter);
       },
       (err: unknown) => {
         counts.failed++;
         this.log.info({ command: cmd.name, err: err instanceof Error ? err.message : String(err) }, 'redis door: request failed');
-        fill(encodeValue(storeError(err), proto));
+        fill(encodeValue(storeError(err), proto), closeAfter);
       },
     );
   }

@@ -9,6 +9,7 @@ import type { Logger } from '../server/logger.js';
 import { orderedSession } from '../server/ordered-session.js';
 import type { ClientState, DoorServices } from './redis-call.js';
 import { RedisConnection } from './redis-connection.js';
+import { newClientTransaction } from './transaction-commands.js';
 
 export interface RedisDoorOptions {
   readonly listen: Endpoint;
@@ -97,6 +98,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
       lastCommand: 'NULL',
       authenticated: o.requirepass === undefined,
       closeAfterReply: false,
+      tx: newClientTransaction(),
     };
     const session = orderedSession(o.kv.openSession());
     const conn = new RedisConnection(socket, state, session, services, { pipelineMax: o.pipelineMax ?? 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, o.stats, o.log);

@@ -59,8 +59,9 @@ export function encodeAnswer(a: KvAnswer): Buffer {
     case 'str':
     case 'scan':
     case 'replicas':
-      // Only the Redis door sends these ops; the lab's commands never make one.
-      return assertNever(a as never, 'a str answer at the lab port');
+    case 'exec':
+      // Only the Redis door sends str and exec ops; the lab's commands never make one.
+      return assertNever(a as never, `a ${a.type} answer at the lab port`);
   }
 }
 

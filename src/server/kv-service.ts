@@ -1,5 +1,17 @@
 import type { ScanPosition } from '../kv/scan-cursor.js';
 import type { StrChange, StrResult } from '../kv/str-command.js';
+import type { ProgramOp } from '../txn/txn-program.js';
+
+/** One op of an EXEC program on its key (txn-program.ts, without the key index). */
+export type ExecOp = { readonly key: Buffer } & (
+  | { readonly kind: 'str'; readonly change: StrChange }
+  | { readonly kind: 'get' }
+  | { readonly kind: 'watch'; readonly digest: Buffer }
+  | { readonly kind: 'absent' }
+);
+
+/** ProgramOp's kinds, for the router that turns an ExecOp into one. */
+export type ExecOpKind = ProgramOp['kind'];
 
 /**
  * What a front door needs from whatever holds the data: a Raft group it is a
@@ -16,6 +28,11 @@ export type KvOp =
   | { readonly type: 'mget'; readonly keys: readonly Buffer[] }
   /** A one-key string command applied where the value is (INCRBY, APPEND, GETDEL, SET NX/XX/GET): src/kv/str-command.ts. */
   | { readonly type: 'str'; readonly key: Buffer; readonly change: StrChange }
+  /**
+   * MULTI/EXEC, MSETNX: ops over any keys run as ONE transaction (all or
+   * nothing, at one instant), each op seeing the ones before it.
+   */
+  | { readonly type: 'exec'; readonly ops: readonly ExecOp[] }
   /**
    * SCAN: keys from `from` up to slot `toSlot` (exclusive) in scan order
    * (src/kv/scan-cursor.ts), about `count` visited, those `match` accepts;
@@ -34,6 +51,8 @@ export type KvAnswer =
   | { readonly type: 'multi'; readonly values: readonly (readonly Buffer[] | undefined)[] }
   /** A str op's result, refusals (not an integer, overflow) included: they are answers, not failures. */
   | { readonly type: 'str'; readonly result: StrResult }
+  /** EXEC: one result per op, in order; undefined when a check failed (nothing changed). */
+  | { readonly type: 'exec'; readonly outs: readonly StrResult[] | undefined }
   /** SCAN: the keys, and where the next call starts (undefined: `toSlot` reached). */
   | { readonly type: 'scan'; readonly keys: readonly Buffer[]; readonly next: ScanPosition | undefined }
   | { readonly type: 'replicas'; readonly n: number };

@@ -38,13 +38,14 @@ export class ReplyQueue {
     this.#scheduleFlush();
   }
 
-  /** A reply to come, in this request's place: call the result once with its bytes. */
-  pending(closeAfter = false): (bytes: Buffer) => void {
+  /** A reply to come, in this request's place: call the result once with its bytes (and whether the connection ends after it). */
+  pending(closeAfter = false): (bytes: Buffer, closeAfterToo?: boolean) => void {
     const slot: Slot = { bytes: undefined, closeAfter };
     this.#slots.push(slot);
     this.#executing++;
-    return (bytes) => {
+    return (bytes, closeAfterToo = false) => {
       slot.bytes = bytes;
+      slot.closeAfter ||= closeAfterToo;
       this.#executing--;
       if (this.#paused && this.#executing < this.pipelineMax) {
         this.#paused = false;

@@ -1,7 +1,10 @@
+import { assert } from '../../raft/assert.js';
+import type { StrResult } from '../kv/str-command.js';
 import type { TxnWrite } from '../txn/txn-command.js';
-import type { TxnDriver } from '../txn/txn-driver.js';
+import type { ProgramShare, TxnDriver } from '../txn/txn-driver.js';
+import type { ProgramOp } from '../txn/txn-program.js';
+import type { ExecOp, KvAnswer, KvOp, KvService, KvSession } from './kv-service.js';
 import type { SlotRange } from '../sharding/layout.js';
-import type { KvAnswer, KvOp, KvService, KvSession } from './kv-service.js';
 import { routedReplicas, routedScan } from './routed-scan.js';
 
 /** Maps a key to the Raft group that owns it (src/sharding: slot, then slot range). */
@@ -77,6 +80,10 @@ export class RoutedKv implements KvService {
             if (op.type !== 'get') written.add(g);
             return this.#single(sessionOf(g), op);
           }
+          if (op.type === 'exec') {
+            for (const o of op.ops) if (o.kind === 'str') written.add(this.router.groupOf(o.key));
+            return this.#exec(op.ops);
+          }
           const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
           if (op.type !== 'mget') for (const g of split.keys()) written.add(g);
           if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
@@ -97,7 +104,7 @@ export class RoutedKv implements KvService {
     return session.execute(op);
   }
 
-  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
+  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
     const driver = this.opts.txn;
     if (driver === undefined) throw new CrossGroupError([...split.keys()].sort((a, b) => a - b));
     this.opts.admit?.();
@@ -109,6 +116,50 @@ export class RoutedKv implements KvService {
       return answer;
     } finally {
       this.opts.onCrossEnd?.(op.type, ok);
+    }
+  }
+
+  /**
+   * EXEC: always a transaction, over one group or several (its checks and
+   * read-modify-writes need the locks). Each group runs its share of the
+   * ops in order; the results go back in the order asked.
+   */
+  async #exec(ops: readonly ExecOp[]): Promise<KvAnswer> {
+    const driver = this.opts.txn;
+    if (driver === undefined) throw new Error('routed kv: EXEC needs a transaction driver');
+    this.opts.admit?.();
+    const shares = new Map<number, { keys: Buffer[]; index: Map<string, number>; ops: ProgramOp[]; at: number[] }>();
+    ops.forEach((o, at) => {
+      const g = this.router.groupOf(o.key);
+      let share = shares.get(g);
+      if (share === undefined) shares.set(g, (share = { keys: [], index: new Map(), ops: [], at: [] }));
+      const name = o.key.toString('latin1');
+      let k = share.index.get(name);
+      if (k === undefined) {
+        k = share.keys.length;
+        share.index.set(name, k);
+        share.keys.push(o.key);
+      }
+      share.ops.push(programOp(o, k));
+      share.at.push(at);
+    });
+    const path = shares.size === 1 ? 'single' : 'cross';
+    this.opts.onPath?.(path, 'exec');
+    let ok = false;
+    try {
+      const parts = new Map<number, ProgramShare>([...shares].map(([g, s]) => [g, { keys: s.keys, ops: s.ops }]));
+      const got = await driver.program(parts, Date.now() + this.opts.requestTimeoutMs);
+      ok = true;
+      if (got === 'unmet') return { type: 'exec', outs: undefined };
+      const outs: StrResult[] = new Array<StrResult>(ops.length);
+      for (const [g, s] of shares) {
+        const rs = got.get(g);
+        assert(rs !== undefined && rs.length === s.ops.length, () => `routed kv: group ${g} answered ${rs?.length ?? 'no'} results for ${s.ops.length} ops`);
+        s.at.forEach((at, i) => (outs[at] = rs[i]!));
+      }
+      return { type: 'exec', outs };
+    } finally {
+      if (path === 'cross') this.opts.onCrossEnd?.('exec', ok);
     }
   }
 
@@ -127,7 +178,7 @@ export class RoutedKv implements KvService {
     return split;
   }
 
-  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
+  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
     const deadline = Date.now() + this.opts.requestTimeoutMs;
     switch (op.type) {
       case 'mget': {
@@ -156,5 +207,17 @@ export class RoutedKv implements KvService {
         return { type: 'count', n: present };
       }
     }
+  }
+}
+
+function programOp(o: ExecOp, k: number): ProgramOp {
+  switch (o.kind) {
+    case 'str':
+      return { k, kind: 'str', change: o.change };
+    case 'watch':
+      return { k, kind: 'watch', digest: o.digest };
+    case 'get':
+    case 'absent':
+      return { k, kind: o.kind };
   }
 }

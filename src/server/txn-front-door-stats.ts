@@ -1,6 +1,7 @@
 import type { TxnStep } from '../txn/txn-driver.js';
 
-export type MultiKeyOp = 'mset' | 'mget' | 'del';
+/** Commands that may span groups; `exec` is MULTI/EXEC and MSETNX (a transaction even over one group). */
+export type MultiKeyOp = 'mset' | 'mget' | 'del' | 'exec';
 
 /**
  * What a front door counts of its multi-key commands, for INFO and /metrics:
@@ -10,10 +11,10 @@ export type MultiKeyOp = 'mset' | 'mget' | 'del';
  */
 export class TxnFrontDoorStats {
   /** Multi-key commands whose keys fell in one group. */
-  readonly single: Record<MultiKeyOp, number> = { mset: 0, mget: 0, del: 0 };
+  readonly single: Record<MultiKeyOp, number> = { mset: 0, mget: 0, del: 0, exec: 0 };
   /** Commands run over several groups, and those of them answered -ERROR. */
-  readonly cross: Record<MultiKeyOp, number> = { mset: 0, mget: 0, del: 0 };
-  readonly crossFailed: Record<MultiKeyOp, number> = { mset: 0, mget: 0, del: 0 };
+  readonly cross: Record<MultiKeyOp, number> = { mset: 0, mget: 0, del: 0, exec: 0 };
+  readonly crossFailed: Record<MultiKeyOp, number> = { mset: 0, mget: 0, del: 0, exec: 0 };
   /** Cross-group commands running now. */
   inFlight = 0;
   /** Transaction attempts (a retried command makes several) and those that met a lock and aborted. */
@@ -43,5 +44,5 @@ export class TxnFrontDoorStats {
 }
 
 function isMultiKey(op: string): op is MultiKeyOp {
-  return op === 'mset' || op === 'mget' || op === 'del';
+  return op === 'mset' || op === 'mget' || op === 'del' || op === 'exec';
 }

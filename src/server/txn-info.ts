@@ -20,8 +20,8 @@ export function txnInfoSection(stats: TxnFrontDoorStats, driver: TxnDriver, grou
     name: 'Transactions',
     fields: () => {
       const out: [string, InfoValue][] = [];
-      for (const op of ['mset', 'mget', 'del'] as const) out.push([`single_group_${op}`, stats.single[op]]);
-      for (const op of ['mset', 'mget', 'del'] as const) out.push([`cross_group_${op}`, stats.cross[op]], [`cross_group_${op}_failed`, stats.crossFailed[op]]);
+      for (const op of ['mset', 'mget', 'del', 'exec'] as const) out.push([`single_group_${op}`, stats.single[op]]);
+      for (const op of ['mset', 'mget', 'del', 'exec'] as const) out.push([`cross_group_${op}`, stats.cross[op]], [`cross_group_${op}_failed`, stats.crossFailed[op]]);
       out.push(['txn_in_flight', stats.inFlight], ['txn_attempts', stats.attempts], ['txn_aborts', stats.aborts], ['txn_outcomes_spreading', driver.finishing]);
       const gs = groups();
       let open = 0;

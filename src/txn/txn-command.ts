@@ -17,6 +17,8 @@
  * applied state holds no decision yet.
  */
 import { assert } from '../../raft/assert.js';
+import { parseStrResult, type StrResult } from '../kv/str-command.js';
+import { parseProgram, programTuple, type Program } from './txn-program.js';
 
 /** Unique per attempt of a transaction: `<front door id>-<counter>`. */
 export type TxnId = string;
@@ -40,6 +42,11 @@ export interface PrepareCmd {
   /** A read-only PREPARE takes shared locks and answers the values; it needs no decision. */
   readonly readOnly: boolean;
   readonly writes: readonly TxnWrite[];
+  /**
+   * A program (MULTI/EXEC, MSETNX): `writes` then only names the keys to
+   * lock (values null), and the ops decide what changes (txn-program.ts).
+   */
+  readonly program?: Program;
 }
 
 export interface DecideCmd {
@@ -71,7 +78,9 @@ export type TxnCmd = PrepareCmd | DecideCmd | ResolveCmd | ForgetCmd;
 
 export type TxnResult =
   /** Locked and recorded at `index`. `present`: keys of the PREPARE that exist now (exact DEL counts); `values`: read-only answers, one per write. */
-  | { readonly type: 'prepared'; readonly index: number; readonly present: number; readonly values?: readonly (readonly Buffer[] | null)[] }
+  | { readonly type: 'prepared'; readonly index: number; readonly present: number; readonly values?: readonly (readonly Buffer[] | null)[]; readonly outs?: readonly StrResult[] }
+  /** A program's check failed (a WATCHed key changed, an MSETNX key exists): nothing was recorded. */
+  | { readonly type: 'unmet' }
   /** Another transaction holds a lock on one of the keys: nothing was recorded. */
   | { readonly type: 'conflict'; readonly holder: TxnId }
   /** This group already holds a decision for the transaction (a late PREPARE at the primary). */
@@ -87,7 +96,17 @@ export function isTxnCmd(cmd: { readonly op: string }): cmd is TxnCmd {
 export function txnTuple(cmd: TxnCmd): unknown[] {
   switch (cmd.op) {
     case 'tprepare':
-      return [cmd.op, cmd.txn, [cmd.primary, cmd.groups, cmd.readOnly, cmd.writes.map((w) => (w.values === null ? [w.key] : [w.key, w.values]))]];
+      return [
+        cmd.op,
+        cmd.txn,
+        [
+          cmd.primary,
+          cmd.groups,
+          cmd.readOnly,
+          cmd.writes.map((w) => (w.values === null ? [w.key] : [w.key, w.values])),
+          ...(cmd.program !== undefined ? [programTuple(cmd.program)] : []),
+        ],
+      ];
     case 'tdecide':
       return [cmd.op, cmd.txn, [cmd.commit, cmd.groups, cmd.indexes, cmd.at]];
     case 'tresolve':
@@ -113,8 +132,8 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
   if (typeof txn !== 'string' || txn.length < 1 || txn.length > txnIdCharsMax) return `txn id must be 1..${txnIdCharsMax} chars`;
   switch (op) {
     case 'tprepare': {
-      if (!Array.isArray(body) || body.length !== 4) return 'prepare body is [primary, groups, readOnly, writes]';
-      const [primary, groups, readOnly, writes] = body as unknown[];
+      if (!Array.isArray(body) || body.length < 4 || body.length > 5) return 'prepare body is [primary, groups, readOnly, writes, program?]';
+      const [primary, groups, readOnly, writes, rawProgram] = body as unknown[];
       const g = parseGroups(groups);
       if (typeof g === 'string') return g;
       if (!isGroupId(primary) || !g.includes(primary)) return 'the primary must be one of the groups';
@@ -131,7 +150,11 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
         if (readOnly || !Array.isArray(vs) || vs.length < 1 || !vs.every(isBytes)) return 'a set write has one or more value words; a read names only keys';
         ws.push({ key: toBuffer(w[0]), values: vs.map((v) => toBuffer(v as Uint8Array)) });
       }
-      return { op, txn, primary, groups: g, readOnly, writes: ws };
+      if (body.length === 4) return { op, txn, primary, groups: g, readOnly, writes: ws };
+      const program = parseProgram(rawProgram, ws.length);
+      if (typeof program === 'string') return program;
+      if (readOnly || ws.some((w) => w.values !== null)) return 'a program prepare locks keys (no values) and is not read-only';
+      return { op, txn, primary, groups: g, readOnly, writes: ws, program };
     }
     case 'tdecide': {
       if (!Array.isArray(body) || body.length !== 4) return 'decide body is [commit, groups, indexes, at]';
@@ -192,6 +215,17 @@ export function parseTxnResult(raw: unknown): TxnResult | string {
       const index = r['index'];
       const present = r['present'];
       if (!isIndex(index) || index < 1 || !isIndex(present)) return 'prepared: bad index or count';
+      const rawOuts = r['outs'];
+      if (rawOuts !== undefined && rawOuts !== null) {
+        if (!Array.isArray(rawOuts)) return 'prepared: outs must be a list';
+        const outs: StrResult[] = [];
+        for (const o of rawOuts as unknown[]) {
+          const x = parseStrResult(o);
+          if (typeof x === 'string') return `prepared: bad out: ${x}`;
+          outs.push(x);
+        }
+        return { type: 'prepared', index, present, outs };
+      }
       const vs = r['values'];
       if (vs === undefined || vs === null) return { type: 'prepared', index, present };
       if (!Array.isArray(vs)) return 'prepared: values must be a list';
@@ -225,6 +259,8 @@ export function parseTxnResult(raw: unknown): TxnResult | string {
     }
     case 'forgotten':
       return { type: 'forgotten' };
+    case 'unmet':
+      return { type: 'unmet' };
     default:
       return `unknown txn result ${JSON.stringify(r['type'])}`;
   }

@@ -18,6 +18,8 @@
  */
 import { assert } from '../../raft/assert.js';
 import type { PrepareCmd, TxnId, TxnResult, TxnWrite } from './txn-command.js';
+import type { StrResult } from '../kv/str-command.js';
+import type { ProgramOp } from './txn-program.js';
 import { crashProcess, failLoudly, TxnError, type TxnEnv, type TxnGroupClient } from './txn-client.js';
 import { txnFailpoints } from './txn-failpoints.js';
 import { TxnOutbox } from './txn-outbox.js';
@@ -42,6 +44,20 @@ export interface WriteOutcome {
   readonly present: number;
   readonly txn: TxnId;
 }
+
+/** One group's share of a program: the keys it locks and the ops over them (ProgramOp.k indexes keys). */
+export interface ProgramShare {
+  readonly keys: readonly Buffer[];
+  readonly ops: readonly ProgramOp[];
+}
+
+type PrepareBody = Pick<PrepareCmd, 'writes' | 'program'>;
+
+type Attempt =
+  | { type: 'committed'; present: number; outs: ReadonlyMap<number, readonly StrResult[]> }
+  | { type: 'aborted'; holder: TxnId | undefined; released: Promise<void> }
+  | { type: 'unmet' }
+  | { type: 'unknown' };
 
 export class TxnDriver {
   #counter = 0;
@@ -78,7 +94,31 @@ export class TxnDriver {
 
   /** Atomically applies the writes of every group (at least two). */
   async write(parts: ReadonlyMap<number, readonly TxnWrite[]>, deadlineMs: number): Promise<WriteOutcome> {
-    const groups = sortedGroups(parts);
+    const r = await this.#commit(sortedGroups(parts), (g) => ({ writes: parts.get(g)! }), deadlineMs);
+    assert(r.type === 'committed', 'txn driver: a plain write has no checks to fail');
+    return { present: r.present, txn: r.txn };
+  }
+
+  /**
+   * Runs a program's shares (one group or several) as one transaction: the
+   * results of each group's ops, in order; 'unmet' when a check failed (the
+   * transaction aborted and changed nothing). Meeting another's lock, it
+   * aborts and runs again from scratch: only the committed run's results count.
+   */
+  async program(parts: ReadonlyMap<number, ProgramShare>, deadlineMs: number): Promise<ReadonlyMap<number, readonly StrResult[]> | 'unmet'> {
+    const body = (g: number): PrepareBody => {
+      const share = parts.get(g)!;
+      return { writes: share.keys.map((key) => ({ key, values: null })), program: { nowMs: 0, ops: share.ops } };
+    };
+    const r = await this.#commit(sortedGroups(parts), body, deadlineMs);
+    return r.type === 'unmet' ? 'unmet' : r.outs;
+  }
+
+  async #commit(
+    groups: readonly number[],
+    body: (g: number) => PrepareBody,
+    deadlineMs: number,
+  ): Promise<{ type: 'unmet' } | { type: 'committed'; present: number; txn: TxnId; outs: ReadonlyMap<number, readonly StrResult[]> }> {
     let backoff = this.opts.backoffMinMs;
     let lastConflict: TxnId | undefined;
     for (;;) {
@@ -91,8 +131,9 @@ export class TxnDriver {
       // The primary: the group of the first key named, so a client's
       // transactions over the same keys meet their decisions in one place.
       const primary = groups[0]!;
-      const outcome = await this.#tryWrite(txn, primary, groups, parts, deadlineMs);
-      if (outcome.type === 'committed') return { present: outcome.present, txn };
+      const outcome = await this.#tryWrite(txn, primary, groups, body, deadlineMs);
+      if (outcome.type === 'committed') return { type: 'committed', present: outcome.present, txn, outs: outcome.outs };
+      if (outcome.type === 'unmet') return outcome;
       if (outcome.type === 'unknown') throw new TxnError('UNKNOWN', `the decision of ${txn} was not learnt before the deadline; it may have committed`);
       lastConflict = outcome.holder ?? lastConflict;
       // The next attempt would only meet this one's own locks: wait until they are released.
@@ -106,12 +147,12 @@ export class TxnDriver {
     txn: TxnId,
     primary: number,
     groups: readonly number[],
-    parts: ReadonlyMap<number, readonly TxnWrite[]>,
+    body: (g: number) => PrepareBody,
     deadlineMs: number,
-  ): Promise<{ type: 'committed'; present: number } | { type: 'aborted'; holder: TxnId | undefined; released: Promise<void> } | { type: 'unknown' }> {
+  ): Promise<Attempt> {
     this.#step(txn, 'begin');
     const prepares = groups.map((g) => {
-      const cmd: PrepareCmd = { op: 'tprepare', txn, primary, groups, readOnly: false, writes: parts.get(g)! };
+      const cmd: PrepareCmd = { op: 'tprepare', txn, primary, groups, readOnly: false, ...body(g) };
       return this.#run(g, cmd, deadlineMs).catch(() => undefined);
     });
     this.#step(txn, 'prepare-sent');
@@ -119,15 +160,21 @@ export class TxnDriver {
     const indexes: [number, number][] = [];
     let present = 0;
     let holder: TxnId | undefined;
+    let unmet = false;
+    const outs = new Map<number, readonly StrResult[]>();
     results.forEach((r, i) => {
       if (r?.type === 'prepared') {
         indexes.push([groups[i]!, r.index]);
         present += r.present;
+        if (r.outs !== undefined) outs.set(groups[i]!, r.outs);
       } else if (r?.type === 'conflict') holder = r.holder;
+      else if (r?.type === 'unmet') unmet = true;
     });
     if (indexes.length !== groups.length) {
       this.#step(txn, 'aborting');
-      return { type: 'aborted', holder, released: this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs) };
+      const released = this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs);
+      // A failed check is an answer (EXEC's nil, MSETNX's 0), not a reason to try again.
+      return unmet ? { type: 'unmet' } : { type: 'aborted', holder, released };
     }
     this.#step(txn, 'prepared');
     const at = indexes.find(([g]) => g === primary)![1];
@@ -146,7 +193,7 @@ export class TxnDriver {
     this.#step(txn, 'decided');
     const released = this.#spread(txn, primary, groups, d, deadlineMs);
     // ABORT here: a lock timed out and a resolver decided first; the caller retries.
-    return d.commit ? { type: 'committed', present } : { type: 'aborted', holder: undefined, released };
+    return d.commit ? { type: 'committed', present, outs } : { type: 'aborted', holder: undefined, released };
   }
 
   /**

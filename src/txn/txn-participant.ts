@@ -74,6 +74,8 @@ export class TxnParticipant {
   /** Runs a txn command sent to this group's leader. A read-only PREPARE first waits for the write locks on its keys. */
   async serve(cmd: TxnCmd, deadlineMs: number): Promise<TxnResult> {
     if (cmd.op === 'tprepare' && cmd.readOnly) await this.waitUnlocked(cmd.writes.map((w) => w.key), false, deadlineMs);
+    // A program runs at the leader's time, written in the entry: expiry is decided by it, the same on every replica.
+    if (cmd.op === 'tprepare' && cmd.program !== undefined) return this.host.propose({ ...cmd, program: { ...cmd.program, nowMs: this.env.now() } }, deadlineMs);
     return this.host.propose(cmd, deadlineMs);
   }
 

@@ -15,6 +15,8 @@
 import { assert } from '../../raft/assert.js';
 import { txnFailpoints } from './txn-failpoints.js';
 import type { DecideCmd, PrepareCmd, ResolveCmd, TxnCmd, TxnId, TxnResult } from './txn-command.js';
+import { parseStrResult, type StrResult } from '../kv/str-command.js';
+import { runProgram, type Program } from './txn-program.js';
 
 /** A key's stored value as the KV state machine keeps it (latin1 strings). */
 export type StoredValue = string | string[];
@@ -22,9 +24,19 @@ export type StoredValue = string | string[];
 /** The KV data a transaction changes and reads, by latin1 key string. */
 export interface TxnData {
   get(key: string): StoredValue | undefined;
-  set(key: string, value: StoredValue): void;
+  /** The key's absolute expiry (ms), undefined when it has none. */
+  expiry(key: string): number | undefined;
+  /** Sets the value and its expiry (undefined: none, as SET clears it). */
+  set(key: string, value: StoredValue, atMs?: number): void;
   delete(key: string): boolean;
 }
+
+/**
+ * One key of a prepared record: the value it leaves (null: deleted; false:
+ * only locked, unchanged: a key a program read, watched or left as it was)
+ * and, for a value, its absolute expiry.
+ */
+export type PreparedWrite = readonly [key: string, value: StoredValue | null | false, atMs?: number];
 
 export interface PreparedTxn {
   readonly txn: TxnId;
@@ -33,8 +45,10 @@ export interface PreparedTxn {
   readonly readOnly: boolean;
   /** Log index the record was made at: names this incarnation of it. */
   readonly index: number;
-  /** [key, value or null for delete/read], in the PREPARE's order. */
-  readonly writes: readonly (readonly [string, StoredValue | null])[];
+  /** [key, value or null for delete/read (false: lock only), expiry], in the PREPARE's order. */
+  readonly writes: readonly PreparedWrite[];
+  /** A program's results, one per op: answered by the PREPARE (and by any copy of it while the record lives). */
+  readonly outs?: readonly StrResult[];
 }
 
 export interface TxnDecision {
@@ -113,7 +127,7 @@ export class TxnTable {
     if (known !== undefined) return this.#preparedAnswer(known, data);
     const d = this.#decisions.get(cmd.txn);
     if (d !== undefined) return { type: 'decided', commit: d.commit, indexes: d.indexes };
-    const writes: [string, StoredValue | null][] = cmd.writes.map((w) => [
+    let writes: PreparedWrite[] = cmd.writes.map((w) => [
       w.key.toString('latin1'),
       w.values === null ? null : w.values.length === 1 ? w.values[0]!.toString('latin1') : w.values.map((v) => v.toString('latin1')),
     ]);
@@ -123,9 +137,32 @@ export class TxnTable {
       if (l.writer !== undefined) return { type: 'conflict', holder: l.writer };
       if (!cmd.readOnly && l.readers.length > 0) return { type: 'conflict', holder: l.readers[0]! };
     }
-    const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes };
+    let outs: StrResult[] | undefined;
+    if (cmd.program !== undefined) {
+      const ran = this.#run(cmd.program, writes, data);
+      if (ran === undefined) return { type: 'unmet' };
+      [writes, outs] = ran;
+    }
+    const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes, ...(outs !== undefined ? { outs } : {}) };
     this.#install(p);
     return this.#preparedAnswer(p, data);
+  }
+
+  /** A program's final state per key (lock-only where unchanged) and its results; undefined when a check failed. */
+  #run(program: Program, keys: readonly PreparedWrite[], data: TxnData): [PreparedWrite[], StrResult[]] | undefined {
+    const ran = runProgram(program, (i) => {
+      const k = keys[i]![0];
+      return { value: data.get(k), atMs: data.expiry(k) };
+    });
+    if (ran.type === 'unmet') return undefined;
+    const writes = keys.map(([k], i): PreparedWrite => {
+      const f = ran.finals.get(i);
+      if (f === undefined) return [k, false];
+      if (f.value === undefined) return [k, null];
+      const v: StoredValue = typeof f.value === 'string' ? f.value : [...f.value];
+      return f.atMs === undefined ? [k, v] : [k, v, f.atMs];
+    });
+    return [writes, ran.outs];
   }
 
   #preparedAnswer(p: PreparedTxn, data: TxnData): TxnResult {
@@ -136,6 +173,7 @@ export class TxnTable {
       seen.add(k);
       if (data.get(k) !== undefined) present++;
     }
+    if (p.outs !== undefined) return { type: 'prepared', index: p.index, present, outs: p.outs };
     if (!p.readOnly) return { type: 'prepared', index: p.index, present };
     const values = p.writes.map(([k]) => {
       const v = data.get(k);
@@ -173,9 +211,10 @@ export class TxnTable {
   }
 
   #applyWrites(p: PreparedTxn, data: TxnData): void {
-    for (const [k, v] of p.writes) {
+    for (const [k, v, at] of p.writes) {
+      if (v === false) continue;
       if (v === null) data.delete(k);
-      else data.set(k, v);
+      else data.set(k, v, at);
     }
   }
 
@@ -214,7 +253,7 @@ export class TxnTable {
 
   toTuple(): TxnTableTuple {
     return [
-      [...this.#prepared.values()].map((p) => ({ ...p, groups: [...p.groups], writes: p.writes.map(([k, v]) => [k, v] as const) })),
+      [...this.#prepared.values()].map((p) => ({ ...p, groups: [...p.groups], writes: p.writes.map((w) => [...w] as unknown as PreparedWrite) })),
       [...this.#decisions].map(([txn, d]) => [txn, d.commit, [...d.groups], d.indexes.map(([g, i]) => [g, i] as [number, number]), d.index]),
     ];
   }
@@ -225,8 +264,17 @@ export class TxnTable {
     for (const p of raw[0] as PreparedTxn[]) {
       assert(typeof p === 'object' && p !== null && typeof p.txn === 'string' && Number.isSafeInteger(p.index) && Array.isArray(p.writes), 'kv-snapshot: bad prepared record');
       assert(!t.#prepared.has(p.txn), 'kv-snapshot: a transaction prepared twice');
-      for (const w of p.writes) assert(Array.isArray(w) && typeof w[0] === 'string', 'kv-snapshot: bad prepared write');
-      t.#install({ txn: p.txn, primary: p.primary, groups: p.groups, readOnly: p.readOnly === true, index: p.index, writes: p.writes });
+      for (const w of p.writes) assert(Array.isArray(w) && typeof w[0] === 'string' && (w.length === 2 || (w.length === 3 && Number.isSafeInteger(w[2]))), 'kv-snapshot: bad prepared write');
+      let outs: StrResult[] | undefined;
+      if (p.outs !== undefined && p.outs !== null) {
+        assert(Array.isArray(p.outs), 'kv-snapshot: prepared outs must be a list');
+        outs = p.outs.map((o) => {
+          const r = parseStrResult(o);
+          assert(typeof r !== 'string', () => `kv-snapshot: bad prepared out: ${String(r)}`);
+          return r;
+        });
+      }
+      t.#install({ txn: p.txn, primary: p.primary, groups: p.groups, readOnly: p.readOnly === true, index: p.index, writes: p.writes, ...(outs !== undefined ? { outs } : {}) });
     }
     for (const d of raw[1] as unknown[]) {
       assert(Array.isArray(d) && d.length === 5 && typeof d[0] === 'string' && typeof d[1] === 'boolean', 'kv-snapshot: bad decision');

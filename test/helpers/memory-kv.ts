@@ -1,4 +1,5 @@
 import { applyStrChange } from '../../src/kv/str-command.js';
+import { runProgram, type ProgramOp } from '../../src/txn/txn-program.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../../src/server/kv-service.js';
 import { SlottedMap } from '../../src/participant/slot-key-index.js';
 import { globMatch } from '../../src/kv/glob-match.js';
@@ -75,6 +76,31 @@ export class MemoryKv implements KvService {
           else this.expires.set(key, atMs);
         }
         return { type: 'str', result };
+      }
+      case 'exec': {
+        // One program over the whole map, as one group's share would run: the shared evaluator.
+        const keys = [...new Set(op.ops.map((o) => o.key.toString('latin1')))];
+        const ops: ProgramOp[] = op.ops.map((o) => {
+          const k = keys.indexOf(o.key.toString('latin1'));
+          return o.kind === 'str' ? { k, kind: 'str', change: o.change } : o.kind === 'watch' ? { k, kind: 'watch', digest: o.digest } : { k, kind: o.kind };
+        });
+        const ran = runProgram({ nowMs: Date.now(), ops }, (k) => {
+          const v = this.data.get(keys[k]!)?.map((b) => b.toString('latin1'));
+          return { value: v === undefined ? undefined : v.length === 1 ? v[0]! : v, atMs: this.expires.get(keys[k]!) };
+        });
+        if (ran.type === 'unmet') return { type: 'exec', outs: undefined };
+        for (const [k, f] of ran.finals) {
+          const key = keys[k]!;
+          if (f.value === undefined) {
+            this.data.delete(key);
+            this.expires.delete(key);
+            continue;
+          }
+          this.data.set(key, (typeof f.value === 'string' ? [f.value] : [...f.value]).map((v) => Buffer.from(v, 'latin1')));
+          if (f.atMs === undefined) this.expires.delete(key);
+          else this.expires.set(key, f.atMs);
+        }
+        return { type: 'exec', outs: ran.outs };
       }
     }
   }

@@ -145,7 +145,7 @@ export class Sim2pcHistory implements ApplyObserver {
   #applied(t: TxnFacts, txn: string, g: number, p: PreparedTxn, commitAt: number): void {
     if (t.appliedIn.has(g)) throw new Sim2pcViolation('atomicity', `${txn}: applied twice in group ${g}`);
     t.appliedIn.add(g);
-    for (const [k, v] of p.writes) this.#version(k, v === null ? null : typeof v === 'string' ? v : v[0]!, txn, commitAt);
+    for (const [k, v] of p.writes) if (v !== false) this.#version(k, v === null ? null : typeof v === 'string' ? v : v[0]!, txn, commitAt);
   }
 
   #version(key: string, value: string | null, writer: string, at: number): void {
