@@ -63,8 +63,8 @@ export class CoordinatorKv implements KvService {
         if (op.type === 'scan') {
           const reply = await this.forward({ t: 'scan', from: [op.from.slot, op.from.hash], to: op.toSlot, count: op.count, ...(op.match !== undefined ? { match: op.match } : {}), g: this.group });
           const next = reply.t === 'scanned' && reply.next !== null ? positionOfWire(reply.next) : undefined;
-          if (reply.t !== 'scanned' || !Array.isArray(reply.keys) || (reply.next !== null && next === undefined)) throw new CoordinatorError('REFUSED', 'unexpected reply to a scan');
-          return { type: 'scan', keys: reply.keys, next };
+          if (reply.t !== 'scanned' || !Array.isArray(reply.keys) || !Number.isSafeInteger(reply.visited) || (reply.next !== null && next === undefined)) throw new CoordinatorError('REFUSED', 'unexpected reply to a scan');
+          return { type: 'scan', keys: reply.keys, next, visited: reply.visited };
         }
         if (op.type === 'replicas') {
           const reply = await this.forward({ t: 'replicas', g: this.group });

@@ -53,10 +53,11 @@ export function encodeCursor(p: ScanPosition): string {
 }
 
 /**
- * A cursor as Redis's parseScanCursorOrReply reads it (util.c string2ull:
- * a canonical non-negative integer, else what strtoull accepts without
- * error), or undefined: `ERR invalid cursor`. A cursor beyond the last
- * slot (never one kvstore gave) is past the end: it iterates nothing.
+ * A cursor as Redis 7's parseScanCursorOrReply reads it (db.c: strtoul in
+ * base 10, nothing after the digits, no leading white space, no overflow;
+ * a minus negates modulo 2^64, and the empty string is 0), or undefined:
+ * `ERR invalid cursor`. A cursor beyond the last slot (never one kvstore
+ * gave) is past the end: it iterates nothing.
  */
 export function decodeCursor(text: string): ScanPosition | undefined {
   const n = parseUnsigned64(text);
@@ -67,16 +68,11 @@ export function decodeCursor(text: string): ScanPosition | undefined {
 }
 
 function parseUnsigned64(text: string): bigint | undefined {
-  // string2ll first: canonical decimal; a negative one is out of range.
-  if (/^(0|-?[1-9][0-9]*)$/.test(text) && text.length <= 20) {
-    const n = BigInt(text);
-    if (n >= -(2n ** 63n) && n < 2n ** 63n) return n < 0n ? undefined : n;
-  }
-  // Then strtoull: leading white space, an optional sign (a minus negates modulo 2^64), digits to the end.
-  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/.exec(text);
+  if (text === '') return 0n;
+  const m = /^([+-]?)([0-9]+)$/.exec(text);
   if (m === null) return undefined;
   const n = BigInt(m[2]!);
-  if (n > UINT64_MAX) return undefined;
+  if (n > UINT64_MAX) return undefined; // ERANGE
   return m[1] === '-' ? (UINT64_MAX + 1n - n) & UINT64_MAX : n;
 }
 

@@ -148,15 +148,15 @@ export class KvStateMachine {
    * visiting about `budget` keys; keys expired at `nowMs` and keys `match`
    * does not match are left out. Reads only: the clock may enter here.
    */
-  scan(from: ScanPosition, toSlot: number, budget: number, match: Uint8Array | undefined, nowMs = Date.now()): { keys: Buffer[]; next: ScanPosition | undefined } {
+  scan(from: ScanPosition, toSlot: number, budget: number, match: Uint8Array | undefined, nowMs = Date.now()): { keys: Buffer[]; next: ScanPosition | undefined; visited: number } {
     const everything = match === undefined || matchesEverything(match);
     const keep = (k: string): boolean => {
       const at = this.#expires.get(k);
       if (at !== undefined && at <= nowMs) return false;
       return everything || globMatch(match, Buffer.from(k, 'latin1'));
     };
-    const { keys, next } = this.#data.index.scan(from, toSlot, budget, keep);
-    return { keys: keys.map((k) => Buffer.from(k, 'latin1')), next };
+    const { keys, next, visited } = this.#data.index.scan(from, toSlot, budget, keep);
+    return { keys: keys.map((k) => Buffer.from(k, 'latin1')), next, visited };
   }
 
   has(key: Uint8Array): boolean {

@@ -139,10 +139,10 @@ export class ReplicatedKv implements KvService {
       // Keys only: a transaction in flight shows its keys as before it (no lock wait, as SCAN reads no value).
       return { type: 'scan' as const, ...this.sm().kv.scan(from, toSlot, count, match) };
     }, forward, (reply) => {
-      if (reply.t !== 'scanned' || !Array.isArray(reply.keys)) throw new NodeError('UNAVAILABLE', 'bad forward reply to a scan');
+      if (reply.t !== 'scanned' || !Array.isArray(reply.keys) || !Number.isSafeInteger(reply.visited)) throw new NodeError('UNAVAILABLE', 'bad forward reply to a scan');
       const next = reply.next === null ? undefined : positionOfWire(reply.next);
       if (reply.next !== null && next === undefined) throw new NodeError('UNAVAILABLE', 'bad scan position in a forward reply');
-      return { type: 'scan' as const, keys: reply.keys, next };
+      return { type: 'scan' as const, keys: reply.keys, next, visited: reply.visited };
     }, hops);
   }
 
@@ -248,8 +248,8 @@ export class ReplicatedKv implements KvService {
       case 'scan': {
         const from = positionOfWire(req.from);
         if (from === undefined) throw new NodeError('UNAVAILABLE', 'bad scan position');
-        const { keys, next } = await this.scan(from, req.to, req.count, req.match, deadline, hops);
-        return { t: 'scanned', keys: [...keys], next: next === undefined ? null : [next.slot, next.hash] };
+        const { keys, next, visited } = await this.scan(from, req.to, req.count, req.match, deadline, hops);
+        return { t: 'scanned', keys: [...keys], next: next === undefined ? null : [next.slot, next.hash], visited };
       }
       case 'replicas':
         return { t: 'replicas', n: await this.replicas(deadline, hops) };

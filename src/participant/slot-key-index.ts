@@ -57,11 +57,12 @@ export class SlotKeyIndex {
    * Keys from `from` up to (not including) slot `toSlot`, in scan order,
    * visiting at most about `budget` keys: whole (slot, hash) runs, so it
    * may go a little over. `next` is where the following call starts;
-   * undefined: every slot before toSlot is done. `keep` filters what is
+   * undefined: every slot before toSlot is done; `visited` counts the
+   * keys looked at. `keep` filters what is
    * returned (MATCH, expiry); rejected keys count against the budget too,
    * so a selective filter returns few keys per call, as Redis's does.
    */
-  scan(from: ScanPosition, toSlot: number, budget: number, keep: (key: string) => boolean): { keys: string[]; next: ScanPosition | undefined } {
+  scan(from: ScanPosition, toSlot: number, budget: number, keep: (key: string) => boolean): { keys: string[]; next: ScanPosition | undefined; visited: number } {
     assertPosition(from);
     assert(Number.isInteger(toSlot) && toSlot >= 0 && toSlot <= SLOTS, () => `scan: toSlot ${toSlot} outside 0..${SLOTS}`);
     assert(Number.isInteger(budget) && budget >= 1, () => `scan: budget ${budget} is not a positive integer`);
@@ -83,11 +84,11 @@ export class SlotKeyIndex {
         }
         if (visited >= budget) {
           const next = after(slot, hash);
-          return { keys, next: next.slot >= toSlot ? undefined : next };
+          return { keys, next: next.slot >= toSlot ? undefined : next, visited };
         }
       }
     }
-    return { keys, next: undefined };
+    return { keys, next: undefined, visited };
   }
 
   #sortedOf(slot: number, set: Set<string>): SortedSlot {

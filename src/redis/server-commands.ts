@@ -15,16 +15,24 @@ export function dbsize(c: Call): Reply {
   return int(c.door.dbsize());
 }
 
-/** CONFIG GET pattern [pattern ...]: a map of every parameter some pattern matches (RESP2: a flat array). */
+/**
+ * CONFIG GET pattern [pattern ...]: a map of every parameter some pattern
+ * matches (RESP2: a flat array), as Redis 7's configGetCommand: a pattern
+ * without glob characters is a name looked up in any case and answered as
+ * typed; a glob matches names without regard to case, answered as stored.
+ */
 export function configGet(c: Call): Reply {
-  const patterns = c.argv.slice(2);
-  // Pattern by pattern, each parameter once (Redis 7 dedups when several patterns match it).
-  const found = new Map<string, string>();
-  for (const p of patterns) {
-    // Redis's glob without regard to case (util.c stringmatchlen, nocase).
-    for (const [name, value] of c.door.config) if (globMatch(p, Buffer.from(name, 'latin1'), true) && !found.has(name)) found.set(name, value);
+  const found = new Map<string, readonly [string, string]>();
+  for (const p of c.argv.slice(2)) {
+    const text = p.toString('latin1');
+    if (!/[[*?]/.test(text)) {
+      const value = c.door.config.get(text.toLowerCase());
+      if (value !== undefined && !found.has(text.toLowerCase())) found.set(text.toLowerCase(), [text, value]);
+      continue;
+    }
+    for (const [name, value] of c.door.config) if (globMatch(p, Buffer.from(name, 'latin1'), true) && !found.has(name)) found.set(name, [name, value]);
   }
-  return map([...found].map(([name, value]) => [name, bulk(value)] as const));
+  return map([...found.values()].map(([name, value]) => [name, bulk(value)] as const));
 }
 
 /** CONFIG SET: kvstore's parameters come from its config file; none is set at run time. */

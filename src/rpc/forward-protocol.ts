@@ -44,7 +44,7 @@ export type ForwardReply =
   | { readonly t: 'mvalues'; readonly values: (Buffer[] | null)[] }
   | { readonly t: 'txn'; readonly result: TxnResult }
   /** next: [slot, hash] of the following call, null once `to` is reached. */
-  | { readonly t: 'scanned'; readonly keys: Buffer[]; readonly next: [number, number] | null }
+  | { readonly t: 'scanned'; readonly keys: Buffer[]; readonly next: [number, number] | null; readonly visited: number }
   | { readonly t: 'replicas'; readonly n: number };
 
 /** Most keys one forwarded SCAN may visit (a call's work bound; the front door asks no more). */

@@ -53,8 +53,8 @@ export type KvAnswer =
   | { readonly type: 'str'; readonly result: StrResult }
   /** EXEC: one result per op, in order; undefined when a check failed (nothing changed). */
   | { readonly type: 'exec'; readonly outs: readonly StrResult[] | undefined }
-  /** SCAN: the keys, and where the next call starts (undefined: `toSlot` reached). */
-  | { readonly type: 'scan'; readonly keys: readonly Buffer[]; readonly next: ScanPosition | undefined }
+  /** SCAN: the keys, where the next call starts (undefined: `toSlot` reached), and how many keys were looked at (of `count`). */
+  | { readonly type: 'scan'; readonly keys: readonly Buffer[]; readonly next: ScanPosition | undefined; readonly visited: number }
   | { readonly type: 'replicas'; readonly n: number };
 
 /** One client's ordered stream of commands (it owns an at-most-once session). */

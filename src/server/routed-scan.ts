@@ -6,25 +6,32 @@ type ScanOp = Extract<KvOp, { type: 'scan' }>;
 type ScanAnswer = Extract<KvAnswer, { type: 'scan' }>;
 
 /**
- * One SCAN step over several groups: groups own contiguous slot ranges in
- * group order, so the position's slot names the one group to ask, for its
- * own range only; at its range's end the next position is the first slot of
- * the next group (a leader change in between changes nothing: positions are
- * the same on every replica). One group per call bounds the call's work.
+ * One SCAN call over several groups: groups own contiguous slot ranges in
+ * group order, so the position's slot names the group to ask, for its own
+ * range only; at its range's end the position moves to the first slot of
+ * the next group, which is asked for what is left of `count` (a leader
+ * change in between changes nothing: positions are the same on every
+ * replica). Each group visits at most what is left of `count`, so the whole
+ * call visits about `count` keys, as Redis's does, whatever the groups.
  */
-export function routedScan(router: KeyRouter, op: ScanOp, sessionOf: (g: number) => KvSession): Promise<ScanAnswer> {
+export async function routedScan(router: KeyRouter, op: ScanOp, sessionOf: (g: number) => KvSession): Promise<ScanAnswer> {
   const { groupOfSlot, slotRangeOf } = router;
   if (groupOfSlot === undefined || slotRangeOf === undefined) throw new Error('routed kv: SCAN needs a router that knows slot ranges');
-  if (op.from.slot >= Math.min(op.toSlot, SLOTS)) return Promise.resolve({ type: 'scan', keys: [], next: undefined });
-  const g = groupOfSlot.call(router, op.from.slot);
-  const end = Math.min(op.toSlot, slotRangeOf.call(router, g).last + 1);
-  return sessionOf(g)
-    .execute({ ...op, toSlot: end })
-    .then((a) => {
-      if (a.type !== 'scan') throw new Error(`kv answered ${a.type} to SCAN`);
-      const next = a.next ?? (end < op.toSlot ? { slot: end, hash: 0 } : undefined);
-      return { type: 'scan', keys: a.keys, next };
-    });
+  const toSlot = Math.min(op.toSlot, SLOTS);
+  const keys: Buffer[] = [];
+  let from = op.from;
+  let visited = 0;
+  while (from.slot < toSlot && visited < op.count) {
+    const g = groupOfSlot.call(router, from.slot);
+    const end = Math.min(toSlot, slotRangeOf.call(router, g).last + 1);
+    const a = await sessionOf(g).execute({ ...op, from, toSlot: end, count: op.count - visited });
+    if (a.type !== 'scan') throw new Error(`kv answered ${a.type} to SCAN`);
+    keys.push(...a.keys);
+    // An empty group looks at nothing: count it as one visit so a call over many empty groups still ends.
+    visited += Math.max(1, a.visited);
+    from = a.next ?? { slot: end, hash: 0 };
+  }
+  return { type: 'scan', keys, next: from.slot < toSlot ? from : undefined, visited };
 }
 
 /** WAIT over groups: the least number of followers holding the session's writes in any group it wrote to. */

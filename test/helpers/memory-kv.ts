@@ -57,8 +57,8 @@ export class MemoryKv implements KvService {
         return { type: 'multi', values: op.keys.map((k) => this.live(k.toString('latin1'))) };
       case 'scan': {
         const match = op.match;
-        const { keys, next } = this.data.index.scan(op.from, op.toSlot, op.count, (k) => this.live(k) !== undefined && (match === undefined || globMatch(match, Buffer.from(k, 'latin1'))));
-        return { type: 'scan', keys: keys.map((k) => Buffer.from(k, 'latin1')), next };
+        const { keys, next, visited } = this.data.index.scan(op.from, op.toSlot, op.count, (k) => this.live(k) !== undefined && (match === undefined || globMatch(match, Buffer.from(k, 'latin1'))));
+        return { type: 'scan', keys: keys.map((k) => Buffer.from(k, 'latin1')), next, visited };
       }
       case 'replicas':
         return { type: 'replicas', n: 0 };

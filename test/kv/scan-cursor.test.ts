@@ -27,11 +27,13 @@ test('a position after a key never encodes as 0, and carries into the next slot 
   t.deepEqual(after(SLOTS - 1, 2 ** 48 - 1), { slot: SLOTS, hash: 0 });
 });
 
-test('cursors are read as Redis reads them: negative and non-numbers invalid, strtoull forms accepted', (t) => {
-  for (const bad of ['abc', '-1', '1.5', '', '0x10', '18446744073709551616', '1 ']) t.is(decodeCursor(bad), undefined, bad);
+test('cursors are read as Redis 7 reads them (strtoul): no junk, no leading space, no overflow; a minus wraps', (t) => {
+  for (const bad of ['abc', '1.5', '0x10', '18446744073709551616', '1 ', ' 7', '+', '-']) t.is(decodeCursor(bad), undefined, bad);
   t.deepEqual(decodeCursor('+5'), { slot: 0, hash: 5 });
-  t.deepEqual(decodeCursor(' 7'), { slot: 0, hash: 7 });
+  t.deepEqual(decodeCursor(''), SCAN_START);
   t.deepEqual(decodeCursor('-0'), SCAN_START);
+  // -1 is 2^64 - 1: past every slot.
+  t.deepEqual(decodeCursor('-1'), { slot: SLOTS, hash: 0 });
   t.deepEqual(decodeCursor('007'), { slot: 0, hash: 7 });
   // A cursor kvstore never gave (beyond the last slot) iterates nothing.
   t.deepEqual(decodeCursor('18446744073709551615'), { slot: SLOTS, hash: 0 });
