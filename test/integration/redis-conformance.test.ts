@@ -108,3 +108,35 @@ test('every documented difference has a reason, and every entry that differs nam
     } else t.is(e.why, undefined, describe(e));
   }
 });
+
+/** A small seeded generator (mulberry32), so a failing pattern can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+withServer('glob: kvstore\'s stringmatchlen port picks the same keys as redis-server\'s KEYS for random patterns', async (t) => {
+  const { port } = await startRedisServer(t);
+  const { globMatch } = await import('../../src/kv/glob-match.js');
+  const next = rng(0x5eed);
+  const pick = (alphabet: string, max: number): string => Array.from({ length: Math.floor(next() * (max + 1)) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+  const keys = new Set<string>(['', 'a', '*', '?', '[', ']', '\\', '-', '^']);
+  while (keys.size < 60) keys.add(pick('ab-]^\\[*?', 4));
+  const conn = await Conn.open(port);
+  t.teardown(() => conn.close());
+  for (const k of keys) await conn.send({ send: ['SET', k, 'v'], compare: 'bytes' });
+  const problems: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const pattern = pick('ab*?[]^-\\', 6);
+    const reply = await conn.send({ send: ['KEYS', pattern], compare: 'bytes' });
+    const theirs = (reply.tree.items ?? []).map((x) => x.text).sort();
+    const ours = [...keys].filter((k) => (pattern === '*' ? true : globMatch(Buffer.from(pattern, 'latin1'), Buffer.from(k, 'latin1')))).sort();
+    if (JSON.stringify(theirs) !== JSON.stringify(ours)) problems.push(`KEYS ${JSON.stringify(pattern)}: redis ${JSON.stringify(theirs)}, kvstore ${JSON.stringify(ours)}`);
+  }
+  t.deepEqual(problems, []);
+});
