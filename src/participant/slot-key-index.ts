@@ -68,6 +68,7 @@ export class SlotKeyIndex {
     assert(Number.isInteger(budget) && budget >= 1, () => `scan: budget ${budget} is not a positive integer`);
     const keys: string[] = [];
     let visited = 0;
+    let bytes = 0;
     for (let slot = from.slot; slot < toSlot; slot++) {
       const set = this.#slots[slot];
       if (set === undefined) continue;
@@ -80,9 +81,13 @@ export class SlotKeyIndex {
           const key = sorted.keys[i]!;
           if (!set.has(key)) continue;
           visited++;
-          if (keep(key)) keys.push(key);
+          if (keep(key)) {
+            keys.push(key);
+            bytes += key.length;
+          }
         }
-        if (visited >= budget) {
+        // Bounded in keys looked at and in bytes returned (a reply must fit a peer frame).
+        if (visited >= budget || bytes >= SCAN_REPLY_BYTES_MAX) {
           const next = after(slot, hash);
           return { keys, next: next.slot >= toSlot ? undefined : next, visited };
         }
@@ -112,6 +117,9 @@ export class SlotKeyIndex {
     for (const set of this.#slots) assert(set === undefined || set.size > 0, 'slot index: an empty slot set is kept');
   }
 }
+
+/** A scan step stops after the run that brings its keys to this many bytes (peer frames are 64 MiB at most). */
+export const SCAN_REPLY_BYTES_MAX = 1 << 20;
 
 /** Slots with at least this many keys keep their sorted order between scans. */
 const SORTED_CACHE_KEYS_MIN = 256;

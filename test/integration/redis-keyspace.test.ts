@@ -155,6 +155,10 @@ test.serial('kvstoreraftsystem with groups 3: SCAN resumes on any peer and acros
   } while (cursor !== '0');
   t.deepEqual(user(new Set(seen)), sorted(KEYS));
   t.deepEqual(user(await rs[1]!.keys('*')), sorted(KEYS));
+  // WAIT at a peer: after writes in every group with peer 3 down, one follower per group holds them.
+  await fill(rs[1]!);
+  t.is(await rs[1]!.wait(1, 0), 1);
+  t.is(await rs[1]!.wait(2, 200), 1);
 });
 
 test.serial('WAIT counts the followers holding the connection\'s writes; CLUSTER SLOTS/SHARDS describe one shard and ioredis Cluster works through it', async (t) => {

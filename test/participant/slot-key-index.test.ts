@@ -102,3 +102,13 @@ test('the state machine scans its applied keys, leaves out expired ones and thos
   restored.checkInvariants();
   t.deepEqual(all(restored), ['other', 'user:2', 'user:3']);
 });
+
+test('a scan step stops once its keys reach SCAN_REPLY_BYTES_MAX, and the next one resumes after them', (t) => {
+  const m = new SlottedMap<string>();
+  const big = 'x'.repeat(100_000);
+  for (let i = 0; i < 30; i++) m.set(`${big}${i}`, 'v');
+  const first = m.index.scan(SCAN_START, SLOTS, 1000, () => true);
+  t.true(first.keys.length >= 11 && first.keys.length <= 12, `${first.keys.length} keys`);
+  t.not(first.next, undefined);
+  t.is(new Set(iterate(m, 1000).keys).size, 30);
+});
