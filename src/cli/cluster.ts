@@ -25,14 +25,21 @@ export function addClusterCommand(program: Command): void {
       return n;
     }, 6379)
     .option('--no-redis', 'no Redis endpoint in the configs it writes')
+    .option('--memcache-port <port>', 'the front door also serves the memcached text endpoint here (used only when writing configs)', (v) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('an integer in 1..65535');
+      return n;
+    }, 11211)
+    .option('--no-memcache', 'no memcached endpoint in the configs it writes')
     .option('--no-shell', 'do not open myshell, even on a TTY')
-    .action(async (o: { dir: string; basePort: number; raft?: boolean; shell: boolean; redis: boolean; redisPort: number }, cmd: Command) => {
+    .action(async (o: { dir: string; basePort: number; raft?: boolean; shell: boolean; redis: boolean; redisPort: number; memcache: boolean; memcachePort: number }, cmd: Command) => {
       const status = await launchCluster({
         dir: o.dir,
         shape: o.raft === true ? 'raft' : '2pc',
         basePort: o.basePort,
         basePortGiven: cmd.getOptionValueSource('basePort') === 'cli',
         ...(o.redis ? { redisPort: o.redisPort } : {}),
+        ...(o.memcache ? { memcachePort: o.memcachePort } : {}),
         shell: o.shell,
         out: process.stdout,
         err: process.stderr,

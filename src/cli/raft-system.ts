@@ -50,6 +50,7 @@ const member = await runMember({
   ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}),
   ...(cfg.metricsListen !== undefined ? { metricsListen: cfg.metricsListen } : {}),
   ...(cfg.redisListen !== undefined ? { redisListen: cfg.redisListen } : {}),
+  ...(cfg.memcache !== undefined ? { memcache: cfg.memcache } : {}),
   kind: 'raft',
 });
 if (sharding?.fresh === true) await storeLayout(member.store, sharding.layout);

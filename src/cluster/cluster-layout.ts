@@ -53,13 +53,15 @@ const HEADER = [
 
 /**
  * `redisPort`: the front door (coordinator, or raft1) also serves the Redis
- * endpoint there (`redis_info`); undefined: no Redis endpoint.
+ * endpoint there (`redis_info`); undefined: no Redis endpoint. `memcachePort`:
+ * the same for the memcached endpoint (`memcache_info`).
  */
-export function clusterLayout(shape: ClusterShape, basePort: number, host = '127.0.0.1', redisPort?: number): ClusterLayout {
+export function clusterLayout(shape: ClusterShape, basePort: number, host = '127.0.0.1', redisPort?: number, memcachePort?: number): ClusterLayout {
   assert(Number.isSafeInteger(basePort) && basePort >= 1 && basePort + portOffsetMax <= 65535, `base port ${basePort} out of range`);
   assert(redisPort === undefined || (Number.isSafeInteger(redisPort) && redisPort >= 1 && redisPort <= 65535), `redis port ${redisPort} out of range`);
   const at = (offset: number): string => `${host}:${basePort + offset}`;
-  const redisLine = redisPort === undefined ? [] : [`redis_info ${host}:${redisPort}`];
+  assert(memcachePort === undefined || (Number.isSafeInteger(memcachePort) && memcachePort >= 1 && memcachePort <= 65535 && memcachePort !== redisPort), `memcache port ${memcachePort} out of range or the Redis port`);
+  const redisLine = [...(redisPort === undefined ? [] : [`redis_info ${host}:${redisPort}`]), ...(memcachePort === undefined ? [] : [`memcache_info ${host}:${memcachePort}`])];
   const numbers = Array.from({ length: clusterMembersCount }, (_, i) => i + 1);
   let members: ClusterMember[];
   switch (shape) {

@@ -34,6 +34,8 @@ export interface LaunchOptions {
   readonly basePortGiven: boolean;
   /** The front door's Redis endpoint port, written into its config (undefined: none). */
   readonly redisPort?: number;
+  /** The front door's memcached endpoint port, written into its config (undefined: none). */
+  readonly memcachePort?: number;
   /** Open myshell on the front door (only done when stdin and stdout are a TTY). */
   readonly shell: boolean;
   readonly out: Writable;
@@ -62,7 +64,7 @@ export async function launchCluster(o: LaunchOptions): Promise<LaunchExit> {
   };
   const root = packageRoot();
   const dir = resolve(o.dir);
-  const layout = clusterLayout(o.shape, o.basePort, '127.0.0.1', o.redisPort);
+  const layout = clusterLayout(o.shape, o.basePort, '127.0.0.1', o.redisPort, o.memcachePort);
 
   for (const p of new Set(layout.members.map((m) => m.program))) {
     if (!existsSync(join(root, 'bin', p))) {
@@ -107,6 +109,11 @@ export async function launchCluster(o: LaunchOptions): Promise<LaunchExit> {
     const redis = p.config.redisListen;
     if (redis !== undefined && (await acceptsConnections(redis))) {
       complain(`${formatEndpoint(redis)} (${p.member.name}'s Redis endpoint, redis_info in ${p.member.configFile}) is already taken: a Redis server, or an earlier cluster? Pick another with --redis-port when the config is written, or edit the file.`);
+      return LAUNCH_EXIT.badSetup;
+    }
+    const mc = p.config.memcache?.listen;
+    if (mc !== undefined && (await acceptsConnections(mc))) {
+      complain(`${formatEndpoint(mc)} (${p.member.name}'s memcached endpoint, memcache_info in ${p.member.configFile}) is already taken: a memcached server, or an earlier cluster? Pick another with --memcache-port when the config is written, or edit the file.`);
       return LAUNCH_EXIT.badSetup;
     }
   }
@@ -242,6 +249,8 @@ function printTable(say: (s: string) => void, dir: string, shape: ClusterShape, 
   say(`Front door: ${host}:${port}. Also try: bin/myshell --config ${configPath}   or   nc ${host} ${port}`);
   const redis = front.config.redisListen;
   if (redis !== undefined) say(`Redis endpoint: ${formatEndpoint(redis)}. Try: redis-cli -h ${redis.host} -p ${redis.port}`);
+  const mc = front.config.memcache?.listen;
+  if (mc !== undefined) say(`memcached endpoint: ${formatEndpoint(mc)}. Try: memccat --servers=${formatEndpoint(mc)} KEY`);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,6 +7,8 @@ import { ConfigError, elideValue, quoteValue, type ConfigErrorCode } from './con
 import type { ClusterSecret } from '../net/peer-auth.js';
 import { RequirePass, REQUIREPASS_BYTES_MAX } from '../server/client-auth.js';
 import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, SecretProblem, SECRET_PARAMETERS, type SecretSources } from './cluster-secret.js';
+import { MEMCACHE_PARAMETERS, memcacheSettings } from './memcache-config.js';
+import type { MemcacheSettings } from '../memcache/memcache-door.js';
 
 /**
  * The lab's config files: `parameter value` lines, `!` comments.
@@ -29,6 +31,7 @@ import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, Secret
  * | cluster_secret WORD, cluster_secret_file PATH, cluster_secret_env VAR | all (ext.) | the secret peers prove in the handshake; at most one of the three |
  * | requirepass WORD   | all (extension)        | clients must AUTH with this password first (Redis's requirepass) |
  * | redis_info IP:PORT | coordinator, raft (ext.) | a Redis endpoint (RESP2/RESP3, real Redis replies) here     |
+ * | memcache_info IP:PORT, memcache_allow CIDRS, memcache_item_max BYTES | coordinator, raft (ext.) | a memcached text endpoint (memcache-config.ts) |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
  * sorted (numeric IP, then port) order. Not file position: each peer's file
@@ -65,6 +68,8 @@ export interface ConfigExtensions {
   readonly requirepass?: RequirePass;
   /** redis_info IP:PORT: where this node serves the Redis endpoint (coordinator and raft peers). Invariant: none of the file's other addresses. */
   readonly redisListen?: Endpoint;
+  /** memcache_info (+ memcache_allow, memcache_item_max): the memcached endpoint. Invariant: its address is none of the file's others. */
+  readonly memcache?: MemcacheSettings;
 }
 
 export interface CoordinatorConfig extends ConfigExtensions {
@@ -117,15 +122,15 @@ const bulkBytesCeiling = 512 * 1024 * 1024;
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
-  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass',
+  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...MEMCACHE_PARAMETERS,
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass']),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...MEMCACHE_PARAMETERS]),
   participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass']),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass']),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...MEMCACHE_PARAMETERS]),
 };
 
 /** One parameter line. */
@@ -174,12 +179,16 @@ export function parseLabConfig(text: string, file: string, secrets: SecretSource
   const metrics = metricsLine === undefined ? undefined : ctx.address(metricsLine);
   const redisLine = ctx.optionalOne('redis_info');
   const redis = redisLine === undefined ? undefined : ctx.address(redisLine);
-  const withMetrics = (addresses: AddressLine[]): AddressLine[] => [...addresses, ...(metrics === undefined ? [] : [metrics]), ...(redis === undefined ? [] : [redis])];
+  const mcLine = ctx.optionalOne('memcache_info');
+  const mc = mcLine === undefined ? undefined : ctx.address(mcLine);
+  const withMetrics = (addresses: AddressLine[]): AddressLine[] => [...addresses, ...(metrics === undefined ? [] : [metrics]), ...(redis === undefined ? [] : [redis]), ...(mc === undefined ? [] : [mc])];
   const secret = clusterSecretOf(lines, fail, secrets);
   const pass = ctx.optionalOne('requirepass');
   if (pass !== undefined && Buffer.byteLength(pass.value) > REQUIREPASS_BYTES_MAX) fail('BAD_VALUE', pass.at, `requirepass is ${Buffer.byteLength(pass.value)} bytes, at most ${REQUIREPASS_BYTES_MAX}`);
+  const memcache = memcacheSettings(mc, ctx.optionalOne('memcache_allow'), ctx.optionalOne('memcache_item_max'), pass !== undefined, fail);
   const ext: ConfigExtensions = {
     ...ctx.extensions(),
+    ...(memcache !== undefined ? { memcache } : {}),
     ...(metrics !== undefined ? { metricsListen: metrics.endpoint } : {}),
     ...(redis !== undefined ? { redisListen: redis.endpoint } : {}),
     ...(secret !== undefined ? { clusterSecret: secret } : {}),

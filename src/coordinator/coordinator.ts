@@ -20,6 +20,7 @@ import type { CoordinatorConfig } from '../config/lab-config.js';
 import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
 import { startRedisDoor } from '../redis/redis-door.js';
 import type { RedisDoor } from '../redis/redis-door.js';
+import { startMemcacheDoor, type MemcacheDoor } from '../memcache/memcache-door.js';
 import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
@@ -150,6 +151,18 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
       throw err;
     }
   }
+  let memcacheDoor: MemcacheDoor | undefined;
+  if (cfg.memcache !== undefined) {
+    try {
+      memcacheDoor = await startMemcacheDoor({ ...cfg.memcache, kv, items: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log });
+    } catch (err) {
+      await redisDoor?.close();
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+      tracker.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      throw err;
+    }
+  }
   tracker.start();
   log.info({ listen: formatEndpoint(cfg.self), ...(cfg.metricsListen !== undefined ? { metrics: formatEndpoint(cfg.metricsListen) } : {}), ...(cfg.redisListen !== undefined ? { redis: formatEndpoint(cfg.redisListen) } : {}), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
 
@@ -162,6 +175,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     info,
     metrics,
     async close() {
+      await memcacheDoor?.close();
       await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       tracker.close();

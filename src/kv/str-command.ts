@@ -20,8 +20,10 @@
  *   ['expire', ttl, cond]            cond: 'nx' | 'xx' | 'gt' | 'lt' | 'any'
  *   ['persist'] | ['ttl'] | ['delexpired']
  * ttl: ['clear'] | ['keep'] | ['in', ms] | ['at', unixMs]
+ * and memcached's writes (mcstore, mcincr, mctouch): mc-change.ts.
  */
 import { assert, assertNever } from '../../raft/assert.js';
+import { applyMcChange, mcChangeTuple, MC_REPLY_CODES, parseMcChange, parseU64, type McChange, type McReplyCode } from './mc-change.js';
 
 /** An expiry as a command names it. `in` is relative to the entry's nowMs. */
 export type Ttl = { readonly t: 'clear' } | { readonly t: 'keep' } | { readonly t: 'in'; readonly ms: number } | { readonly t: 'at'; readonly ms: number };
@@ -36,7 +38,9 @@ export type StrChange =
   /** The expiry as of nowMs (through the log, so linearizable like any write). */
   | { readonly kind: 'ttl' }
   /** Removes the key if its expiry is <= nowMs (the sweep's replicated delete). */
-  | { readonly kind: 'delexpired' };
+  | { readonly kind: 'delexpired' }
+  /** memcached's set/add/replace/append/prepend/cas, incr/decr, touch/gat (mc-change.ts). */
+  | McChange;
 
 /** What applying a StrChange answers. Plain data: cached per session, sent in frames. */
 export type StrResult =
@@ -49,7 +53,11 @@ export type StrResult =
   /** TTL: -2 missing, -1 no expiry, else the absolute expiry and the ms left at nowMs. */
   | { readonly kind: 'ttl'; readonly atMs: number; readonly leftMs: number }
   /** INCRBY on a value that is not an integer, or a result beyond 64 bits: nothing changed. */
-  | { readonly kind: 'refused'; readonly code: 'NOT_INTEGER' | 'OVERFLOW' };
+  | { readonly kind: 'refused'; readonly code: 'NOT_INTEGER' | 'OVERFLOW' }
+  /** A memcached write's reply word (mc-change.ts). */
+  | { readonly kind: 'mc'; readonly code: McReplyCode }
+  /** memcached incr/decr: the new unsigned 64-bit value, decimal. */
+  | { readonly kind: 'mcnum'; readonly n: string };
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -88,6 +96,10 @@ export function strChangeTuple(c: StrChange): unknown[] {
     case 'ttl':
     case 'delexpired':
       return [c.kind];
+    case 'mcstore':
+    case 'mcincr':
+    case 'mctouch':
+      return mcChangeTuple(c);
     default:
       return assertNever(c, 'str change');
   }
@@ -122,7 +134,7 @@ export function parseStrChange(raw: unknown): StrChange | string {
     case 'delexpired':
       return raw.length === 1 ? { kind } : `bad ${kind}`;
     default:
-      return `unknown str change ${JSON.stringify(kind)}`;
+      return parseMcChange(raw);
   }
 }
 
@@ -145,6 +157,10 @@ export function parseStrResult(raw: unknown): StrResult | string {
       return safe(r.atMs) && safe(r.leftMs) ? { kind: 'ttl', atMs: r.atMs, leftMs: r.leftMs } : 'bad ttl';
     case 'refused':
       return r.code === 'NOT_INTEGER' || r.code === 'OVERFLOW' ? { kind: 'refused', code: r.code } : 'bad refusal';
+    case 'mc':
+      return (MC_REPLY_CODES as readonly unknown[]).includes(r.code) ? { kind: 'mc', code: r.code as McReplyCode } : 'bad mc reply';
+    case 'mcnum':
+      return typeof r.n === 'string' && parseU64(r.n) !== undefined ? { kind: 'mcnum', n: r.n } : 'bad mcnum';
     default:
       return `unknown kind ${String(r.kind)}`;
   }
@@ -232,6 +248,10 @@ export function applyStrChange(before: Stored, beforeAtMs: number | undefined, c
     }
     case 'delexpired':
       return expired ? { next: undefined, atMs: undefined, result: ONE } : keep(ZERO);
+    case 'mcstore':
+    case 'mcincr':
+    case 'mctouch':
+      return applyMcChange(old, oldAt, c, nowMs, keep);
     default:
       return assertNever(c, 'str change');
   }

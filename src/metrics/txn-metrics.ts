@@ -29,7 +29,8 @@ export function txnGroupMetrics(registry: Registry, groups: () => readonly Group
 }
 
 /** A member's lock resolvers: locks resolved past their bound and decisions spread after their front door died. */
-export function txnResolverMetrics(registry: Registry, totals: () => { resolvedLocks: number; finishedDecisions: number }): void {
+export function txnResolverMetrics(registry: Registry, totals: () => { resolvedLocks: number; finishedDecisions: number; prepareWaits: number }): void {
+  collectedCounter(registry, 'kvstore_txn_prepare_waits_total', "Turns an older writer's PREPARE waited for a younger one's lock (wait-die) at this member's leaders", [], () => [[{}, totals().prepareWaits]]);
   collectedCounter(registry, 'kvstore_txn_resolved_locks_total', 'Locks held past their bound that this member resolved (asking the primary)', [], () => [[{}, totals().resolvedLocks]]);
   collectedCounter(registry, 'kvstore_txn_finished_decisions_total', 'Decisions whose front door died before spreading them, spread by this member', [], () => [[{}, totals().finishedDecisions]]);
 }

@@ -82,6 +82,10 @@ export class KvStateMachine {
       this.#expires.delete(k);
       return this.#data.delete(k);
     },
+    clear: () => {
+      this.#data.clear();
+      this.#expires = new ExpiryIndex();
+    },
   };
   /**
    * Index of the last entry applied.
@@ -186,7 +190,7 @@ export class KvStateMachine {
   /** A 1PC write may not change a key a transaction locks (its outcome would land on top). */
   #locked(cmd: SessionCmd): boolean {
     const t = this.#txns;
-    if (t.lockedKeys === 0) return false;
+    if (!t.locked) return false;
     switch (cmd.op) {
       case 'set':
         return t.lockHolder(keyString(cmd.key), true) !== undefined;

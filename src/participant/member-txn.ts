@@ -8,8 +8,9 @@ export function groupTxnViews(groups: readonly GroupMember[]): GroupTxnView[] {
 }
 
 /** What this member's lock resolvers did, over its groups. */
-export function resolverTotals(groups: readonly GroupMember[]): { resolvedLocks: number; finishedDecisions: number } {
+export function resolverTotals(groups: readonly GroupMember[]): { resolvedLocks: number; finishedDecisions: number; prepareWaits: number } {
   return {
+    prepareWaits: groups.reduce((n, g) => n + g.kv.txn.waits, 0),
     resolvedLocks: groups.reduce((n, g) => n + g.kv.txn.resolvedLocks, 0),
     finishedDecisions: groups.reduce((n, g) => n + g.kv.txn.finishedDecisions, 0),
   };

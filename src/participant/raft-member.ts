@@ -15,6 +15,7 @@ import { closeMetricsServer, startMetricsServer } from '../metrics/metrics-serve
 import type { ParticipantStatus } from '../rpc/participant-status.js';
 import { startRedisDoor } from '../redis/redis-door.js';
 import type { RedisDoor } from '../redis/redis-door.js';
+import { startMemcacheDoor, type MemcacheDoor, type MemcacheSettings } from '../memcache/memcache-door.js';
 import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
 import { FrontDoorStats } from '../server/front-door-stats.js';
 import { commonInfoSections } from '../server/info-common.js';
@@ -88,6 +89,8 @@ export interface MemberOptions {
   readonly metricsListen?: Endpoint;
   /** Config `redis_info`: serve the Redis endpoint here (same data, real Redis replies). Absent: none. */
   readonly redisListen?: Endpoint;
+  /** Config `memcache_info` (+ allow list, item limit): serve the memcached text endpoint here. Absent: none. */
+  readonly memcache?: MemcacheSettings;
 }
 
 /** A running member process: one store, transport, loop and port for every group it hosts. */
@@ -300,6 +303,19 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       throw err;
     }
   }
+  let memcacheDoor: MemcacheDoor | undefined;
+  if (o.memcache !== undefined) {
+    try {
+      memcacheDoor = await startMemcacheDoor({ ...o.memcache, kv, items: () => groups.reduce((n, g) => n + g.sm.kv.size, 0), stats: frontDoor, log });
+    } catch (err) {
+      await redisDoor?.close();
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
+      transport.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+      throw err;
+    }
+  }
   loop.start();
   const balancer =
     groups.length > 1 ? new LeaderBalancer(o.id, groups.map((g, k) => ({ replica: g.replica, preferred: hosted[k]!.preferredLeader ?? 0 })), log) : undefined;
@@ -336,6 +352,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       stopSweeper();
       balancer?.stop();
       expirySweeper.stop();
+      await memcacheDoor?.close();
       await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       loop.close();

@@ -87,7 +87,7 @@ export class ReplicatedKv implements KvService {
       execute: async (op: KvOp): Promise<KvAnswer> => {
         if (op.type === 'get') return this.read(op.key);
         if (op.type === 'mget') return { type: 'multi', values: await this.readMany(op.keys, Date.now() + this.limits.requestTimeoutMs, 0) };
-        if (op.type === 'exec') throw new NodeError('UNAVAILABLE', 'EXEC runs as a transaction through the router, never in one group service');
+        if (op.type === 'exec' || op.type === 'flush') throw new NodeError('UNAVAILABLE', 'EXEC and FLUSHALL run as a transaction through the router, never in one group service');
         if (op.type === 'scan') return this.scan(op.from, op.toSlot, op.count, op.match, Date.now() + this.limits.requestTimeoutMs, 0);
         if (op.type === 'replicas') return { type: 'replicas', n: await this.replicas(Date.now() + this.limits.requestTimeoutMs, 0) };
         const ticket = this.sessions.next();

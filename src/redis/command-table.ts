@@ -9,6 +9,7 @@ import { wrongArity } from './redis-errors.js';
 import * as server from './server-commands.js';
 import * as str from './string-commands.js';
 import * as tx from './transaction-commands.js';
+import { flush } from './flush-commands.js';
 import { NULL, array, bulk, error, int, map } from './resp-value.js';
 
 interface Def {
@@ -74,6 +75,16 @@ const DEFS: Readonly<Record<string, Def>> = {
     arity: -3, flags: 'write denyoom', keys: [1, -1, 2], acl: '@write @string @slow', group: 'string', since: '1.0.1', summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", complexity: 'O(N) where N is the number of keys to set.',
     args: [{ name: 'data', type: 'block', multiple: true, args: [key, { name: 'value', type: 'string' }] }],
     run: str.msetnx,
+  },
+  flushall: {
+    arity: -1, flags: 'write', acl: '@keyspace @write @slow @dangerous', group: 'server', since: '1.0.0', summary: 'Removes all keys from all databases.', complexity: 'O(N) where N is the total number of keys in all databases',
+    args: [{ name: 'flush-type', type: 'oneof', optional: true, args: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }] }],
+    run: flush,
+  },
+  flushdb: {
+    arity: -1, flags: 'write', acl: '@keyspace @write @slow @dangerous', group: 'server', since: '1.0.0', summary: 'Remove all keys from the current database.', complexity: 'O(N) where N is the number of keys in the selected database',
+    args: [{ name: 'flush-type', type: 'oneof', optional: true, args: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }] }],
+    run: flush,
   },
   multi: { arity: 1, flags: 'noscript loading stale fast allow_busy', acl: '@fast @transaction', group: 'transactions', since: '1.2.0', summary: 'Starts a transaction.', complexity: 'O(1)', run: tx.multi },
   exec: { arity: 1, flags: 'noscript loading stale skip_slowlog', acl: '@slow @transaction', group: 'transactions', since: '1.2.0', summary: 'Executes all commands in a transaction.', complexity: 'Depends on commands in the transaction', run: tx.exec },

@@ -58,6 +58,7 @@ const EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
 /** Why a command may not be queued, or undefined when it may. */
 export function refusedInMulti(cmd: RedisCommand, queued: number): string | undefined {
   if (queued >= queuedMax) return `ERR kvstore: a transaction holds at most ${queuedMax} commands`;
+  if (cmd.name === 'flushall' || cmd.name === 'flushdb') return `ERR kvstore: ${cmd.name.toUpperCase()} is not supported inside MULTI; run it alone`;
   if (cmd.name === 'msetnx') return 'ERR kvstore: MSETNX is not supported inside MULTI (its keys may span groups); run it alone';
   if (PLANNERS.has(cmd.name) || cmd.firstKey === 0) return undefined;
   return `ERR kvstore: '${cmd.name}' is not supported inside MULTI`;

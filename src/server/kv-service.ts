@@ -33,6 +33,9 @@ export type KvOp =
    * nothing, at one instant), each op seeing the ones before it.
    */
   | { readonly type: 'exec'; readonly ops: readonly ExecOp[] }
+  /** FLUSHALL: every key of every group goes, as ONE transaction (no client sees some groups emptied). */
+  | { readonly type: 'flush' }
+
   /**
    * SCAN: keys from `from` up to slot `toSlot` (exclusive) in scan order
    * (src/kv/scan-cursor.ts), about `count` visited, those `match` accepts;

@@ -29,6 +29,12 @@ export interface RoutedKvOptions {
   readonly txn?: TxnDriver;
   /** A cross-group command gives up (-ERROR) after this long. */
   readonly requestTimeoutMs: number;
+  /**
+   * A transaction's budget (default 4 x requestTimeoutMs): it may meet other
+   * transactions' locks and retry, and under a flood it waits its turn
+   * (txn-driver inFlightMax) before this starts.
+   */
+  readonly txnTimeoutMs?: number;
   /** Throws when this front door must not serve now (e.g. its layout disagrees with the participants'). */
   readonly admit?: () => void;
   /** Counts each multi-key command by the path it took, and each cross-group one's end. */
@@ -84,6 +90,10 @@ export class RoutedKv implements KvService {
             for (const o of op.ops) if (o.kind === 'str') written.add(this.router.groupOf(o.key));
             return this.#exec(op.ops);
           }
+          if (op.type === 'flush') {
+            for (const g of this.groups.keys()) written.add(g);
+            return this.#flush();
+          }
           const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
           if (op.type !== 'mget') for (const g of split.keys()) written.add(g);
           if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
@@ -99,12 +109,16 @@ export class RoutedKv implements KvService {
     };
   }
 
+  #txnTimeoutMs(): number {
+    return this.opts.txnTimeoutMs ?? 4 * this.opts.requestTimeoutMs;
+  }
+
   #single(session: KvSession, op: KvOp): Promise<KvAnswer> {
     this.opts.onPath?.('single', op.type);
     return session.execute(op);
   }
 
-  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
+  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'flush' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
     const driver = this.opts.txn;
     if (driver === undefined) throw new CrossGroupError([...split.keys()].sort((a, b) => a - b));
     this.opts.admit?.();
@@ -148,7 +162,7 @@ export class RoutedKv implements KvService {
     let ok = false;
     try {
       const parts = new Map<number, ProgramShare>([...shares].map(([g, s]) => [g, { keys: s.keys, ops: s.ops }]));
-      const got = await driver.program(parts, Date.now() + this.opts.requestTimeoutMs);
+      const got = await driver.program(parts, Date.now() + this.#txnTimeoutMs());
       ok = true;
       if (got === 'unmet') return { type: 'exec', outs: undefined };
       const outs: StrResult[] = new Array<StrResult>(ops.length);
@@ -161,6 +175,17 @@ export class RoutedKv implements KvService {
     } finally {
       if (path === 'cross') this.opts.onCrossEnd?.('exec', ok);
     }
+  }
+
+  /** FLUSHALL: one transaction over every group, each emptied under a lock on the whole group. */
+  async #flush(): Promise<KvAnswer> {
+    const driver = this.opts.txn;
+    if (driver === undefined) throw new Error('routed kv: FLUSHALL needs a transaction driver');
+    this.opts.admit?.();
+    const parts = new Map<number, ProgramShare>([...this.groups.keys()].map((g) => [g, { keys: [], ops: [{ kind: 'flush' }] }]));
+    const got = await driver.program(parts, Date.now() + this.#txnTimeoutMs());
+    assert(got !== 'unmet', 'routed kv: a flush has no check to fail');
+    return { type: 'ok' };
   }
 
   #split(keys: readonly Buffer[]): Split {
@@ -178,8 +203,8 @@ export class RoutedKv implements KvService {
     return split;
   }
 
-  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
-    const deadline = Date.now() + this.opts.requestTimeoutMs;
+  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'flush' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
+    const deadline = Date.now() + this.#txnTimeoutMs();
     switch (op.type) {
       case 'mget': {
         const got = await driver.read(split, deadline);

@@ -15,7 +15,7 @@ export interface GroupTxnView {
  * 2PC attempts and aborts, and each group's open transactions (prepared
  * records hold locks; a decision stays until every group has the outcome).
  */
-export function txnInfoSection(stats: TxnFrontDoorStats, driver: TxnDriver, groups: () => readonly GroupTxnView[], resolver?: () => { resolvedLocks: number; finishedDecisions: number }): InfoSection {
+export function txnInfoSection(stats: TxnFrontDoorStats, driver: TxnDriver, groups: () => readonly GroupTxnView[], resolver?: () => { resolvedLocks: number; finishedDecisions: number; prepareWaits: number }): InfoSection {
   return {
     name: 'Transactions',
     fields: () => {
@@ -23,6 +23,8 @@ export function txnInfoSection(stats: TxnFrontDoorStats, driver: TxnDriver, grou
       for (const op of ['mset', 'mget', 'del', 'exec'] as const) out.push([`single_group_${op}`, stats.single[op]]);
       for (const op of ['mset', 'mget', 'del', 'exec'] as const) out.push([`cross_group_${op}`, stats.cross[op]], [`cross_group_${op}_failed`, stats.crossFailed[op]]);
       out.push(['txn_in_flight', stats.inFlight], ['txn_attempts', stats.attempts], ['txn_aborts', stats.aborts], ['txn_outcomes_spreading', driver.finishing]);
+      // Wait-die's admission: transactions running now and those queued for a turn.
+      out.push(['txn_running', driver.running], ['txn_queued', driver.queued]);
       const gs = groups();
       let open = 0;
       let known = false;
@@ -36,7 +38,7 @@ export function txnInfoSection(stats: TxnFrontDoorStats, driver: TxnDriver, grou
       out.push(['open_transactions', known ? open : -1]);
       if (resolver !== undefined) {
         const r = resolver();
-        out.push(['resolved_locks', r.resolvedLocks], ['finished_decisions', r.finishedDecisions]);
+        out.push(['resolved_locks', r.resolvedLocks], ['finished_decisions', r.finishedDecisions], ['prepare_waits', r.prepareWaits]);
       }
       return out;
     },

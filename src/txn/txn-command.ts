@@ -18,7 +18,7 @@
  */
 import { assert } from '../../raft/assert.js';
 import { parseStrResult, type StrResult } from '../kv/str-command.js';
-import { parseProgram, programTuple, type Program } from './txn-program.js';
+import { isFlush, parseProgram, programTuple, type Program } from './txn-program.js';
 
 /** Unique per attempt of a transaction: `<front door id>-<counter>`. */
 export type TxnId = string;
@@ -47,6 +47,21 @@ export interface PrepareCmd {
    * lock (values null), and the ops decide what changes (txn-program.ts).
    */
   readonly program?: Program;
+  /**
+   * The transaction's age (its first attempt's start, then the first
+   * attempt's id to break ties), kept across its retries: a leader lets an
+   * older writer wait for a younger one's lock and makes a younger one die
+   * (wait-die), so conflicting writers neither deadlock nor abort each
+   * other forever. Absent: the writer dies at any lock.
+   */
+  readonly age?: TxnAge;
+}
+
+export type TxnAge = readonly [startMs: number, origin: TxnId];
+
+/** Whether age a is older than b (a total order: ties broken by the origin id). */
+export function olderThan(a: TxnAge, b: TxnAge): boolean {
+  return a[0] !== b[0] ? a[0] < b[0] : a[1] < b[1];
 }
 
 export interface DecideCmd {
@@ -104,7 +119,8 @@ export function txnTuple(cmd: TxnCmd): unknown[] {
           cmd.groups,
           cmd.readOnly,
           cmd.writes.map((w) => (w.values === null ? [w.key] : [w.key, w.values])),
-          ...(cmd.program !== undefined ? [programTuple(cmd.program)] : []),
+          ...(cmd.program !== undefined || cmd.age !== undefined ? [cmd.program !== undefined ? programTuple(cmd.program) : null] : []),
+          ...(cmd.age !== undefined ? [[cmd.age[0], cmd.age[1]]] : []),
         ],
       ];
     case 'tdecide':
@@ -132,13 +148,22 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
   if (typeof txn !== 'string' || txn.length < 1 || txn.length > txnIdCharsMax) return `txn id must be 1..${txnIdCharsMax} chars`;
   switch (op) {
     case 'tprepare': {
-      if (!Array.isArray(body) || body.length < 4 || body.length > 5) return 'prepare body is [primary, groups, readOnly, writes, program?]';
-      const [primary, groups, readOnly, writes, rawProgram] = body as unknown[];
+      if (!Array.isArray(body) || body.length < 4 || body.length > 6) return 'prepare body is [primary, groups, readOnly, writes, program?, age?]';
+      const [primary, groups, readOnly, writes, rawProgram, rawAge] = body as unknown[];
+      const hasProgram = rawProgram !== undefined && rawProgram !== null;
+      let age: TxnAge | undefined;
+      if (rawAge !== undefined) {
+        if (!Array.isArray(rawAge) || rawAge.length !== 2 || typeof rawAge[0] !== 'number' || !Number.isSafeInteger(rawAge[0]) || typeof rawAge[1] !== 'string' || rawAge[1].length < 1 || rawAge[1].length > txnIdCharsMax) {
+          return 'an age is [startMs, origin id]';
+        }
+        age = [rawAge[0], rawAge[1]];
+      }
       const g = parseGroups(groups);
       if (typeof g === 'string') return g;
       if (!isGroupId(primary) || !g.includes(primary)) return 'the primary must be one of the groups';
       if (typeof readOnly !== 'boolean') return 'readOnly must be a boolean';
-      if (!Array.isArray(writes) || writes.length < 1 || writes.length > txnKeysMax) return `a prepare names 1..${txnKeysMax} keys`;
+      // Only a flush (checked with its program below) names no keys.
+      if (!Array.isArray(writes) || writes.length < (hasProgram ? 0 : 1) || writes.length > txnKeysMax) return `a prepare names 1..${txnKeysMax} keys`;
       const ws: TxnWrite[] = [];
       for (const w of writes as unknown[]) {
         if (!Array.isArray(w) || w.length < 1 || w.length > 2 || !isBytes(w[0])) return 'a write is [key] or [key, values]';
@@ -150,11 +175,13 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
         if (readOnly || !Array.isArray(vs) || vs.length < 1 || !vs.every(isBytes)) return 'a set write has one or more value words; a read names only keys';
         ws.push({ key: toBuffer(w[0]), values: vs.map((v) => toBuffer(v as Uint8Array)) });
       }
-      if (body.length === 4) return { op, txn, primary, groups: g, readOnly, writes: ws };
+      const ageField = age !== undefined ? { age } : {};
+      if (!hasProgram) return { op, txn, primary, groups: g, readOnly, writes: ws, ...ageField };
       const program = parseProgram(rawProgram, ws.length);
       if (typeof program === 'string') return program;
       if (readOnly || ws.some((w) => w.values !== null)) return 'a program prepare locks keys (no values) and is not read-only';
-      return { op, txn, primary, groups: g, readOnly, writes: ws, program };
+      if (ws.length === 0 && !isFlush(program)) return `a prepare names 1..${txnKeysMax} keys`;
+      return { op, txn, primary, groups: g, readOnly, writes: ws, program, ...ageField };
     }
     case 'tdecide': {
       if (!Array.isArray(body) || body.length !== 4) return 'decide body is [commit, groups, indexes, at]';

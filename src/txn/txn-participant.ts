@@ -17,7 +17,8 @@
  * A decision older than `decisionTimeoutMs` (its front door died before
  * spreading it) is spread from here and then forgotten.
  */
-import type { TxnCmd, TxnId, TxnResult } from './txn-command.js';
+import { olderThan, type PrepareCmd, type TxnCmd, type TxnId, type TxnResult } from './txn-command.js';
+import { isFlush } from './txn-program.js';
 import { crashProcess, failLoudly, type TxnEnv, type TxnGroupClient } from './txn-client.js';
 import { finishTxn } from './txn-driver.js';
 import { txnFailpoints } from './txn-failpoints.js';
@@ -63,6 +64,8 @@ export class TxnParticipant {
   /** Totals, for INFO and tests. */
   resolvedLocks = 0;
   finishedDecisions = 0;
+  /** Turns an older writer's PREPARE waited for a younger one's lock (wait-die). */
+  waits = 0;
 
   constructor(
     private readonly host: TxnParticipantHost,
@@ -74,6 +77,10 @@ export class TxnParticipant {
   /** Runs a txn command sent to this group's leader. A read-only PREPARE first waits for the write locks on its keys. */
   async serve(cmd: TxnCmd, deadlineMs: number): Promise<TxnResult> {
     if (cmd.op === 'tprepare' && cmd.readOnly) await this.waitUnlocked(cmd.writes.map((w) => w.key), false, deadlineMs);
+    if (cmd.op === 'tprepare' && !cmd.readOnly) {
+      const died = await this.#waitOrDie(cmd, deadlineMs);
+      if (died !== undefined) return died;
+    }
     // A program runs at the leader's time, written in the entry: expiry is decided by it, the same on every replica.
     if (cmd.op === 'tprepare' && cmd.program !== undefined) return this.host.propose({ ...cmd, program: { ...cmd.program, nowMs: this.env.now() } }, deadlineMs);
     return this.host.propose(cmd, deadlineMs);
@@ -105,11 +112,41 @@ export class TxnParticipant {
     }
   }
 
+  /**
+   * Wait-die for a writer's PREPARE, before it is proposed: while a lock
+   * stops it, an older writer waits for a younger writer's lock to go (its
+   * resolution driven as for any wait); against an older writer, a reader,
+   * a FLUSHALL or a writer of unknown age it dies at once: CONFLICT, with
+   * nothing proposed (the same answer the table would give, without a log
+   * entry). Waits only go from older to younger writers, and a reader never
+   * holds what it waits for, so no cycle of waits can form.
+   */
+  async #waitOrDie(cmd: PrepareCmd, deadlineMs: number): Promise<TxnResult | undefined> {
+    const keys = cmd.writes.map((w) => w.key);
+    const flush = isFlush(cmd.program);
+    for (;;) {
+      const t = this.host.table();
+      if (!t.locked) return undefined;
+      const holder = flush ? t.anyHolder() : this.blocker(keys, true);
+      // Our own record (a retried PREPARE): the table answers as it did the first time.
+      if (holder === undefined || holder === cmd.txn) return undefined;
+      const p = t.prepared(holder);
+      if (cmd.age === undefined || flush || p === undefined || p.readOnly || p.flush === true || p.age === undefined || !olderThan(cmd.age, p.age)) {
+        return { type: 'conflict', holder };
+      }
+      const left = deadlineMs - this.env.now();
+      if (left <= 0) return { type: 'conflict', holder };
+      if (this.#age(`p:${p.txn}:${p.index}`) >= this.opts.lockTimeoutMs) this.#resolve(p, deadlineMs);
+      this.waits++;
+      await this.host.appliedOrAfter(Math.min(left, 10));
+    }
+  }
+
   /** The transaction whose lock stops this access now (any lock for a write, a write lock for a read), if any. */
   blocker(keys: readonly Uint8Array[], forWrite: boolean): TxnId | undefined {
     if (txnFailpoints.readsIgnoreLocks && !forWrite) return undefined;
     const t = this.host.table();
-    if (t.lockedKeys === 0) return undefined;
+    if (!t.locked) return undefined;
     for (const k of keys) {
       const h = t.lockHolder(Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1'), forWrite);
       if (h !== undefined) return h;

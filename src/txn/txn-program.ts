@@ -20,6 +20,7 @@
  *   [k, 'get']                the value, as a GET inside the program sees it
  *   [k, 'watch', digest]      the value must still be what WATCH saw
  *   [k, 'absent']             the key must not exist (MSETNX)
+ *   ['flush']                 every key of the group goes (FLUSHALL; the only op)
  */
 import { createHash } from 'node:crypto';
 import { assert, assertNever } from '../../raft/assert.js';
@@ -29,7 +30,9 @@ export type ProgramOp =
   | { readonly k: number; readonly kind: 'str'; readonly change: StrChange }
   | { readonly k: number; readonly kind: 'get' }
   | { readonly k: number; readonly kind: 'watch'; readonly digest: Buffer }
-  | { readonly k: number; readonly kind: 'absent' };
+  | { readonly k: number; readonly kind: 'absent' }
+  /** FLUSHALL's share: every key of the group goes (the PREPARE names no keys and locks the whole group). */
+  | { readonly kind: 'flush' };
 
 export interface Program {
   /** The leader's clock when it proposed the PREPARE (0 until stamped). */
@@ -61,6 +64,8 @@ export function programTuple(p: Program): unknown[] {
         case 'get':
         case 'absent':
           return [o.k, o.kind];
+        case 'flush':
+          return ['flush'];
         default:
           return assertNever(o, 'program op');
       }
@@ -75,6 +80,9 @@ export function parseProgram(raw: unknown, keys: number): Program | string {
   if (typeof nowMs !== 'number' || !Number.isSafeInteger(nowMs) || nowMs < 0) return 'bad program nowMs';
   if (!Array.isArray(ops) || ops.length > programOpsMax) return `a program has 0..${programOpsMax} ops`;
   const out: ProgramOp[] = [];
+  if (ops.length === 1 && Array.isArray(ops[0]) && ops[0].length === 1 && ops[0][0] === 'flush') {
+    return keys === 0 ? { nowMs, ops: [{ kind: 'flush' }] } : 'a flush names no keys';
+  }
   for (const o of ops as unknown[]) {
     if (!Array.isArray(o) || o.length < 2) return 'an op is [key index, kind, ...]';
     const [k, kind, arg] = o as unknown[];
@@ -121,6 +129,7 @@ export function runProgram(p: Program, before: (k: number) => KeyState): Program
   const finals = new Map<number, FinalState>();
   const outs: StrResult[] = [];
   for (const o of p.ops) {
+    assert(o.kind !== 'flush', 'txn program: a flush is the table\'s to apply, never run per key');
     const s = state(o.k);
     const live = s.value !== undefined && (s.atMs === undefined || s.atMs > p.nowMs);
     const text = live ? (typeof s.value === 'string' ? s.value : (s.value as readonly string[]).join(' ')) : undefined;
@@ -152,8 +161,11 @@ export function runProgram(p: Program, before: (k: number) => KeyState): Program
         break;
       }
       default:
-        return assertNever(o, 'program op');
+        return assertNever(o as never, 'program op');
     }
   }
   return { type: 'ran', outs, finals };
 }
+
+/** Whether a program is FLUSHALL's share of its group. */
+export const isFlush = (p: Program | undefined): boolean => p !== undefined && p.ops.length === 1 && p.ops[0]!.kind === 'flush';

@@ -10,13 +10,14 @@
  *   - a key's write lock and read locks name prepared records that list the
  *     key, and every prepared record's keys are locked by it;
  *   - a key has a write lock or read locks, never both, and one writer;
+ *   - a group lock (a prepared FLUSHALL) is held alone: no key lock beside it;
  *   - a decision, once recorded, never changes until it is forgotten.
  */
 import { assert } from '../../raft/assert.js';
 import { txnFailpoints } from './txn-failpoints.js';
-import type { DecideCmd, PrepareCmd, ResolveCmd, TxnCmd, TxnId, TxnResult } from './txn-command.js';
+import type { DecideCmd, PrepareCmd, ResolveCmd, TxnAge, TxnCmd, TxnId, TxnResult } from './txn-command.js';
 import { parseStrResult, type StrResult } from '../kv/str-command.js';
-import { runProgram, type Program } from './txn-program.js';
+import { isFlush, runProgram, type Program } from './txn-program.js';
 
 /** A key's stored value as the KV state machine keeps it (latin1 strings). */
 export type StoredValue = string | string[];
@@ -29,6 +30,8 @@ export interface TxnData {
   /** Sets the value and its expiry (undefined: none, as SET clears it). */
   set(key: string, value: StoredValue, atMs?: number): void;
   delete(key: string): boolean;
+  /** FLUSHALL's commit in this group: every key and expiry goes. */
+  clear(): void;
 }
 
 /**
@@ -49,6 +52,10 @@ export interface PreparedTxn {
   readonly writes: readonly PreparedWrite[];
   /** A program's results, one per op: answered by the PREPARE (and by any copy of it while the record lives). */
   readonly outs?: readonly StrResult[];
+  /** FLUSHALL's share: the record locks the whole group and its commit empties it. */
+  readonly flush?: true;
+  /** The writer's age (wait-die: who may wait for this record's locks). */
+  readonly age?: TxnAge;
 }
 
 export interface TxnDecision {
@@ -71,6 +78,8 @@ export class TxnTable {
   readonly #locks = new Map<string, KeyLock>();
   readonly #prepared = new Map<TxnId, PreparedTxn>();
   readonly #decisions = new Map<TxnId, TxnDecision>();
+  /** The prepared FLUSHALL that holds every key of the group, if any. */
+  #groupLock: TxnId | undefined;
 
   get preparedCount(): number {
     return this.#prepared.size;
@@ -82,6 +91,11 @@ export class TxnTable {
 
   get lockedKeys(): number {
     return this.#locks.size;
+  }
+
+  /** Whether any lock is held (a key's or the whole group's). */
+  get locked(): boolean {
+    return this.#locks.size > 0 || this.#groupLock !== undefined;
   }
 
   prepared(txn: TxnId): PreparedTxn | undefined {
@@ -100,8 +114,16 @@ export class TxnTable {
     return this.#decisions.entries();
   }
 
+  /** A transaction holding some lock in the group (the group lock first), if any. */
+  anyHolder(): TxnId | undefined {
+    if (this.#groupLock !== undefined) return this.#groupLock;
+    const first = this.#locks.values().next();
+    return first.done ? undefined : (first.value.writer ?? first.value.readers[0]);
+  }
+
   /** The transaction whose lock stops a 1PC write of this key (any lock), or a read (a write lock only). */
   lockHolder(key: string, forWrite: boolean): TxnId | undefined {
+    if (this.#groupLock !== undefined) return this.#groupLock;
     const l = this.#locks.get(key);
     if (l === undefined) return undefined;
     if (l.writer !== undefined) return l.writer;
@@ -131,11 +153,23 @@ export class TxnTable {
       w.key.toString('latin1'),
       w.values === null ? null : w.values.length === 1 ? w.values[0]!.toString('latin1') : w.values.map((v) => v.toString('latin1')),
     ]);
+    if (this.#groupLock !== undefined) return { type: 'conflict', holder: this.#groupLock };
     for (const [k] of writes) {
       const l = this.#locks.get(k);
       if (l === undefined) continue;
       if (l.writer !== undefined) return { type: 'conflict', holder: l.writer };
       if (!cmd.readOnly && l.readers.length > 0) return { type: 'conflict', holder: l.readers[0]! };
+    }
+    if (isFlush(cmd.program)) {
+      // The whole group: only once no key is locked (a lock's holder is the one to wait for).
+      const first = this.#locks.values().next();
+      if (!first.done) {
+        const l = first.value;
+        return { type: 'conflict', holder: l.writer ?? l.readers[0]! };
+      }
+      const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: false, index, writes: [], outs: [{ kind: 'int', n: '1' }], flush: true, ...ageOf(cmd) };
+      this.#install(p);
+      return this.#preparedAnswer(p, data);
     }
     let outs: StrResult[] | undefined;
     if (cmd.program !== undefined) {
@@ -143,7 +177,7 @@ export class TxnTable {
       if (ran === undefined) return { type: 'unmet' };
       [writes, outs] = ran;
     }
-    const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes, ...(outs !== undefined ? { outs } : {}) };
+    const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes, ...(outs !== undefined ? { outs } : {}), ...ageOf(cmd) };
     this.#install(p);
     return this.#preparedAnswer(p, data);
   }
@@ -211,6 +245,7 @@ export class TxnTable {
   }
 
   #applyWrites(p: PreparedTxn, data: TxnData): void {
+    if (p.flush === true) data.clear();
     for (const [k, v, at] of p.writes) {
       if (v === false) continue;
       if (v === null) data.delete(k);
@@ -220,6 +255,10 @@ export class TxnTable {
 
   #install(p: PreparedTxn): void {
     this.#prepared.set(p.txn, p);
+    if (p.flush === true) {
+      assert(this.#groupLock === undefined && this.#locks.size === 0, () => `txn-table: ${p.txn} locks the group beside other locks`);
+      this.#groupLock = p.txn;
+    }
     for (const [k] of p.writes) {
       let l = this.#locks.get(k);
       if (l === undefined) {
@@ -239,6 +278,7 @@ export class TxnTable {
   #release(p: PreparedTxn): void {
     assert(this.#prepared.get(p.txn) === p, () => `txn-table: releasing ${p.txn}, which is not the record held`);
     this.#prepared.delete(p.txn);
+    if (this.#groupLock === p.txn) this.#groupLock = undefined;
     for (const [k] of p.writes) {
       const l = this.#locks.get(k);
       if (l === undefined) continue; // a key named twice is released at its first mention
@@ -274,7 +314,17 @@ export class TxnTable {
           return r;
         });
       }
-      t.#install({ txn: p.txn, primary: p.primary, groups: p.groups, readOnly: p.readOnly === true, index: p.index, writes: p.writes, ...(outs !== undefined ? { outs } : {}) });
+      t.#install({
+        txn: p.txn,
+        primary: p.primary,
+        groups: p.groups,
+        readOnly: p.readOnly === true,
+        index: p.index,
+        writes: p.writes,
+        ...(outs !== undefined ? { outs } : {}),
+        ...(p.flush === true ? { flush: true as const } : {}),
+        ...(Array.isArray(p.age) && p.age.length === 2 ? { age: [p.age[0], p.age[1]] as const } : {}),
+      });
     }
     for (const d of raw[1] as unknown[]) {
       assert(Array.isArray(d) && d.length === 5 && typeof d[0] === 'string' && typeof d[1] === 'boolean', 'kv-snapshot: bad decision');
@@ -285,6 +335,10 @@ export class TxnTable {
   }
 
   checkInvariants(): void {
+    if (this.#groupLock !== undefined) {
+      assert(this.#prepared.get(this.#groupLock)?.flush === true, () => `txn-table: group lock by ${String(this.#groupLock)}, which holds no flush record`);
+      assert(this.#locks.size === 0, 'txn-table: a key lock beside the group lock');
+    }
     for (const [k, l] of this.#locks) {
       assert(l.writer !== undefined || l.readers.length > 0, () => `txn-table: empty lock on ${JSON.stringify(k)}`);
       assert(l.writer === undefined || l.readers.length === 0, () => `txn-table: ${JSON.stringify(k)} is write- and read-locked`);
@@ -301,3 +355,5 @@ export class TxnTable {
     }
   }
 }
+
+const ageOf = (cmd: PrepareCmd): { age?: TxnAge } => (cmd.age !== undefined ? { age: cmd.age } : {});

@@ -6,6 +6,7 @@ import type { ClusterMode } from './fault-cluster.js';
 import { formatRun, runOnce } from './fault-run.js';
 import type { RunResult } from './fault-run.js';
 import { NEMESES, parseNemeses } from './nemesis.js';
+import { formatBankRun, runBank } from './bank-run.js';
 import { txnFailpoints } from '../../src/txn/txn-failpoints.js';
 import type { TxnFailpoint } from '../../src/txn/txn-failpoints.js';
 
@@ -17,14 +18,16 @@ import type { TxnFailpoint } from '../../src/txn/txn-failpoints.js';
  * does not recover. `--workload multi` adds MSET / MGET / DEL over keys of
  * several groups (the 2PC transactions) and, by default, the
  * kill-coordinator nemesis; with `--mode raft` give `--groups N` too.
+ * `--workload bank` runs MULTI/EXEC transfers through the Redis endpoint
+ * (bank-run.ts; groups default 3, every nemesis by default).
  */
 const program = new Command('jepsen')
   .description('fault campaigns against a real kvstore cluster, checked for linearizability')
   .option('--time <s>', 'seconds of faults and load per run', '60')
   .option('--seed <n>', 'first seed (default: random, printed)')
   .option('--seeds <k>', 'how many consecutive seeds', '1')
-  .option('--nemesis <list>', 'comma-separated: kill,pause,partition,kill-coordinator (default: the first three; all four with --workload multi)')
-  .option('--workload <w>', 'single (SET/GET/DEL of one key) | multi (also MSET/MGET/DEL over several groups)', 'single')
+  .option('--nemesis <list>', 'comma-separated: kill,pause,partition,kill-coordinator (default: the first three; all four with --workload multi or bank)')
+  .option('--workload <w>', 'single (SET/GET/DEL of one key) | multi (also MSET/MGET/DEL over several groups) | bank (MULTI/EXEC transfers through the Redis endpoint)', 'single')
   .option('--failpoint <name>', `TEST ONLY: every process runs with this 2PC failpoint on (${Object.keys(txnFailpoints).join(', ')}); must be caught`)
   .option('--mode <m>', `cluster shape: ${CLUSTER_MODES.join(' | ')} | both`, 'raft')
   .option('--clients <n>', 'concurrent clients', '5')
@@ -59,11 +62,16 @@ const timeS = positive('time', o.time);
 const seeds = positive('seeds', o.seeds);
 const clients = positive('clients', o.clients);
 const firstSeed = o.seed === undefined ? Math.floor(Math.random() * 1_000_000) : positive('seed', o.seed);
-if (o.workload !== 'single' && o.workload !== 'multi') {
-  process.stderr.write(`jepsen: --workload must be single or multi, got "${o.workload}"\n`);
+if (o.workload !== 'single' && o.workload !== 'multi' && o.workload !== 'bank') {
+  process.stderr.write(`jepsen: --workload must be single, multi or bank, got "${o.workload}"\n`);
   process.exit(2);
 }
 const multiKey = o.workload === 'multi';
+const bank = o.workload === 'bank';
+if (bank && (o.failpoint !== undefined || o.unsafe === true)) {
+  process.stderr.write('jepsen: --workload bank takes neither --failpoint nor --unsafe\n');
+  process.exit(2);
+}
 if (o.failpoint !== undefined && !(o.failpoint in txnFailpoints)) {
   process.stderr.write(`jepsen: unknown --failpoint "${o.failpoint}" (known: ${Object.keys(txnFailpoints).join(', ')})\n`);
   process.exit(2);
@@ -71,7 +79,7 @@ if (o.failpoint !== undefined && !(o.failpoint in txnFailpoints)) {
 const failpoint = o.failpoint as TxnFailpoint | undefined;
 let nemeses;
 try {
-  nemeses = parseNemeses(o.nemesis ?? (multiKey ? NEMESES.join(',') : 'kill,pause,partition'));
+  nemeses = parseNemeses(o.nemesis ?? (multiKey || bank ? NEMESES.join(',') : 'kill,pause,partition'));
 } catch (err) {
   process.stderr.write(`jepsen: ${(err as Error).message}\n`);
   process.exit(2);
@@ -89,6 +97,8 @@ process.on('SIGTERM', () => process.exit(143));
 const results: RunResult[] = [];
 let runs = 0;
 let failed = 0;
+let bankOps = 0;
+let bankFaults = 0;
 const started = Date.now();
 for (let k = 0; k < seeds; k++) {
   for (const mode of modes) {
@@ -96,6 +106,23 @@ for (let k = 0; k < seeds; k++) {
     runs++;
     process.stdout.write(`--- mode ${mode} seed ${seed}\n`);
     try {
+      if (bank) {
+        const b = await runBank({
+          mode,
+          seed,
+          timeMs: timeS * 1_000,
+          nemeses,
+          clients,
+          outDir: o.out,
+          ...(o.groups !== undefined ? { groups: positive('groups', o.groups) } : {}),
+          log: (line) => process.stdout.write(`${line}\n`),
+        });
+        if (!b.passed) failed++;
+        bankOps += b.report.acked + b.report.indeterminate + b.report.conflicts + b.report.failed + b.report.reads;
+        bankFaults += b.faults.filter((f) => !/^(restart|SIGCONT|heal)/.test(f.what)).length;
+        process.stdout.write(`${formatBankRun(b)}\n`);
+        continue;
+      }
       const r = await runOnce({
         mode,
         seed,
@@ -118,10 +145,10 @@ for (let k = 0; k < seeds; k++) {
     }
   }
 }
-const ops = results.reduce((a, r) => a + r.stats.ops, 0);
-const faults = results.reduce((a, r) => a + r.faults.filter((f) => !/^(restart|SIGCONT|heal)/.test(f.what)).length, 0);
+const ops = bankOps + results.reduce((a, r) => a + r.stats.ops, 0);
+const faults = bankFaults + results.reduce((a, r) => a + r.faults.filter((f) => !/^(restart|SIGCONT|heal)/.test(f.what)).length, 0);
 process.stdout.write(
   `=== ${runs} runs in ${((Date.now() - started) / 1_000).toFixed(0)} s: ${ops} ops, ${faults} faults; ` +
-    `${failed === 0 ? 'all linearizable, no lost writes' : `${failed} FAILED`}\n`,
+    `${failed === 0 ? (bank ? 'every total kept, no transfer lost or half applied' : 'all linearizable, no lost writes') : `${failed} FAILED`}\n`,
 );
 process.exit(failed === 0 ? 0 : 1);

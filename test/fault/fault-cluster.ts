@@ -29,6 +29,8 @@ export interface FaultClusterOptions {
   readonly groups?: number;
   /** TEST ONLY: every process is the shipped program with this 2PC failpoint on (failpoint-system.ts). */
   readonly failpoint?: TxnFailpoint;
+  /** Every front door (the coordinator, or every raft peer) also serves the Redis endpoint (config `redis_info`). */
+  readonly redis?: boolean;
 }
 
 /** The repository root (holds package.json), from src or from dist. */
@@ -55,6 +57,8 @@ export class FaultCluster {
   coordinator: NodeProcess | undefined;
   /** `${from}->${to}` with node indexes, or `c->${to}` for the coordinator. */
   readonly links = new Map<string, LinkProxy>();
+  /** Lab client port -> Redis endpoint port of the same process (with `redis`). */
+  private readonly redisPortOf = new Map<number, number>();
 
   private constructor(readonly options: FaultClusterOptions) {}
 
@@ -72,6 +76,20 @@ export class FaultCluster {
   /** Where clients connect. */
   clientPorts(): number[] {
     return this.options.mode === 'raft' ? this.nodes.map((n) => n.port) : [this.coordinator!.port];
+  }
+
+  /** Where Redis clients connect (with `redis`): the coordinator's, or every raft peer's Redis endpoint. */
+  redisPorts(): number[] {
+    return this.clientPorts().flatMap((p) => {
+      const r = this.redisPortOf.get(p);
+      return r === undefined ? [] : [r];
+    });
+  }
+
+  /** The process whose Redis endpoint is `port`. */
+  processAtRedisPort(port: number): NodeProcess | undefined {
+    const lab = [...this.redisPortOf].find(([, r]) => r === port)?.[0];
+    return lab === undefined ? undefined : this.processAtPort(lab);
   }
 
   /** The processes running a client front door (and so the 2PC driver): the coordinator, or every raft peer. */
@@ -93,9 +111,18 @@ export class FaultCluster {
     const n = this.options.nodes;
     const root = repoRoot();
     const twoPc = this.options.mode === '2pc';
-    const ports = await freePorts(n + 1);
+    const redisCount = this.options.redis === true ? (twoPc ? 1 : n) : 0;
+    const ports = await freePorts(n + 1 + redisCount);
     const nodePorts = ports.slice(0, n);
     const addr = (p: number): string => `127.0.0.1:${p}`;
+    // The Redis endpoint of the front door whose lab port is `lab` (the next unused port), as a config line.
+    const redisFree = ports.slice(n + 1);
+    const redisLine = (lab: number): string[] => {
+      if (this.options.redis !== true) return [];
+      const r = redisFree.shift()!;
+      this.redisPortOf.set(lab, r);
+      return [`redis_info ${addr(r)}`];
+    };
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) if (i !== j) await this.addLink(`${i}->${j}`, nodePorts[j]!);
       if (twoPc) await this.addLink(`c->${i}`, nodePorts[i]!);
@@ -105,7 +132,7 @@ export class FaultCluster {
     const groups = this.options.groups === undefined ? [] : [`groups ${this.options.groups}`];
     if (twoPc) {
       const cport = ports[n]!;
-      const conf = this.file('coordinator.conf', ['mode coordinator', `coordinator_info ${addr(cport)}`, ...nodePorts.map((p) => `participant_info ${addr(p)}`), ...groups, ...routes('c')]);
+      const conf = this.file('coordinator.conf', ['mode coordinator', `coordinator_info ${addr(cport)}`, ...nodePorts.map((p) => `participant_info ${addr(p)}`), ...groups, ...redisLine(cport), ...routes('c')]);
       this.coordinator = this.proc('coordinator', cport, [...this.program('2pc'), '--config_path', conf]);
       this.coordinator.start();
     }
@@ -115,7 +142,7 @@ export class FaultCluster {
         ? ['mode participant', `participant_info ${addr(self)}`, `coordinator_info ${addr(ports[n]!)}`]
         : [`follower_info ${addr(self)}`, ...nodePorts.filter((p) => p !== self).map((p) => `follower_info ${addr(p)}`)];
       const snap = this.options.snapshotEntries === undefined ? [] : [`snapshot_entries ${this.options.snapshotEntries}`];
-      const conf = this.file(`node${i}.conf`, [...lines, `data_dir data-${i}`, ...snap, ...(twoPc ? [] : groups), ...routes(String(i))]);
+      const conf = this.file(`node${i}.conf`, [...lines, `data_dir data-${i}`, ...snap, ...(twoPc ? [] : [...groups, ...redisLine(self)]), ...routes(String(i))]);
       const program = !twoPc && this.options.unsafe === true ? testProgramArgv('unsafe-node') : this.program(twoPc ? '2pc' : 'raft');
       const node = this.proc(`node${i}`, self, [...program, '--config_path', conf]);
       this.nodes.push(node);

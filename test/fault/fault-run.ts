@@ -148,7 +148,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
 }
 
 /** Until a SET through one of the client ports answers +OK. */
-async function waitServing(ports: readonly number[], timeoutMs: number): Promise<void> {
+export async function waitServing(ports: readonly number[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let k = 0; Date.now() < deadline; k++) {
     const link = await ClientLink.open(ports[k % ports.length]!, 1_000);

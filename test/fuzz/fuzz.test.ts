@@ -18,7 +18,7 @@ import { FUZZ_TARGETS, propertyOf, runBatch } from './targets.js';
  * seconds in all); `npm run fuzz -- --inputs 1000000` is the campaign.
  * Fixed seeds: a failure here replays with the seed fast-check prints.
  */
-const SEEDED_RUNS: Record<string, number> = { resp: 300, inline: 2000, reply: 300, config: 600, frame: 200 };
+const SEEDED_RUNS: Record<string, number> = { resp: 300, inline: 2000, reply: 300, config: 600, frame: 200, memcache: 300 };
 
 for (const [name, target] of FUZZ_TARGETS) {
   test(`fuzz ${name}: ${SEEDED_RUNS[name] ?? 200} seeded inputs hold every property (${target.about})`, (t) => {

@@ -4,10 +4,11 @@ import { frameTarget } from './frame-target.js';
 import type { FuzzTarget } from './fuzz-target.js';
 import { replyTarget } from './reply-target.js';
 import { inlineTarget, respTarget } from './resp-target.js';
+import { memcacheTarget } from './memcache-target.js';
 
 /** Every fuzz target, by name; the campaign and the seeded test run all of them. */
 export const FUZZ_TARGETS: ReadonlyMap<string, FuzzTarget<unknown>> = new Map(
-  ([respTarget, inlineTarget, replyTarget, configTarget, frameTarget] as FuzzTarget<never>[]).map((t) => [t.name, t as FuzzTarget<unknown>]),
+  ([respTarget, inlineTarget, replyTarget, configTarget, frameTarget, memcacheTarget] as FuzzTarget<never>[]).map((t) => [t.name, t as FuzzTarget<unknown>]),
 );
 
 export function targetNamed(name: string): FuzzTarget<unknown> {

@@ -77,6 +77,10 @@ export class MemoryKv implements KvService {
         }
         return { type: 'str', result };
       }
+      case 'flush':
+        this.data.clear();
+        this.expires.clear();
+        return { type: 'ok' };
       case 'exec': {
         // One program over the whole map, as one group's share would run: the shared evaluator.
         const keys = [...new Set(op.ops.map((o) => o.key.toString('latin1')))];

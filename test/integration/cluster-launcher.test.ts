@@ -17,8 +17,8 @@ interface Launcher {
 
 /** `kvstore cluster [--raft] --no-shell` in `dir`, stdin not a TTY. */
 function launch(dir: string, basePort: number, shape: 'raft' | '2pc' = 'raft'): Launcher {
-  // The Redis endpoint at base+200, not 6379: a Redis server may be running here.
-  const args = ['cluster', ...(shape === 'raft' ? ['--raft'] : []), '--no-shell', '--dir', join(dir, 'c'), '--base-port', String(basePort), '--redis-port', String(basePort + 200)];
+  // The Redis endpoint at base+200, not 6379: a Redis server may be running here (the memcached one at base+201, not 11211).
+  const args = ['cluster', ...(shape === 'raft' ? ['--raft'] : []), '--no-shell', '--dir', join(dir, 'c'), '--base-port', String(basePort), '--redis-port', String(basePort + 200), '--memcache-port', String(basePort + 201)];
   const child = spawn(process.execPath, [join(REPO, 'bin', 'kvstore'), ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,7 +46,7 @@ function alive(pid: number): boolean {
 }
 
 /** A base port whose raft ports (base+100..+102), or 2PC ports (base..base+3), are free right now. */
-async function freeRaftBase(offsets: readonly number[] = [100, 101, 102, 200]): Promise<number> {
+async function freeRaftBase(offsets: readonly number[] = [100, 101, 102, 200, 201]): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 20_000);
     const ports = offsets.map((o) => base + o);
@@ -84,6 +84,7 @@ test('kvstore cluster --raft: starts three peers, serves, reports a member that 
   t.is(await cmd(p1, 'SET', 'CS06142', 'Cloud', 'Computing'), OK);
   t.is(await cmd(p2, 'GET', 'CS06142'), arrayReply('Cloud', 'Computing'));
   t.true(first.out.includes(`Redis endpoint: 127.0.0.1:${base + 200}. Try: redis-cli -h 127.0.0.1 -p ${base + 200}`), first.out);
+  t.true(first.out.includes(`memcached endpoint: 127.0.0.1:${base + 201}. Try: memccat --servers=127.0.0.1:${base + 201} KEY`), first.out);
   t.is(await cmd(base + 200, 'GET', 'CS06142'), '$15\r\nCloud Computing\r\n');
   t.true(readFileSync(join(dir, 'c', 'raft2.conf'), 'utf8').includes(`follower_info 127.0.0.1:${p2}\n`), 'config written, itself first');
 
@@ -135,7 +136,7 @@ test('kvstore cluster at a terminal opens myshell on the front door; Ctrl-C ther
   const dir = mkdtempSync(join(tmpdir(), 'kvstore-cluster-'));
   const base = await freeRaftBase();
   const pty = new PtySession(
-    `${JSON.stringify(process.execPath)} ${JSON.stringify(join(REPO, 'bin', 'kvstore'))} cluster --raft --dir c --base-port ${base} --redis-port ${base + 200}`,
+    `${JSON.stringify(process.execPath)} ${JSON.stringify(join(REPO, 'bin', 'kvstore'))} cluster --raft --dir c --base-port ${base} --redis-port ${base + 200} --memcache-port ${base + 201}`,
     dir,
     { TERM: 'xterm' },
   );
@@ -169,7 +170,7 @@ test('kvstore cluster (2PC, the default): a coordinator and three participants s
     await Promise.all(started.map((l) => l.exited));
     rmSync(dir, { recursive: true, force: true });
   });
-  const base = await freeRaftBase([0, 1, 2, 3, 200]);
+  const base = await freeRaftBase([0, 1, 2, 3, 200, 201]);
   for (const round of [1, 2]) {
     const l = launch(dir, base, '2pc');
     started.push(l);

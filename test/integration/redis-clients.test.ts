@@ -106,7 +106,7 @@ test.serial('expiry: SET PX and EXPIRE through ioredis; expired keys read as mis
   t.pass();
 });
 
-withTools('redis-cli plain and with -x, and redis-benchmark -t set,get,incr -P 16 -n 20000 with no errors', async (t) => {
+withTools('redis-cli plain and with -x, and redis-benchmark -t set,get,incr,mset -P 16 -n 20000 (and MSET over random keys in every group) with no errors', async (t) => {
   const { redisPort } = await twoPcWithRedis(t);
   const cli = async (args: string[], input?: string): Promise<string> => {
     const child = execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), ...args]);
@@ -125,13 +125,19 @@ withTools('redis-cli plain and with -x, and redis-benchmark -t set,get,incr -P 1
   t.is(await cli(['get', 'cli-x']), 'from\nstdin\n');
   t.is(await cli(['--no-raw', 'get', 'nothing']), '(nil)\n');
   t.regex(await cli(['-3', 'hello', '3']), /^server redis\nversion 7\.2\.0\nproto 3\nid \d+\nmode standalone\nrole master\nmodules \n$/);
-  const { stdout, stderr } = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(redisPort), '-t', 'set,get,incr', '-P', '16', '-n', '20000', '-q'], { timeout: 120_000 });
+  const { stdout, stderr } = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(redisPort), '-t', 'set,get,incr,mset', '-P', '16', '-n', '20000', '-q'], { timeout: 180_000 });
   const text = `${stdout}\n${stderr}`;
   t.notRegex(text, /error|WARNING/i);
   t.regex(text, /SET: [\d.]+ requests per second/);
   t.regex(text, /GET: [\d.]+ requests per second/);
   t.regex(text, /INCR: [\d.]+ requests per second/);
-  for (const m of text.matchAll(/(SET|GET|INCR): ([\d.]+ requests per second[^\r\n]*)/g)) t.log(`${m[1]}: ${m[2]}`);
+  t.regex(text, /MSET \(10 keys\): [\d.]+ requests per second/);
+  // -r: each MSET names 10 random keys, nearly always in all three groups: 800 pipelined transactions meet each other's locks.
+  const random = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(redisPort), '-t', 'mset', '-r', '100000', '-P', '16', '-n', '3000', '-q'], { timeout: 180_000 });
+  const rtext = `${random.stdout}\n${random.stderr}`;
+  t.notRegex(rtext, /error|WARNING/i);
+  t.regex(rtext, /MSET \(10 keys\): [\d.]+ requests per second/);
+  for (const m of `${text}\n${rtext}`.matchAll(/(SET|GET|INCR|MSET \(10 keys\)): ([\d.]+ requests per second[^\r\n]*)/g)) t.log(`${m[1]}: ${m[2]}`);
 });
 
 withTools('redis-cli interactively through a pty: it reads COMMAND DOCS for its hints, then commands answer as on Redis', async (t) => {

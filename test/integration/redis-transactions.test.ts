@@ -37,6 +37,12 @@ test.serial('MULTI/EXEC through the coordinator: one block over three groups, an
   // A queued command refused at once dooms the block.
   await t.throwsAsync(r.multi().set(`${g1}q`, '1').call('NOSUCH').exec(), { message: /EXECABORT/ });
   t.is(await r.exists(`${g1}q`), 0);
+  // FLUSHALL: every group emptied in one transaction; the store serves on.
+  t.is(await r.flushall(), 'OK');
+  t.is(await r.exists(`${g1}a`, `${g2}n`, `${g1}w`, `${g2}w`, `${g3}w`, `${g1}nx`, `${g2}nx`), 0);
+  t.is(await r.set(`${g3}after`, '1'), 'OK');
+  t.is(await r.flushdb('ASYNC'), 'OK');
+  t.is(await r.get(`${g3}after`), null);
 });
 
 test.serial('bank transfers: ioredis WATCH/MULTI and node-redis blind MULTI between accounts in three groups keep the total at every MGET', async (t) => {
@@ -121,4 +127,6 @@ test.serial('MULTI/EXEC and MSETNX on kvstoreraftsystem (the lab shape, one grou
   await ioredis(t, redisPort).set('a', 'other');
   t.is(await r.multi().set('a', 'mine').exec(), null);
   t.is(await r.get('a'), 'other');
+  t.is(await r.flushall(), 'OK');
+  t.is(await r.exists('a', 'b', 'c'), 0);
 });

@@ -98,3 +98,42 @@ test('the wire form of a program round-trips, and garbage is a reason', (t) => {
   t.is(typeof bad([-1, []]), 'string');
   t.is(typeof parseTxnTuple(['tprepare', 'x', [1, [1], false, [[b('k'), [b('v')]]], [NOW, []]]]), 'string', 'a program prepare carries no values');
 });
+
+function flushPrepare(txn: string): PrepareCmd {
+  return { op: 'tprepare', txn, primary: 1, groups: [1], readOnly: false, writes: [], program: { nowMs: NOW, ops: [{ kind: 'flush' }] } };
+}
+
+test('a FLUSHALL share locks the whole group: 1PC writes are LOCKED, other prepares conflict, COMMIT empties it (expiries too)', (t) => {
+  const { sm, run } = machine();
+  run(set('a', 'v1'));
+  run({ op: 'str', clientId: 'e', seq: 1, key: b('e'), change: { kind: 'set', value: b('x'), cond: 'any', get: false, ttl: { t: 'in', ms: 10_000 } }, nowMs: NOW });
+  const r = run(flushPrepare('f1')) as TxnResult;
+  if (r.type !== 'prepared') return t.fail(r.type);
+  t.true(sm.txns.locked);
+  t.is(sm.txns.lockHolder('anything', false), 'f1', 'reads wait for it too');
+  t.deepEqual(run(set('b', 'v2')), { type: 'error', code: 'LOCKED' });
+  t.deepEqual(run(prepare('p1', ['c'], [{ k: 0, kind: 'get' }])), { type: 'conflict', holder: 'f1' });
+  const copy = KvStateMachine.restore(sm.snapshot());
+  t.is(copy.txns.lockHolder('z', true), 'f1', 'the group lock survives a snapshot');
+  run(commit('f1', r.index));
+  t.is(sm.size, 0);
+  t.deepEqual(sm.expiredKeys(NOW + 20_000, 10), [], 'no expiry left behind');
+  t.false(sm.txns.locked);
+  run(set('b', 'v3'));
+  t.is(value(sm, 'b'), 'v3');
+});
+
+test('a FLUSHALL share waits for no one: a key lock held makes it conflict; an ABORT releases the group', (t) => {
+  const { sm, run } = machine();
+  const p = run(prepare('p2', ['k'], [{ k: 0, kind: 'get' }])) as TxnResult;
+  t.is(p.type, 'prepared');
+  t.deepEqual(run(flushPrepare('f2')), { type: 'conflict', holder: 'p2' });
+  run({ op: 'tresolve', txn: 'p2', apply: false, index: 0 });
+  const f = run(flushPrepare('f3')) as TxnResult;
+  t.is(f.type, 'prepared');
+  run({ op: 'tdecide', txn: 'f3', commit: false, groups: [1], indexes: [], at: 0 });
+  t.false(sm.txns.locked);
+  t.is(typeof parseTxnTuple(['tprepare', 'x', [1, [1], false, [[b('k')]], [NOW, [['flush']]]]]), 'string', 'a flush names no keys');
+  t.is(typeof parseTxnTuple(['tprepare', 'x', [1, [1], false, []]]), 'string', 'only a flush names no keys');
+  t.deepEqual(parseTxnTuple(txnTuple(flushPrepare('f4'))), flushPrepare('f4'));
+});
