@@ -5,7 +5,7 @@ import type { ProgramShare, TxnDriver } from '../txn/txn-driver.js';
 import type { ProgramOp } from '../txn/txn-program.js';
 import type { ExecOp, KvAnswer, KvOp, KvService, KvSession } from './kv-service.js';
 import type { SlotRange } from '../sharding/layout.js';
-import { routedReplicas, routedScan } from './routed-scan.js';
+import { routedReplicas, routedScan, slotMapOf } from './routed-scan.js';
 
 /** Maps a key to the Raft group that owns it (src/sharding: slot, then slot range). */
 export interface KeyRouter {
@@ -79,7 +79,7 @@ export class RoutedKv implements KvService {
     return {
       execute: (op: KvOp): Promise<KvAnswer> => {
         try {
-          if (op.type === 'scan') return routedScan(this.router, op, sessionOf);
+          if (op.type === 'scan') return routedScan(slotMapOf(this.router, [...this.groups.keys()]), op, sessionOf);
           if (op.type === 'replicas') return routedReplicas(written.size > 0 ? written : this.groups.keys(), sessionOf);
           if (op.type === 'get' || op.type === 'set' || op.type === 'str') {
             const g = this.router.groupOf(op.key);

@@ -1,6 +1,22 @@
 import { SLOTS } from '../sharding/slot.js';
+import type { SlotRange } from '../sharding/layout.js';
 import type { KvAnswer, KvOp, KvSession } from './kv-service.js';
 import type { KeyRouter } from './routed-kv.js';
+
+/** Which group owns which slots: what SCAN walks. */
+export interface SlotMap {
+  groupOfSlot(slot: number): number;
+  slotRangeOf(g: number): SlotRange;
+}
+
+/** The router's slot map; a router that knows none (one group) maps every slot to its only group. */
+export function slotMapOf(router: KeyRouter, groups: readonly number[]): SlotMap {
+  const { groupOfSlot, slotRangeOf } = router;
+  if (groupOfSlot !== undefined && slotRangeOf !== undefined) return { groupOfSlot: (s) => groupOfSlot.call(router, s), slotRangeOf: (g) => slotRangeOf.call(router, g) };
+  if (groups.length !== 1) throw new Error('routed kv: SCAN over several groups needs a router that knows slot ranges');
+  const only = groups[0]!;
+  return { groupOfSlot: () => only, slotRangeOf: () => ({ first: 0, last: SLOTS - 1 }) };
+}
 
 type ScanOp = Extract<KvOp, { type: 'scan' }>;
 type ScanAnswer = Extract<KvAnswer, { type: 'scan' }>;
@@ -14,16 +30,14 @@ type ScanAnswer = Extract<KvAnswer, { type: 'scan' }>;
  * replica). Each group visits at most what is left of `count`, so the whole
  * call visits about `count` keys, as Redis's does, whatever the groups.
  */
-export async function routedScan(router: KeyRouter, op: ScanOp, sessionOf: (g: number) => KvSession): Promise<ScanAnswer> {
-  const { groupOfSlot, slotRangeOf } = router;
-  if (groupOfSlot === undefined || slotRangeOf === undefined) throw new Error('routed kv: SCAN needs a router that knows slot ranges');
+export async function routedScan(slots: SlotMap, op: ScanOp, sessionOf: (g: number) => KvSession): Promise<ScanAnswer> {
   const toSlot = Math.min(op.toSlot, SLOTS);
   const keys: Buffer[] = [];
   let from = op.from;
   let visited = 0;
   while (from.slot < toSlot && visited < op.count) {
-    const g = groupOfSlot.call(router, from.slot);
-    const end = Math.min(toSlot, slotRangeOf.call(router, g).last + 1);
+    const g = slots.groupOfSlot(from.slot);
+    const end = Math.min(toSlot, slots.slotRangeOf(g).last + 1);
     const a = await sessionOf(g).execute({ ...op, from, toSlot: end, count: op.count - visited });
     if (a.type !== 'scan') throw new Error(`kv answered ${a.type} to SCAN`);
     keys.push(...a.keys);

@@ -5,7 +5,7 @@ import { Cluster, Redis } from 'ioredis';
 import { waitFor } from '../helpers/processes.js';
 import { freePorts } from '../helpers/ports.js';
 import { RaftProcCluster } from '../helpers/raft-cluster.js';
-import { twoPcWithRedis } from '../helpers/redis-door-cluster.js';
+import { raftWithRedis, twoPcWithRedis } from '../helpers/redis-door-cluster.js';
 import { keySlot } from '../../src/sharding/slot.js';
 
 const run = promisify(execFile);
@@ -159,6 +159,18 @@ test.serial('kvstoreraftsystem with groups 3: SCAN resumes on any peer and acros
   await fill(rs[1]!);
   t.is(await rs[1]!.wait(1, 0), 1);
   t.is(await rs[1]!.wait(2, 200), 1);
+});
+
+test.serial('kvstoreraftsystem with one group: SCAN and KEYS over the peer\'s own replica, WAIT counts its two followers', async (t) => {
+  const { redisPort } = await raftWithRedis(t);
+  const r = new Redis({ port: redisPort, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  t.teardown(() => r.disconnect());
+  await fill(r);
+  const { keys, calls } = await scanAll(r, 'COUNT', 25);
+  t.deepEqual(user(keys), sorted(KEYS));
+  t.true(calls >= 20, `${calls} calls`);
+  t.deepEqual(sorted(await r.keys('user:1?')), sorted(Array.from({ length: 10 }, (_, i) => `user:1${i}`)));
+  t.is(await r.wait(2, 2000), 2);
 });
 
 test.serial('WAIT counts the followers holding the connection\'s writes; CLUSTER SLOTS/SHARDS describe one shard and ioredis Cluster works through it', async (t) => {

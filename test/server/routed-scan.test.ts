@@ -78,3 +78,13 @@ test('WAIT asks the groups the session wrote to, and answers the least count', a
   t.deepEqual(await s.execute({ type: 'replicas' }), { type: 'replicas', n: 1 });
   t.deepEqual(asked, [1, 1, 2]);
 });
+
+test('with one group and a router that knows no slots (the lab shape), SCAN covers every slot in that group', async (t) => {
+  const only = new MemoryKv();
+  const kv = new RoutedKv({ groupOf: () => 1 }, new Map([[1, only]]));
+  const s = kv.openSession();
+  for (let i = 0; i < 40; i++) await s.execute({ type: 'set', key: Buffer.from(`k${i}`), values: [Buffer.from('v')] });
+  t.is((await scanAll(kv, 7)).keys.length, 40);
+  const two = new RoutedKv({ groupOf: () => 1 }, new Map([[1, only], [2, new MemoryKv()]]));
+  await t.throwsAsync(two.openSession().execute({ type: 'scan', from: SCAN_START, toSlot: SLOTS, count: 10, match: undefined }), { message: /needs a router that knows slot ranges/ });
+});
