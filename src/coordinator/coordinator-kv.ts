@@ -1,5 +1,5 @@
 import { answerOfWrite, sessionCmdOf } from '../kv/write-command.js';
-import { wireForwardRequest } from '../rpc/forward-protocol.js';
+import { positionOfWire, wireForwardRequest } from '../rpc/forward-protocol.js';
 import type { ForwardReply, ForwardRequest } from '../rpc/forward-protocol.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
@@ -60,6 +60,17 @@ export class CoordinatorKv implements KvService {
           return { type: 'multi', values: reply.values.map((v) => v ?? undefined) };
         }
         if (op.type === 'exec' || op.type === 'flush') throw new CoordinatorError('REFUSED', 'EXEC and FLUSHALL run as a transaction through the router, never in one group service');
+        if (op.type === 'scan') {
+          const reply = await this.forward({ t: 'scan', from: [op.from.slot, op.from.hash], to: op.toSlot, count: op.count, ...(op.match !== undefined ? { match: op.match } : {}), g: this.group });
+          const next = reply.t === 'scanned' && reply.next !== null ? positionOfWire(reply.next) : undefined;
+          if (reply.t !== 'scanned' || !Array.isArray(reply.keys) || !Number.isSafeInteger(reply.visited) || (reply.next !== null && next === undefined)) throw new CoordinatorError('REFUSED', 'unexpected reply to a scan');
+          return { type: 'scan', keys: reply.keys, next, visited: reply.visited };
+        }
+        if (op.type === 'replicas') {
+          const reply = await this.forward({ t: 'replicas', g: this.group });
+          if (reply.t !== 'replicas' || !Number.isSafeInteger(reply.n) || reply.n < 0) throw new CoordinatorError('REFUSED', 'unexpected reply to replicas');
+          return { type: 'replicas', n: reply.n };
+        }
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;
         let reply: ForwardReply;

@@ -28,6 +28,9 @@ import { ClientSessions, DEFAULT_SESSION_LIMITS, type SessionLimits, type Sessio
 import { APPLY_ERROR_CODES, OK_RESULT, decode, isCommandData, kvPackr, releaseDecodeSource, type ApplyResult, type EntryCmd, type SessionCmd } from '../kv/kv-command.js';
 import { applyStrChange } from '../kv/str-command.js';
 import { ExpiryIndex } from './expiry-index.js';
+import { SlottedMap } from './slot-key-index.js';
+import type { ScanPosition } from '../kv/scan-cursor.js';
+import { globMatch, matchesEverything } from '../kv/glob-match.js';
 import { isTxnCmd } from '../txn/txn-command.js';
 import { TxnTable, type TxnData, type TxnTableTuple } from '../txn/txn-table.js';
 
@@ -61,7 +64,8 @@ type SnapshotChunk =
   | { type: 'keys'; entries: (string | string[])[] };
 
 export class KvStateMachine {
-  #data = new Map<string, StoredValue>();
+  /** The keys and values; its slot index serves SCAN and KEYS. */
+  #data = new SlottedMap<StoredValue>();
   #sessions: ClientSessions;
   #txns = new TxnTable();
   /** Absolute expiry (ms) of the keys that have one. Invariant: each is a key of #data. */
@@ -141,6 +145,22 @@ export class KvStateMachine {
     const at = this.#expires.get(k);
     if (at !== undefined && at <= nowMs) return undefined;
     return typeof v === 'string' ? [Buffer.from(v, 'latin1')] : v.map((s) => Buffer.from(s, 'latin1'));
+  }
+
+  /**
+   * SCAN over this replica's keys from `from` to slot `toSlot` (slot-key-index.ts),
+   * visiting about `budget` keys; keys expired at `nowMs` and keys `match`
+   * does not match are left out. Reads only: the clock may enter here.
+   */
+  scan(from: ScanPosition, toSlot: number, budget: number, match: Uint8Array | undefined, nowMs = Date.now()): { keys: Buffer[]; next: ScanPosition | undefined; visited: number } {
+    const everything = match === undefined || matchesEverything(match);
+    const keep = (k: string): boolean => {
+      const at = this.#expires.get(k);
+      if (at !== undefined && at <= nowMs) return false;
+      return everything || globMatch(match, Buffer.from(k, 'latin1'));
+    };
+    const { keys, next, visited } = this.#data.index.scan(from, toSlot, budget, keep);
+    return { keys: keys.map((k) => Buffer.from(k, 'latin1')), next, visited };
   }
 
   has(key: Uint8Array): boolean {
@@ -299,7 +319,7 @@ export class KvStateMachine {
   }
 
   /** @internal SnapshotRestorer's way in: parts already validated. */
-  static fromParts(data: Map<string, StoredValue>, sessions: ClientSessions, txns: TxnTable, expires: ExpiryIndex, appliedIndex: number): KvStateMachine {
+  static fromParts(data: SlottedMap<StoredValue>, sessions: ClientSessions, txns: TxnTable, expires: ExpiryIndex, appliedIndex: number): KvStateMachine {
     const sm = new KvStateMachine(sessions.limits);
     sm.#data = data;
     sm.#expires = expires;
@@ -314,6 +334,7 @@ export class KvStateMachine {
     this.#sessions.checkInvariants();
     this.#txns.checkInvariants();
     this.#expires.checkInvariants((k) => this.#data.has(k));
+    this.#data.index.checkInvariants(this.#data.keys());
     for (const v of this.#data.values()) {
       assert(typeof v === 'string' || (Array.isArray(v) && v.length >= 2), 'kv-state-machine: a multi-value key holds >= 2 values');
     }
@@ -364,7 +385,7 @@ export class FrozenKv {
 export class SnapshotRestorer {
   readonly #limits: SessionLimits;
   #header: (SnapshotChunk & { type: 'header' }) | undefined;
-  readonly #data = new Map<string, StoredValue>();
+  readonly #data = new SlottedMap<StoredValue>();
   readonly #sessions: ClientSessions;
   #sessionsSeen = 0;
   #txns: TxnTable | undefined;

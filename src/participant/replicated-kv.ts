@@ -6,7 +6,8 @@ import { APPLY_ERROR_CODES, encode, sessionCmdKeys, stampLeaderTime } from '../k
 import type { SessionCmd } from '../kv/kv-command.js';
 import { answerOfWrite, sessionCmdOf } from '../kv/write-command.js';
 import type { ForwardReply, ForwardRequest } from '../rpc/forward-protocol.js';
-import { FORWARD_HOPS_MAX, wireForwardRequest } from '../rpc/forward-protocol.js';
+import { FORWARD_HOPS_MAX, positionOfWire, wireForwardRequest } from '../rpc/forward-protocol.js';
+import type { ScanPosition } from '../kv/scan-cursor.js';
 import { parseTxnResult } from '../txn/txn-command.js';
 import type { TxnCmd, TxnId, TxnResult } from '../txn/txn-command.js';
 import type { TxnGroupClient } from '../txn/txn-client.js';
@@ -87,6 +88,8 @@ export class ReplicatedKv implements KvService {
         if (op.type === 'get') return this.read(op.key);
         if (op.type === 'mget') return { type: 'multi', values: await this.readMany(op.keys, Date.now() + this.limits.requestTimeoutMs, 0) };
         if (op.type === 'exec' || op.type === 'flush') throw new NodeError('UNAVAILABLE', 'EXEC and FLUSHALL run as a transaction through the router, never in one group service');
+        if (op.type === 'scan') return this.scan(op.from, op.toSlot, op.count, op.match, Date.now() + this.limits.requestTimeoutMs, 0);
+        if (op.type === 'replicas') return { type: 'replicas', n: await this.replicas(Date.now() + this.limits.requestTimeoutMs, 0) };
         const ticket = this.sessions.next();
         const { clientId, seq } = ticket;
         try {
@@ -125,6 +128,37 @@ export class ReplicatedKv implements KvService {
     return this.attempt(deadline, 'read', () => this.readHere(keys, deadline), { t: 'mread', keys, hops: hops + 1, ...this.groupField() }, (reply) => {
       if (reply.t !== 'mvalues' || !Array.isArray(reply.values) || reply.values.length !== keys.length) throw new NodeError('UNAVAILABLE', 'bad forward reply');
       return reply.values.map((v) => v ?? undefined);
+    }, hops);
+  }
+
+  /** SCAN of this group's keys, after a ReadIndex barrier on its leader (forwarded there if need be). */
+  private scan(from: ScanPosition, toSlot: number, count: number, match: Buffer | undefined, deadline: number, hops: number): Promise<Extract<KvAnswer, { type: 'scan' }>> {
+    const forward: ForwardRequest = { t: 'scan', from: [from.slot, from.hash], to: toSlot, count, ...(match !== undefined ? { match } : {}), hops: hops + 1, ...this.groupField() };
+    return this.attempt(deadline, 'scan', async () => {
+      await this.host.readBarrier(Math.max(1, deadline - Date.now()));
+      // Keys only: a transaction in flight shows its keys as before it (no lock wait, as SCAN reads no value).
+      return { type: 'scan' as const, ...this.sm().kv.scan(from, toSlot, count, match) };
+    }, forward, (reply) => {
+      if (reply.t !== 'scanned' || !Array.isArray(reply.keys) || !Number.isSafeInteger(reply.visited)) throw new NodeError('UNAVAILABLE', 'bad forward reply to a scan');
+      const next = reply.next === null ? undefined : positionOfWire(reply.next);
+      if (reply.next !== null && next === undefined) throw new NodeError('UNAVAILABLE', 'bad scan position in a forward reply');
+      return { type: 'scan' as const, keys: reply.keys, next, visited: reply.visited };
+    }, hops);
+  }
+
+  /**
+   * WAIT: followers whose match index reaches the leader's commit index, so
+   * hold every write acknowledged so far in this group (a write is
+   * answered once applied, hence at or below that index). A lower bound
+   * on those holding one given write: truthful, never more.
+   */
+  private replicas(deadline: number, hops: number): Promise<number> {
+    return this.attempt(deadline, 'replicas', async () => {
+      const status = this.host.status();
+      return status.peers.filter((p) => p.id !== status.id && !p.learner && p.match >= status.commit).length;
+    }, { t: 'replicas', hops: hops + 1, ...this.groupField() }, (reply) => {
+      if (reply.t !== 'replicas' || !Number.isSafeInteger(reply.n) || reply.n < 0) throw new NodeError('UNAVAILABLE', 'bad forward reply to replicas');
+      return reply.n;
     }, hops);
   }
 
@@ -211,6 +245,14 @@ export class ReplicatedKv implements KvService {
         const values = await this.readMany(req.keys, deadline, hops);
         return { t: 'mvalues', values: values.map((v) => v ?? null) };
       }
+      case 'scan': {
+        const from = positionOfWire(req.from);
+        if (from === undefined) throw new NodeError('UNAVAILABLE', 'bad scan position');
+        const { keys, next, visited } = await this.scan(from, req.to, req.count, req.match, deadline, hops);
+        return { t: 'scanned', keys: [...keys], next: next === undefined ? null : [next.slot, next.hash], visited };
+      }
+      case 'replicas':
+        return { t: 'replicas', n: await this.replicas(deadline, hops) };
       case 'txn':
         return { t: 'txn', result: await this.runTxn(req.cmd, deadline, hops) };
       case 'tstatus':

@@ -1,7 +1,9 @@
 import { assert } from '../../raft/assert.js';
 import type { ArgDoc, RedisCommand } from './command-spec.js';
 import { arityAllows, commandDocs, commandInfo } from './command-spec.js';
+import * as cluster from './cluster-commands.js';
 import * as conn from './connection-commands.js';
+import * as keyspace from './keyspace-commands.js';
 import type { Call, Handler, Reply } from './redis-call.js';
 import { wrongArity } from './redis-errors.js';
 import * as server from './server-commands.js';
@@ -108,6 +110,40 @@ const DEFS: Readonly<Record<string, Def>> = {
   pexpiretime: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '7.0.0', summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.', args: [key], run: str.pexpiretime },
   strlen: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@read @string @fast', group: 'string', since: '2.2.0', summary: 'Returns the length of a string value.', args: [key], run: str.strlen },
   type: { arity: 2, flags: 'readonly fast', keys: [1, 1, 1], acl: '@keyspace @read @fast', group: 'generic', since: '1.0.0', summary: 'Determines the type of value stored at a key.', args: [key], run: str.type },
+  scan: {
+    arity: -2, flags: 'readonly', acl: '@keyspace @read @slow', group: 'generic', since: '2.8.0', summary: 'Iterates over the key names in the database.',
+    complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.',
+    args: [
+      { name: 'cursor', type: 'integer' },
+      { name: 'pattern', type: 'pattern', token: 'MATCH', optional: true },
+      { name: 'count', type: 'integer', token: 'COUNT', optional: true },
+      { name: 'type', type: 'string', token: 'TYPE', optional: true },
+    ],
+    run: keyspace.scan,
+  },
+  keys: {
+    arity: 2, flags: 'readonly', acl: '@keyspace @read @slow @dangerous', group: 'generic', since: '1.0.0', summary: 'Returns all key names that match a pattern.',
+    complexity: 'O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.',
+    args: [{ name: 'pattern', type: 'pattern' }],
+    run: keyspace.keys,
+  },
+  wait: {
+    arity: 3, flags: 'noscript', acl: '@slow @connection', group: 'generic', since: '3.0.0', summary: 'Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.',
+    args: [{ name: 'numreplicas', type: 'integer' }, { name: 'timeout', type: 'integer' }],
+    run: cluster.wait,
+  },
+  cluster: {
+    arity: -2, flags: '', acl: '@slow', group: 'cluster', since: '3.0.0', summary: 'A container for Redis Cluster commands.', complexity: 'Depends on subcommand.',
+    sub: {
+      slots: { arity: 2, flags: 'loading stale', acl: '@slow', group: 'cluster', since: '3.0.0', summary: 'Returns the mapping of cluster slots to nodes.', complexity: 'O(N) where N is the total number of Cluster nodes', run: cluster.clusterSlots },
+      shards: { arity: 2, flags: 'loading stale', acl: '@slow', group: 'cluster', since: '7.0.0', summary: 'Returns the mapping of cluster slots to shards.', complexity: 'O(N) where N is the total number of cluster nodes', run: cluster.clusterShards },
+      info: { arity: 2, flags: 'loading stale', acl: '@slow', group: 'cluster', since: '3.0.0', summary: 'Returns information about the state of a node.', run: cluster.clusterInfo },
+      myid: { arity: 2, flags: 'loading stale', acl: '@slow', group: 'cluster', since: '3.0.0', summary: 'Returns the ID of a node.', run: cluster.clusterMyid },
+      nodes: { arity: 2, flags: 'loading stale', acl: '@slow', group: 'cluster', since: '3.0.0', summary: 'Returns the cluster configuration for a node.', complexity: 'O(N) where N is the total number of Cluster nodes', run: cluster.clusterNodes },
+      keyslot: { arity: 3, flags: 'loading stale', acl: '@slow', group: 'cluster', since: '3.0.0', summary: 'Returns the hash slot for a key.', complexity: 'O(N) where N is the number of bytes in the key', args: [{ name: 'key', type: 'string' }], run: cluster.clusterKeyslot },
+      help: { arity: 2, flags: 'loading stale', acl: '@slow', group: 'cluster', since: '5.0.0', summary: 'Returns helpful text about the different subcommands.', run: cluster.clusterHelp },
+    },
+  },
   ping: { arity: -1, flags: 'fast', acl: '@fast @connection', group: 'connection', since: '1.0.0', summary: "Returns the server's liveliness response.", args: [{ name: 'message', type: 'string', optional: true }], run: conn.ping },
   echo: { arity: 2, flags: 'loading stale fast', acl: '@fast @connection', group: 'connection', since: '1.0.0', summary: 'Returns the given string.', args: [{ name: 'message', type: 'string' }], run: conn.echo },
   hello: {
@@ -165,7 +201,7 @@ const DEFS: Readonly<Record<string, Def>> = {
       list: { arity: -2, flags: 'loading stale', acl: '@slow @connection', group: 'server', since: '7.0.0', summary: 'Returns a list of command names.', run: () => array([...TABLE.keys()].map((n) => bulk(n))) },
       info: { arity: -2, flags: 'loading stale', acl: '@slow @connection', group: 'server', since: '2.8.13', summary: 'Returns information about one, multiple or all commands.', args: [{ name: 'command-name', type: 'string', optional: true, multiple: true }], run: (c) => commandInfoOf(c) },
       docs: { arity: -2, flags: 'loading stale', acl: '@slow @connection', group: 'server', since: '7.0.0', summary: 'Returns documentary information about one, multiple or all commands.', args: [{ name: 'command-name', type: 'string', optional: true, multiple: true }], run: (c) => commandDocsOf(c) },
-      getkeys: { arity: -3, flags: 'loading stale', acl: '@slow @connection', group: 'server', since: '2.8.13', summary: 'Extracts the key names from an arbitrary command.', args: [{ name: 'command', type: 'string' }, { name: 'arg', type: 'string', optional: true, multiple: true }], run: (c) => commandGetkeys(c) },
+      getkeys: { arity: -4, flags: 'loading stale', acl: '@slow @connection', group: 'server', since: '2.8.13', summary: 'Extracts the key names from an arbitrary command.', args: [{ name: 'command', type: 'string' }, { name: 'arg', type: 'string', optional: true, multiple: true }], run: (c) => commandGetkeys(c) },
       help: { arity: 2, flags: 'loading stale', acl: '@slow @connection', group: 'server', since: '5.0.0', summary: 'Returns helpful text about the different subcommands.', run: () => conn.helpReply('COMMAND', ['(no subcommand)', '    Return details about all commands.', 'COUNT', 'LIST', 'INFO [<command-name> ...]', 'DOCS [<command-name> ...]', 'GETKEYS <full-command>']) },
     },
   },

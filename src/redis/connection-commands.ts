@@ -12,6 +12,7 @@ import {
   badClientInfo,
   helloSyntax,
   unrecognizedOption,
+  wrongArity,
 } from './redis-errors.js';
 import { NULL, OK, array, bulk, error, int, map, simple, verbatim } from './resp-value.js';
 import { resetTransaction } from './transaction-commands.js';
@@ -23,6 +24,8 @@ const PONG = simple('PONG');
 
 /** PING [message]: PONG, or the message as a bulk string. */
 export function ping(c: Call): Reply {
+  // The table's arity is -1; pingCommand itself refuses a second argument.
+  if (c.argv.length > 2) return error(wrongArity('ping'));
   return c.argv.length === 1 ? PONG : bulk(c.argv[1]!);
 }
 

@@ -22,6 +22,8 @@ export interface ClientState {
   authenticated: boolean;
   /** Set by QUIT: the connection closes once this reply is written. */
   closeAfterReply: boolean;
+  /** Set once the socket has closed (a blocked WAIT 0 gives up). */
+  closed?: boolean;
   /** MULTI's queue and WATCH's keys. */
   readonly tx: ClientTransaction;
 }

@@ -116,6 +116,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
     conns.set(state.id, conn);
     socket.on('error', (err) => o.log.debug({ err: err.message }, 'redis door: client socket error'));
     socket.on('close', () => {
+      state.closed = true;
       sockets.delete(socket);
       conns.delete(state.id);
       o.stats.connectionsOpen--;

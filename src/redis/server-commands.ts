@@ -1,3 +1,4 @@
+import { globMatch } from '../kv/glob-match.js';
 import { word } from './redis-call.js';
 import type { Call, Reply } from './redis-call.js';
 import { helpReply } from './connection-commands.js';
@@ -15,44 +16,23 @@ export function dbsize(c: Call): Reply {
 }
 
 /**
- * Redis's glob (util.c stringmatchlen): `*`, `?`, `[abc]`, `[^a]`, `[a-z]`,
- * `\x`; CONFIG GET matches without regard to case.
+ * CONFIG GET pattern [pattern ...]: a map of every parameter some pattern
+ * matches (RESP2: a flat array), as Redis 7's configGetCommand: a pattern
+ * without glob characters is a name looked up in any case and answered as
+ * typed; a glob matches names without regard to case, answered as stored.
  */
-export function globRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else if (ch === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]!);
-    else if (ch === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close === -1) re += '\\[';
-      else {
-        let body = pattern.slice(i + 1, close);
-        const negate = body.startsWith('^');
-        if (negate) body = body.slice(1);
-        re += `[${negate ? '^' : ''}${body.replace(/[\]\\]/g, (m) => `\\${m}`)}]`;
-        i = close;
-      }
-    } else re += escapeRe(ch);
-  }
-  return new RegExp(`^${re}$`, 'is');
-}
-
-function escapeRe(ch: string): string {
-  return ch.replace(/[.*+?^${}()|[\]\\/]/g, (m) => `\\${m}`);
-}
-
-/** CONFIG GET pattern [pattern ...]: a map of every parameter some pattern matches (RESP2: a flat array). */
 export function configGet(c: Call): Reply {
-  const patterns = c.argv.slice(2).map((a) => globRegExp(a.toString('utf8')));
-  // Pattern by pattern, each parameter once (Redis 7 dedups when several patterns match it).
-  const found = new Map<string, string>();
-  for (const p of patterns) {
-    for (const [name, value] of c.door.config) if (p.test(name) && !found.has(name)) found.set(name, value);
+  const found = new Map<string, readonly [string, string]>();
+  for (const p of c.argv.slice(2)) {
+    const text = p.toString('latin1');
+    if (!/[[*?]/.test(text)) {
+      const value = c.door.config.get(text.toLowerCase());
+      if (value !== undefined && !found.has(text.toLowerCase())) found.set(text.toLowerCase(), [text, value]);
+      continue;
+    }
+    for (const [name, value] of c.door.config) if (globMatch(p, Buffer.from(name, 'latin1'), true) && !found.has(name)) found.set(name, [name, value]);
   }
-  return map([...found].map(([name, value]) => [name, bulk(value)] as const));
+  return map([...found.values()].map(([name, value]) => [name, bulk(value)] as const));
 }
 
 /** CONFIG SET: kvstore's parameters come from its config file; none is set at run time. */

@@ -89,25 +89,39 @@ export interface SetOptions {
   readonly expiry: { readonly unit: 'EX' | 'PX' | 'EXAT' | 'PXAT'; readonly n: bigint } | 'KEEPTTL' | undefined;
 }
 
-/** SET's options, or the error Redis replies for them. */
+/**
+ * SET's options, or the error Redis replies for them, as Redis 7's
+ * parseExtendedStringArgumentsOrReply then getExpireMillisecondsOrReply
+ * read them: first the words (an option may repeat: NX NX, EX 1 EX 2, the
+ * last amount wins; NX with XX, or two kinds of expiry, is a syntax
+ * error), then the amount (not an integer; <= 0 or too large in ms).
+ */
 export function parseSetOptions(argv: readonly Buffer[]): SetOptions | RespValue {
   let condition: 'nx' | 'xx' | undefined;
   let getOld = false;
-  let expiry: SetOptions['expiry'];
+  let keepTtl = false;
+  let unit: 'EX' | 'PX' | 'EXAT' | 'PXAT' | undefined;
+  let amount: Buffer | undefined;
   for (let j = 3; j < argv.length; j++) {
     const opt = argv[j]!.toString('utf8').toUpperCase();
     const next = argv[j + 1];
-    if (opt === 'NX' && condition === undefined) condition = 'nx';
-    else if (opt === 'XX' && condition === undefined) condition = 'xx';
-    else if (opt === 'GET' && !getOld) getOld = true;
-    else if (opt === 'KEEPTTL' && expiry === undefined) expiry = 'KEEPTTL';
-    else if ((opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') && expiry === undefined && next !== undefined) {
-      const n = parseInteger(next);
-      if (n === undefined) return error(NOT_AN_INTEGER);
-      if (n <= 0n) return error(invalidExpire('set'));
-      expiry = { unit: opt, n };
+    if (opt === 'NX' && condition !== 'xx') condition = 'nx';
+    else if (opt === 'XX' && condition !== 'nx') condition = 'xx';
+    else if (opt === 'GET') getOld = true;
+    else if (opt === 'KEEPTTL' && unit === undefined) keepTtl = true;
+    else if ((opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT') && !keepTtl && (unit === undefined || unit === opt) && next !== undefined) {
+      unit = opt;
+      amount = next;
       j++;
     } else return error(SYNTAX_ERROR);
+  }
+  let expiry: SetOptions['expiry'] = keepTtl ? 'KEEPTTL' : undefined;
+  if (unit !== undefined) {
+    const n = parseInteger(amount!);
+    if (n === undefined) return error(NOT_AN_INTEGER);
+    // Seconds beyond LLONG_MAX / 1000 would overflow in ms.
+    if (n <= 0n || ((unit === 'EX' || unit === 'EXAT') && n > 9223372036854775807n / 1000n)) return error(invalidExpire('set'));
+    expiry = { unit, n };
   }
   return { condition, get: getOld, expiry };
 }

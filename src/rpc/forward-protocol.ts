@@ -1,4 +1,6 @@
 import type { SessionCmd } from '../kv/kv-command.js';
+import { assertPosition, type ScanPosition } from '../kv/scan-cursor.js';
+import { SLOTS } from '../sharding/slot.js';
 import { parseStrChange, strChangeTuple } from '../kv/str-command.js';
 import { parseTxnTuple, txnIdCharsMax, txnKeysMax, txnTuple } from '../txn/txn-command.js';
 import type { TxnCmd, TxnId, TxnResult } from '../txn/txn-command.js';
@@ -13,6 +15,10 @@ export type ForwardRequest =
   | { readonly t: 'read'; readonly key: Buffer; readonly hops?: number; readonly g?: number }
   /** Several keys of one group as of one instant (a one-group MGET). */
   | { readonly t: 'mread'; readonly keys: readonly Buffer[]; readonly hops?: number; readonly g?: number }
+  /** SCAN of one group: keys from `from` to slot `to`, about `count` visited (server/kv-service.ts 'scan'). */
+  | { readonly t: 'scan'; readonly from: readonly [number, number]; readonly to: number; readonly count: number; readonly match?: Buffer; readonly hops?: number; readonly g?: number }
+  /** WAIT: the leader's count of followers holding its whole committed log. */
+  | { readonly t: 'replicas'; readonly hops?: number; readonly g?: number }
   /** A step of a cross-group transaction, for the group's leader to replicate. */
   | { readonly t: 'txn'; readonly cmd: TxnCmd; readonly hops?: number; readonly g?: number }
   /** The decision the primary group holds for txn (ABORT recorded first when it holds none). */
@@ -36,7 +42,24 @@ export type ForwardReply =
   | { readonly t: 'written'; readonly result: unknown }
   | { readonly t: 'values'; readonly values: Buffer[] | null }
   | { readonly t: 'mvalues'; readonly values: (Buffer[] | null)[] }
-  | { readonly t: 'txn'; readonly result: TxnResult };
+  | { readonly t: 'txn'; readonly result: TxnResult }
+  /** next: [slot, hash] of the following call, null once `to` is reached. */
+  | { readonly t: 'scanned'; readonly keys: Buffer[]; readonly next: [number, number] | null; readonly visited: number }
+  | { readonly t: 'replicas'; readonly n: number };
+
+/** Most keys one forwarded SCAN may visit (a call's work bound; the front door asks no more). */
+export const SCAN_COUNT_MAX = 10_000;
+
+/** A scan position from the wire, or undefined when it is not one. */
+export function positionOfWire(v: unknown): ScanPosition | undefined {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const [slot, hash] = v as unknown[];
+  if (typeof slot !== 'number' || typeof hash !== 'number' || !Number.isInteger(slot) || !Number.isInteger(hash)) return undefined;
+  if (slot < 0 || slot > SLOTS || hash < 0 || hash >= 2 ** 48) return undefined;
+  const p = { slot, hash };
+  assertPosition(p);
+  return p;
+}
 
 const isBytes = (v: unknown): v is Buffer => Buffer.isBuffer(v) || v instanceof Uint8Array;
 const toBuffer = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
@@ -57,6 +80,18 @@ export function parseForwardRequest(body: unknown): ForwardRequest | string {
     if (!Array.isArray(keys) || keys.length < 1 || keys.length > txnKeysMax || !keys.every(isBytes)) return `mread names 1..${txnKeysMax} keys`;
     return { t: 'mread', keys: keys.map((k) => toBuffer(k as Uint8Array)), hops, g };
   }
+  if (b['t'] === 'scan') {
+    const from = positionOfWire(b['from']);
+    const to = b['to'];
+    const count = b['count'];
+    const match = b['match'];
+    if (from === undefined) return 'scan: bad position';
+    if (typeof to !== 'number' || !Number.isInteger(to) || to < from.slot || to > SLOTS) return 'scan: bad end slot';
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > SCAN_COUNT_MAX) return `scan: count outside 1..${SCAN_COUNT_MAX}`;
+    if (match !== undefined && !isBytes(match)) return 'scan: bad match';
+    return { t: 'scan', from: [from.slot, from.hash], to, count, ...(match !== undefined ? { match: toBuffer(match) } : {}), hops, g };
+  }
+  if (b['t'] === 'replicas') return { t: 'replicas', hops, g };
   if (b['t'] === 'txn') {
     const cmd = parseTxnTuple(b['cmd']);
     return typeof cmd === 'string' ? `txn: ${cmd}` : { t: 'txn', cmd, hops, g };

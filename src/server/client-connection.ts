@@ -60,6 +60,8 @@ export function encodeAnswer(a: KvAnswer): Buffer {
       // The lab's MGET: one GET reply per key, nested in an array.
       return Buffer.concat([Buffer.from(`*${a.values.length}\r\n`), ...a.values.map((v) => (v === undefined ? LAB_NIL_REPLY : encodeBulkArray(v)))]);
     case 'str':
+    case 'scan':
+    case 'replicas':
     case 'exec':
       // Only the Redis door sends str and exec ops; the lab's commands never make one.
       return assertNever(a as never, `a ${a.type} answer at the lab port`);

@@ -1,3 +1,4 @@
+import type { ScanPosition } from '../kv/scan-cursor.js';
 import type { StrChange, StrResult } from '../kv/str-command.js';
 import type { ProgramOp } from '../txn/txn-program.js';
 
@@ -38,7 +39,16 @@ export type KvOp =
    */
   | { readonly type: 'exec'; readonly ops: readonly ExecOp[] }
   /** FLUSHALL: every key of every group goes, as ONE transaction (no client sees some groups emptied). */
-  | { readonly type: 'flush' };
+  | { readonly type: 'flush' }
+
+  /**
+   * SCAN: keys from `from` up to slot `toSlot` (exclusive) in scan order
+   * (src/kv/scan-cursor.ts), about `count` visited, those `match` accepts;
+   * a linearizable read of each group it reaches.
+   */
+  | { readonly type: 'scan'; readonly from: ScanPosition; readonly toSlot: number; readonly count: number; readonly match: Buffer | undefined }
+  /** WAIT: how many followers hold every write this session made (in each group it wrote to; the least of them). */
+  | { readonly type: 'replicas' };
 
 export type KvAnswer =
   | { readonly type: 'ok' }
@@ -50,7 +60,10 @@ export type KvAnswer =
   /** A str op's result, refusals (not an integer, overflow) included: they are answers, not failures. */
   | { readonly type: 'str'; readonly result: StrResult }
   /** EXEC: one result per op, in order; undefined when a check failed (nothing changed). */
-  | { readonly type: 'exec'; readonly outs: readonly StrResult[] | undefined };
+  | { readonly type: 'exec'; readonly outs: readonly StrResult[] | undefined }
+  /** SCAN: the keys, where the next call starts (undefined: `toSlot` reached), and how many keys were looked at (of `count`). */
+  | { readonly type: 'scan'; readonly keys: readonly Buffer[]; readonly next: ScanPosition | undefined; readonly visited: number }
+  | { readonly type: 'replicas'; readonly n: number };
 
 /** One client's ordered stream of commands (it owns an at-most-once session). */
 export interface KvSession {

@@ -19,7 +19,8 @@ export function orderedSession(inner: KvSession): KvSession {
   let gate: Promise<unknown> | undefined;
   return {
     execute(op: KvOp): Promise<KvAnswer> {
-      const kind: Kind = op.type === 'get' || op.type === 'mget' ? 'read' : 'write';
+      // WAIT ('replicas') runs as a write: it waits until every earlier write has been answered.
+      const kind: Kind = op.type === 'get' || op.type === 'mget' || op.type === 'scan' ? 'read' : 'write';
       if (kind !== runKind) {
         gate = run.length === 0 ? gate : Promise.allSettled(run);
         run = [];

@@ -4,10 +4,15 @@ import type { TxnWrite } from '../txn/txn-command.js';
 import type { ProgramShare, TxnDriver } from '../txn/txn-driver.js';
 import type { ProgramOp } from '../txn/txn-program.js';
 import type { ExecOp, KvAnswer, KvOp, KvService, KvSession } from './kv-service.js';
+import type { SlotRange } from '../sharding/layout.js';
+import { routedReplicas, routedScan, slotMapOf } from './routed-scan.js';
 
 /** Maps a key to the Raft group that owns it (src/sharding: slot, then slot range). */
 export interface KeyRouter {
   groupOf(key: Uint8Array): number;
+  /** The group owning a slot and the slots of a group (SCAN walks groups in slot order); absent: no SCAN. */
+  groupOfSlot?(slot: number): number;
+  slotRangeOf?(g: number): SlotRange;
 }
 
 /** A command that would touch several groups where no transaction driver is configured. */
@@ -69,13 +74,28 @@ export class RoutedKv implements KvService {
       }
       return s;
     };
+    /** Groups this session wrote to (WAIT counts the replicas of these). */
+    const written = new Set<number>();
     return {
       execute: (op: KvOp): Promise<KvAnswer> => {
         try {
-          if (op.type === 'get' || op.type === 'set' || op.type === 'str') return this.#single(sessionOf(this.router.groupOf(op.key)), op);
-          if (op.type === 'exec') return this.#exec(op.ops);
-          if (op.type === 'flush') return this.#flush();
+          if (op.type === 'scan') return routedScan(slotMapOf(this.router, [...this.groups.keys()]), op, sessionOf);
+          if (op.type === 'replicas') return routedReplicas(written.size > 0 ? written : this.groups.keys(), sessionOf);
+          if (op.type === 'get' || op.type === 'set' || op.type === 'str') {
+            const g = this.router.groupOf(op.key);
+            if (op.type !== 'get') written.add(g);
+            return this.#single(sessionOf(g), op);
+          }
+          if (op.type === 'exec') {
+            for (const o of op.ops) if (o.kind === 'str') written.add(this.router.groupOf(o.key));
+            return this.#exec(op.ops);
+          }
+          if (op.type === 'flush') {
+            for (const g of this.groups.keys()) written.add(g);
+            return this.#flush();
+          }
           const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
+          if (op.type !== 'mget') for (const g of split.keys()) written.add(g);
           if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
           if (op.type === 'mget' && op.eachKey === true) return this.#eachGroup(op.keys, split, sessionOf);
           return this.#cross(op, split);
@@ -112,7 +132,7 @@ export class RoutedKv implements KvService {
     return session.execute(op);
   }
 
-  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'flush' }>, split: Split): Promise<KvAnswer> {
+  async #cross(op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'flush' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
     const driver = this.opts.txn;
     if (driver === undefined) throw new CrossGroupError([...split.keys()].sort((a, b) => a - b));
     this.opts.admit?.();
@@ -197,7 +217,7 @@ export class RoutedKv implements KvService {
     return split;
   }
 
-  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'flush' }>, split: Split): Promise<KvAnswer> {
+  async #transaction(driver: TxnDriver, op: Exclude<KvOp, { type: 'get' | 'set' | 'str' | 'exec' | 'flush' | 'scan' | 'replicas' }>, split: Split): Promise<KvAnswer> {
     const deadline = Date.now() + this.#txnTimeoutMs();
     switch (op.type) {
       case 'mget': {

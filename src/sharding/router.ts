@@ -41,6 +41,10 @@ export class SlotRouter {
     return new Map([...byGroup].sort((a, b) => a[0] - b[0]));
   }
 
+  groupOfSlot(slot: number): number {
+    return groupOfSlot(this.layout, slot);
+  }
+
   /** The participants holding group g, preferred leader first. */
   replicasOf(g: number): readonly number[] {
     // groupReplicas asserts the range; the cache is only for groups it accepted.

@@ -61,3 +61,24 @@ export function keySlot(key: Uint8Array): number {
   }
   return crc16(key) & (SLOTS - 1);
 }
+
+/**
+ * keySlot of a key held as latin1 text (one char per byte, as the state
+ * machine keeps keys), without making a Buffer: the same slot, byte for
+ * byte (a property test checks the two agree).
+ */
+export function keySlotOfLatin1(key: string): number {
+  let start = 0;
+  let end = key.length;
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) {
+      start = open + 1;
+      end = close;
+    }
+  }
+  let crc = 0;
+  for (let i = start; i < end; i++) crc = ((crc << 8) ^ CRC16_TABLE[((crc >>> 8) ^ key.charCodeAt(i)) & 0xff]!) & 0xffff;
+  return crc & (SLOTS - 1);
+}

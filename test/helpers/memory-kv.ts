@@ -1,10 +1,12 @@
 import { applyStrChange } from '../../src/kv/str-command.js';
 import { runProgram, type ProgramOp } from '../../src/txn/txn-program.js';
 import type { KvAnswer, KvOp, KvService, KvSession } from '../../src/server/kv-service.js';
+import { SlottedMap } from '../../src/participant/slot-key-index.js';
+import { globMatch } from '../../src/kv/glob-match.js';
 
 /** A KvService over one in-memory map: the front door's contract without Raft, for door tests. */
 export class MemoryKv implements KvService {
-  readonly data = new Map<string, Buffer[]>();
+  readonly data = new SlottedMap<Buffer[]>();
   /** Absolute expiry (ms) of keys that have one. Reads and SET/DEL honour it as the state machine does. */
   readonly expires = new Map<string, number>();
   /** Ops executed, in order (to check what a door sent). */
@@ -53,6 +55,13 @@ export class MemoryKv implements KvService {
         return { type: 'ok' };
       case 'mget':
         return { type: 'multi', values: op.keys.map((k) => this.live(k.toString('latin1'))) };
+      case 'scan': {
+        const match = op.match;
+        const { keys, next, visited } = this.data.index.scan(op.from, op.toSlot, op.count, (k) => this.live(k) !== undefined && (match === undefined || globMatch(match, Buffer.from(k, 'latin1'))));
+        return { type: 'scan', keys: keys.map((k) => Buffer.from(k, 'latin1')), next, visited };
+      }
+      case 'replicas':
+        return { type: 'replicas', n: 0 };
       case 'str': {
         // As the leader would: its clock is the command's now.
         const key = op.key.toString('latin1');
