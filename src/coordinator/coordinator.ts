@@ -34,6 +34,7 @@ import { CoordinatorError, CoordinatorKv } from './coordinator-kv.js';
 import { CoordinatorTxnClient } from './coordinator-txn-client.js';
 import { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
 import { ParticipantTracker } from './participant-tracker.js';
+import { listenOn } from '../net/listen.js';
 
 export interface CoordinatorLimits {
   readonly heartbeatMs: number;
@@ -124,13 +125,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     if (!clientPool.admit(socket, LAB_ERROR_REPLY)) return;
     new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: parserLimitsOf(clientPool.limits, cfg.bulkBytesMax), pool: clientPool }, log, admin, { stats: frontDoor, info, ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(cfg.self.port, cfg.self.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, cfg.self);
   let metricsServer: HttpServer | undefined;
   if (metrics !== undefined && cfg.metricsListen !== undefined) {
     try {

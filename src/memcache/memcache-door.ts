@@ -10,6 +10,7 @@ import { allowed, type Cidr } from './allow-list.js';
 import { McConnection } from './mc-connection.js';
 import { DEFAULT_MC_LIMITS } from './mc-parser.js';
 import { McStats } from './mc-stats.js';
+import { listenOn } from '../net/listen.js';
 
 /** The config's memcached lines (memcache_info, memcache_allow, memcache_item_max). */
 export interface MemcacheSettings {
@@ -84,13 +85,7 @@ export async function startMemcacheDoor(o: MemcacheDoorOptions): Promise<Memcach
       session.close();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.listen.port, o.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, o.listen);
   o.log.info({ memcache: formatEndpoint(o.listen), ...(o.allow !== undefined ? { allow: o.allow.length } : {}), itemBytesMax }, 'memcache door listening');
   return {
     server,

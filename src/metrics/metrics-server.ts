@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Endpoint } from '../config/address.js';
 import type { Logger } from '../server/logger.js';
+import { listenOn } from '../net/listen.js';
 
 /** Connections the metrics port keeps open at once: a few scrapers, never a flood. */
 export const METRICS_CONNECTIONS_MAX = 64;
@@ -48,13 +49,7 @@ export async function startMetricsServer(listen: Endpoint, source: MetricsSource
   server.maxConnections = METRICS_CONNECTIONS_MAX;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = HEADERS_TIMEOUT_MS * 2;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, listen);
   server.on('error', (err) => log.warn({ err: err.message }, 'metrics server error'));
   return server;
 }

@@ -47,6 +47,7 @@ import { groupTxnViews, resolverTotals, startTxnSweeper } from './member-txn.js'
 import { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
 import { txnInfoSection } from '../server/txn-info.js';
 import { randomBytes } from 'node:crypto';
+import { listenOn } from '../net/listen.js';
 
 /** One group this process hosts: its id, its voters at bootstrap, and who should lead it. */
 export interface HostedGroup {
@@ -270,13 +271,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     });
   });
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.listen.port, o.listen.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, o.listen);
   } catch (err) {
     transport.close();
     await store.close();

@@ -13,6 +13,7 @@ import { ClientPool, MAX_CLIENTS_REPLY } from '../server/client-pool.js';
 import type { ClientState, DoorServices } from './redis-call.js';
 import { RedisConnection } from './redis-connection.js';
 import { newClientTransaction } from './transaction-commands.js';
+import { listenOn } from '../net/listen.js';
 
 export interface RedisDoorOptions {
   readonly listen: Endpoint;
@@ -123,13 +124,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
       session.close();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.listen.port, o.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, o.listen);
   o.log.info({ redis: formatEndpoint(o.listen) }, 'redis door listening');
   return {
     server,
