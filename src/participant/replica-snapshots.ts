@@ -1,6 +1,7 @@
 import { assert } from '../../raft/assert.js';
 import type { RawNode } from '../../raft/raw-node.js';
 import type { ConfState, Snapshot } from '../../raft/types.js';
+import { SnapshotTurns } from './snapshot-turns.js';
 import type { HostLimits, HostStateMachine, HostStore, SnapshotEncoder, SnapshotPhase } from './host-contract.js';
 
 /** Longest a snapshot encoder runs before yielding the event loop. */
@@ -21,7 +22,8 @@ export interface SnapshotHooks {
  * entries or snapshotBytes applied bytes, or when someone asks; taken beside
  * the loop (never blocking a turn), then the log it covers is compacted,
  * keeping a tail for followers that lag a little.
- * Invariant: at most one snapshot is being taken at a time.
+ * Invariant: at most one snapshot is being taken at a time, by this replica
+ * and by the replicas sharing its SnapshotTurns (the groups of a process).
  */
 export class ReplicaSnapshots {
   private lastSnapshotIndex: number;
@@ -39,6 +41,8 @@ export class ReplicaSnapshots {
     private readonly sm: HostStateMachine,
     private readonly limits: HostLimits,
     private readonly hooks: SnapshotHooks,
+    /** Shared by the groups of a process so they snapshot one at a time (default: this replica's own). */
+    private readonly turns: SnapshotTurns = new SnapshotTurns(),
   ) {
     this.lastSnapshotIndex = store.log.snapshot().meta.index;
   }
@@ -71,12 +75,15 @@ export class ReplicaSnapshots {
       return;
     }
     if (applied <= this.lastSnapshotIndex) return;
+    // Another group of this process is snapshotting: ask again when it is done.
+    if (!this.turns.take(this, () => this.hooks.kick())) return;
     const conf = this.node.confState();
     this.appliedBytesSinceSnapshot = 0;
     this.snapshotting = true;
     this.startedMs = performance.now();
     const done = (): void => {
       this.snapshotting = false;
+      this.turns.release(this);
       this.hooks.kick();
     };
     if (this.sm.snapshotLater === undefined) {
