@@ -24,7 +24,9 @@ test('one holder at a time; the refused are woken once at release, and the holde
 const limits: HostLimits = { tickMs: 10, snapshotEntries: 10, snapshotBytes: 1 << 30, compactionLagEntries: 0, pendingProposalsMax: 10, proposalBatchMax: 1 };
 
 /** One group's snapshot policy over fakes: its store saves a stream only when the test lets it finish. */
-function group(turns: SnapshotTurns) {
+function group(turns: SnapshotTurns, fail: (why: string) => void = (why) => {
+  throw new Error(why);
+}) {
   const applied = { n: 0 };
   let snapIndex = 0;
   const saves: Array<{ index: number; finish: () => void }> = [];
@@ -43,7 +45,7 @@ function group(turns: SnapshotTurns) {
   } as unknown as HostStore;
   const sm = { snapshotLater: () => ({ next: () => undefined }) } as unknown as HostStateMachine;
   let kicks = 0;
-  const snapshots = new ReplicaSnapshots(node, store, sm, limits, { withNode: async (fn) => fn(node), isClosed: () => false, kick: () => kicks++, fatal: (err) => t.fail(String(err)) }, turns);
+  const snapshots = new ReplicaSnapshots(node, store, sm, limits, { withNode: async (fn) => fn(node), isClosed: () => false, kick: () => kicks++, fatal: (err) => fail(String(err)) }, turns);
   return { applied, saves, snapshots, kicks: () => kicks };
 }
 
