@@ -84,6 +84,7 @@ async function runParticipant(p: ParticipantConfig): Promise<void> {
     ...(p.snapshotEntries !== undefined ? { snapshotEntries: p.snapshotEntries } : {}),
     ...(p.peerRoutes !== undefined ? { peerRoutes: p.peerRoutes } : {}),
     ...(p.bulkBytesMax !== undefined ? { bulkBytesMax: p.bulkBytesMax } : {}),
+    ...(p.clientLimits !== undefined ? { clientLimits: p.clientLimits } : {}),
     ...(p.metricsListen !== undefined ? { metricsListen: p.metricsListen } : {}),
     kind: 'participant',
   });

@@ -48,6 +48,7 @@ const member = await runMember({
   ...(cfg.snapshotEntries !== undefined ? { snapshotEntries: cfg.snapshotEntries } : {}),
   ...(cfg.peerRoutes !== undefined ? { peerRoutes: cfg.peerRoutes } : {}),
   ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}),
+  ...(cfg.clientLimits !== undefined ? { clientLimits: cfg.clientLimits } : {}),
   ...(cfg.metricsListen !== undefined ? { metricsListen: cfg.metricsListen } : {}),
   ...(cfg.redisListen !== undefined ? { redisListen: cfg.redisListen } : {}),
   ...(cfg.memcache !== undefined ? { memcache: cfg.memcache } : {}),

@@ -6,6 +6,7 @@ import { rankAddresses } from '../sharding/rank.js';
 import { ConfigError, elideValue, quoteValue, type ConfigErrorCode } from './config-error.js';
 import type { ClusterSecret } from '../net/peer-auth.js';
 import { RequirePass, REQUIREPASS_BYTES_MAX } from '../server/client-auth.js';
+import { CLIENT_LIMIT_CEILINGS, parseMemoryBytes, QUERY_BUFFER_BYTES_MIN, type ClientLimits } from '../server/client-limits.js';
 import { isSecretParameter, PROCESS_SECRET_SOURCES, resolveClusterSecret, SecretProblem, SECRET_PARAMETERS, type SecretSources } from './cluster-secret.js';
 import { MEMCACHE_PARAMETERS, memcacheSettings } from './memcache-config.js';
 import type { MemcacheSettings } from '../memcache/memcache-door.js';
@@ -31,6 +32,10 @@ import type { MemcacheSettings } from '../memcache/memcache-door.js';
  * | cluster_secret WORD, cluster_secret_file PATH, cluster_secret_env VAR | all (ext.) | the secret peers prove in the handshake; at most one of the three |
  * | requirepass WORD   | all (extension)        | clients must AUTH with this password first (Redis's requirepass) |
  * | redis_info IP:PORT | coordinator, raft (ext.) | a Redis endpoint (RESP2/RESP3, real Redis replies) here     |
+ * | maxclients N       | all (extension)        | client connections at once over the node's doors (Redis's), 1..1e6 |
+ * | timeout SECONDS    | all (extension)        | close clients idle this long; 0 = never (Redis's timeout)   |
+ * | client_query_buffer_limit BYTES | all (ext.) | most bytes one request may declare, 1mb..4gb (Redis units) |
+ * | client_output_buffer_limit HARD SOFT SECONDS | all (ext.) | close a client whose unsent replies pass HARD, or SOFT for SECONDS |
  * | memcache_info IP:PORT, memcache_allow CIDRS, memcache_item_max BYTES | coordinator, raft (ext.) | a memcached text endpoint (memcache-config.ts) |
  *
  * Raft peer ids: every peer's id is the 1-based rank of its address in
@@ -68,6 +73,8 @@ export interface ConfigExtensions {
   readonly requirepass?: RequirePass;
   /** redis_info IP:PORT: where this node serves the Redis endpoint (coordinator and raft peers). Invariant: none of the file's other addresses. */
   readonly redisListen?: Endpoint;
+  /** maxclients, timeout, client_query_buffer_limit, client_output_buffer_limit: the lines given (src/server/client-limits.ts has the rest). */
+  readonly clientLimits?: Partial<ClientLimits>;
   /** memcache_info (+ memcache_allow, memcache_item_max): the memcached endpoint. Invariant: its address is none of the file's others. */
   readonly memcache?: MemcacheSettings;
 }
@@ -119,18 +126,21 @@ const snapshotEntriesMax = 1_000_000_000;
 /** RESP's own ceiling for a bulk string (as Redis's proto-max-bulk-len). */
 const bulkBytesCeiling = 512 * 1024 * 1024;
 
+/** The lines of src/server/client-limits.ts, named as Redis's (underscores for dashes, as our other lines). */
+const CLIENT_LIMIT_PARAMETERS = ['maxclients', 'timeout', 'client_query_buffer_limit', 'client_output_buffer_limit'] as const;
+
 const PARAMETERS = [
   'mode', 'coordinator_info', 'participant_info', 'follower_info',
   'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max',
-  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...MEMCACHE_PARAMETERS,
+  'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS, ...MEMCACHE_PARAMETERS,
 ] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Which parameters each kind accepts. */
 const ALLOWED: Record<ConfigKind, ReadonlySet<Parameter>> = {
-  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...MEMCACHE_PARAMETERS]),
-  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass']),
-  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...MEMCACHE_PARAMETERS]),
+  coordinator: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS, ...MEMCACHE_PARAMETERS]),
+  participant: new Set<Parameter>(['mode', 'coordinator_info', 'participant_info', 'data_dir', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'metrics_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS]),
+  raft: new Set<Parameter>(['mode', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries', 'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'metrics_info', 'redis_info', ...SECRET_PARAMETERS, 'requirepass', ...CLIENT_LIMIT_PARAMETERS, ...MEMCACHE_PARAMETERS]),
 };
 
 /** One parameter line. */
@@ -263,8 +273,8 @@ function tokenize(text: string, fail: Fail): Line[] {
     if (!isParameter(name)) return fail('UNKNOWN_PARAMETER', at, `unknown parameter ${quoteValue(name)}`);
     const param = name;
     if (values.length === 0) fail('MISSING_VALUE', at, `${param} needs a value`);
-    // peer_route takes two addresses: the peer, and where to dial it.
-    const want = param === 'peer_route' ? 2 : 1;
+    // peer_route takes two addresses: the peer, and where to dial it; client_output_buffer_limit hard, soft and seconds.
+    const want = param === 'peer_route' ? 2 : param === 'client_output_buffer_limit' ? 3 : 1;
     if (values.length < want) fail('MISSING_VALUE', at, `${param} needs ${want} values`);
     // A secret is never echoed, even in an error.
     if (values.length > want && param === 'cluster_secret') fail('EXTRA_TOKENS', at, `cluster_secret takes one word, got ${values.length} (for a secret with blanks use cluster_secret_file)`);
@@ -349,7 +359,7 @@ class Checker {
   }
 
   extensions(): ConfigExtensions {
-    const ext: { dataDir?: string; logLevel?: LogLevel; snapshotEntries?: number; bulkBytesMax?: number; clusterName?: string; peerRoutes?: Map<string, Endpoint> } = {};
+    const ext: { dataDir?: string; logLevel?: LogLevel; snapshotEntries?: number; bulkBytesMax?: number; clusterName?: string; peerRoutes?: Map<string, Endpoint>; clientLimits?: Partial<ClientLimits> } = {};
     const bulk = this.optionalOne('bulk_bytes_max');
     if (bulk !== undefined) ext.bulkBytesMax = this.positiveInt(bulk, bulkBytesCeiling);
     for (const line of this.lines.filter((l) => l.name === 'peer_route')) {
@@ -374,6 +384,8 @@ class Checker {
     }
     const snap = this.optionalOne('snapshot_entries');
     if (snap !== undefined) ext.snapshotEntries = this.positiveInt(snap, snapshotEntriesMax);
+    const limits = this.clientLimits();
+    if (limits !== undefined) ext.clientLimits = limits;
     const cluster = this.optionalOne('cluster_name');
     if (cluster !== undefined) {
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(cluster.value)) {
@@ -382,6 +394,40 @@ class Checker {
       ext.clusterName = cluster.value;
     }
     return ext;
+  }
+
+  /** The client-limit lines, if any (each range checked here; defaults in client-limits.ts). */
+  clientLimits(): Partial<ClientLimits> | undefined {
+    const out: { -readonly [K in keyof ClientLimits]?: ClientLimits[K] } = {};
+    const max = this.optionalOne('maxclients');
+    if (max !== undefined) out.maxclients = this.positiveInt(max, CLIENT_LIMIT_CEILINGS.maxclients);
+    const timeout = this.optionalOne('timeout');
+    if (timeout !== undefined) out.idleTimeoutSec = this.intIn(timeout, timeout.value, 0, CLIENT_LIMIT_CEILINGS.idleTimeoutSec, 'timeout (seconds)');
+    const qbuf = this.optionalOne('client_query_buffer_limit');
+    if (qbuf !== undefined) out.queryBufferBytes = this.bytesIn(qbuf, qbuf.value, QUERY_BUFFER_BYTES_MIN, CLIENT_LIMIT_CEILINGS.queryBufferBytes, 'client_query_buffer_limit');
+    const obuf = this.optionalOne('client_output_buffer_limit');
+    if (obuf !== undefined) {
+      const [hard, soft, sec] = obuf.value.split(' ') as [string, string, string];
+      out.outputHardBytes = this.bytesIn(obuf, hard, 0, CLIENT_LIMIT_CEILINGS.outputBytes, 'the hard limit');
+      out.outputSoftBytes = this.bytesIn(obuf, soft, 0, CLIENT_LIMIT_CEILINGS.outputBytes, 'the soft limit');
+      out.outputSoftSec = this.intIn(obuf, sec, 0, CLIENT_LIMIT_CEILINGS.outputSoftSec, 'the soft seconds');
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+
+  private intIn(line: Line, text: string, min: number, max: number, what: string): number {
+    if (!/^(0|[1-9][0-9]*)$/.test(text) || Number(text) < min || Number(text) > max) {
+      this.fail('BAD_VALUE', line.at, `${line.name}: ${what} must be an integer in ${min}..${max}, got ${quoteValue(text)}`);
+    }
+    return Number(text);
+  }
+
+  private bytesIn(line: Line, text: string, min: number, max: number, what: string): number {
+    const n = parseMemoryBytes(text);
+    if (n === undefined || n < min || n > max) {
+      this.fail('BAD_VALUE', line.at, `${line.name}: ${what} must be bytes (units b, k, kb, m, mb, g, gb as Redis) in ${min}..${max}, got ${quoteValue(text)}`);
+    }
+    return n;
   }
 
   private all(name: Parameter): Line[] {

@@ -17,11 +17,13 @@ import { coordinatorInfoSections, coordinatorMetrics, coordinatorReadiness, coor
 import { coordinatorMembersText, coordinatorStatusText, groupLeaderView } from './coordinator-status.js';
 import { txnInfoSection } from '../server/txn-info.js';
 import type { CoordinatorConfig } from '../config/lab-config.js';
-import { encodeBulkArray, encodeBulkString } from '../protocol/resp-encoder.js';
+import { encodeBulkArray, encodeBulkString, LAB_ERROR_REPLY } from '../protocol/resp-encoder.js';
 import { startRedisDoor } from '../redis/redis-door.js';
 import type { RedisDoor } from '../redis/redis-door.js';
 import { startMemcacheDoor, type MemcacheDoor } from '../memcache/memcache-door.js';
 import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
+import { parserLimitsOf } from '../server/client-limits.js';
+import { processClientPool } from '../server/fd-limit.js';
 import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { rankAddresses } from '../sharding/rank.js';
@@ -101,8 +103,10 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   const admin = (name: string): Buffer | undefined => (name === 'KVSTORE.LAYOUT' ? layoutReply : name === 'KVSTORE.GROUP' ? groupReply : undefined);
 
   const frontDoor = new FrontDoorStats();
+  // One pool for both doors: maxclients counts every client of the process, as Redis's.
+  const clientPool = processClientPool(frontDoor, log, cfg.clientLimits);
   const infoSections = [
-    ...commonInfoSections({ kind: 'coordinator', tcpPort: cfg.self.port, stats: frontDoor, loading: () => false }),
+    ...commonInfoSections({ kind: 'coordinator', tcpPort: cfg.self.port, stats: frontDoor, loading: () => false, maxclients: clientPool.limits.maxclients }),
     ...coordinatorInfoSections(layout, tracker),
     txnInfoSection(txnStats, driver, () => {
       const rows = tracker.snapshot();
@@ -117,7 +121,8 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     clients.add(socket);
     socket.on('close', () => clients.delete(socket));
     socket.on('error', () => {});
-    new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {} }, log, admin, { stats: frontDoor, info, ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
+    if (!clientPool.admit(socket, LAB_ERROR_REPLY)) return;
+    new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: parserLimitsOf(clientPool.limits, cfg.bulkBytesMax), pool: clientPool }, log, admin, { stats: frontDoor, info, ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -143,7 +148,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   let redisDoor: RedisDoor | undefined;
   if (cfg.redisListen !== undefined) {
     try {
-      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, dbsize: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}), ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
+      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, dbsize: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log, pool: clientPool, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}), ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
     } catch (err) {
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       tracker.close();
@@ -175,6 +180,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     info,
     metrics,
     async close() {
+      clientPool.close();
       await memcacheDoor?.close();
       await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);

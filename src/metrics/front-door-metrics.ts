@@ -21,6 +21,12 @@ export function frontDoorMetrics(registry: Registry, stats: FrontDoorStats): voi
   );
   collectedCounter(registry, 'kvstore_client_connections_received_total', 'Client connections accepted', [], () => [[{}, stats.connectionsReceived]]);
   collectedGauge(registry, 'kvstore_client_connections', 'Client connections open now', [], () => [[{}, stats.connectionsOpen]]);
+  collectedCounter(registry, 'kvstore_client_connections_rejected_total', 'Client connections refused at maxclients', [], () => [[{}, stats.connectionsRejected]]);
+  collectedCounter(registry, 'kvstore_client_limit_disconnections_total', 'Clients closed by a limit: query (buffer), output (buffer), idle (timeout)', ['limit'], () => [
+    [{ limit: 'query' }, stats.queryBufferDisconnections],
+    [{ limit: 'output' }, stats.outputBufferDisconnections],
+    [{ limit: 'idle' }, stats.idleDisconnections],
+  ]);
   const latency = new Histogram({
     name: 'kvstore_client_request_duration_seconds',
     help: 'Time from a data command parsed to its answer ready, by command (errors included)',

@@ -15,8 +15,11 @@ import { closeMetricsServer, startMetricsServer } from '../metrics/metrics-serve
 import type { ParticipantStatus } from '../rpc/participant-status.js';
 import { startRedisDoor } from '../redis/redis-door.js';
 import type { RedisDoor } from '../redis/redis-door.js';
+import { LAB_ERROR_REPLY } from '../protocol/resp-encoder.js';
 import { startMemcacheDoor, type MemcacheDoor, type MemcacheSettings } from '../memcache/memcache-door.js';
 import { CLIENT_SERVER_OPTIONS, ClientConnection } from '../server/client-connection.js';
+import { parserLimitsOf, type ClientLimits } from '../server/client-limits.js';
+import { processClientPool } from '../server/fd-limit.js';
 import { FrontDoorStats } from '../server/front-door-stats.js';
 import { commonInfoSections } from '../server/info-common.js';
 import { infoText } from '../server/info-text.js';
@@ -84,6 +87,8 @@ export interface MemberOptions {
   readonly peerRoutes?: ReadonlyMap<string, Endpoint>;
   /** Largest RESP bulk string a client may send (config `bulk_bytes_max`). */
   readonly bulkBytesMax?: number;
+  /** Config maxclients, timeout, client_*_buffer_limit (src/server/client-limits.ts); absent ones take the defaults. */
+  readonly clientLimits?: Partial<ClientLimits>;
   /** What this process is, in INFO and metrics (default raft: a kvstoreraftsystem peer). */
   readonly kind?: 'participant' | 'raft';
   /** Config `metrics_info`: serve /metrics, /health, /readyz and /status here. Absent: no metrics are kept. */
@@ -128,6 +133,8 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const hosted: readonly HostedGroup[] = o.sharding?.groups ?? [{ id: 1, voters: [...o.initialMembers.keys()].sort((a, b) => a - b) }];
   const kind = o.kind ?? 'raft';
   const frontDoor = new FrontDoorStats();
+  // One pool for both doors: maxclients counts every client of the process, as Redis's.
+  const clientPool = processClientPool(frontDoor, log, o.clientLimits);
   const metrics = o.metricsListen !== undefined ? memberMetrics(kind, o.id, frontDoor) : undefined;
   const store = await ProcessStore.open(o.dataDir, { create: true, ...(metrics !== undefined ? { onBatch: metrics.onBatch } : {}) });
 
@@ -212,7 +219,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   });
 
   const infoSections = [
-    ...commonInfoSections({ kind, tcpPort: o.listen.port, stats: frontDoor, loading: () => groups.some((g) => g.replay.doneSeconds === undefined) }),
+    ...commonInfoSections({ kind, tcpPort: o.listen.port, stats: frontDoor, loading: () => groups.some((g) => g.replay.doneSeconds === undefined), maxclients: clientPool.limits.maxclients }),
     ...memberInfoSections(o.id, groups),
     txnInfoSection(
       txnStats,
@@ -259,9 +266,10 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     sniffConnection(socket, {
       onPeer: (s, head) => transport.acceptPeer(s, head),
       onClient: (s, head) => {
+        if (!clientPool.admit(s, LAB_ERROR_REPLY)) return;
         clients.add(s);
         s.on('close', () => clients.delete(s));
-        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, log, undefined, { stats: frontDoor, info, ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
+        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: parserLimitsOf(clientPool.limits, o.bulkBytesMax), pool: clientPool }, log, undefined, { stats: frontDoor, info, ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
       },
     });
   });
@@ -298,7 +306,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     try {
       // DBSIZE: the keys of this process's replica of every group (a raft peer hosts them all).
       const dbsize = (): number => groups.reduce((n, g) => n + g.sm.kv.size, 0);
-      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, dbsize, stats: frontDoor, log, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}), ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
+      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, dbsize, stats: frontDoor, log, pool: clientPool, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}), ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
     } catch (err) {
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       transport.close();
@@ -356,6 +364,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       stopSweeper();
       balancer?.stop();
       expirySweeper.stop();
+      clientPool.close();
       await memcacheDoor?.close();
       await redisDoor?.close();
       if (metricsServer !== undefined) await closeMetricsServer(metricsServer);

@@ -25,9 +25,17 @@ export const PROTOCOL_ERROR_CODES = [
   'NESTING_TOO_DEEP',
   /** An integer reply that is not a decimal safe integer. */
   'BAD_INTEGER',
+  /** A request's `*N` or `$N` line with no LF where one must have come. */
+  'LENGTH_LINE_TOO_LONG',
+  /** Before AUTH: a request array or bulk longer than an unauthenticated client may send (RespParser.preAuth). */
+  'UNAUTH_ARRAY_TOO_LONG',
+  'UNAUTH_BULK_TOO_LARGE',
 ] as const;
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
+
+/** Which line of a request was at fault: the array's count (`*N`) or a bulk's length (`$N`); Redis words them apart. */
+export type ProtocolErrorLine = 'count' | 'bulk';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
@@ -35,6 +43,10 @@ export class ProtocolError extends Error {
     readonly code: ProtocolErrorCode,
     /** What was wrong, for the log; never sent to a lab client. */
     readonly reason: string,
+    /** Set by the request parser for length lines. */
+    readonly line?: ProtocolErrorLine,
+    /** BAD_TYPE_BYTE: the byte found instead. */
+    readonly got?: number,
   ) {
     super(`${code}: ${reason}`);
   }

@@ -3,6 +3,7 @@ import { assert } from '../../raft/assert.js';
 import { ByteQueue } from './byte-queue.js';
 import { splitInlineArgs } from './inline-splitter.js';
 import { ProtocolError } from './protocol-error.js';
+import type { ProtocolErrorLine } from './protocol-error.js';
 
 /** One client request: the command name and the arguments after it. */
 export interface Command {
@@ -25,6 +26,18 @@ export interface RespParserLimits {
   /** Most declared bytes in one request (headers + payloads + CRLFs). */
   readonly requestBytesMax: number;
 }
+
+/**
+ * What a client that has not authenticated may send (Redis 7.2: an array of
+ * at most 10 elements, bulks of at most 16 KiB, so a stranger cannot make
+ * the server buffer a large request before AUTH).
+ */
+export interface PreAuthLimits {
+  readonly arrayLenMax: number;
+  readonly bulkBytesMax: number;
+}
+
+export const REDIS_PRE_AUTH_LIMITS: PreAuthLimits = { arrayLenMax: 10, bulkBytesMax: 16 * 1024 };
 
 export const DEFAULT_RESP_PARSER_LIMITS: RespParserLimits = {
   bulkBytesMax: 512 * 1024 * 1024,
@@ -81,6 +94,8 @@ export class RespParser {
   private requestBytes = 0;
   /** Bytes of the head line already searched for LF (never rescanned). */
   private scanned = 0;
+  /** Set while the client has not authenticated: tighter bounds on the requests after it (checked after the real ones, as Redis). */
+  preAuth: PreAuthLimits | undefined;
 
   constructor(limits: Partial<RespParserLimits> = {}) {
     this.limits = { ...DEFAULT_RESP_PARSER_LIMITS, ...limits };
@@ -162,11 +177,14 @@ export class RespParser {
 
   private startArray(): Command | null | undefined {
     this.requestBytes = 0;
-    const count = this.lengthLine();
+    const count = this.lengthLine('count');
     if (count === undefined) return undefined;
     if (count <= 0) return null; // *0 and *-1: nothing to do, as in Redis
     if (count > this.limits.arrayLenMax) {
       throw new ProtocolError('ARRAY_TOO_LONG', `array of ${count} elements exceeds arrayLenMax ${this.limits.arrayLenMax}`);
+    }
+    if (this.preAuth !== undefined && count > this.preAuth.arrayLenMax) {
+      throw new ProtocolError('UNAUTH_ARRAY_TOO_LONG', `array of ${count} elements before AUTH (at most ${this.preAuth.arrayLenMax})`);
     }
     this.words = [];
     this.wordsLeft = count;
@@ -182,13 +200,16 @@ export class RespParser {
         if (this.queue.length === 0) return undefined;
         const type = this.queue.byteAt(0);
         if (type !== DOLLAR) {
-          throw new ProtocolError('BAD_TYPE_BYTE', `expected '$' in request array, got byte 0x${type.toString(16)}`);
+          throw new ProtocolError('BAD_TYPE_BYTE', `expected '$' in request array, got byte 0x${type.toString(16)}`, 'bulk', type);
         }
-        const len = this.lengthLine();
+        const len = this.lengthLine('bulk');
         if (len === undefined) return undefined;
-        if (len < 0) throw new ProtocolError('BAD_LENGTH', 'null bulk string in a request');
+        if (len < 0) throw new ProtocolError('BAD_LENGTH', 'null bulk string in a request', 'bulk');
         if (len > this.limits.bulkBytesMax) {
           throw new ProtocolError('BULK_TOO_LARGE', `bulk of ${len} bytes exceeds bulkBytesMax ${this.limits.bulkBytesMax}`);
+        }
+        if (this.preAuth !== undefined && len > this.preAuth.bulkBytesMax) {
+          throw new ProtocolError('UNAUTH_BULK_TOO_LARGE', `bulk of ${len} bytes before AUTH (at most ${this.preAuth.bulkBytesMax})`);
         }
         this.addRequestBytes(len + 2);
         this.bulkLen = len;
@@ -214,18 +235,24 @@ export class RespParser {
    * Accepts an optional '-' and decimal digits without leading zeros; -1 is
    * the only negative allowed.
    */
-  private lengthLine(): number | undefined {
+  private lengthLine(line: ProtocolErrorLine): number | undefined {
     const lf = this.queue.indexOf(LF, 1, lengthLineBytesMax);
     if (lf === -1) {
       if (this.queue.length >= lengthLineBytesMax) {
-        throw new ProtocolError('BAD_LENGTH', `length line longer than ${lengthLineBytesMax} bytes`);
+        throw new ProtocolError('LENGTH_LINE_TOO_LONG', `length line longer than ${lengthLineBytesMax} bytes`, line);
       }
       return undefined;
     }
     if (this.queue.byteAt(lf - 1) !== CR) {
-      throw new ProtocolError('MISSING_CRLF', 'length line ended by LF without CR');
+      throw new ProtocolError('MISSING_CRLF', 'length line ended by LF without CR', line);
     }
-    const n = this.parseDecimal(1, lf - 1);
+    let n: number;
+    try {
+      n = this.parseDecimal(1, lf - 1);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new ProtocolError(err.code, err.reason, line);
+      throw err;
+    }
     this.addRequestBytes(lf + 1);
     this.queue.skip(lf + 1);
     return n;

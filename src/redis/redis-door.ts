@@ -7,6 +7,9 @@ import type { FrontDoorStats } from '../server/front-door-stats.js';
 import type { KvService } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { orderedSession } from '../server/ordered-session.js';
+import { outputBufferLimitText, parserLimitsOf } from '../server/client-limits.js';
+import type { ClientLimits } from '../server/client-limits.js';
+import { ClientPool, MAX_CLIENTS_REPLY } from '../server/client-pool.js';
 import type { ClientState, DoorServices } from './redis-call.js';
 import { RedisConnection } from './redis-connection.js';
 import { newClientTransaction } from './transaction-commands.js';
@@ -28,6 +31,8 @@ export interface RedisDoorOptions {
   readonly requirepass?: RequirePass;
   /** Requests one connection may have in flight before reading pauses. */
   readonly pipelineMax?: number;
+  /** The process's clients over all doors (maxclients, timeout, buffer limits); absent, the door has its own with the defaults. */
+  readonly pool?: ClientPool;
 }
 
 export interface RedisDoor {
@@ -37,7 +42,7 @@ export interface RedisDoor {
 }
 
 /** Where CONFIG GET's answers come from: fixed facts of kvstore, worded as Redis's parameters. */
-function configFacts(o: RedisDoorOptions): ReadonlyMap<string, string> {
+function configFacts(o: RedisDoorOptions, limits: ClientLimits, bulkBytesMax: number): ReadonlyMap<string, string> {
   return new Map([
     // Every write is in a synced Raft log before it is answered: Redis's closest words are AOF with fsync always.
     ['appendonly', 'yes'],
@@ -46,15 +51,16 @@ function configFacts(o: RedisDoorOptions): ReadonlyMap<string, string> {
     ['databases', '1'],
     ['maxmemory', '0'],
     ['maxmemory-policy', 'noeviction'],
-    ['maxclients', '10000'],
-    ['timeout', '0'],
+    ['maxclients', String(limits.maxclients)],
+    ['timeout', String(limits.idleTimeoutSec)],
     ['tcp-keepalive', '300'],
     ['bind', o.listen.host],
     ['port', String(o.listen.port)],
     ['protected-mode', 'no'],
     ['cluster-enabled', 'no'],
-    ['proto-max-bulk-len', String(o.bulkBytesMax ?? 512 * 1024 * 1024)],
-    ['client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60'],
+    ['proto-max-bulk-len', String(bulkBytesMax)],
+    ['client-query-buffer-limit', String(limits.queryBufferBytes)],
+    ['client-output-buffer-limit', outputBufferLimitText(limits)],
     ['notify-keyspace-events', ''],
     ['slowlog-log-slower-than', '10000'],
     ['slowlog-max-len', '128'],
@@ -72,15 +78,20 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
   const conns = new Map<number, RedisConnection>();
   const sockets = new Set<Socket>();
   let nextId = 1;
+  const ownPool = o.pool === undefined ? new ClientPool(o.stats, o.log) : undefined;
+  const pool = o.pool ?? ownPool!;
+  const parser = parserLimitsOf(pool.limits, o.bulkBytesMax);
+  const bulkBytesMax = parser.bulkBytesMax;
   const services: DoorServices = {
     info: o.info,
     dbsize: o.dbsize,
     clients: () => [...conns.values()].map((c) => c.state),
-    config: configFacts(o),
+    config: configFacts(o, pool.limits, bulkBytesMax),
     ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}),
   };
   // Half-open: a client that shuts down its sending side still gets its replies.
   const server = createServer({ allowHalfOpen: true }, (socket) => {
+    if (!pool.admit(socket, MAX_CLIENTS_REPLY)) return;
     sockets.add(socket);
     o.stats.connectionsReceived++;
     o.stats.connectionsOpen++;
@@ -101,7 +112,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
       tx: newClientTransaction(),
     };
     const session = orderedSession(o.kv.openSession());
-    const conn = new RedisConnection(socket, state, session, services, { pipelineMax: o.pipelineMax ?? 1024, parser: o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {} }, o.stats, o.log);
+    const conn = new RedisConnection(socket, state, session, services, { pipelineMax: o.pipelineMax ?? 1024, parser, pool }, o.stats, o.log);
     conns.set(state.id, conn);
     socket.on('error', (err) => o.log.debug({ err: err.message }, 'redis door: client socket error'));
     socket.on('close', () => {
@@ -123,6 +134,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
     server,
     address: o.listen,
     async close() {
+      ownPool?.close();
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -5,8 +5,8 @@
  * in, even one), so the whole block is applied at one instant or not at
  * all, and no other client sees a part of it.
  *
- * WATCH remembers a digest of each key's value, read at once (an MGET:
- * one instant); EXEC's transaction checks under its locks that every
+ * WATCH remembers a digest of each key's value (each read alone, linearizable;
+ * no snapshot across groups is needed, as every value is checked again); EXEC's transaction checks under its locks that every
  * watched value is still the same, else it changes nothing and EXEC answers
  * a null array. kvstore compares values, not modifications: a key set again
  * to the value WATCH saw does not fail EXEC (Redis would fail it). Either
@@ -89,11 +89,12 @@ export function unwatch(c: Call): Reply {
   return OK;
 }
 
-/** WATCH key [key ...]: the values now, as of one instant; a key watched already keeps its first digest. */
+/** WATCH key [key ...]: each key's value now; a key watched already keeps its first digest. */
 export function watch(c: Call): Reply {
   if (c.client.tx.queued !== undefined) return error('ERR WATCH inside MULTI is not allowed');
   const keys = c.argv.slice(1);
-  return c.session.execute({ type: 'mget', keys }).then((a) => {
+  // Each key read alone (no transaction over groups): EXEC checks every value again under its locks.
+  return c.session.execute({ type: 'mget', keys, eachKey: true }).then((a) => {
     if (a.type !== 'multi') throw new Error(`kv answered ${a.type} to WATCH's read`);
     keys.forEach((key, i) => {
       const name = key.toString('latin1');

@@ -5,7 +5,8 @@ import { CommandError, toRequest } from '../protocol/commands.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { encodeBulkArray, encodeBulkString, encodeInteger, LAB_ERROR_REPLY, LAB_NIL_REPLY, OK_REPLY, PONG_REPLY } from '../protocol/resp-encoder.js';
 import { RespParser } from '../protocol/resp-parser.js';
-import type { RespParserLimits } from '../protocol/resp-parser.js';
+import type { Command, RespParserLimits } from '../protocol/resp-parser.js';
+import type { ClientPool } from './client-pool.js';
 import { ClientAuthGate, type GateResult, type RequirePass } from './client-auth.js';
 import { FrontDoorStats } from './front-door-stats.js';
 import type { DataCommand, FrontDoorCommand } from './front-door-stats.js';
@@ -34,6 +35,8 @@ export interface ClientConnectionLimits {
   /** Requests of one connection being executed at once; beyond it we stop reading. */
   readonly pipelineMax: number;
   readonly parser: Partial<RespParserLimits>;
+  /** The process's clients: builds the reply queue with the output limits (admission is the caller's: ClientPool.admit). */
+  readonly pool?: ClientPool;
 }
 
 /**
@@ -74,6 +77,8 @@ export class ClientConnection {
   private readonly replies: ReplyQueue;
   private readonly session: KvSession;
   private closing = false;
+  /** The parser failed: nothing more is read (the requests before the error still run). */
+  private inputDead = false;
   private readonly stats: FrontDoorStats;
   private readonly authGate: ClientAuthGate | undefined;
 
@@ -91,7 +96,7 @@ export class ClientConnection {
     this.stats.connectionsReceived++;
     this.stats.connectionsOpen++;
     this.parser = new RespParser(limits.parser);
-    this.replies = new ReplyQueue(socket, limits.pipelineMax);
+    this.replies = limits.pool?.replyQueue(socket, limits.pipelineMax) ?? new ReplyQueue(socket, limits.pipelineMax);
     this.authGate = hooks.requirepass !== undefined ? new ClientAuthGate(hooks.requirepass) : undefined;
     // Pipelined commands answer in order and a GET sees the writes sent before it.
     this.session = orderedSession(service.openSession());
@@ -110,29 +115,39 @@ export class ClientConnection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
+    if (this.closing || this.inputDead) return;
+    this.replies.noteInput();
     try {
       for (const cmd of this.parser.feed(chunk)) {
-        const gated = this.authGate?.gate(cmd);
-        if (gated !== undefined && gated.type === 'answered') {
-          this.answerGated(cmd.name, gated);
-          continue;
-        }
-        if (this.admin !== undefined && cmd.name.startsWith('KVSTORE.')) {
-          this.push({ bytes: this.admin(cmd.name, cmd.args) ?? LAB_ERROR_REPLY, closeAfter: false });
-          continue;
-        }
-        this.handle(cmd.name, () => toRequest(cmd));
-        if (this.closing) return;
+        // Started in order, when the connection's window allows (ReplyQueue.dispatch).
+        this.replies.dispatch(() => this.runOne(cmd));
       }
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.count('other', true);
+      this.inputDead = true;
       this.log.info({ code: err.code, reason: err.message }, 'malformed request: closing connection');
-      this.push({ bytes: LAB_ERROR_REPLY, closeAfter: true });
-      this.closing = true;
+      this.replies.dispatch(() => {
+        this.count('other', true);
+        if (this.closing) return;
+        this.push({ bytes: LAB_ERROR_REPLY, closeAfter: true });
+        this.closing = true;
+      });
     }
     this.replies.throttle();
+  }
+
+  private runOne(cmd: Command): void {
+    if (this.closing) return;
+    const gated = this.authGate?.gate(cmd);
+    if (gated !== undefined && gated.type === 'answered') {
+      this.answerGated(cmd.name, gated);
+      return;
+    }
+    if (this.admin !== undefined && cmd.name.startsWith('KVSTORE.')) {
+      this.push({ bytes: this.admin(cmd.name, cmd.args) ?? LAB_ERROR_REPLY, closeAfter: false });
+      return;
+    }
+    this.handle(cmd.name, () => toRequest(cmd));
   }
 
   private handle(name: string, parse: () => ReturnType<typeof toRequest>): void {
@@ -176,7 +191,7 @@ export class ClientConnection {
         this.session.execute(req).then(
           (answer) => {
             latency?.(command, (performance.now() - startedMs) / 1000);
-            reply(encodeAnswer(answer));
+            reply(() => encodeAnswer(answer));
           },
           (err: unknown) => {
             counts.failed++;

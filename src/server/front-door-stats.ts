@@ -24,6 +24,13 @@ export class FrontDoorStats {
   /** Connections accepted since start, and open now. */
   connectionsReceived = 0;
   connectionsOpen = 0;
+  /** Connections refused at maxclients (Redis rejected_connections). */
+  connectionsRejected = 0;
+  /** Clients closed for their query buffer or their unsent replies (Redis client_*_buffer_limit_disconnections). */
+  queryBufferDisconnections = 0;
+  outputBufferDisconnections = 0;
+  /** Clients closed for being idle longer than timeout. */
+  idleDisconnections = 0;
   readonly commands: Record<FrontDoorCommand, CommandCounts>;
   /** Set when metrics are on: each data command's time from parsed to answered. */
   latency: LatencyObserver | undefined;

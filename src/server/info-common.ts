@@ -10,6 +10,8 @@ export interface ServerFacts {
   readonly stats: FrontDoorStats;
   /** True while the node is still replaying its log after a restart (Redis `loading`, read by ioredis). */
   readonly loading: () => boolean;
+  /** The maxclients in force (ClientPool.limits), for INFO clients. */
+  readonly maxclients?: number;
 }
 
 /**
@@ -35,7 +37,10 @@ export function commonInfoSections(f: ServerFacts): InfoSection[] {
         ['node_version', process.version],
       ],
     },
-    { name: 'Clients', fields: () => [['connected_clients', f.stats.connectionsOpen]] },
+    {
+      name: 'Clients',
+      fields: () => [['connected_clients', f.stats.connectionsOpen], ...(f.maxclients !== undefined ? [['maxclients', f.maxclients] as const] : [])],
+    },
     { name: 'Persistence', fields: () => [['loading', f.loading() ? 1 : 0]] },
     {
       name: 'Stats',
@@ -43,6 +48,10 @@ export function commonInfoSections(f: ServerFacts): InfoSection[] {
         ['total_connections_received', f.stats.connectionsReceived],
         ['total_commands_processed', f.stats.totalCommands()],
         ['total_error_replies', f.stats.totalErrors()],
+        ['rejected_connections', f.stats.connectionsRejected],
+        ['client_query_buffer_limit_disconnections', f.stats.queryBufferDisconnections],
+        ['client_output_buffer_limit_disconnections', f.stats.outputBufferDisconnections],
+        ['kvstore_idle_timeout_disconnections', f.stats.idleDisconnections],
       ],
     },
     {

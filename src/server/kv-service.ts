@@ -23,8 +23,13 @@ export type KvOp =
   | { readonly type: 'del'; readonly keys: readonly Buffer[] }
   /** MSET: one value word per key, all or none (a transaction when the keys span groups). */
   | { readonly type: 'mset'; readonly pairs: readonly (readonly [Buffer, Buffer])[] }
-  /** MGET: every key's words as of one instant. */
-  | { readonly type: 'mget'; readonly keys: readonly Buffer[] }
+  /**
+   * MGET: every key's words as of one instant. `eachKey`: each key's value
+   * is linearizable alone but not all at one instant (no transaction over
+   * groups): what WATCH needs, since EXEC checks every value again under
+   * its locks.
+   */
+  | { readonly type: 'mget'; readonly keys: readonly Buffer[]; readonly eachKey?: true }
   /** A one-key string command applied where the value is (INCRBY, APPEND, GETDEL, SET NX/XX/GET): src/kv/str-command.ts. */
   | { readonly type: 'str'; readonly key: Buffer; readonly change: StrChange }
   /**

@@ -77,6 +77,7 @@ export class RoutedKv implements KvService {
           if (op.type === 'flush') return this.#flush();
           const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
           if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
+          if (op.type === 'mget' && op.eachKey === true) return this.#eachGroup(op.keys, split, sessionOf);
           return this.#cross(op, split);
         } catch (err) {
           return Promise.reject(err);
@@ -87,6 +88,19 @@ export class RoutedKv implements KvService {
         sessions.clear();
       },
     };
+  }
+
+  /** An MGET of independent reads: each group's keys read at once in that group (no locks), all groups in parallel. */
+  async #eachGroup(keys: readonly Buffer[], split: Split, sessionOf: (g: number) => KvSession): Promise<KvAnswer> {
+    const byKey = new Map<string, readonly Buffer[] | undefined>();
+    await Promise.all(
+      [...split].map(async ([g, ks]) => {
+        const a = await sessionOf(g).execute({ type: 'mget', keys: ks });
+        if (a.type !== 'multi' || a.values.length !== ks.length) throw new Error(`routed kv: group ${g} answered ${a.type} to a read`);
+        ks.forEach((k, i) => byKey.set(k.toString('latin1'), a.values[i]));
+      }),
+    );
+    return { type: 'multi', values: keys.map((k) => byKey.get(k.toString('latin1'))) };
   }
 
   #txnTimeoutMs(): number {

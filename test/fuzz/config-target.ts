@@ -68,10 +68,11 @@ function checkConfig(c: LabConfig): void {
 
 const ADDRESSES = ['127.0.0.1:8001', '127.0.0.1:8002', '127.0.0.1:8003', 'localhost:8002', '10.0.0.1:1', '255.255.255.255:65535',
   '256.1.1.1:1', '1.2.3.4:0', '1.2.3.4:65536', '01.2.3.4:5', '1.2.3:4', ':', '1.2.3.4:', '1.2.3.4:+5', '[::1]:5', 'host:5'];
-const NUMBERS = ['0', '1', '2', '3', '16384', '16385', '-1', '1e3', '0x10', '01', '1000000000', '1000000001', '99999999999999999999', '536870912'];
+const NUMBERS = ['0', '1', '2', '3', '16384', '16385', '-1', '1e3', '0x10', '01', '1000000000', '1000000001', '99999999999999999999', '536870912', '1mb', '64KB', '1gb', '5g', '1k'];
 const WORDS = ['coordinator', 'participant', 'raft', 'info', 'debug', 's3cret', '/s', '/empty', '/nope', 'V', 'BLANK', 'NOPE', '1BAD', 'my-cluster', 'a.b_c', '-x', 'é', '\u0000', 'x'.repeat(400)];
 const PARAMETERS = ['mode', 'coordinator_info', 'participant_info', 'follower_info', 'data_dir', 'node_id', 'log_level', 'snapshot_entries',
-  'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'cluster_secret', 'cluster_secret_file', 'cluster_secret_env'];
+  'cluster_name', 'peer_route', 'bulk_bytes_max', 'groups', 'replicas', 'metrics_info', 'cluster_secret', 'cluster_secret_file', 'cluster_secret_env',
+  'maxclients', 'timeout', 'client_query_buffer_limit', 'client_output_buffer_limit'];
 
 const value = fc.oneof(fc.constantFrom(...ADDRESSES), fc.constantFrom(...NUMBERS), fc.constantFrom(...WORDS), fc.string({ maxLength: 12 }));
 const blank = fc.constantFrom(' ', '\t', '  ', ' \t ');

@@ -106,7 +106,7 @@ test.serial('expiry: SET PX and EXPIRE through ioredis; expired keys read as mis
   t.pass();
 });
 
-withTools('redis-cli plain and with -x, and redis-benchmark -t set,get,incr,mset -P 16 -n 20000 (and MSET over random keys in every group) with no errors', async (t) => {
+withTools('redis-cli plain, with -x, -r and --pipe, and redis-benchmark -t set,get,incr,mset -P 16 -n 20000 (and MSET over random keys in every group) with no errors', async (t) => {
   const { redisPort } = await twoPcWithRedis(t);
   const cli = async (args: string[], input?: string): Promise<string> => {
     const child = execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), ...args]);
@@ -124,6 +124,13 @@ withTools('redis-cli plain and with -x, and redis-benchmark -t set,get,incr,mset
   t.is(await cli(['-x', 'set', 'cli-x'], 'from\nstdin'), 'OK\n');
   t.is(await cli(['get', 'cli-x']), 'from\nstdin\n');
   t.is(await cli(['--no-raw', 'get', 'nothing']), '(nil)\n');
+  // -r: the same command N times; --pipe: mass insertion of raw RESP from stdin, ended by its ECHO marker.
+  t.is(await cli(['-r', '5', 'incr', 'cli-r']), '1\n2\n3\n4\n5\n');
+  const mass = Array.from({ length: 2000 }, (_, i) => `*3\r\n$3\r\nSET\r\n$${`pipe:${i}`.length}\r\npipe:${i}\r\n$${String(i).length}\r\n${i}\r\n`).join('');
+  const piped = await cli(['--pipe'], mass);
+  t.regex(piped, /All data transferred/);
+  t.regex(piped, /errors: 0, replies: 2000/);
+  t.is(await cli(['get', 'pipe:1999']), '1999\n');
   t.regex(await cli(['-3', 'hello', '3']), /^server redis\nversion 7\.2\.0\nproto 3\nid \d+\nmode standalone\nrole master\nmodules \n$/);
   const { stdout, stderr } = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(redisPort), '-t', 'set,get,incr,mset', '-P', '16', '-n', '20000', '-q'], { timeout: 180_000 });
   const text = `${stdout}\n${stderr}`;

@@ -129,7 +129,7 @@ test('non-numeric, empty, signed or too-negative lengths are BAD_LENGTH', (t) =>
   expectError(t, '*1\r\n$-0\r\n', 'BAD_LENGTH');
   expectError(t, '*-01\r\n', 'BAD_LENGTH');
   expectError(t, '*99999999999999999999\r\n', 'BAD_LENGTH');
-  expectError(t, '*1111111111111111111111111111111111111', 'BAD_LENGTH'); // no LF within 32 bytes
+  expectError(t, '*1111111111111111111111111111111111111', 'LENGTH_LINE_TOO_LONG'); // no LF within 32 bytes
 });
 
 test('missing CRLF after a bulk payload or a bare-LF length line is MISSING_CRLF', (t) => {
@@ -235,4 +235,34 @@ test('property: encodeRequest -> parse round trips under arbitrary chunking', (t
     { numRuns: 300 },
   );
   t.pass();
+});
+
+test('length-line errors say which line failed (the array count or a bulk length), as Redis words them apart', (t) => {
+  const lineOf = (input: string): [string | undefined, string | undefined] => {
+    const err = t.throws(() => [...new RespParser().feed(b(input))], { instanceOf: ProtocolError });
+    return [err?.code, err?.line];
+  };
+  t.deepEqual(lineOf('*x\r\n'), ['BAD_LENGTH', 'count']);
+  t.deepEqual(lineOf('*1\r\n$x\r\n'), ['BAD_LENGTH', 'bulk']);
+  t.deepEqual(lineOf(`*${'1'.repeat(40)}`), ['LENGTH_LINE_TOO_LONG', 'count']);
+  t.deepEqual(lineOf(`*1\r\n$${'1'.repeat(40)}`), ['LENGTH_LINE_TOO_LONG', 'bulk']);
+  t.deepEqual(lineOf('*1\n'), ['MISSING_CRLF', 'count']);
+  const typeByte = t.throws(() => [...new RespParser().feed(b('*1\r\n:1\r\n'))], { instanceOf: ProtocolError });
+  t.is(typeByte?.got, 0x3a);
+});
+
+test('preAuth bounds apply after the real ones and can be lifted between requests', (t) => {
+  const p = new RespParser();
+  p.preAuth = { arrayLenMax: 2, bulkBytesMax: 4 };
+  t.deepEqual(show([...p.feed(encodeRequest(['AUTH', 'pw']))]), [['AUTH', 'pw']]);
+  p.preAuth = undefined;
+  t.deepEqual(show([...p.feed(encodeRequest(['SET', 'k', 'value']))]), [['SET', 'k', 'value']]);
+  p.preAuth = { arrayLenMax: 2, bulkBytesMax: 4 };
+  t.throws(() => [...p.feed(encodeRequest(['GET', 'k', 'x']))], { instanceOf: ProtocolError, message: /^UNAUTH_ARRAY_TOO_LONG/ });
+  const q = new RespParser({ bulkBytesMax: 100 });
+  q.preAuth = { arrayLenMax: 10, bulkBytesMax: 4 };
+  t.throws(() => [...q.feed(b('*2\r\n$4\r\nECHO\r\n$200\r\n'))], { instanceOf: ProtocolError, message: /^BULK_TOO_LARGE/ }, 'over the real limit: the real error first');
+  const r = new RespParser({ bulkBytesMax: 100 });
+  r.preAuth = { arrayLenMax: 10, bulkBytesMax: 4 };
+  t.throws(() => [...r.feed(b('*2\r\n$4\r\nECHO\r\n$50\r\n'))], { instanceOf: ProtocolError, message: /^UNAUTH_BULK_TOO_LARGE/ });
 });

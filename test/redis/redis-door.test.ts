@@ -129,7 +129,7 @@ test('an unknown command or a wrong arity is an error and the connection lives o
 test('a malformed request gets a protocol error, then the connection closes', async (t) => {
   const { port } = await door(t);
   const r = await exchange(port, '*1\r\n+PING\r\n');
-  t.is(r.out, "-ERR Protocol error: expected '$'\r\n");
+  t.is(r.out, "-ERR Protocol error: expected '$', got '+'\r\n");
   t.true(r.ended);
 });
 

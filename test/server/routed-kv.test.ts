@@ -35,3 +35,24 @@ test('a DEL over several groups is refused before any group sees it', async (t) 
   t.deepEqual((err as CrossGroupError).groups, [1, 2]);
   t.deepEqual(seen, []);
 });
+
+test('an MGET of independent reads (WATCH) reads each group alone, without a transaction, answers in the order asked', async (t) => {
+  const seen: Array<[number, KvOp]> = [];
+  const reads = (g: number): KvService => ({
+    openSession: () => ({
+      execute: (op: KvOp): Promise<KvAnswer> => {
+        seen.push([g, op]);
+        if (op.type !== 'mget') return Promise.reject(new Error(`unexpected ${op.type}`));
+        return Promise.resolve({ type: 'multi', values: op.keys.map((k) => (k.toString().endsWith('missing') ? undefined : [Buffer.from(`${g}:${k.toString()}`)])) });
+      },
+      close: () => {},
+    }),
+  });
+  // No transaction driver: an atomic MGET over two groups would be refused; this one is not.
+  const kv = new RoutedKv(router, new Map([[1, reads(1)], [2, reads(2)]]));
+  const keys = ['b1', 'a1', 'bmissing', 'a2'].map((k) => Buffer.from(k));
+  const a = await kv.openSession().execute({ type: 'mget', keys, eachKey: true });
+  t.deepEqual(a, { type: 'multi', values: [[Buffer.from('2:b1')], [Buffer.from('1:a1')], undefined, [Buffer.from('1:a2')]] });
+  t.deepEqual(seen.map(([g, op]) => [g, op.type === 'mget' ? op.keys.map(String) : []]).sort(), [[1, ['a1', 'a2']], [2, ['b1', 'bmissing']]]);
+  await t.throwsAsync(kv.openSession().execute({ type: 'mget', keys }), { instanceOf: CrossGroupError });
+});
