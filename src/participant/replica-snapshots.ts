@@ -30,6 +30,8 @@ export class ReplicaSnapshots {
   /** Bytes of entries applied since the last snapshot was started. */
   private appliedBytesSinceSnapshot = 0;
   private snapshotting = false;
+  /** Due, but another group of the process held the turn. */
+  private waitingTurn = false;
   /** performance.now() when the snapshot being taken was started. */
   private startedMs = 0;
   /** Callers waiting for a snapshot at least as new as the applied index when they asked. */
@@ -55,8 +57,9 @@ export class ReplicaSnapshots {
     this.waiters.push({ index, resolve, reject });
   }
 
+  /** Asked for a snapshot, or due and refused the turn: the loop calls maybeStart even on a turn without a Ready. */
   get asked(): boolean {
-    return this.waiters.length > 0;
+    return this.waiters.length > 0 || this.waitingTurn;
   }
 
   /** A snapshot from the leader was restored at index. */
@@ -67,6 +70,7 @@ export class ReplicaSnapshots {
   /** At a safe point of the loop (after advance): starts a snapshot if one is due. */
   maybeStart(): void {
     if (this.snapshotting || this.hooks.isClosed()) return;
+    this.waitingTurn = false;
     const applied = this.node.status().applied;
     const asked = this.waiters.some((w) => w.index > this.lastSnapshotIndex);
     const due = applied - this.lastSnapshotIndex >= this.limits.snapshotEntries || this.appliedBytesSinceSnapshot >= this.limits.snapshotBytes;
@@ -76,7 +80,8 @@ export class ReplicaSnapshots {
     }
     if (applied <= this.lastSnapshotIndex) return;
     // Another group of this process is snapshotting: ask again when it is done.
-    if (!this.turns.take(this, () => this.hooks.kick())) return;
+    this.waitingTurn = !this.turns.take(this, () => this.hooks.kick());
+    if (this.waitingTurn) return;
     const conf = this.node.confState();
     this.appliedBytesSinceSnapshot = 0;
     this.snapshotting = true;

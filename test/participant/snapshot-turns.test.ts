@@ -62,12 +62,14 @@ test('groups sharing turns take their due snapshots one at a time, the waiting o
   await settle();
   t.deepEqual(g1.saves.map((s) => s.index), [20]);
   t.is(g2.saves.length, 0, 'the second group waits for its turn');
+  t.true(g2.snapshots.asked, 'a group waiting for its turn is asked again even on a turn without a Ready');
   g1.saves[0]!.finish();
   await settle();
   t.true(g2.kicks() >= 1, 'the waiting group was woken');
   g2.snapshots.maybeStart();
   await settle();
   t.deepEqual(g2.saves.map((s) => s.index), [20]);
+  t.false(g2.snapshots.asked);
   g2.saves[0]!.finish();
   await settle();
   t.false(turns.busy);
