@@ -3,6 +3,7 @@ import { SeededRng } from '../../raft/rng.js';
 import type { NodeId } from '../../raft/types.js';
 import { SNAPSHOT_DATA_ON_DISK } from '../../storage/raft-store.js';
 import type { RaftStore } from '../../storage/raft-store.js';
+import type { SnapshotTurns } from './snapshot-turns.js';
 import type { PeerTransport } from '../net/peer-transport.js';
 import type { Logger } from '../server/logger.js';
 import { GroupReplica } from './group-replica.js';
@@ -55,6 +56,8 @@ export interface GroupMemberOptions {
   readonly txnClient: TxnGroupClient;
   /** Metrics: how long snapshot phases take (restoring the one on disk at start counts as a restore). */
   readonly onSnapshotSeconds?: (phase: SnapshotPhase, seconds: number) => void;
+  /** Shared by the groups of the process, so they take snapshots one at a time. */
+  readonly snapshotTurns?: SnapshotTurns;
 }
 
 /**
@@ -116,6 +119,8 @@ export async function openGroupMember(o: GroupMemberOptions): Promise<GroupMembe
       },
       ...(o.onSnapshotSeconds !== undefined ? { onSnapshotSeconds: o.onSnapshotSeconds } : {}),
     },
+    Date.now,
+    o.snapshotTurns,
   );
   replayDone(snap.meta.index);
   const kv = new ReplicatedKv(replica, () => sm, o.transport, o.groupId, { requestTimeoutMs: o.requestTimeoutMs, retryDelayMs: 25 }, o.txnClient);

@@ -7,6 +7,7 @@ import type { Entry, NodeId, SoftState } from '../../raft/types.js';
 import type { HostEvents, HostLimits, HostStateMachine, HostStore, HostTransport } from './host-contract.js';
 import { NodeError } from './node-error.js';
 import { ReplicaSnapshots } from './replica-snapshots.js';
+import { SnapshotTurns } from './snapshot-turns.js';
 import { ReplicaWaiters } from './replica-waiters.js';
 
 /** What a replica needs from the loop that drives it. */
@@ -60,6 +61,8 @@ export class GroupReplica {
     readonly limits: HostLimits,
     private readonly events: Omit<HostEvents, 'onFatal'>,
     private readonly now: () => number = Date.now,
+    /** Shared by the groups of a process: one snapshot at a time (default: this replica's own). */
+    snapshotTurns: SnapshotTurns = new SnapshotTurns(),
   ) {
     this.node = new RawNode(cfg, store.log);
     this.appliedIndex = cfg.applied;
@@ -71,7 +74,7 @@ export class GroupReplica {
       fatal: (err) => this.driver?.fatal(err),
       ...(events.onSnapshot !== undefined ? { onSnapshot: events.onSnapshot } : {}),
       ...(events.onSnapshotSeconds !== undefined ? { onSnapshotSeconds: events.onSnapshotSeconds } : {}),
-    });
+    }, snapshotTurns);
   }
 
   /** Called once by the loop that will drive this replica. */

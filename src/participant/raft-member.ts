@@ -33,6 +33,7 @@ import type { GroupMember } from './group-member.js';
 import { MICROTASK_SCHEDULER, intervalTicker } from './host-contract.js';
 import type { HostLimits } from './host-contract.js';
 import { HostLoop } from './host-loop.js';
+import { SnapshotTurns } from './snapshot-turns.js';
 import { ExpirySweeper } from './expiry-sweeper.js';
 import { LeaderBalancer } from './leader-balancer.js';
 import { memberAdmin, parseMembersNotice } from './member-admin.js';
@@ -173,6 +174,8 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const txnClient = new MemberTxnClient(o.sharding?.replicasOf ?? (() => []), transport, 25);
   const groups: GroupMember[] = [];
   try {
+    // The groups of this process take snapshots one at a time (their buffers would add up at the peak).
+    const snapshotTurns = new SnapshotTurns();
     for (const h of hosted) {
       const members = new Map([...o.initialMembers].filter(([id]) => h.voters.includes(id)));
       const groupStore = await store.openGroup(h.id, { initialConf: { voters: [...h.voters], learners: [] }, snapshotData: 'disk' });
@@ -189,6 +192,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
         logger: log,
         seed: Date.now() ^ (o.id * 2654435761) ^ (h.id * 40503),
         txnClient,
+        snapshotTurns,
         ...(metrics !== undefined ? { onSnapshotSeconds: metrics.onSnapshotSeconds } : {}),
       });
       groups.push(g);

@@ -1,6 +1,7 @@
 import { assert } from '../../raft/assert.js';
 import type { RawNode } from '../../raft/raw-node.js';
 import type { ConfState, Snapshot } from '../../raft/types.js';
+import { SnapshotTurns } from './snapshot-turns.js';
 import type { HostLimits, HostStateMachine, HostStore, SnapshotEncoder, SnapshotPhase } from './host-contract.js';
 
 /** Longest a snapshot encoder runs before yielding the event loop. */
@@ -21,13 +22,16 @@ export interface SnapshotHooks {
  * entries or snapshotBytes applied bytes, or when someone asks; taken beside
  * the loop (never blocking a turn), then the log it covers is compacted,
  * keeping a tail for followers that lag a little.
- * Invariant: at most one snapshot is being taken at a time.
+ * Invariant: at most one snapshot is being taken at a time, by this replica
+ * and by the replicas sharing its SnapshotTurns (the groups of a process).
  */
 export class ReplicaSnapshots {
   private lastSnapshotIndex: number;
   /** Bytes of entries applied since the last snapshot was started. */
   private appliedBytesSinceSnapshot = 0;
   private snapshotting = false;
+  /** Due, but another group of the process held the turn. */
+  private waitingTurn = false;
   /** performance.now() when the snapshot being taken was started. */
   private startedMs = 0;
   /** Callers waiting for a snapshot at least as new as the applied index when they asked. */
@@ -39,6 +43,8 @@ export class ReplicaSnapshots {
     private readonly sm: HostStateMachine,
     private readonly limits: HostLimits,
     private readonly hooks: SnapshotHooks,
+    /** Shared by the groups of a process so they snapshot one at a time (default: this replica's own). */
+    private readonly turns: SnapshotTurns = new SnapshotTurns(),
   ) {
     this.lastSnapshotIndex = store.log.snapshot().meta.index;
   }
@@ -51,8 +57,9 @@ export class ReplicaSnapshots {
     this.waiters.push({ index, resolve, reject });
   }
 
+  /** Asked for a snapshot, or due and refused the turn: the loop calls maybeStart even on a turn without a Ready. */
   get asked(): boolean {
-    return this.waiters.length > 0;
+    return this.waiters.length > 0 || this.waitingTurn;
   }
 
   /** A snapshot from the leader was restored at index. */
@@ -63,6 +70,7 @@ export class ReplicaSnapshots {
   /** At a safe point of the loop (after advance): starts a snapshot if one is due. */
   maybeStart(): void {
     if (this.snapshotting || this.hooks.isClosed()) return;
+    this.waitingTurn = false;
     const applied = this.node.status().applied;
     const asked = this.waiters.some((w) => w.index > this.lastSnapshotIndex);
     const due = applied - this.lastSnapshotIndex >= this.limits.snapshotEntries || this.appliedBytesSinceSnapshot >= this.limits.snapshotBytes;
@@ -71,12 +79,16 @@ export class ReplicaSnapshots {
       return;
     }
     if (applied <= this.lastSnapshotIndex) return;
+    // Another group of this process is snapshotting: ask again when it is done.
+    this.waitingTurn = !this.turns.take(this, () => this.hooks.kick());
+    if (this.waitingTurn) return;
     const conf = this.node.confState();
     this.appliedBytesSinceSnapshot = 0;
     this.snapshotting = true;
     this.startedMs = performance.now();
     const done = (): void => {
       this.snapshotting = false;
+      this.turns.release(this);
       this.hooks.kick();
     };
     if (this.sm.snapshotLater === undefined) {

@@ -3,6 +3,7 @@ import type { RawNode } from '../../raft/raw-node.js';
 import type { Entry, ReadState } from '../../raft/types.js';
 import type { HostLimits, HostStateMachine } from './host-contract.js';
 import { NodeError } from './node-error.js';
+import { ownedBytes } from './owned-bytes.js';
 
 export interface ProposalWaiter {
   resolve(results: unknown[]): void;
@@ -80,8 +81,10 @@ export class ReplicaWaiters {
       // Many commands ride in one entry when the state machine can combine them:
       // one log entry, one disk put and one encode for the whole batch.
       const combine = sm.combine?.bind(sm);
-      const data = batch.length > 1 && combine !== undefined ? combine(batch.map((p) => p.data)) : undefined;
-      const res = data !== undefined ? node.propose(data) : node.proposeBatch(batch.map((p) => p.data));
+      const combined = batch.length > 1 && combine !== undefined ? combine(batch.map((p) => p.data)) : undefined;
+      // The log keeps an entry's data until compaction: it must not pin a shared encode buffer.
+      const data = combined !== undefined ? ownedBytes(combined) : undefined;
+      const res = data !== undefined ? node.propose(data) : node.proposeBatch(batch.map((p) => ownedBytes(p.data)));
       if (!res.ok) {
         this.counts.failed += batch.length;
         for (const p of batch) p.waiter.reject(new NodeError(res.code === 'notLeader' ? 'NOT_LEADER' : 'UNAVAILABLE', `proposal refused: ${res.code}`));

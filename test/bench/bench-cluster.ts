@@ -5,7 +5,7 @@
  * and, for the c=1 row, the latency-floor skeleton, in one run on this
  * machine, with the same in-process load generator.
  *
- *   node dist/test/bench/bench-cluster.js [--seconds 5] [--rounds 3] [--systems 2pc,2pc1,raft,redis,floor] [--memory-keys 1000000]
+ *   node dist/test/bench/bench-cluster.js [--seconds 5] [--rounds 3] [--systems 2pc,2pc1,raft,redis,floor] [--memory-keys 1000000] [--memory-only]
  *
  * Rows are interleaved across systems within each round, so slow drift of
  * the shared machine's load hits every system alike; the table shows the
@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     systems: { type: 'string', default: ALL_SYSTEM_KEYS },
     'memory-keys': { type: 'string', default: '1000000' },
+    // Only the memory and restart phase (no throughput rows, no other systems).
+    'memory-only': { type: 'boolean', default: false },
   },
 });
 const memoryKeys = Number(args['memory-keys']);
@@ -145,7 +147,16 @@ async function measureMemory(): Promise<MemoryRestartResult> {
   return measureMemoryRestart(owner, sys, memoryKeys, log);
 }
 
+/** `--memory-only`: the memory and restart phase alone, its targets checked. */
+async function mainMemoryOnly(): Promise<void> {
+  if (!(memoryKeys > 0)) throw new Error('--memory-only needs --memory-keys > 0');
+  const memory = await measureMemory();
+  process.stdout.write(`${formatMemory(memory)}\n`);
+  process.stdout.write(`\n${formatTargets(checkTargets([], memory).filter((t) => t.met !== undefined))}\n`);
+}
+
 async function main(): Promise<void> {
+  if (args['memory-only']) return mainMemoryOnly();
   const started = Date.now();
   const { systems, unavailable } = await startSystems(owner, dir, starters, log);
   if (systems.length === 0) throw new Error('no system could be started');

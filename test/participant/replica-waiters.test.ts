@@ -87,3 +87,21 @@ test('counts: every proposal settles once, as committed (applied and answered) o
   w.applied(normal(8, 5), ['late']);
   t.deepEqual(w.counts, { committed: 1, failed: 2 });
 });
+
+test('proposed entry data owns its bytes: a command encoded into a view of a big buffer is copied, so the log does not pin it', (t) => {
+  const w = new ReplicaWaiters(limits, () => 0);
+  const proposed: Uint8Array[] = [];
+  const node = {
+    proposeBatch: (datas: Uint8Array[]): ProposeResult => {
+      proposed.push(...datas);
+      return { ok: true, index: 1, term: 1 };
+    },
+  } as unknown as RawNode;
+  const encoderBuffer = Buffer.alloc(1 << 20);
+  const view = encoderBuffer.subarray(64, 96).fill(5);
+  w.queueProposal(view, { resolve: () => undefined, reject: () => undefined, deadlineMs: 1_000 });
+  w.proposeQueued(node, sm);
+  t.is(proposed.length, 1);
+  t.is(proposed[0]!.buffer.byteLength, 32);
+  t.deepEqual(Buffer.from(proposed[0]!), Buffer.from(view));
+});

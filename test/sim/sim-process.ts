@@ -7,6 +7,7 @@ import type { ConfChange, HardState, NodeId, SoftState } from '../../raft/types.
 import { GroupReplica } from '../../src/participant/group-replica.js';
 import type { HostLimits, HostScheduler, HostTicker } from '../../src/participant/host-contract.js';
 import { HostLoop } from '../../src/participant/host-loop.js';
+import { SnapshotTurns } from '../../src/participant/snapshot-turns.js';
 import type { HostLoopStats } from '../../src/participant/host-loop.js';
 import type { DiskWrite } from './sim-disk.js';
 import { CombiningSimStateMachine, SimStateMachine } from './sim-state-machine.js';
@@ -68,6 +69,8 @@ export class SimProcess implements StoreObserver {
   /** Removed from every group it hosted: never restarted. */
   retired = false;
   private loop: HostLoop | undefined;
+  /** Shared by this life's replicas, as a member process shares one among its groups. */
+  private snapshotTurns = new SnapshotTurns();
   private tickFn: (() => void) | undefined;
   private readonly live = new Map<number, Hosted>();
   /** Groups placed here, in id order (removed ones stay, in `removed`). */
@@ -144,6 +147,8 @@ export class SimProcess implements StoreObserver {
     };
     const loop = new HostLoop(this.params.limits.tickMs, scheduler, ticker, (err) => this.world.fail(err));
     this.loop = loop;
+    // As in raft-member.ts: the groups of one process (of one life) take snapshots one at a time.
+    this.snapshotTurns = new SnapshotTurns();
     for (const g of this.groups()) this.openReplica(loop, g);
     loop.start();
   }
@@ -253,7 +258,7 @@ export class SimProcess implements StoreObserver {
         if (alive()) this.host.snapshot(this, group, kind, index);
       },
     };
-    const replica = new GroupReplica(group, cfg, store, transport, sm, this.params.limits, events, () => this.world.nowMs());
+    const replica = new GroupReplica(group, cfg, store, transport, sm, this.params.limits, events, () => this.world.nowMs(), this.snapshotTurns);
     this.live.set(group, { replica, sm });
     loop.add(replica);
   }
