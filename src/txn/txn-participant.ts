@@ -77,10 +77,7 @@ export class TxnParticipant {
   /** Runs a txn command sent to this group's leader. A read-only PREPARE first waits for the write locks on its keys. */
   async serve(cmd: TxnCmd, deadlineMs: number): Promise<TxnResult> {
     if (cmd.op === 'tprepare' && cmd.readOnly) await this.waitUnlocked(cmd.writes.map((w) => w.key), false, deadlineMs);
-    if (cmd.op === 'tprepare' && !cmd.readOnly) {
-      const died = await this.#waitOrDie(cmd, deadlineMs);
-      if (died !== undefined) return died;
-    }
+    if (cmd.op === 'tprepare' && !cmd.readOnly) await this.#waitIfOlder(cmd, deadlineMs);
     // A program runs at the leader's time, written in the entry: expiry is decided by it, the same on every replica.
     if (cmd.op === 'tprepare' && cmd.program !== undefined) return this.host.propose({ ...cmd, program: { ...cmd.program, nowMs: this.env.now() } }, deadlineMs);
     return this.host.propose(cmd, deadlineMs);
@@ -116,26 +113,27 @@ export class TxnParticipant {
    * Wait-die for a writer's PREPARE, before it is proposed: while a lock
    * stops it, an older writer waits for a younger writer's lock to go (its
    * resolution driven as for any wait); against an older writer, a reader,
-   * a FLUSHALL or a writer of unknown age it dies at once: CONFLICT, with
-   * nothing proposed (the same answer the table would give, without a log
-   * entry). Waits only go from older to younger writers, and a reader never
-   * holds what it waits for, so no cycle of waits can form.
+   * a FLUSHALL or a writer of unknown age it goes on at once, and the table
+   * decides when it applies: CONFLICT (it dies), unless an entry ahead of
+   * it in the log released the lock (the RESOLVE a front door sends in the
+   * same frame, txn-outbox; dying here would abort every back-to-back
+   * transaction over the same keys). Waits only go from older to younger
+   * writers, and a reader never holds what it waits for, so no cycle of
+   * waits can form.
    */
-  async #waitOrDie(cmd: PrepareCmd, deadlineMs: number): Promise<TxnResult | undefined> {
+  async #waitIfOlder(cmd: PrepareCmd, deadlineMs: number): Promise<void> {
     const keys = cmd.writes.map((w) => w.key);
     const flush = isFlush(cmd.program);
     for (;;) {
       const t = this.host.table();
-      if (!t.locked) return undefined;
+      if (!t.locked) return;
       const holder = flush ? t.anyHolder() : this.blocker(keys, true);
       // Our own record (a retried PREPARE): the table answers as it did the first time.
-      if (holder === undefined || holder === cmd.txn) return undefined;
+      if (holder === undefined || holder === cmd.txn) return;
       const p = t.prepared(holder);
-      if (cmd.age === undefined || flush || p === undefined || p.readOnly || p.flush === true || p.age === undefined || !olderThan(cmd.age, p.age)) {
-        return { type: 'conflict', holder };
-      }
+      if (cmd.age === undefined || flush || p === undefined || p.readOnly || p.flush === true || p.age === undefined || !olderThan(cmd.age, p.age)) return;
       const left = deadlineMs - this.env.now();
-      if (left <= 0) return { type: 'conflict', holder };
+      if (left <= 0) return;
       if (this.#age(`p:${p.txn}:${p.index}`) >= this.opts.lockTimeoutMs) this.#resolve(p, deadlineMs);
       this.waits++;
       await this.host.appliedOrAfter(Math.min(left, 10));
