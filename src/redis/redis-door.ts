@@ -12,7 +12,7 @@ import type { ClientLimits } from '../server/client-limits.js';
 import { ClientPool, MAX_CLIENTS_REPLY } from '../server/client-pool.js';
 import type { ClientState, DoorServices } from './redis-call.js';
 import { RedisConnection } from './redis-connection.js';
-import { newClientTransaction } from './transaction-commands.js';
+import { newClientTransaction, watchingSession } from './transaction-commands.js';
 import { listenOn } from '../net/listen.js';
 
 export interface RedisDoorOptions {
@@ -112,7 +112,7 @@ export async function startRedisDoor(o: RedisDoorOptions): Promise<RedisDoor> {
       closeAfterReply: false,
       tx: newClientTransaction(),
     };
-    const session = orderedSession(o.kv.openSession());
+    const session = watchingSession(orderedSession(o.kv.openSession()), state.tx);
     const conn = new RedisConnection(socket, state, session, services, { pipelineMax: o.pipelineMax ?? 1024, parser, pool }, o.stats, o.log);
     conns.set(state.id, conn);
     socket.on('error', (err) => o.log.debug({ err: err.message }, 'redis door: client socket error'));

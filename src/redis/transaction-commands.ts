@@ -6,18 +6,22 @@
  * all, and no other client sees a part of it.
  *
  * WATCH remembers a digest of each key's value (each read alone, linearizable;
- * no snapshot across groups is needed, as every value is checked again); EXEC's transaction checks under its locks that every
- * watched value is still the same, else it changes nothing and EXEC answers
- * a null array. kvstore compares values, not modifications: a key set again
- * to the value WATCH saw does not fail EXEC (Redis would fail it). Either
- * way the block runs only on the values it was written against.
+ * no snapshot across groups is needed, as every value is checked again); EXEC's
+ * transaction checks under its locks that every watched value is still the
+ * same, else it changes nothing and EXEC answers a null array. Between WATCH
+ * and EXEC the connection's own reads of a watched key must agree with WATCH
+ * and its own writes to one break the watch (watchingSession): so every value
+ * the client read after WATCH is the value at the commit point, and the block
+ * runs only on what it was written against. What kvstore does not see is a
+ * change and its undo by others that this client never read: Redis fails
+ * that EXEC, kvstore lets it run (serializably).
  *
  * Commands without keys (PING, ECHO, INFO...) queue too and run after the
  * transaction, in their place in EXEC's reply; MSETNX is refused inside
  * MULTI (its all-or-nothing answer would need a check across the block).
  */
 import type { StrResult } from '../kv/str-command.js';
-import type { ExecOp } from '../server/kv-service.js';
+import type { ExecOp, KvOp, KvSession } from '../server/kv-service.js';
 import { txnKeysMax } from '../txn/txn-command.js';
 import { programOpsMax, watchDigest } from '../txn/txn-program.js';
 import type { RedisCommand } from './command-spec.js';
@@ -41,10 +45,60 @@ export interface ClientTransaction {
   dirty: boolean;
   /** Watched keys (latin1) -> the key and the digest of its value when WATCHed. */
   readonly watched: Map<string, { readonly key: Buffer; readonly digest: Buffer }>;
+  /**
+   * This connection read a watched key with another value than WATCH saw:
+   * the key changed after WATCH, and EXEC answers null without running.
+   * (EXEC's own check compares values at commit with WATCH's: alone it would
+   * let a change and its undo between WATCH and a read pass, and the block
+   * would run on a value the client never read.)
+   */
+  watchBroken: boolean;
 }
 
 export function newClientTransaction(): ClientTransaction {
-  return { queued: undefined, dirty: false, watched: new Map() };
+  return { queued: undefined, dirty: false, watched: new Map(), watchBroken: false };
+}
+
+function writtenKeys(op: KvOp): readonly Buffer[] {
+  switch (op.type) {
+    case 'set':
+      return [op.key];
+    case 'str':
+      return op.change.kind === 'ttl' ? [] : [op.key];
+    case 'del':
+      return op.keys;
+    case 'mset':
+      return op.pairs.map(([k]) => k);
+    case 'exec':
+      return op.ops.filter((o) => o.kind === 'str').map((o) => o.key);
+    default:
+      return [];
+  }
+}
+
+/**
+ * The connection's session, noting every read of a watched key: a value
+ * other than the one WATCH saw breaks the watch (Redis: the key was touched
+ * after WATCH, so EXEC fails). A re-WATCH of a watched key reads it again
+ * through here too.
+ */
+export function watchingSession(inner: KvSession, tx: ClientTransaction): KvSession {
+  const note = (key: Buffer, values: readonly Buffer[] | undefined): void => {
+    const w = tx.watched.get(key.toString('latin1'));
+    if (w !== undefined && !watchDigest(values === undefined ? undefined : joinWords(values)).equals(w.digest)) tx.watchBroken = true;
+  };
+  return {
+    execute: async (op) => {
+      // This connection's own write to a watched key touches it (as in Redis: EXEC then fails).
+      if (tx.watched.size > 0 && (op.type === 'flush' || writtenKeys(op).some((k) => tx.watched.has(k.toString('latin1'))))) tx.watchBroken = true;
+      const a = await inner.execute(op);
+      if (tx.watched.size === 0) return a;
+      if (op.type === 'get' && a.type === 'values') note(op.key, a.values);
+      else if (op.type === 'mget' && a.type === 'multi') op.keys.forEach((k, i) => note(k, a.values[i]));
+      return a;
+    },
+    close: () => inner.close(),
+  };
 }
 
 /** Commands run at once inside MULTI rather than queued (multi.c / processCommand). */
@@ -82,10 +136,12 @@ export function resetTransaction(c: Pick<Call, 'client'>): void {
   c.client.tx.queued = undefined;
   c.client.tx.dirty = false;
   c.client.tx.watched.clear();
+  c.client.tx.watchBroken = false;
 }
 
 export function unwatch(c: Call): Reply {
   c.client.tx.watched.clear();
+  c.client.tx.watchBroken = false;
   return OK;
 }
 
@@ -115,8 +171,10 @@ export async function exec(c: Call): Promise<RespValue> {
   const queued = tx.queued;
   const dirty = tx.dirty;
   const watched = [...tx.watched.values()];
+  const broken = tx.watchBroken;
   resetTransaction(c);
   if (dirty) return error(EXECABORT);
+  if (broken) return NULL_ARRAY;
   // The watched keys' checks come first: the block runs only on the values it was written against.
   const ops: ExecOp[] = watched.map((w) => ({ key: w.key, kind: 'watch', digest: w.digest }));
   const steps: Step[] = queued.map((q): Step => {

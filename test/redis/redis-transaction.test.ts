@@ -143,3 +143,25 @@ test('DEL, EXISTS, MGET, MSET, EXPIRE and TTL inside one block see each other in
   t.is(got, want);
   t.true(kv.expires.has('y'));
 });
+
+test('WATCH: a change and its undo between WATCH and the client\'s own read fail EXEC (the block would run on a value the client never had at WATCH)', async (t) => {
+  const { kv, port } = await door(t);
+  const a = await client(t, port);
+  const b = await client(t, port);
+  t.is(await a.send([['SET', 'acct', '81'], ['WATCH', 'acct']], '+OK\r\n+OK\r\n'), '+OK\r\n+OK\r\n');
+  t.is(await b.send([['DECRBY', 'acct', '5']], ':76\r\n'), ':76\r\n');
+  t.is(await a.send([['GET', 'acct']], '$2\r\n76\r\n'), '$2\r\n76\r\n');
+  t.is(await b.send([['INCRBY', 'acct', '5']], ':81\r\n'), ':81\r\n');
+  // The value is what WATCH saw again, but not what this client read and decided on.
+  const want = '+OK\r\n+QUEUED\r\n*-1\r\n';
+  t.is(await a.send([['MULTI'], ['DECRBY', 'acct', '1'], ['EXEC']], want), want);
+  t.is(kv.data.get('acct')?.[0]?.toString(), '81');
+  // A read that agrees with WATCH keeps the watch; then the block runs.
+  t.is(await a.send([['WATCH', 'acct'], ['GET', 'acct']], '+OK\r\n$2\r\n81\r\n'), '+OK\r\n$2\r\n81\r\n');
+  const runs = '+OK\r\n+QUEUED\r\n*1\r\n:80\r\n';
+  t.is(await a.send([['MULTI'], ['DECRBY', 'acct', '1'], ['EXEC']], runs), runs);
+  // The connection's own write to a watched key touches it, as in Redis, even when it leaves the same value.
+  const own = '+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n';
+  t.is(await a.send([['WATCH', 'acct'], ['SET', 'acct', '80'], ['MULTI'], ['INCR', 'acct'], ['EXEC']], own), own);
+  t.is(kv.data.get('acct')?.[0]?.toString(), '80');
+});
