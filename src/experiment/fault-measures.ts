@@ -45,6 +45,9 @@ export interface FaultMeasures {
   readonly snapshotsSent?: number;
 }
 
+/** How long after the victim is seen caught up its leader may take to count the snapshot it sent (bytes too). */
+const SEND_COUNTED_WITHIN_MS = 2_000;
+
 /** Where the fault's effect can end: caught up, else back up, else the recovery action, else the run's end. */
 function settledAt(m: { caughtUpAbs?: number; backUpAbs?: number }, w: FaultWindow, endMs: number): number {
   return m.caughtUpAbs ?? m.backUpAbs ?? w.recoverMs ?? endMs;
@@ -123,9 +126,11 @@ export function measureFault(w: FaultWindow, samples: readonly NodeSample[], ind
           for (const o of others) {
             const a = index.lastUpBefore(o, rec);
             const b = index.lastUpBefore(o, caught.tMs + 1) ?? a;
-            if (a === undefined || b === undefined) continue;
+            // A send is counted when the follower's answer comes back, which may be after its sample showed it caught up.
+            const c = index.lastUpBefore(o, Math.min(endMs, caught.tMs + SEND_COUNTED_WITHIN_MS) + 1) ?? b;
+            if (a === undefined || b === undefined || c === undefined) continue;
             if (vid !== undefined) bytes += Math.max(0, (b.peerSentBytes[String(vid)] ?? 0) - (a.peerSentBytes[String(vid)] ?? 0));
-            sent += Math.max(0, b.snapshotsSent - a.snapshotsSent);
+            sent += Math.max(0, c.snapshotsSent - a.snapshotsSent);
           }
           m.bytesToVictim = bytes;
           m.snapshotsSent = sent;

@@ -136,7 +136,9 @@ export class ReplicatedKv implements KvService {
     const forward: ForwardRequest = { t: 'scan', from: [from.slot, from.hash], to: toSlot, count, ...(match !== undefined ? { match } : {}), hops: hops + 1, ...this.groupField() };
     return this.attempt(deadline, 'scan', async () => {
       await this.host.readBarrier(Math.max(1, deadline - Date.now()));
-      // Keys only: a transaction in flight shows its keys as before it (no lock wait, as SCAN reads no value).
+      // A prepared write (or FLUSHALL) there may be acknowledged already: wait for its commit, as a read of its key does.
+      while (this.txn.scanBlocker(from.slot, toSlot) !== undefined) await this.txn.waitScanUnlocked(from.slot, toSlot, deadline);
+      // Checked and scanned with no await between: no entry applies in the middle.
       return { type: 'scan' as const, ...this.sm().kv.scan(from, toSlot, count, match) };
     }, forward, (reply) => {
       if (reply.t !== 'scanned' || !Array.isArray(reply.keys) || !Number.isSafeInteger(reply.visited)) throw new NodeError('UNAVAILABLE', 'bad forward reply to a scan');

@@ -96,10 +96,25 @@ export class TxnParticipant {
    * resolution of locks held past their bound. Throws LockedError at the
    * deadline.
    */
-  async waitUnlocked(keys: readonly Uint8Array[], forWrite: boolean, deadlineMs: number): Promise<void> {
+  waitUnlocked(keys: readonly Uint8Array[], forWrite: boolean, deadlineMs: number): Promise<void> {
+    return this.#waitWhile(() => this.blocker(keys, forWrite), deadlineMs);
+  }
+
+  /** The transaction whose lock stops a scan of slots [fromSlot, toSlot) now, if any (see TxnTable.scanBlocker). */
+  scanBlocker(fromSlot: number, toSlot: number): TxnId | undefined {
+    if (txnFailpoints.readsIgnoreLocks) return undefined;
+    const t = this.host.table();
+    return t.locked ? t.scanBlocker(fromSlot, toSlot) : undefined;
+  }
+
+  /** Waits as waitUnlocked does, for a scan of slots [fromSlot, toSlot). */
+  waitScanUnlocked(fromSlot: number, toSlot: number, deadlineMs: number): Promise<void> {
+    return this.#waitWhile(() => this.scanBlocker(fromSlot, toSlot), deadlineMs);
+  }
+
+  async #waitWhile(blocker: () => TxnId | undefined, deadlineMs: number): Promise<void> {
     for (;;) {
-      if (txnFailpoints.readsIgnoreLocks && !forWrite) return;
-      const holder = this.blocker(keys, forWrite);
+      const holder = blocker();
       if (holder === undefined) return;
       const left = deadlineMs - this.env.now();
       if (left <= 0) throw new LockedError(holder);

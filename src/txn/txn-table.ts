@@ -18,6 +18,7 @@ import { txnFailpoints } from './txn-failpoints.js';
 import type { DecideCmd, PrepareCmd, ResolveCmd, TxnAge, TxnCmd, TxnId, TxnResult } from './txn-command.js';
 import { parseStrResult, type StrResult } from '../kv/str-command.js';
 import { isFlush, runProgram, type Program } from './txn-program.js';
+import { keySlotOfLatin1 } from '../sharding/slot.js';
 
 /** A key's stored value as the KV state machine keeps it (latin1 strings). */
 export type StoredValue = string | string[];
@@ -128,6 +129,21 @@ export class TxnTable {
     if (l === undefined) return undefined;
     if (l.writer !== undefined) return l.writer;
     return forWrite ? l.readers[0] : undefined;
+  }
+
+  /**
+   * The transaction whose lock stops a scan of slots [fromSlot, toSlot): the
+   * group lock, or a write lock on a key there (its commit may create or
+   * delete the key; a read lock changes nothing a scan sees).
+   */
+  scanBlocker(fromSlot: number, toSlot: number): TxnId | undefined {
+    if (this.#groupLock !== undefined) return this.#groupLock;
+    for (const [key, l] of this.#locks) {
+      if (l.writer === undefined) continue;
+      const slot = keySlotOfLatin1(key);
+      if (slot >= fromSlot && slot < toSlot) return l.writer;
+    }
+    return undefined;
   }
 
   apply(index: number, cmd: TxnCmd, data: TxnData): TxnResult {

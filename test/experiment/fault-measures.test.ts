@@ -56,6 +56,19 @@ test('detection, election, back up and catch-up times come from the samples, rel
   t.is(m.failedRequests, 1);
 });
 
+test('a snapshot send its leader counts only after the victim is seen caught up still counts as the way it rejoined', (t) => {
+  const { samples, events, requests } = killLeaderWorld();
+  // b's send finished (and was counted) at 2500, after a was seen caught up at 2300; a restored nothing after start.
+  samples.push(up(2500, 'b', 2, g('leader', 3, 2, 190), { peerSentBytes: { '1': 9_600 }, snapshotsSent: 1 }));
+  const m = measureFault(faultWindows(events)[0]!, samples, new SampleIndex(samples), requests, 3000, ['a', 'b', 'c']);
+  t.is(m.caughtUpMs, 300);
+  t.is(m.snapshotsSent, 1);
+  t.is(m.rejoinedBy, 'snapshot');
+  t.is(m.bytesToVictim, 9_000, 'bytes still end at the catch-up');
+  samples.push(up(4400, 'b', 2, g('leader', 3, 2, 200), { snapshotsSent: 2 }));
+  t.is(measureFault(faultWindows(events)[0]!, samples, new SampleIndex(samples), requests, 5000, ['a', 'b', 'c']).snapshotsSent, 1, 'a send long after is not this one');
+});
+
 test('the longest gap between acknowledgements counts only gaps that overlap the window', (t) => {
   const r = [req(0, 100), req(0, 200), req(0, 1200), req(0, 1300)];
   t.is(longestGapMs(r, 150, 250, 2000), 1000);

@@ -45,6 +45,22 @@ test.serial('MULTI/EXEC through the coordinator: one block over three groups, an
   t.is(await r.get(`${g3}after`), null);
 });
 
+test.serial('KEYS and SCAN after an acknowledged MSET or FLUSHALL over three groups see it whole, though other groups commit it after the reply', async (t) => {
+  const { redisPort } = await twoPcWithRedis(t);
+  const r = ioredis(t, redisPort);
+  await r.del('__ready');
+  const keys = [`${g1}k`, `${g2}k`, `${g3}k`];
+  for (let round = 0; round < 40; round++) {
+    await r.mset(...keys.flatMap((k) => [k, String(round)]));
+    t.deepEqual((await r.keys('*')).sort(), [...keys].sort(), `round ${round}: KEYS after MSET`);
+    await r.flushall();
+    t.deepEqual(await r.keys('*'), [], `round ${round}: KEYS after FLUSHALL`);
+    await r.set(`${g2}k`, 'one');
+    await r.flushall();
+    t.deepEqual(await r.scan('0', 'COUNT', 1000), ['0', []], `round ${round}: SCAN after FLUSHALL`);
+  }
+});
+
 test.serial('bank transfers: ioredis WATCH/MULTI and node-redis blind MULTI between accounts in three groups keep the total at every MGET', async (t) => {
   const { redisPort } = await twoPcWithRedis(t);
   const accounts = [g1, g2, g3].flatMap((g) => [`${g}acct:0`, `${g}acct:1`, `${g}acct:2`]);

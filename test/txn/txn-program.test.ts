@@ -3,6 +3,7 @@ import { encode, type KvCommand } from '../../src/kv/kv-command.js';
 import { KvStateMachine } from '../../src/participant/kv-state-machine.js';
 import { parseTxnTuple, txnTuple, type PrepareCmd, type TxnResult } from '../../src/txn/txn-command.js';
 import { watchDigest, type ProgramOp } from '../../src/txn/txn-program.js';
+import { keySlotOfLatin1, SLOTS } from '../../src/sharding/slot.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
 const NOW = 1_700_000_000_000;
@@ -136,4 +137,24 @@ test('a FLUSHALL share waits for no one: a key lock held makes it conflict; an A
   t.is(typeof parseTxnTuple(['tprepare', 'x', [1, [1], false, [[b('k')]], [NOW, [['flush']]]]]), 'string', 'a flush names no keys');
   t.is(typeof parseTxnTuple(['tprepare', 'x', [1, [1], false, []]]), 'string', 'only a flush names no keys');
   t.deepEqual(parseTxnTuple(txnTuple(flushPrepare('f4'))), flushPrepare('f4'));
+});
+
+test('a scan waits for a write lock on a key in its slots or a group lock; read locks and other slots do not stop it', (t) => {
+  const { sm, run } = machine();
+  const w = run(prepare('w1', ['sk'], [{ k: 0, kind: 'str', change: { kind: 'set', value: b('v'), cond: 'any', get: false, ttl: { t: 'clear' } } }])) as TxnResult;
+  if (w.type !== 'prepared') return t.fail(w.type);
+  const s = keySlotOfLatin1('sk');
+  t.is(sm.txns.scanBlocker(s, s + 1), 'w1');
+  t.is(sm.txns.scanBlocker(0, SLOTS), 'w1');
+  t.is(sm.txns.scanBlocker(s + 1, SLOTS), undefined, 'slots after it');
+  t.is(sm.txns.scanBlocker(0, s), undefined, 'slots before it');
+  run(commit('w1', w.index));
+  t.is(sm.txns.scanBlocker(0, SLOTS), undefined);
+  const r = run({ op: 'tprepare', txn: 'r1', primary: 1, groups: [1], readOnly: true, writes: [{ key: b('rk'), values: null }] }) as TxnResult;
+  t.is(r.type, 'prepared');
+  t.is(sm.txns.scanBlocker(0, SLOTS), undefined, 'a read lock changes no key');
+  run({ op: 'tresolve', txn: 'r1', apply: false, index: (r as { index: number }).index });
+  const f = run(flushPrepare('f2')) as TxnResult;
+  if (f.type !== 'prepared') return t.fail(f.type);
+  t.is(sm.txns.scanBlocker(0, 1), 'f2', 'a FLUSHALL stops every scan of its group');
 });
