@@ -1,9 +1,12 @@
-import type { Registry } from 'prom-client';
+import { exponentialBuckets, Histogram, type Registry } from 'prom-client';
 import type { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
 import type { GroupTxnView } from '../server/txn-info.js';
 import { collectedCounter, collectedGauge } from './collected.js';
 
 const OPS = ['mset', 'mget', 'del', 'exec'] as const;
+
+/** 100 µs to 3.3 s, as the request latency. */
+const PHASE_BUCKETS_SECONDS = exponentialBuckets(0.0001, 2, 16);
 
 /** A front door's multi-key commands by path, and its 2PC attempts, aborts and commands in flight. */
 export function txnFrontDoorMetrics(registry: Registry, stats: TxnFrontDoorStats): void {
@@ -15,6 +18,15 @@ export function txnFrontDoorMetrics(registry: Registry, stats: TxnFrontDoorStats
   );
   collectedCounter(registry, 'kvstore_txn_attempts_total', 'Transaction attempts begun (a retried command makes several)', [], () => [[{}, stats.attempts]]);
   collectedCounter(registry, 'kvstore_txn_aborts_total', 'Transaction attempts aborted because a key was locked', [], () => [[{}, stats.aborts]]);
+  const phase = new Histogram({
+    name: 'kvstore_txn_phase_duration_seconds',
+    help: 'A cross-group write attempt\'s rounds at this front door: prepare (every group\'s PREPARE sent to all answered prepared), decide (the primary\'s DECIDE)',
+    labelNames: ['phase'],
+    buckets: PHASE_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const by = { prepare: phase.labels('prepare'), decide: phase.labels('decide') };
+  stats.onPhase = (p, seconds) => by[p].observe(seconds);
   collectedGauge(registry, 'kvstore_txn_in_flight', 'Cross-group commands running now at this front door', [], () => [[{}, stats.inFlight]]);
 }
 

@@ -1,5 +1,8 @@
 import type { TxnStep } from '../txn/txn-driver.js';
 
+/** The two rounds on a cross-group write's critical path. */
+export type TxnPhase = 'prepare' | 'decide';
+
 /** Commands that may span groups; `exec` is MULTI/EXEC and MSETNX (a transaction even over one group). */
 export type MultiKeyOp = 'mset' | 'mget' | 'del' | 'exec';
 
@@ -21,9 +24,21 @@ export class TxnFrontDoorStats {
   attempts = 0;
   aborts = 0;
 
-  readonly onStep = (_txn: string, step: TxnStep): void => {
+  /** Set by the metrics: each attempt's PREPARE round (sent to all answered) and DECIDE round, in seconds. */
+  onPhase: ((phase: TxnPhase, seconds: number) => void) | undefined;
+  /** When each attempt's current round began (performance.now() ms); an attempt is dropped at its last step. */
+  readonly #roundStart = new Map<string, number>();
+
+  readonly onStep = (txn: string, step: TxnStep): void => {
     if (step === 'begin') this.attempts++;
     else if (step === 'aborting') this.aborts++;
+    if (this.onPhase === undefined) return;
+    if (step === 'prepare-sent' || step === 'decide-sent') this.#roundStart.set(txn, performance.now());
+    else if (step === 'prepared' || step === 'decided') {
+      const t0 = this.#roundStart.get(txn);
+      if (t0 !== undefined) this.onPhase(step === 'prepared' ? 'prepare' : 'decide', (performance.now() - t0) / 1000);
+      this.#roundStart.delete(txn);
+    } else if (step === 'aborting') this.#roundStart.delete(txn);
   };
 
   /** Called as a command is routed; for a cross-group one, again with its end. */

@@ -140,6 +140,10 @@ test('a coordinator and its participants serve /metrics: routing per group, part
   const c = await scrape(mc!);
   t.is(sample(c, 'kvstore_multikey_commands_total', { command: 'mset', path: 'cross' }), 1);
   t.is(sample(c, 'kvstore_txn_attempts_total')! >= 1, true);
+  for (const phase of ['prepare', 'decide']) {
+    t.true(sample(c, 'kvstore_txn_phase_duration_seconds_count', { phase })! >= 1, `${phase} rounds timed`);
+    t.true(sample(c, 'kvstore_txn_phase_duration_seconds_sum', { phase })! > 0);
+  }
   for (const g of ['1', '2', '3']) t.true(sample(c, 'kvstore_txn_open', { group: g })! >= 0, `open txns of group ${g} from its leader's report`);
   t.is(sample(c, 'kvstore_build_info', { kind: 'coordinator' }), 1);
   for (const g of ['1', '2', '3']) t.is(sample(c, 'kvstore_coordinator_group_has_leader', { group: g }), 1, `group ${g}`);
