@@ -30,7 +30,7 @@ import type { KeyRouter } from '../server/routed-kv.js';
 import { groupOfRequest, parseForwardRequest } from '../rpc/forward-protocol.js';
 import { openGroupMember } from './group-member.js';
 import type { GroupMember } from './group-member.js';
-import { MICROTASK_SCHEDULER, intervalTicker } from './host-contract.js';
+import { IMMEDIATE_SCHEDULER, intervalTicker } from './host-contract.js';
 import type { HostLimits } from './host-contract.js';
 import { HostLoop } from './host-loop.js';
 import { SnapshotTurns } from './snapshot-turns.js';
@@ -160,7 +160,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     proposalBatchMax: 4_096,
   };
   let fatal = false;
-  const loop = new HostLoop(tickMs, MICROTASK_SCHEDULER, intervalTicker(), (err) => {
+  const loop = new HostLoop(tickMs, IMMEDIATE_SCHEDULER, intervalTicker(), (err) => {
     if (fatal) return;
     fatal = true;
     // Storage failed or an invariant broke: continuing could diverge. Crash loudly.

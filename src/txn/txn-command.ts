@@ -5,6 +5,10 @@
  * They carry no at-most-once session: each is idempotent by itself.
  *   PREPARE  locks the keys in one group and records the intended change;
  *            a copy applied while the record exists answers as the first.
+ *            The primary's PREPARE comes last, naming every other group's
+ *            prepare index (`commitWith`): prepared there, it is also the
+ *            COMMIT decision, in the same entry (the last-agent
+ *            optimization: the primary's share is committed in one phase).
  *   DECIDE   records COMMIT or ABORT in the primary group; the first
  *            decision recorded wins, a later one answers the first.
  *   RESOLVE  applies or drops one group's prepared record, naming the log
@@ -55,6 +59,22 @@ export interface PrepareCmd {
    * other forever. Absent: the writer dies at any lock.
    */
   readonly age?: TxnAge;
+  /**
+   * At the primary only, sent once every other group answered prepared:
+   * their prepare indexes. Prepared here, the entry also records COMMIT
+   * (with these indexes and its own), answering 'decided'; refused, it
+   * records nothing, as any PREPARE.
+   */
+  readonly commitWith?: readonly (readonly [number, number])[];
+  /**
+   * With commitWith: the front door's clock (ms) past which no copy of this
+   * PREPARE may take effect. The primary refuses a copy applied later
+   * (group time, below) and keeps the decision until then: a copy delayed
+   * past FORGET can never commit a second time.
+   */
+  readonly notAfter?: number;
+  /** With commitWith: the leader's clock when it proposed the entry (the group's time is the highest such stamp applied). */
+  readonly stampMs?: number;
 }
 
 export type TxnAge = readonly [startMs: number, origin: TxnId];
@@ -73,6 +93,8 @@ export interface DecideCmd {
   readonly indexes: readonly (readonly [number, number])[];
   /** COMMIT only: the primary's own prepare index, which must match its record. */
   readonly at: number;
+  /** The leader's clock when it proposed the entry (0: none; see the group time in txn-table). */
+  readonly stampMs?: number;
 }
 
 export interface ResolveCmd {
@@ -87,6 +109,8 @@ export interface ResolveCmd {
 export interface ForgetCmd {
   readonly op: 'tforget';
   readonly txn: TxnId;
+  /** The leader's clock when it proposed the entry (0: none): a decision is dropped once group time passes its notAfter. */
+  readonly stampMs: number;
 }
 
 export type TxnCmd = PrepareCmd | DecideCmd | ResolveCmd | ForgetCmd;
@@ -98,10 +122,16 @@ export type TxnResult =
   | { readonly type: 'unmet' }
   /** Another transaction holds a lock on one of the keys: nothing was recorded. */
   | { readonly type: 'conflict'; readonly holder: TxnId }
-  /** This group already holds a decision for the transaction (a late PREPARE at the primary). */
-  | { readonly type: 'decided'; readonly commit: boolean; readonly indexes: readonly (readonly [number, number])[] }
+  /**
+   * This group holds a decision for the transaction: a late PREPARE at the
+   * primary, or a primary's PREPARE with commitWith (then, for a COMMIT, with
+   * the primary's share's `present` and `outs`, as a PREPARE answers them).
+   */
+  | { readonly type: 'decided'; readonly commit: boolean; readonly indexes: readonly (readonly [number, number])[]; readonly present?: number; readonly outs?: readonly StrResult[] }
   | { readonly type: 'resolved'; readonly applied: boolean; readonly released: boolean }
-  | { readonly type: 'forgotten' };
+  | { readonly type: 'forgotten' }
+  /** A primary's PREPARE (commitWith) applied past its notAfter: nothing was recorded. */
+  | { readonly type: 'expired' };
 
 export function isTxnCmd(cmd: { readonly op: string }): cmd is TxnCmd {
   return cmd.op === 'tprepare' || cmd.op === 'tdecide' || cmd.op === 'tresolve' || cmd.op === 'tforget';
@@ -119,16 +149,17 @@ export function txnTuple(cmd: TxnCmd): unknown[] {
           cmd.groups,
           cmd.readOnly,
           cmd.writes.map((w) => (w.values === null ? [w.key] : [w.key, w.values])),
-          ...(cmd.program !== undefined || cmd.age !== undefined ? [cmd.program !== undefined ? programTuple(cmd.program) : null] : []),
-          ...(cmd.age !== undefined ? [[cmd.age[0], cmd.age[1]]] : []),
+          ...(cmd.program !== undefined || cmd.age !== undefined || cmd.commitWith !== undefined ? [cmd.program !== undefined ? programTuple(cmd.program) : null] : []),
+          ...(cmd.age !== undefined || cmd.commitWith !== undefined ? [cmd.age !== undefined ? [cmd.age[0], cmd.age[1]] : null] : []),
+          ...(cmd.commitWith !== undefined ? [[cmd.commitWith.map(([g, i]) => [g, i]), cmd.notAfter ?? 0, cmd.stampMs ?? 0]] : []),
         ],
       ];
     case 'tdecide':
-      return [cmd.op, cmd.txn, [cmd.commit, cmd.groups, cmd.indexes, cmd.at]];
+      return [cmd.op, cmd.txn, [cmd.commit, cmd.groups, cmd.indexes, cmd.at, ...(cmd.stampMs !== undefined ? [cmd.stampMs] : [])]];
     case 'tresolve':
       return [cmd.op, cmd.txn, [cmd.apply, cmd.index]];
     case 'tforget':
-      return [cmd.op, cmd.txn, 0];
+      return [cmd.op, cmd.txn, cmd.stampMs];
   }
 }
 
@@ -148,11 +179,11 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
   if (typeof txn !== 'string' || txn.length < 1 || txn.length > txnIdCharsMax) return `txn id must be 1..${txnIdCharsMax} chars`;
   switch (op) {
     case 'tprepare': {
-      if (!Array.isArray(body) || body.length < 4 || body.length > 6) return 'prepare body is [primary, groups, readOnly, writes, program?, age?]';
-      const [primary, groups, readOnly, writes, rawProgram, rawAge] = body as unknown[];
+      if (!Array.isArray(body) || body.length < 4 || body.length > 7) return 'prepare body is [primary, groups, readOnly, writes, program?, age?, commitWith?]';
+      const [primary, groups, readOnly, writes, rawProgram, rawAge, rawWith] = body as unknown[];
       const hasProgram = rawProgram !== undefined && rawProgram !== null;
       let age: TxnAge | undefined;
-      if (rawAge !== undefined) {
+      if (rawAge !== undefined && rawAge !== null) {
         if (!Array.isArray(rawAge) || rawAge.length !== 2 || typeof rawAge[0] !== 'number' || !Number.isSafeInteger(rawAge[0]) || typeof rawAge[1] !== 'string' || rawAge[1].length < 1 || rawAge[1].length > txnIdCharsMax) {
           return 'an age is [startMs, origin id]';
         }
@@ -162,6 +193,14 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
       if (typeof g === 'string') return g;
       if (!isGroupId(primary) || !g.includes(primary)) return 'the primary must be one of the groups';
       if (typeof readOnly !== 'boolean') return 'readOnly must be a boolean';
+      let oneP: { commitWith: [number, number][]; notAfter: number; stampMs: number } | undefined;
+      if (rawWith !== undefined) {
+        if (!Array.isArray(rawWith) || rawWith.length !== 3 || !isIndex(rawWith[1]) || !isIndex(rawWith[2])) return 'a commit-with is [indexes, notAfter, stampMs]';
+        const w = parseIndexes(rawWith[0], g);
+        if (typeof w === 'string') return w;
+        if (readOnly || w.length !== g.length - 1 || w.some(([x]) => x === primary)) return 'commitWith names the prepare index of every group but the primary, of a write';
+        oneP = { commitWith: w, notAfter: rawWith[1] as number, stampMs: rawWith[2] as number };
+      }
       // Only a flush (checked with its program below) names no keys.
       if (!Array.isArray(writes) || writes.length < (hasProgram ? 0 : 1) || writes.length > txnKeysMax) return `a prepare names 1..${txnKeysMax} keys`;
       const ws: TxnWrite[] = [];
@@ -175,7 +214,7 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
         if (readOnly || !Array.isArray(vs) || vs.length < 1 || !vs.every(isBytes)) return 'a set write has one or more value words; a read names only keys';
         ws.push({ key: toBuffer(w[0]), values: vs.map((v) => toBuffer(v as Uint8Array)) });
       }
-      const ageField = age !== undefined ? { age } : {};
+      const ageField = { ...(age !== undefined ? { age } : {}), ...(oneP ?? {}) };
       if (!hasProgram) return { op, txn, primary, groups: g, readOnly, writes: ws, ...ageField };
       const program = parseProgram(rawProgram, ws.length);
       if (typeof program === 'string') return program;
@@ -184,20 +223,18 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
       return { op, txn, primary, groups: g, readOnly, writes: ws, program, ...ageField };
     }
     case 'tdecide': {
-      if (!Array.isArray(body) || body.length !== 4) return 'decide body is [commit, groups, indexes, at]';
-      const [commit, groups, indexes, at] = body as unknown[];
+      if (!Array.isArray(body) || body.length < 4 || body.length > 5) return 'decide body is [commit, groups, indexes, at, stampMs?]';
+      const [commit, groups, indexes, at, stampMs] = body as unknown[];
+      if (stampMs !== undefined && !isIndex(stampMs)) return 'bad decide stamp';
       if (typeof commit !== 'boolean') return 'commit must be a boolean';
       const g = parseGroups(groups);
       if (typeof g === 'string') return g;
-      if (!Array.isArray(indexes) || !isIndex(at)) return 'bad indexes';
-      const ix: [number, number][] = [];
-      for (const p of indexes as unknown[]) {
-        if (!Array.isArray(p) || p.length !== 2 || !isGroupId(p[0]) || !isIndex(p[1]) || p[1] < 1 || !g.includes(p[0])) return 'an index is [group, index >= 1] of a named group';
-        ix.push([p[0], p[1]]);
-      }
+      if (!isIndex(at)) return 'bad indexes';
+      const ix = parseIndexes(indexes, g);
+      if (typeof ix === 'string') return ix;
       if (commit && (ix.length !== g.length || at < 1)) return 'a COMMIT names every group prepare index';
       if (!commit && (ix.length !== 0 || at !== 0)) return 'an ABORT names no indexes';
-      return { op, txn, commit, groups: g, indexes: ix, at };
+      return { op, txn, commit, groups: g, indexes: ix, at, ...(stampMs !== undefined ? { stampMs: stampMs as number } : {}) };
     }
     case 'tresolve': {
       if (!Array.isArray(body) || body.length !== 2) return 'resolve body is [apply, index]';
@@ -207,10 +244,22 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
       return { op, txn, apply, index };
     }
     case 'tforget':
-      return { op, txn };
+      return isIndex(body) ? { op, txn, stampMs: body } : 'forget body is its stamp (ms, 0: none)';
     default:
       return `unknown txn op ${JSON.stringify(op)}`;
   }
+}
+
+/** [group, index >= 1] pairs of named groups, each group once. */
+function parseIndexes(raw: unknown, groups: readonly number[]): [number, number][] | string {
+  if (!Array.isArray(raw) || raw.length > groups.length) return 'bad indexes';
+  const ix: [number, number][] = [];
+  for (const p of raw as unknown[]) {
+    if (!Array.isArray(p) || p.length !== 2 || !isGroupId(p[0]) || !isIndex(p[1]) || p[1] < 1 || !groups.includes(p[0])) return 'an index is [group, index >= 1] of a named group';
+    if (ix.some(([x]) => x === p[0])) return 'a group named twice in the indexes';
+    ix.push([p[0], p[1]]);
+  }
+  return ix;
 }
 
 function parseGroups(groups: unknown): number[] | string {
@@ -242,17 +291,9 @@ export function parseTxnResult(raw: unknown): TxnResult | string {
       const index = r['index'];
       const present = r['present'];
       if (!isIndex(index) || index < 1 || !isIndex(present)) return 'prepared: bad index or count';
-      const rawOuts = r['outs'];
-      if (rawOuts !== undefined && rawOuts !== null) {
-        if (!Array.isArray(rawOuts)) return 'prepared: outs must be a list';
-        const outs: StrResult[] = [];
-        for (const o of rawOuts as unknown[]) {
-          const x = parseStrResult(o);
-          if (typeof x === 'string') return `prepared: bad out: ${x}`;
-          outs.push(x);
-        }
-        return { type: 'prepared', index, present, outs };
-      }
+      const outs = parseOuts(r['outs']);
+      if (typeof outs === 'string') return `prepared: ${outs}`;
+      if (outs !== undefined) return { type: 'prepared', index, present, outs };
       const vs = r['values'];
       if (vs === undefined || vs === null) return { type: 'prepared', index, present };
       if (!Array.isArray(vs)) return 'prepared: values must be a list';
@@ -277,7 +318,11 @@ export function parseTxnResult(raw: unknown): TxnResult | string {
         if (!Array.isArray(p) || p.length !== 2 || !isGroupId(p[0]) || !isIndex(p[1])) return 'decided: an index is [group, index]';
         ix.push([p[0], p[1]]);
       }
-      return { type: 'decided', commit, indexes: ix };
+      const present = r['present'];
+      if (present !== undefined && present !== null && !isIndex(present)) return 'decided: bad count';
+      const outs = parseOuts(r['outs']);
+      if (typeof outs === 'string') return `decided: ${outs}`;
+      return { type: 'decided', commit, indexes: ix, ...(isIndex(present) ? { present } : {}), ...(outs !== undefined ? { outs } : {}) };
     }
     case 'resolved': {
       const applied = r['applied'];
@@ -288,7 +333,22 @@ export function parseTxnResult(raw: unknown): TxnResult | string {
       return { type: 'forgotten' };
     case 'unmet':
       return { type: 'unmet' };
+    case 'expired':
+      return { type: 'expired' };
     default:
       return `unknown txn result ${JSON.stringify(r['type'])}`;
   }
+}
+
+/** A program's results from the network: absent, or a list of results. */
+function parseOuts(raw: unknown): StrResult[] | undefined | string {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw)) return 'outs must be a list';
+  const outs: StrResult[] = [];
+  for (const o of raw as unknown[]) {
+    const x = parseStrResult(o);
+    if (typeof x === 'string') return `bad out: ${x}`;
+    outs.push(x);
+  }
+  return outs;
 }

@@ -5,13 +5,16 @@
  * held past its bound makes its group ask the primary, which records ABORT
  * when it has no decision; see txn-resolver).
  *
- *   write: PREPARE in every group at once (no-wait locks)
- *          all prepared -> DECIDE(commit, every prepare index) in the primary
- *                          (the commit point; the client is answered here)
+ *   write: PREPARE in every group but the primary at once (locks, wait-die)
+ *          all prepared -> PREPARE in the primary naming their indexes: it
+ *                          prepares and records COMMIT in one entry (the
+ *                          commit point; the client is answered here)
  *                       -> RESOLVE(apply) in the others, FORGET in the primary
  *                          (off the critical path)
  *          any conflict -> DECIDE(abort), RESOLVE(release), retry with a new
  *                          id after a jittered backoff, until the deadline
+ *          Two Raft rounds, each in groups that nothing else on the path
+ *          writes to at that moment; a transaction over one group is one.
  *   read:  read-only PREPARE in every group (shared locks, values answered):
  *          all the values held at the instant the last lock was taken; then
  *          the locks are released.
@@ -41,11 +44,15 @@ export interface TxnDriverOptions {
    * protocol's deadline.
    */
   readonly inFlightMax?: number;
+  /** How long the primary's PREPARE may take effect after it is sent (its notAfter; the decision is kept as long). */
+  readonly commitWindowMs?: number;
 }
+
+export const DEFAULT_COMMIT_WINDOW_MS = 1_000;
 
 export type TxnStep = 'begin' | 'prepare-sent' | 'prepared' | 'decide-sent' | 'decided' | 'resolve-sent' | 'resolved' | 'forgotten' | 'aborting';
 
-export const DEFAULT_TXN_DRIVER_OPTIONS: TxnDriverOptions = { backoffMinMs: 2, backoffMaxMs: 40, spreadLingerMs: 2, inFlightMax: 64 };
+export const DEFAULT_TXN_DRIVER_OPTIONS: TxnDriverOptions = { backoffMinMs: 2, backoffMaxMs: 40, spreadLingerMs: 10, inFlightMax: 64 };
 
 /** What a committed write transaction reports: keys of it that existed before (exact DEL counts). */
 export interface WriteOutcome {
@@ -188,7 +195,8 @@ export class TxnDriver {
     deadlineMs: number,
   ): Promise<Attempt> {
     this.#step(txn, 'begin');
-    const prepares = groups.map((g) => {
+    const secondaries = groups.filter((g) => g !== primary);
+    const prepares = secondaries.map((g) => {
       const cmd: PrepareCmd = { op: 'tprepare', txn, primary, groups, readOnly: false, ...body(g) };
       return this.#run(g, cmd, deadlineMs).catch(() => undefined);
     });
@@ -196,41 +204,54 @@ export class TxnDriver {
     const results = await Promise.all(prepares);
     const indexes: [number, number][] = [];
     let present = 0;
-    let holder: TxnId | undefined;
-    let unmet = false;
     const outs = new Map<number, readonly StrResult[]>();
-    results.forEach((r, i) => {
-      if (r?.type === 'prepared') {
-        indexes.push([groups[i]!, r.index]);
-        present += r.present;
-        if (r.outs !== undefined) outs.set(groups[i]!, r.outs);
-      } else if (r?.type === 'conflict') holder = r.holder;
-      else if (r?.type === 'unmet') unmet = true;
-    });
-    if (indexes.length !== groups.length) {
+    const failed = (holder: TxnId | undefined, unmet: boolean): Attempt => {
       this.#step(txn, 'aborting');
       const released = this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs);
       // A failed check is an answer (EXEC's nil, MSETNX's 0), not a reason to try again.
       return unmet ? { type: 'unmet' } : { type: 'aborted', holder, released };
-    }
+    };
+    let holder: TxnId | undefined;
+    let unmet = false;
+    results.forEach((r, i) => {
+      if (r?.type === 'prepared') {
+        indexes.push([secondaries[i]!, r.index]);
+        present += r.present;
+        if (r.outs !== undefined) outs.set(secondaries[i]!, r.outs);
+      } else if (r?.type === 'conflict') holder = r.holder;
+      else if (r?.type === 'unmet') unmet = true;
+    });
+    if (indexes.length !== secondaries.length) return failed(holder, unmet);
     this.#step(txn, 'prepared');
-    const at = indexes.find(([g]) => g === primary)![1];
     if (txnFailpoints.secondariesBeforeDecision) {
-      for (const [g, index] of indexes) if (g !== primary) void this.client.run(g, { op: 'tresolve', txn, apply: true, index }, deadlineMs).catch(() => {});
+      for (const [g, index] of indexes) void this.client.run(g, { op: 'tresolve', txn, apply: true, index }, deadlineMs).catch(() => {});
     }
-    const decide = this.#run(primary, { op: 'tdecide', txn, commit: true, groups, indexes, at }, deadlineMs);
+    // The commit point: the primary's share prepared and COMMIT recorded in one entry. No copy of it applies
+    // past notAfter, so asking for it again past then is pointless: the decision, if any, is there to ask.
+    const notAfter = Math.floor(Math.min(deadlineMs, this.env.now() + (this.opts.commitWindowMs ?? DEFAULT_COMMIT_WINDOW_MS)));
+    const decide = this.#run(primary, { op: 'tprepare', txn, primary, groups, readOnly: false, ...body(primary), commitWith: indexes, notAfter, stampMs: 0 }, notAfter);
     this.#step(txn, 'decide-sent');
     let d: TxnResult;
     try {
       d = await decide;
+      if (d.type === 'conflict' || d.type === 'unmet' || d.type === 'expired') {
+        // Refused; but a copy of it sent again on the way (a retry) may land after this answer and commit. The
+        // ABORT recorded now settles it: a later copy finds it; a copy that committed first is the answer.
+        const refusal = d;
+        d = await this.#run(primary, { op: 'tdecide', txn, commit: false, groups, indexes: [], at: 0 }, deadlineMs);
+        if (d.type === 'decided' && !d.commit) return failed(refusal.type === 'conflict' ? refusal.holder : undefined, refusal.type === 'unmet');
+      }
     } catch {
       return { type: 'unknown' };
     }
-    assert(d.type === 'decided', () => `txn driver: DECIDE answered ${d.type}`);
+    assert(d.type === 'decided', () => `txn driver: the primary's PREPARE answered ${d.type}`);
     this.#step(txn, 'decided');
     const released = this.#spread(txn, primary, groups, d, deadlineMs);
     // ABORT here: a lock timed out and a resolver decided first; the caller retries.
-    return d.commit ? { type: 'committed', present, outs } : { type: 'aborted', holder: undefined, released };
+    if (!d.commit) return { type: 'aborted', holder: undefined, released };
+    assert(d.present !== undefined, () => `txn driver: ${txn} committed without its primary share's answer`);
+    if (d.outs !== undefined) outs.set(primary, d.outs);
+    return { type: 'committed', present: present + d.present, outs };
   }
 
   /**
@@ -381,7 +402,8 @@ export async function finishTxn(
   );
   onStep('resolved');
   if (readOnly) return;
-  await client.run(primary, { op: 'tforget', txn }, deadlineMs);
+  // The primary drops the decision once its time passes the decision's hold (txn-table), maybe later than this.
+  await client.run(primary, { op: 'tforget', txn, stampMs: 0 }, deadlineMs);
   onStep('forgotten');
 }
 

@@ -11,8 +11,10 @@ export const txnFailpoints = {
   resolverCommitsWithoutPrimary: false,
   /** Reads do not wait for write locks (they may see a prepared, undecided change). */
   readsIgnoreLocks: false,
-  /** The primary records a COMMIT even where its own record is missing or of another index. */
-  decideIgnoresIndex: false,
+  /** FORGET drops a decision at once, though a copy of the primary's PREPARE could still apply and find none. */
+  forgetIgnoresHold: false,
+  /** The primary's PREPARE commits even when applied past its notAfter (after its decision may be forgotten). */
+  primaryCommitsLateCopy: false,
   /** A RESOLVE(apply) applies whatever record of the transaction is held, of any prepare index. */
   resolveIgnoresIndex: false,
   /** A later DECIDE replaces the recorded decision (the first decision does not win). */

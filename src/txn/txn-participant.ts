@@ -78,16 +78,19 @@ export class TxnParticipant {
   async serve(cmd: TxnCmd, deadlineMs: number): Promise<TxnResult> {
     if (cmd.op === 'tprepare' && cmd.readOnly) await this.waitUnlocked(cmd.writes.map((w) => w.key), false, deadlineMs);
     if (cmd.op === 'tprepare' && !cmd.readOnly) await this.#waitIfOlder(cmd, deadlineMs);
-    // A program runs at the leader's time, written in the entry: expiry is decided by it, the same on every replica.
-    if (cmd.op === 'tprepare' && cmd.program !== undefined) return this.host.propose({ ...cmd, program: { ...cmd.program, nowMs: this.env.now() } }, deadlineMs);
-    return this.host.propose(cmd, deadlineMs);
+    // The leader's time, written in the entry: a program's expiries are decided by it, the same on every replica;
+    // the primary's PREPARE and FORGET move the group's time (txn-table), which bounds when a copy may commit.
+    if (cmd.op === 'tforget' || cmd.op === 'tdecide') return this.host.propose({ ...cmd, stampMs: Math.floor(this.env.now()) }, deadlineMs);
+    if (cmd.op !== 'tprepare' || (cmd.program === undefined && cmd.commitWith === undefined)) return this.host.propose(cmd, deadlineMs);
+    const now = this.env.now();
+    return this.host.propose({ ...cmd, ...(cmd.program !== undefined ? { program: { ...cmd.program, nowMs: now } } : {}), ...(cmd.commitWith !== undefined ? { stampMs: Math.floor(now) } : {}) }, deadlineMs);
   }
 
   /** STATUS, as the primary: the decision held, or ABORT recorded now. */
   async status(txn: TxnId, groups: readonly number[], deadlineMs: number): Promise<TxnResult> {
     const d = this.host.table().decision(txn);
     if (d !== undefined) return { type: 'decided', commit: d.commit, indexes: d.indexes };
-    return this.host.propose({ op: 'tdecide', txn, commit: false, groups, indexes: [], at: 0 }, deadlineMs);
+    return this.host.propose({ op: 'tdecide', txn, commit: false, groups, indexes: [], at: 0, stampMs: Math.floor(this.env.now()) }, deadlineMs);
   }
 
   /**
@@ -204,7 +207,26 @@ export class TxnParticipant {
       );
     }
     for (const id of this.#firstSeen.keys()) if (!live.has(id)) this.#firstSeen.delete(id);
+    this.#advanceIdleTime(deadline);
   }
+
+  /**
+   * Deferred forgets go when group time passes their hold, and only a
+   * stamped entry moves it: on a group with no transaction traffic, the
+   * leader stamps one (the FIFO head's FORGET again) once that time came.
+   */
+  #advanceIdleTime(deadlineMs: number): void {
+    const first = this.host.table().firstDeferred();
+    const now = Math.floor(this.env.now());
+    if (first === undefined || now <= first[1] || this.#advancing) return;
+    this.#advancing = true;
+    this.host.propose({ op: 'tforget', txn: first[0], stampMs: now }, deadlineMs).then(
+      () => (this.#advancing = false),
+      () => (this.#advancing = false),
+    );
+  }
+
+  #advancing = false;
 
   #age(id: string): number {
     const now = this.env.now();
@@ -239,7 +261,7 @@ export class TxnParticipant {
       return;
     }
     if (p.primary === self) {
-      await this.host.propose({ op: 'tdecide', txn: p.txn, commit: false, groups: p.groups, indexes: [], at: 0 }, deadlineMs);
+      await this.host.propose({ op: 'tdecide', txn: p.txn, commit: false, groups: p.groups, indexes: [], at: 0, stampMs: Math.floor(this.env.now()) }, deadlineMs);
       return;
     }
     if (txnFailpoints.resolverCommitsWithoutPrimary) {

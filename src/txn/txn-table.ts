@@ -65,6 +65,15 @@ export interface TxnDecision {
   readonly indexes: readonly (readonly [number, number])[];
   /** Log index the decision was recorded at. */
   readonly index: number;
+  /** A COMMIT recorded by the primary's own PREPARE (commitWith): its share's answer, for a copy of that PREPARE. */
+  readonly present?: number;
+  readonly outs?: readonly StrResult[];
+  /**
+   * Group time until which the decision must be kept (a one-phase COMMIT's
+   * notAfter; an ABORT's time + ABORT_HOLD_MS): a copy of the primary's
+   * PREPARE applied later is refused, so a FORGET before then is deferred.
+   */
+  readonly notAfter?: number;
 }
 
 interface KeyLock {
@@ -73,7 +82,19 @@ interface KeyLock {
 }
 
 /** Snapshot form: [prepared records, decisions as [txn, commit, groups, indexes, index]]. */
-export type TxnTableTuple = [PreparedTxn[], [TxnId, boolean, number[], [number, number][], number][]];
+/** Snapshot form: [prepared, decisions, group time, deferred forgets in order]; older snapshots end after decisions. */
+export type TxnTableTuple = [PreparedTxn[], DecisionTuple[]] | [PreparedTxn[], DecisionTuple[], number, TxnId[]];
+
+/** [txn, commit, groups, indexes, index] and, if kept past FORGET or a one-phase COMMIT, its hold and answer. */
+type DecisionTuple = [TxnId, boolean, number[], [number, number][], number] | [TxnId, boolean, number[], [number, number][], number, DecisionExtra];
+type DecisionExtra = { notAfter: number; present: number | null; outs: StrResult[] | null };
+
+/**
+ * How long (group time) an ABORT is kept past FORGET: longer than any
+ * transaction's budget plus the front doors' clock lead over the groups',
+ * so a copy of the primary's PREPARE delayed past it is already expired.
+ */
+export const ABORT_HOLD_MS = 60_000;
 
 export class TxnTable {
   readonly #locks = new Map<string, KeyLock>();
@@ -81,13 +102,33 @@ export class TxnTable {
   readonly #decisions = new Map<TxnId, TxnDecision>();
   /** The prepared FLUSHALL that holds every key of the group, if any. */
   #groupLock: TxnId | undefined;
+  /**
+   * Group time: the highest leader stamp applied (PREPARE with commitWith,
+   * FORGET). It only grows in log order, whichever leader's clock stamped
+   * an entry, so "applied after the FORGET" implies "later than notAfter".
+   */
+  #clockMs = 0;
+  /** Decisions FORGET asked to drop before their notAfter, in FORGET order: dropped as group time passes it. */
+  readonly #dueForget = new Map<TxnId, number>();
 
   get preparedCount(): number {
     return this.#prepared.size;
   }
 
+  /** Decisions not forgotten yet (those whose FORGET is deferred are not counted: they are done). */
   get decisionCount(): number {
-    return this.#decisions.size;
+    return this.#decisions.size - this.#dueForget.size;
+  }
+
+  /** Decisions FORGET asked to drop, held until group time passes their notAfter. */
+  get deferredForgets(): number {
+    return this.#dueForget.size;
+  }
+
+  /** The deferred forget that holds back the others (FIFO), with the group time it waits to pass. */
+  firstDeferred(): [TxnId, number] | undefined {
+    const first = this.#dueForget.entries().next();
+    return first.done ? undefined : first.value;
   }
 
   get lockedKeys(): number {
@@ -111,8 +152,9 @@ export class TxnTable {
     return this.#prepared.values();
   }
 
-  allDecisions(): IterableIterator<[TxnId, TxnDecision]> {
-    return this.#decisions.entries();
+  /** Decisions not forgotten yet (see decisionCount). */
+  *allDecisions(): IterableIterator<[TxnId, TxnDecision]> {
+    for (const e of this.#decisions) if (!this.#dueForget.has(e[0])) yield e;
   }
 
   /** A transaction holding some lock in the group (the group lock first), if any. */
@@ -149,14 +191,22 @@ export class TxnTable {
   apply(index: number, cmd: TxnCmd, data: TxnData): TxnResult {
     switch (cmd.op) {
       case 'tprepare':
-        return this.#prepare(index, cmd, data);
+        return cmd.commitWith !== undefined ? this.#prepareAndCommit(index, cmd, data) : this.#prepare(index, cmd, data);
       case 'tdecide':
         return this.#decide(index, cmd, data);
       case 'tresolve':
         return this.#resolve(cmd, data);
-      case 'tforget':
-        this.#decisions.delete(cmd.txn);
+      case 'tforget': {
+        this.#advance(cmd.stampMs);
+        const d = this.#decisions.get(cmd.txn);
+        if (d?.notAfter !== undefined && this.#clockMs <= d.notAfter && !txnFailpoints.forgetIgnoresHold) {
+          if (!this.#dueForget.has(cmd.txn)) this.#dueForget.set(cmd.txn, d.notAfter);
+        } else {
+          this.#decisions.delete(cmd.txn);
+          this.#dueForget.delete(cmd.txn);
+        }
         return { type: 'forgotten' };
+      }
     }
   }
 
@@ -164,7 +214,7 @@ export class TxnTable {
     const known = this.#prepared.get(cmd.txn);
     if (known !== undefined) return this.#preparedAnswer(known, data);
     const d = this.#decisions.get(cmd.txn);
-    if (d !== undefined) return { type: 'decided', commit: d.commit, indexes: d.indexes };
+    if (d !== undefined) return decidedAnswer(d);
     let writes: PreparedWrite[] = cmd.writes.map((w) => [
       w.key.toString('latin1'),
       w.values === null ? null : w.values.length === 1 ? w.values[0]!.toString('latin1') : w.values.map((v) => v.toString('latin1')),
@@ -196,6 +246,46 @@ export class TxnTable {
     const p: PreparedTxn = { txn: cmd.txn, primary: cmd.primary, groups: [...cmd.groups], readOnly: cmd.readOnly, index, writes, ...(outs !== undefined ? { outs } : {}), ...ageOf(cmd) };
     this.#install(p);
     return this.#preparedAnswer(p, data);
+  }
+
+  /**
+   * The primary's PREPARE, the last one: prepared, it commits at once (the
+   * decision names every prepare index, its own this entry's), so the
+   * primary's keys are never left locked. A copy of it finds the decision
+   * and answers it, with the share's answer kept there.
+   */
+  /**
+   * Moves group time to a leader's stamp (never back: a new leader's clock
+   * may lag) and drops the deferred decisions it has passed. FIFO: one not
+   * yet due holds back those after it (they go later, never early).
+   */
+  #advance(stampMs: number): void {
+    if (stampMs <= this.#clockMs) return;
+    this.#clockMs = stampMs;
+    for (const [txn, notAfter] of this.#dueForget) {
+      if (notAfter >= this.#clockMs) break;
+      this.#dueForget.delete(txn);
+      this.#decisions.delete(txn);
+    }
+  }
+
+  #prepareAndCommit(index: number, cmd: PrepareCmd, data: TxnData): TxnResult {
+    assert(cmd.notAfter !== undefined && cmd.stampMs !== undefined, () => `txn-table: ${cmd.txn} commits at the primary without notAfter and stamp`);
+    this.#advance(cmd.stampMs);
+    const known = this.#decisions.get(cmd.txn);
+    if (known !== undefined) return decidedAnswer(known);
+    // Too late: FORGET may have dropped the decision a first copy recorded.
+    if (this.#clockMs > cmd.notAfter && !txnFailpoints.primaryCommitsLateCopy) return { type: 'expired' };
+    const r = this.#prepare(index, cmd, data);
+    if (r.type !== 'prepared') return r;
+    // A record of an earlier plain PREPARE would be another incarnation: the driver never sends both to a primary.
+    assert(r.index === index, () => `txn-table: ${cmd.txn} commits with a record of index ${r.index}, not this entry's ${index}`);
+    const indexes = [...cmd.commitWith!, [cmd.primary, index] as const].sort((a, b) => a[0] - b[0]);
+    const decided = this.#decide(index, { op: 'tdecide', txn: cmd.txn, commit: true, groups: cmd.groups, indexes, at: index }, data);
+    assert(decided.type === 'decided' && decided.commit, () => `txn-table: ${cmd.txn} prepared at the primary and still not committed`);
+    const d: TxnDecision = { ...this.#decisions.get(cmd.txn)!, present: r.present, ...(r.outs !== undefined ? { outs: r.outs } : {}), notAfter: cmd.notAfter };
+    this.#decisions.set(cmd.txn, d);
+    return decidedAnswer(d);
   }
 
   /** A program's final state per key (lock-only where unchanged) and its results; undefined when a check failed. */
@@ -233,19 +323,22 @@ export class TxnTable {
   }
 
   #decide(index: number, cmd: DecideCmd, data: TxnData): TxnResult {
+    this.#advance(cmd.stampMs ?? 0);
     const known = this.#decisions.get(cmd.txn);
     const p = this.#prepared.get(cmd.txn);
     if (known !== undefined && !txnFailpoints.laterDecisionWins) {
       // First decision wins. A record still prepared here is a later copy of the PREPARE: only released.
       if (p !== undefined) this.#release(p);
-      return { type: 'decided', commit: known.commit, indexes: known.indexes };
+      return decidedAnswer(known);
     }
-    const commit = cmd.commit && (txnFailpoints.decideIgnoresIndex || (p !== undefined && !p.readOnly && p.index === cmd.at));
+    const commit = cmd.commit && p !== undefined && !p.readOnly && p.index === cmd.at;
     if (p !== undefined) {
       if (commit) this.#applyWrites(p, data);
       this.#release(p);
     }
-    const d: TxnDecision = { commit, groups: [...cmd.groups], indexes: commit ? cmd.indexes.map(([g, i]) => [g, i] as const) : [], index };
+    // An ABORT may be recorded before the primary's PREPARE arrives (a resolver's): kept while a copy could still apply.
+    const hold = commit ? {} : { notAfter: this.#clockMs + ABORT_HOLD_MS };
+    const d: TxnDecision = { commit, groups: [...cmd.groups], indexes: commit ? cmd.indexes.map(([g, i]) => [g, i] as const) : [], index, ...hold };
     this.#decisions.set(cmd.txn, d);
     return { type: 'decided', commit, indexes: d.indexes };
   }
@@ -310,26 +403,27 @@ export class TxnTable {
   toTuple(): TxnTableTuple {
     return [
       [...this.#prepared.values()].map((p) => ({ ...p, groups: [...p.groups], writes: p.writes.map((w) => [...w] as unknown as PreparedWrite) })),
-      [...this.#decisions].map(([txn, d]) => [txn, d.commit, [...d.groups], d.indexes.map(([g, i]) => [g, i] as [number, number]), d.index]),
+      [...this.#decisions].map(([txn, d]): DecisionTuple => {
+        const base: [TxnId, boolean, number[], [number, number][], number] = [txn, d.commit, [...d.groups], d.indexes.map(([g, i]) => [g, i] as [number, number]), d.index];
+        return d.notAfter === undefined ? base : [...base, { notAfter: d.notAfter, present: d.present ?? null, outs: d.outs !== undefined ? [...d.outs] : null }];
+      }),
+      this.#clockMs,
+      [...this.#dueForget.keys()],
     ];
   }
 
   static fromTuple(raw: unknown): TxnTable {
     const t = new TxnTable();
-    assert(Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && Array.isArray(raw[1]), 'kv-snapshot: txns chunk is [prepared, decisions]');
+    assert(Array.isArray(raw) && (raw.length === 2 || raw.length === 4) && Array.isArray(raw[0]) && Array.isArray(raw[1]), 'kv-snapshot: txns chunk is [prepared, decisions, clock?, due?]');
+    if (raw.length === 4) {
+      assert(Number.isSafeInteger(raw[2]) && (raw[2] as number) >= 0 && Array.isArray(raw[3]), 'kv-snapshot: bad txn clock or deferred forgets');
+      t.#clockMs = raw[2] as number;
+    }
     for (const p of raw[0] as PreparedTxn[]) {
       assert(typeof p === 'object' && p !== null && typeof p.txn === 'string' && Number.isSafeInteger(p.index) && Array.isArray(p.writes), 'kv-snapshot: bad prepared record');
       assert(!t.#prepared.has(p.txn), 'kv-snapshot: a transaction prepared twice');
       for (const w of p.writes) assert(Array.isArray(w) && typeof w[0] === 'string' && (w.length === 2 || (w.length === 3 && Number.isSafeInteger(w[2]))), 'kv-snapshot: bad prepared write');
-      let outs: StrResult[] | undefined;
-      if (p.outs !== undefined && p.outs !== null) {
-        assert(Array.isArray(p.outs), 'kv-snapshot: prepared outs must be a list');
-        outs = p.outs.map((o) => {
-          const r = parseStrResult(o);
-          assert(typeof r !== 'string', () => `kv-snapshot: bad prepared out: ${String(r)}`);
-          return r;
-        });
-      }
+      const outs = restoredOuts(p.outs);
       t.#install({
         txn: p.txn,
         primary: p.primary,
@@ -343,14 +437,31 @@ export class TxnTable {
       });
     }
     for (const d of raw[1] as unknown[]) {
-      assert(Array.isArray(d) && d.length === 5 && typeof d[0] === 'string' && typeof d[1] === 'boolean', 'kv-snapshot: bad decision');
-      t.#decisions.set(d[0] as string, { commit: d[1] as boolean, groups: d[2] as number[], indexes: d[3] as [number, number][], index: d[4] as number });
+      assert(Array.isArray(d) && (d.length === 5 || d.length === 6) && typeof d[0] === 'string' && typeof d[1] === 'boolean', 'kv-snapshot: bad decision');
+      const answer: { present?: number; outs?: StrResult[]; notAfter?: number } = {};
+      if (d.length === 6) {
+        const x = d[5] as DecisionExtra;
+        assert(typeof x === 'object' && x !== null && Number.isSafeInteger(x.notAfter) && (x.present === null || (Number.isSafeInteger(x.present) && x.present >= 0)), 'kv-snapshot: bad decision hold');
+        answer.notAfter = x.notAfter;
+        if (x.present !== null) answer.present = x.present;
+        const outs = restoredOuts(x.outs);
+        if (outs !== undefined) answer.outs = outs;
+      }
+      t.#decisions.set(d[0] as string, { commit: d[1] as boolean, groups: d[2] as number[], indexes: d[3] as [number, number][], index: d[4] as number, ...answer });
+    }
+    if (raw.length === 4) {
+      for (const txn of raw[3] as unknown[]) {
+        const d = typeof txn === 'string' ? t.#decisions.get(txn) : undefined;
+        assert(d?.notAfter !== undefined && !t.#dueForget.has(txn as string), 'kv-snapshot: a deferred forget of a decision not held');
+        t.#dueForget.set(txn as string, d.notAfter);
+      }
     }
     t.checkInvariants();
     return t;
   }
 
   checkInvariants(): void {
+    for (const [txn, notAfter] of this.#dueForget) assert(this.#decisions.get(txn)?.notAfter === notAfter, () => `txn-table: a deferred forget of ${txn}, whose decision is not held as deferred`);
     if (this.#groupLock !== undefined) {
       assert(this.#prepared.get(this.#groupLock)?.flush === true, () => `txn-table: group lock by ${String(this.#groupLock)}, which holds no flush record`);
       assert(this.#locks.size === 0, 'txn-table: a key lock beside the group lock');
@@ -370,6 +481,22 @@ export class TxnTable {
       }
     }
   }
+}
+
+/** A program's results kept in a snapshot (a bad one is a bug of ours). */
+function restoredOuts(raw: unknown): StrResult[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  assert(Array.isArray(raw), 'kv-snapshot: outs must be a list');
+  return raw.map((o) => {
+    const r = parseStrResult(o);
+    assert(typeof r !== 'string', () => `kv-snapshot: bad out: ${String(r)}`);
+    return r;
+  });
+}
+
+/** A decision as answered: a primary's one-phase COMMIT with its share's answer. */
+function decidedAnswer(d: TxnDecision): TxnResult {
+  return { type: 'decided', commit: d.commit, indexes: d.indexes, ...(d.present !== undefined ? { present: d.present } : {}), ...(d.outs !== undefined ? { outs: d.outs } : {}) };
 }
 
 const ageOf = (cmd: PrepareCmd): { age?: TxnAge } => (cmd.age !== undefined ? { age: cmd.age } : {});

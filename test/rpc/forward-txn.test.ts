@@ -14,7 +14,7 @@ test('txn, tstatus, mread and mset requests survive the wire and parse back to t
     { t: 'txn', cmd: { op: 'tprepare', txn: 'c1-1', primary: 1, groups: [1, 3], readOnly: false, writes: [{ key: Buffer.from('a'), values: [Buffer.from('1')] }, { key: Buffer.from('b'), values: null }] }, g: 3, hops: 0 },
     { t: 'txn', cmd: { op: 'tdecide', txn: 'c1-1', commit: true, groups: [1, 3], indexes: [[1, 7], [3, 9]], at: 7 }, g: 1, hops: 1 },
     { t: 'txn', cmd: { op: 'tresolve', txn: 'c1-1', apply: true, index: 9 }, g: 3, hops: 0 },
-    { t: 'txn', cmd: { op: 'tforget', txn: 'c1-1' }, g: 1, hops: 0 },
+    { t: 'txn', cmd: { op: 'tforget', txn: 'c1-1', stampMs: 0 }, g: 1, hops: 0 },
     { t: 'tstatus', txn: 'c1-1', groups: [1, 3], g: 1, hops: 0 },
     { t: 'mread', keys: [Buffer.from('a'), Buffer.from('b')], g: 2, hops: 0 },
     { t: 'write', cmd: { op: 'mset', clientId: 'c', seq: 3, pairs: [[Buffer.from('a'), Buffer.from('1')]] }, g: 2, hops: 0 },

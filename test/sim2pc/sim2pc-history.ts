@@ -61,7 +61,7 @@ export class Sim2pcHistory implements ApplyObserver {
   }
 
   before(g: SimGroup, _index: number, cmd: EntryCmd): unknown {
-    if (cmd.op === 'tdecide' || cmd.op === 'tresolve') return { p: g.sm.txns.prepared(cmd.txn), had: g.sm.txns.decision(cmd.txn) !== undefined };
+    if (cmd.op === 'tdecide' || cmd.op === 'tresolve' || (cmd.op === 'tprepare' && cmd.commitWith !== undefined)) return { p: g.sm.txns.prepared(cmd.txn), had: g.sm.txns.decision(cmd.txn) !== undefined };
     // A 1PC command's copy answered from the session cache changes nothing: only keys whose value changes get a version.
     const keys = cmd.op === 'set' ? [cmd.key] : cmd.op === 'del' ? cmd.keys : cmd.op === 'mset' ? cmd.pairs.map(([k]) => k) : [];
     return keys.map((k) => g.sm.get(k)?.[0]?.toString('latin1') ?? null);
@@ -89,6 +89,19 @@ export class Sim2pcHistory implements ApplyObserver {
         const r = result as TxnResult;
         if (cmd.readOnly) {
           if (r.type === 'prepared' && r.index === index) this.readOnlyPrepares++;
+          return;
+        }
+        if (cmd.commitWith !== undefined) {
+          // The primary's share: prepared and COMMIT recorded in this entry, or refused (nothing recorded).
+          if (r.type !== 'decided' || c!.had) return;
+          assert(r.commit && cmd.program === undefined, 'sim2pc: a primary PREPARE that decides commits (and the sim runs no programs)');
+          const t = this.#facts(cmd.txn, cmd.groups, g.id);
+          if (t.first !== undefined) throw new Sim2pcViolation('atomicity', `${cmd.txn}: a copy of the primary's PREPARE recorded a second decision (COMMIT after ${t.first.commit ? 'COMMIT' : 'ABORT'} was forgotten)`);
+          t.first = { commit: true, at, indexes: r.indexes };
+          const writes: PreparedTxn['writes'] = cmd.writes.map((w) => [w.key.toString('latin1'), w.values === null ? null : w.values[0]!.toString('latin1')]);
+          if (!r.indexes.some(([x, i]) => x === g.id && i === index)) throw new Sim2pcViolation('atomicity', `${cmd.txn}: the primary's COMMIT does not name its own entry ${index}`);
+          t.writes.set(g.id, writes);
+          this.#applied(t, cmd.txn, g.id, { txn: cmd.txn, primary: cmd.primary, groups: cmd.groups, readOnly: false, index, writes }, at);
           return;
         }
         if (r.type !== 'prepared' || r.index !== index) return;

@@ -13,7 +13,8 @@ const planted: readonly [TxnFailpoint, string][] = [
   ['secondariesBeforeDecision', 'secondaries apply before the primary decides'],
   ['resolverCommitsWithoutPrimary', 'a timed-out lock is resolved as COMMIT without asking the primary'],
   ['readsIgnoreLocks', 'reads ignore write locks'],
-  ['decideIgnoresIndex', 'the primary commits without its own matching prepared record'],
+  ['forgetIgnoresHold', 'FORGET drops a decision while a copy of the primary\'s PREPARE may still apply'],
+  ['primaryCommitsLateCopy', 'a copy of the primary\'s PREPARE past its notAfter commits'],
   ['resolveIgnoresIndex', 'a stale RESOLVE applies a later copy of the PREPARE'],
   ['laterDecisionWins', 'a later decision overwrites the first'],
 ];

@@ -36,6 +36,12 @@ export interface Sim2pcParams {
   readonly net: NetParams;
   /** The driver's spread linger (txn-outbox): the shipped default, or 0 (spread at once) on odd seeds. */
   readonly spreadLingerMs: number;
+  /**
+   * The primary PREPARE's window (its notAfter): longer than the huge delays
+   * (late copies meet the decision FORGET keeps), or, every third seed,
+   * shorter (late copies outlive it and meet their own expiry).
+   */
+  readonly commitWindowMs: number;
 }
 
 export const DEFAULT_SIM2PC_PARAMS: Sim2pcParams = {
@@ -52,6 +58,7 @@ export const DEFAULT_SIM2PC_PARAMS: Sim2pcParams = {
   failoverEveryMs: [150, 1_200],
   net: { lossP: 0.04, dupP: 0.05, hugeP: 0.015, hugeDelayMs: [200, 1_200], attemptTimeoutMs: 80 },
   spreadLingerMs: DEFAULT_TXN_DRIVER_OPTIONS.spreadLingerMs ?? 0,
+  commitWindowMs: 1_500,
 };
 
 /**
@@ -69,7 +76,8 @@ export const CALM_SIM2PC_PARAMS: Sim2pcParams = {
 
 export function paramsOfSeed(seed: number): Sim2pcParams {
   const base = seed % 4 === 0 ? CALM_SIM2PC_PARAMS : DEFAULT_SIM2PC_PARAMS;
-  return seed % 2 === 1 ? { ...base, spreadLingerMs: 0 } : base;
+  const window = seed % 3 === 0 ? { commitWindowMs: 150 } : {};
+  return seed % 2 === 1 ? { ...base, ...window, spreadLingerMs: 0 } : { ...base, ...window };
 }
 
 export interface Sim2pcResult {
@@ -117,6 +125,7 @@ class FrontDoor {
       backoffMinMs: 2,
       backoffMaxMs: 30,
       spreadLingerMs: this.params.spreadLingerMs,
+      commitWindowMs: this.params.commitWindowMs,
       onStep: (_txn, step: TxnStep) => {
         if (alive() && this.faultsOn() && this.w.rng.chance(this.params.crashStepP)) this.crash(`step:${step}`);
       },
@@ -258,7 +267,7 @@ export async function runSim2pc(seed: number, params: Sim2pcParams = paramsOfSee
         const t = g.sm.txns;
         if (t.preparedCount + t.lockedKeys + t.decisionCount > 0) {
           const open = [...t.allPrepared()].map((p) => `${p.txn}@${p.index}${p.readOnly ? 'r' : ''}`).join(',');
-          throw new Sim2pcViolation('lockOutlived', `${quietMs} ms after the faults stopped, group ${g.id} still holds ${t.preparedCount} prepared (${open}), ${t.lockedKeys} locked keys, ${t.decisionCount} decisions`);
+          throw new Sim2pcViolation('lockOutlived', `${quietMs} ms after the faults stopped, group ${g.id} still holds ${t.preparedCount} prepared (${open}), ${t.lockedKeys} locked keys, ${t.decisionCount} decisions not forgotten`);
         }
       }
       history.checkAtomicity();

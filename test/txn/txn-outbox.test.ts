@@ -18,7 +18,7 @@ function world(): { client: TxnGroupClient; sent: string[]; env: TxnEnv; wake: (
   return { client, sent, env, wake: () => sleepers.splice(0).forEach((r) => r()) };
 }
 
-const forget = (txn: string): TxnCmd => ({ op: 'tforget', txn });
+const forget = (txn: string): TxnCmd => ({ op: 'tforget', txn, stampMs: 0 });
 
 test('a held step leaves with the next flush of its group, in order, and only its group', async (t) => {
   const { client, sent, env } = world();
