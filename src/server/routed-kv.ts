@@ -65,6 +65,8 @@ export class RoutedKv implements KvService {
   openSession(): KvSession {
     const sessions = new Map<number, KvSession>();
     const sessionOf = (g: number): KvSession => {
+      // Spread steps held for g (a RESOLVE that unlocks keys there) leave now, in the same frame as this command.
+      this.opts.txn?.flushSpread(g);
       let s = sessions.get(g);
       if (s === undefined) {
         const service = this.groups.get(g);

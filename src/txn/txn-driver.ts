@@ -101,6 +101,15 @@ export class TxnDriver {
     return this.client.run(g, cmd, deadlineMs);
   }
 
+  /**
+   * Sends the spread steps held for group g now: called before any other
+   * command to g leaves, so they share its frame, and a read of a key they
+   * unlock does not wait out the linger.
+   */
+  flushSpread(g: number): void {
+    this.#outbox.flush(g);
+  }
+
   get finishing(): number {
     return this.#finishing.size;
   }

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { KvAnswer, KvOp, KvService } from '../../src/server/kv-service.js';
 import { CrossGroupError, RoutedKv } from '../../src/server/routed-kv.js';
+import type { TxnDriver } from '../../src/txn/txn-driver.js';
 
 /** Keys route by their first byte: 'a…' to group 1, 'b…' to group 2. */
 const router = { groupOf: (key: Uint8Array) => (key[0] === 0x61 ? 1 : 2) };
@@ -55,4 +56,21 @@ test('an MGET of independent reads (WATCH) reads each group alone, without a tra
   t.deepEqual(a, { type: 'multi', values: [[Buffer.from('2:b1')], [Buffer.from('1:a1')], undefined, [Buffer.from('1:a2')]] });
   t.deepEqual(seen.map(([g, op]) => [g, op.type === 'mget' ? op.keys.map(String) : []]).sort(), [[1, ['a1', 'a2']], [2, ['b1', 'bmissing']]]);
   await t.throwsAsync(kv.openSession().execute({ type: 'mget', keys }), { instanceOf: CrossGroupError });
+});
+
+test('a command to a group first sends the spread steps the driver holds for it (a RESOLVE that unlocks its keys), in the same tick', async (t) => {
+  const seen: Array<[number, KvOp]> = [];
+  const order: string[] = [];
+  const txn = { flushSpread: (g: number) => order.push(`flush ${g}`) } as unknown as TxnDriver;
+  const logging = (g: number): KvService => ({
+    openSession: () => {
+      const inner = recording(seen, g).openSession();
+      return { execute: (op) => (order.push(`${op.type} ${g}`), inner.execute(op)), close: () => {} };
+    },
+  });
+  const kv = new RoutedKv(router, new Map([[1, logging(1)], [2, logging(2)]]), { requestTimeoutMs: 1_000, txn });
+  const s = kv.openSession();
+  await s.execute({ type: 'get', key: Buffer.from('b1') });
+  await s.execute({ type: 'set', key: Buffer.from('a1'), values: [Buffer.from('x')] });
+  t.deepEqual(order, ['flush 2', 'get 2', 'flush 1', 'set 1']);
 });
