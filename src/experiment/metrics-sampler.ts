@@ -98,6 +98,8 @@ export function toSample(node: string, tMs: number, families: readonly PromFamil
     return m;
   };
   const one = (name: string): number | undefined => all.find((s) => s.name === name)?.value;
+  /** Over every label set (a per-group gauge's groups). */
+  const sum = (name: string): number => all.reduce((n, s) => (s.name === name ? n + s.value : n), 0);
   const commit = perGroup('kvstore_raft_commit_index');
   const applied = perGroup('kvstore_raft_applied_index');
   const last = perGroup('kvstore_raft_last_log_index');
@@ -135,6 +137,7 @@ export function toSample(node: string, tMs: number, families: readonly PromFamil
     snapshotsSaved: one('kvstore_snapshot_save_duration_seconds_count') ?? 0,
     snapshotsSent: one('kvstore_snapshot_send_duration_seconds_count') ?? 0,
     snapshotsRestored: one('kvstore_snapshot_restore_duration_seconds_count') ?? 0,
-    txnOpen: one('kvstore_txn_open') ?? 0,
+    // Every group's: group 1 is only ever a primary, and a primary's share holds no record (it commits in one phase).
+    txnOpen: sum('kvstore_txn_open'),
   };
 }

@@ -37,7 +37,7 @@ export interface NodeSample {
   readonly snapshotsSaved: number;
   readonly snapshotsSent: number;
   readonly snapshotsRestored: number;
-  /** kvstore_txn_open. */
+  /** kvstore_txn_open over every group: prepared records holding locks. */
   readonly txnOpen: number;
 }
 
