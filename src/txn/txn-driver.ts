@@ -243,16 +243,11 @@ export class TxnDriver {
     let d: TxnResult;
     try {
       d = await decide;
-      if (d.type === 'conflict' || d.type === 'unmet' || d.type === 'expired') {
-        // Refused; but a copy of it sent again on the way (a retry) may land after this answer and commit. The
-        // ABORT recorded now settles it: a later copy finds it; a copy that committed first is the answer.
-        const refusal = d;
-        d = await this.#run(primary, { op: 'tdecide', txn, commit: false, groups, indexes: [], at: 0 }, deadlineMs);
-        if (d.type === 'decided' && !d.commit) return failed(refusal.type === 'conflict' ? refusal.holder : undefined, refusal.type === 'unmet');
-      }
     } catch {
       return { type: 'unknown' };
     }
+    // Refused: the same entry recorded ABORT (a later copy finds it), so the answer is final.
+    if (d.type === 'conflict' || d.type === 'unmet' || d.type === 'expired') return failed(d.type === 'conflict' ? d.holder : undefined, d.type === 'unmet');
     assert(d.type === 'decided', () => `txn driver: the primary's PREPARE answered ${d.type}`);
     this.#step(txn, 'decided');
     const released = this.#spread(txn, primary, groups, d, deadlineMs);

@@ -274,9 +274,11 @@ export class TxnTable {
     this.#advance(cmd.stampMs);
     const known = this.#decisions.get(cmd.txn);
     if (known !== undefined) return decidedAnswer(known);
-    // Too late: FORGET may have dropped the decision a first copy recorded.
+    // Too late: FORGET may have dropped the decision a first copy recorded. Nothing is recorded: no later copy can
+    // take effect either (group time only grows), and a decision here would contradict a forgotten first one.
     if (this.#clockMs > cmd.notAfter && !txnFailpoints.primaryCommitsLateCopy) return { type: 'expired' };
     const r = this.#prepare(index, cmd, data);
+    if (r.type === 'conflict' || r.type === 'unmet') return this.#refuse(index, cmd, r, data);
     if (r.type !== 'prepared') return r;
     // A record of an earlier plain PREPARE would be another incarnation: the driver never sends both to a primary.
     assert(r.index === index, () => `txn-table: ${cmd.txn} commits with a record of index ${r.index}, not this entry's ${index}`);
@@ -286,6 +288,17 @@ export class TxnTable {
     const d: TxnDecision = { ...this.#decisions.get(cmd.txn)!, present: r.present, ...(r.outs !== undefined ? { outs: r.outs } : {}), notAfter: cmd.notAfter };
     this.#decisions.set(cmd.txn, d);
     return decidedAnswer(d);
+  }
+
+  /**
+   * A refused primary PREPARE is the ABORT decision, in the same entry: a
+   * copy of it applied later (a retry, after the lock it met is gone) finds
+   * ABORT instead of committing behind the refusal its front door acts on.
+   */
+  #refuse(index: number, cmd: PrepareCmd, refusal: TxnResult, data: TxnData): TxnResult {
+    const d = this.#decide(index, { op: 'tdecide', txn: cmd.txn, commit: false, groups: cmd.groups, indexes: [], at: 0 }, data);
+    assert(d.type === 'decided' && !d.commit, () => `txn-table: ${cmd.txn} refused at the primary, yet decided ${d.type}`);
+    return refusal;
   }
 
   /** A program's final state per key (lock-only where unchanged) and its results; undefined when a check failed. */

@@ -92,8 +92,15 @@ export class Sim2pcHistory implements ApplyObserver {
           return;
         }
         if (cmd.commitWith !== undefined) {
-          // The primary's share: prepared and COMMIT recorded in this entry, or refused (nothing recorded).
-          if (r.type !== 'decided' || c!.had) return;
+          // The primary's share: prepared and COMMIT recorded in this entry, refused and ABORT recorded, or expired (nothing).
+          if (c!.had) return;
+          if (r.type === 'conflict' || r.type === 'unmet') {
+            const t = this.#facts(cmd.txn, cmd.groups, g.id);
+            if (t.first !== undefined) throw new Sim2pcViolation('atomicity', `${cmd.txn}: a copy of the primary's PREPARE recorded a second decision (ABORT after the first was forgotten)`);
+            t.first = { commit: false, at, indexes: [] };
+            return;
+          }
+          if (r.type !== 'decided') return;
           assert(r.commit && cmd.program === undefined, 'sim2pc: a primary PREPARE that decides commits (and the sim runs no programs)');
           const t = this.#facts(cmd.txn, cmd.groups, g.id);
           if (t.first !== undefined) throw new Sim2pcViolation('atomicity', `${cmd.txn}: a copy of the primary's PREPARE recorded a second decision (COMMIT after ${t.first.commit ? 'COMMIT' : 'ABORT'} was forgotten)`);

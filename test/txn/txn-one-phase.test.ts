@@ -64,12 +64,14 @@ test('an ABORT recorded first (a resolver) wins over the primary\'s PREPARE, and
   t.is(sm.txns.decision('t2'), undefined);
 });
 
-test('a refused primary PREPARE (a lock held) records nothing; deferred forgets and group time survive a snapshot', (t) => {
+test('a refused primary PREPARE (a lock held) is the ABORT, in the same entry: a copy after the lock went finds it; deferred forgets and group time survive a snapshot', (t) => {
   const { sm, run } = machine();
   run({ op: 'tprepare', txn: 'holder', primary: 3, groups: [1, 3], readOnly: false, writes: [{ key: b('a'), values: [b('x')] }] });
   t.deepEqual(run(primary('t3', 1_000)), { type: 'conflict', holder: 'holder' });
-  t.is(sm.txns.decision('t3'), undefined);
+  t.is(sm.txns.decision('t3')?.commit, false);
   run({ op: 'tresolve', txn: 'holder', apply: false, index: 1 });
+  t.deepEqual(run(primary('t3', 1_100)), { type: 'decided', commit: false, indexes: [] }, 'a retried copy cannot commit behind the refusal');
+  t.is(value(sm, 'a'), undefined);
   run(primary('t4', 1_500, 9_000));
   run(forget('t4', 2_000));
   const copy = KvStateMachine.restore(sm.snapshot());
