@@ -19,6 +19,7 @@ import type { DecideCmd, PrepareCmd, ResolveCmd, TxnAge, TxnCmd, TxnId, TxnResul
 import { parseStrResult, type StrResult } from '../kv/str-command.js';
 import { isFlush, runProgram, type Program } from './txn-program.js';
 import { keySlotOfLatin1 } from '../sharding/slot.js';
+import { DeferredForgets } from './deferred-forgets.js';
 
 /** A key's stored value as the KV state machine keeps it (latin1 strings). */
 export type StoredValue = string | string[];
@@ -108,8 +109,8 @@ export class TxnTable {
    * an entry, so "applied after the FORGET" implies "later than notAfter".
    */
   #clockMs = 0;
-  /** Decisions FORGET asked to drop before their notAfter, in FORGET order: dropped as group time passes it. */
-  readonly #dueForget = new Map<TxnId, number>();
+  /** Decisions FORGET asked to drop before their notAfter: dropped as group time passes it. */
+  readonly #dueForget = new DeferredForgets();
 
   get preparedCount(): number {
     return this.#prepared.size;
@@ -127,8 +128,7 @@ export class TxnTable {
 
   /** The deferred forget that holds back the others (FIFO), with the group time it waits to pass. */
   firstDeferred(): [TxnId, number] | undefined {
-    const first = this.#dueForget.entries().next();
-    return first.done ? undefined : first.value;
+    return this.#dueForget.first();
   }
 
   get lockedKeys(): number {
@@ -200,7 +200,7 @@ export class TxnTable {
         this.#advance(cmd.stampMs);
         const d = this.#decisions.get(cmd.txn);
         if (d?.notAfter !== undefined && this.#clockMs <= d.notAfter && !txnFailpoints.forgetIgnoresHold) {
-          if (!this.#dueForget.has(cmd.txn)) this.#dueForget.set(cmd.txn, d.notAfter);
+          if (!this.#dueForget.has(cmd.txn)) this.#dueForget.add(cmd.txn, d.commit, d.notAfter);
         } else {
           this.#decisions.delete(cmd.txn);
           this.#dueForget.delete(cmd.txn);
@@ -262,11 +262,7 @@ export class TxnTable {
   #advance(stampMs: number): void {
     if (stampMs <= this.#clockMs) return;
     this.#clockMs = stampMs;
-    for (const [txn, notAfter] of this.#dueForget) {
-      if (notAfter >= this.#clockMs) break;
-      this.#dueForget.delete(txn);
-      this.#decisions.delete(txn);
-    }
+    for (const txn of this.#dueForget.takeDue(this.#clockMs)) this.#decisions.delete(txn);
   }
 
   #prepareAndCommit(index: number, cmd: PrepareCmd, data: TxnData): TxnResult {
@@ -421,7 +417,7 @@ export class TxnTable {
         return d.notAfter === undefined ? base : [...base, { notAfter: d.notAfter, present: d.present ?? null, outs: d.outs !== undefined ? [...d.outs] : null }];
       }),
       this.#clockMs,
-      [...this.#dueForget.keys()],
+      [...this.#dueForget.entries()].map(([txn]) => txn),
     ];
   }
 
@@ -466,7 +462,7 @@ export class TxnTable {
       for (const txn of raw[3] as unknown[]) {
         const d = typeof txn === 'string' ? t.#decisions.get(txn) : undefined;
         assert(d?.notAfter !== undefined && !t.#dueForget.has(txn as string), 'kv-snapshot: a deferred forget of a decision not held');
-        t.#dueForget.set(txn as string, d.notAfter);
+        t.#dueForget.add(txn as string, d.commit, d.notAfter);
       }
     }
     t.checkInvariants();
@@ -474,7 +470,7 @@ export class TxnTable {
   }
 
   checkInvariants(): void {
-    for (const [txn, notAfter] of this.#dueForget) assert(this.#decisions.get(txn)?.notAfter === notAfter, () => `txn-table: a deferred forget of ${txn}, whose decision is not held as deferred`);
+    for (const [txn, notAfter] of this.#dueForget.entries()) assert(this.#decisions.get(txn)?.notAfter === notAfter, () => `txn-table: a deferred forget of ${txn}, whose decision is not held as deferred`);
     if (this.#groupLock !== undefined) {
       assert(this.#prepared.get(this.#groupLock)?.flush === true, () => `txn-table: group lock by ${String(this.#groupLock)}, which holds no flush record`);
       assert(this.#locks.size === 0, 'txn-table: a key lock beside the group lock');

@@ -64,6 +64,26 @@ test('an ABORT recorded first (a resolver) wins over the primary\'s PREPARE, and
   t.is(sm.txns.decision('t2'), undefined);
 });
 
+test('a deferred ABORT (held a minute) holds back no COMMIT forgotten after it: each goes when its own hold is passed, also after a snapshot', (t) => {
+  const { sm, run } = machine();
+  run({ op: 'tdecide', txn: 'ab', commit: false, groups: [1, 2], indexes: [], at: 0, stampMs: 1_000 });
+  run(forget('ab', 1_001));
+  for (let i = 0; i < 50; i++) {
+    run(primary(`c${i}`, 1_100 + i, 2_000 + i));
+    run(forget(`c${i}`, 1_200 + i));
+  }
+  t.is(sm.txns.deferredForgets, 51);
+  run(forget('x', 2_025));
+  t.is(sm.txns.deferredForgets, 26, 'the COMMITs whose hold passed went, behind the ABORT at the head');
+  t.truthy(sm.txns.decision('ab'));
+  const copy = KvStateMachine.restore(sm.snapshot());
+  copy.apply(copy.appliedIndex + 1, encode(forget('y', 2_100)));
+  t.is(copy.txns.deferredForgets, 1, 'a restored replica keeps the two queues');
+  t.deepEqual(copy.txns.firstDeferred(), ['ab', 1_000 + ABORT_HOLD_MS]);
+  copy.apply(copy.appliedIndex + 1, encode(forget('y', 1_001 + ABORT_HOLD_MS)));
+  t.is(copy.txns.deferredForgets, 0);
+});
+
 test('a refused primary PREPARE (a lock held) is the ABORT, in the same entry: a copy after the lock went finds it; deferred forgets and group time survive a snapshot', (t) => {
   const { sm, run } = machine();
   run({ op: 'tprepare', txn: 'holder', primary: 3, groups: [1, 3], readOnly: false, writes: [{ key: b('a'), values: [b('x')] }] });
