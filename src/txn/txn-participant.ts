@@ -61,6 +61,8 @@ export class TxnParticipant {
   /** Resolutions in flight, so one record is resolved once at a time. */
   readonly #resolving = new Set<string>();
   #wasLeader = false;
+  /** An idle group's FORGET that moves group time is in flight (one at a time). */
+  #advancing = false;
   /** Totals, for INFO and tests. */
   resolvedLocks = 0;
   finishedDecisions = 0;
@@ -80,7 +82,7 @@ export class TxnParticipant {
     if (cmd.op === 'tprepare' && !cmd.readOnly) await this.#waitIfOlder(cmd, deadlineMs);
     // The leader's time, written in the entry: a program's expiries are decided by it, the same on every replica;
     // the primary's PREPARE and FORGET move the group's time (txn-table), which bounds when a copy may commit.
-    if (cmd.op === 'tforget' || cmd.op === 'tdecide') return this.host.propose({ ...cmd, stampMs: Math.floor(this.env.now()) }, deadlineMs);
+    if (cmd.op === 'tforget' || cmd.op === 'tdecide') return this.host.propose({ ...cmd, stampMs: this.#stamp() }, deadlineMs);
     if (cmd.op !== 'tprepare' || (cmd.program === undefined && cmd.commitWith === undefined)) return this.host.propose(cmd, deadlineMs);
     const now = this.env.now();
     return this.host.propose({ ...cmd, ...(cmd.program !== undefined ? { program: { ...cmd.program, nowMs: now } } : {}), ...(cmd.commitWith !== undefined ? { stampMs: Math.floor(now) } : {}) }, deadlineMs);
@@ -90,7 +92,7 @@ export class TxnParticipant {
   async status(txn: TxnId, groups: readonly number[], deadlineMs: number): Promise<TxnResult> {
     const d = this.host.table().decision(txn);
     if (d !== undefined) return { type: 'decided', commit: d.commit, indexes: d.indexes };
-    return this.host.propose({ op: 'tdecide', txn, commit: false, groups, indexes: [], at: 0, stampMs: Math.floor(this.env.now()) }, deadlineMs);
+    return this.host.propose({ op: 'tdecide', txn, commit: false, groups, indexes: [], at: 0, stampMs: this.#stamp() }, deadlineMs);
   }
 
   /**
@@ -217,7 +219,7 @@ export class TxnParticipant {
    */
   #advanceIdleTime(deadlineMs: number): void {
     const first = this.host.table().firstDeferred();
-    const now = Math.floor(this.env.now());
+    const now = this.#stamp();
     if (first === undefined || now <= first[1] || this.#advancing) return;
     this.#advancing = true;
     this.host.propose({ op: 'tforget', txn: first[0], stampMs: now }, deadlineMs).then(
@@ -226,7 +228,11 @@ export class TxnParticipant {
     );
   }
 
-  #advancing = false;
+
+  /** The leader's time as a group stamp (whole ms: the log entry carries an integer). */
+  #stamp(): number {
+    return Math.floor(this.env.now());
+  }
 
   #age(id: string): number {
     const now = this.env.now();
@@ -261,7 +267,7 @@ export class TxnParticipant {
       return;
     }
     if (p.primary === self) {
-      await this.host.propose({ op: 'tdecide', txn: p.txn, commit: false, groups: p.groups, indexes: [], at: 0, stampMs: Math.floor(this.env.now()) }, deadlineMs);
+      await this.host.propose({ op: 'tdecide', txn: p.txn, commit: false, groups: p.groups, indexes: [], at: 0, stampMs: this.#stamp() }, deadlineMs);
       return;
     }
     if (txnFailpoints.resolverCommitsWithoutPrimary) {
