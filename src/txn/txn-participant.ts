@@ -228,7 +228,6 @@ export class TxnParticipant {
     );
   }
 
-
   /** The leader's time as a group stamp (whole ms: the log entry carries an integer). */
   #stamp(): number {
     return Math.floor(this.env.now());

@@ -126,7 +126,7 @@ export class TxnTable {
     return this.#dueForget.size;
   }
 
-  /** The deferred forget that holds back the others (FIFO), with the group time it waits to pass. */
+  /** The deferred forget due first (the head of its kind's FIFO), with the group time it waits to pass. */
   firstDeferred(): [TxnId, number] | undefined {
     return this.#dueForget.first();
   }
@@ -256,8 +256,8 @@ export class TxnTable {
    */
   /**
    * Moves group time to a leader's stamp (never back: a new leader's clock
-   * may lag) and drops the deferred decisions it has passed. FIFO: one not
-   * yet due holds back those after it (they go later, never early).
+   * may lag) and drops the deferred decisions it has passed (FIFO per kind,
+   * see deferred-forgets: they go later, never early).
    */
   #advance(stampMs: number): void {
     if (stampMs <= this.#clockMs) return;
