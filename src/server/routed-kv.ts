@@ -64,9 +64,10 @@ export class RoutedKv implements KvService {
 
   openSession(): KvSession {
     const sessions = new Map<number, KvSession>();
-    const sessionOf = (g: number): KvSession => {
-      // Spread steps held for g (a RESOLVE that unlocks keys there) leave now, in the same frame as this command.
-      this.opts.txn?.flushSpread(g);
+    /** `keys`: those the command to g touches (absent: it may touch any key of g). */
+    const sessionOf = (g: number, keys?: readonly Uint8Array[]): KvSession => {
+      // Spread steps held for g that unlock one of these keys (a RESOLVE) leave now, in the same frame as this command.
+      this.opts.txn?.flushSpread(g, keys);
       let s = sessions.get(g);
       if (s === undefined) {
         const service = this.groups.get(g);
@@ -86,7 +87,7 @@ export class RoutedKv implements KvService {
           if (op.type === 'get' || op.type === 'set' || op.type === 'str') {
             const g = this.router.groupOf(op.key);
             if (op.type !== 'get') written.add(g);
-            return this.#single(sessionOf(g), op);
+            return this.#single(sessionOf(g, [op.key]), op);
           }
           if (op.type === 'exec') {
             for (const o of op.ops) if (o.kind === 'str') written.add(this.router.groupOf(o.key));
@@ -98,7 +99,10 @@ export class RoutedKv implements KvService {
           }
           const split = this.#split(op.type === 'mset' ? op.pairs.map(([k]) => k) : op.keys);
           if (op.type !== 'mget') for (const g of split.keys()) written.add(g);
-          if (split.size === 1) return this.#single(sessionOf(split.keys().next().value!), op);
+          if (split.size === 1) {
+            const [g, keys] = split.entries().next().value!;
+            return this.#single(sessionOf(g, keys), op);
+          }
           if (op.type === 'mget' && op.eachKey === true) return this.#eachGroup(op.keys, split, sessionOf);
           return this.#cross(op, split);
         } catch (err) {
@@ -113,11 +117,11 @@ export class RoutedKv implements KvService {
   }
 
   /** An MGET of independent reads: each group's keys read at once in that group (no locks), all groups in parallel. */
-  async #eachGroup(keys: readonly Buffer[], split: Split, sessionOf: (g: number) => KvSession): Promise<KvAnswer> {
+  async #eachGroup(keys: readonly Buffer[], split: Split, sessionOf: (g: number, keys: readonly Uint8Array[]) => KvSession): Promise<KvAnswer> {
     const byKey = new Map<string, readonly Buffer[] | undefined>();
     await Promise.all(
       [...split].map(async ([g, ks]) => {
-        const a = await sessionOf(g).execute({ type: 'mget', keys: ks });
+        const a = await sessionOf(g, ks).execute({ type: 'mget', keys: ks });
         if (a.type !== 'multi' || a.values.length !== ks.length) throw new Error(`routed kv: group ${g} answered ${a.type} to a read`);
         ks.forEach((k, i) => byKey.set(k.toString('latin1'), a.values[i]));
       }),

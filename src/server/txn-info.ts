@@ -25,6 +25,9 @@ export function txnInfoSection(stats: TxnFrontDoorStats, driver: TxnDriver, grou
       out.push(['txn_in_flight', stats.inFlight], ['txn_attempts', stats.attempts], ['txn_aborts', stats.aborts], ['txn_outcomes_spreading', driver.finishing]);
       // Wait-die's admission: transactions running now and those queued for a turn.
       out.push(['txn_running', driver.running], ['txn_queued', driver.queued]);
+      // Outcomes spread in batches (txn-outbox): steps per batch is the saving.
+      const spread = driver.spreadBatches;
+      out.push(['txn_spread_batches', spread.batches], ['txn_spread_steps', spread.steps]);
       const gs = groups();
       let open = 0;
       let known = false;

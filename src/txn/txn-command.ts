@@ -16,6 +16,9 @@
  *            delayed duplicate PREPARE, after the first was resolved) has
  *            another index and is never applied by a stale RESOLVE.
  *   FORGET   drops the primary's decision once every group has the outcome.
+ *   SPREAD   several RESOLVEs and FORGETs (of any transactions) in one
+ *            command, applied in order: a front door's outcomes leave in
+ *            batches, one command instead of one per transaction.
  * A group's leader also answers STATUS (the primary's decision, recording
  * ABORT when there is none): that is a DECIDE(abort) proposed only when the
  * applied state holds no decision yet.
@@ -113,7 +116,19 @@ export interface ForgetCmd {
   readonly stampMs: number;
 }
 
-export type TxnCmd = PrepareCmd | DecideCmd | ResolveCmd | ForgetCmd;
+/** A step of spreading an outcome: what a SPREAD carries. */
+export type SpreadStep = ResolveCmd | ForgetCmd;
+
+export interface SpreadCmd {
+  readonly op: 'tspread';
+  /** Applied in order, each as if alone; each answers as it would alone. */
+  readonly steps: readonly SpreadStep[];
+}
+
+/** Most steps one SPREAD carries (a front door sends more as several). */
+export const spreadStepsMax = 1024;
+
+export type TxnCmd = PrepareCmd | DecideCmd | ResolveCmd | ForgetCmd | SpreadCmd;
 
 export type TxnResult =
   /** Locked and recorded at `index`. `present`: keys of the PREPARE that exist now (exact DEL counts); `values`: read-only answers, one per write. */
@@ -131,15 +146,23 @@ export type TxnResult =
   | { readonly type: 'resolved'; readonly applied: boolean; readonly released: boolean }
   | { readonly type: 'forgotten' }
   /** A primary's PREPARE (commitWith) applied past its notAfter: nothing was recorded. */
-  | { readonly type: 'expired' };
+  | { readonly type: 'expired' }
+  /** A SPREAD's answers, one per step in order. */
+  | { readonly type: 'spread'; readonly results: readonly TxnResult[] };
 
 export function isTxnCmd(cmd: { readonly op: string }): cmd is TxnCmd {
-  return cmd.op === 'tprepare' || cmd.op === 'tdecide' || cmd.op === 'tresolve' || cmd.op === 'tforget';
+  return cmd.op === 'tprepare' || cmd.op === 'tdecide' || cmd.op === 'tresolve' || cmd.op === 'tforget' || cmd.op === 'tspread';
 }
 
-/** Wire form: always a 3-tuple [tag, txn, body] (msgpack 0x93), so batches can tell it from the session commands. */
+/**
+ * Wire form: always a 3-tuple [tag, txn, body] (msgpack 0x93), so batches
+ * can tell it from the session commands. A SPREAD names no transaction of
+ * its own: [tag, '', step tuples].
+ */
 export function txnTuple(cmd: TxnCmd): unknown[] {
   switch (cmd.op) {
+    case 'tspread':
+      return [cmd.op, '', cmd.steps.map(txnTuple)];
     case 'tprepare':
       return [
         cmd.op,
@@ -176,6 +199,7 @@ const toBuffer = (v: Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.fro
 export function parseTxnTuple(raw: unknown): TxnCmd | string {
   if (!Array.isArray(raw) || raw.length !== 3) return 'a txn command is a 3-tuple';
   const [op, txn, body] = raw as [unknown, unknown, unknown];
+  if (op === 'tspread') return parseSpread(txn, body);
   if (typeof txn !== 'string' || txn.length < 1 || txn.length > txnIdCharsMax) return `txn id must be 1..${txnIdCharsMax} chars`;
   switch (op) {
     case 'tprepare': {
@@ -248,6 +272,18 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
     default:
       return `unknown txn op ${JSON.stringify(op)}`;
   }
+}
+
+function parseSpread(txn: unknown, body: unknown): SpreadCmd | string {
+  if (txn !== '' || !Array.isArray(body) || body.length < 1 || body.length > spreadStepsMax) return `a spread is [tag, '', 1..${spreadStepsMax} steps]`;
+  const steps: SpreadStep[] = [];
+  for (const raw of body as unknown[]) {
+    const step = parseTxnTuple(raw);
+    if (typeof step === 'string') return `spread step: ${step}`;
+    if (step.op !== 'tresolve' && step.op !== 'tforget') return 'a spread step is a RESOLVE or a FORGET';
+    steps.push(step);
+  }
+  return { op: 'tspread', steps };
 }
 
 /** [group, index >= 1] pairs of named groups, each group once. */
@@ -335,6 +371,18 @@ export function parseTxnResult(raw: unknown): TxnResult | string {
       return { type: 'unmet' };
     case 'expired':
       return { type: 'expired' };
+    case 'spread': {
+      const rs = r['results'];
+      if (!Array.isArray(rs) || rs.length < 1 || rs.length > spreadStepsMax) return 'spread: bad results';
+      const results: TxnResult[] = [];
+      for (const x of rs as unknown[]) {
+        const one = parseTxnResult(x);
+        if (typeof one === 'string') return `spread: ${one}`;
+        if (one.type !== 'resolved' && one.type !== 'forgotten') return 'spread: a step answers resolved or forgotten';
+        results.push(one);
+      }
+      return { type: 'spread', results };
+    }
     default:
       return `unknown txn result ${JSON.stringify(r['type'])}`;
   }

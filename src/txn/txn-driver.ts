@@ -10,9 +10,10 @@
  *                          prepares and records COMMIT in one entry (the
  *                          commit point; the client is answered here)
  *                       -> RESOLVE(apply) in the others, FORGET in the primary
- *                          (off the critical path)
- *          any conflict -> DECIDE(abort), RESOLVE(release), retry with a new
- *                          id after a jittered backoff, until the deadline
+ *                          (off the critical path, batched over transactions:
+ *                          txn-outbox)
+ *          any conflict -> DECIDE(abort), RESOLVE(release) at once, retry with
+ *                          a new id after a jittered backoff, until the deadline
  *          Two Raft rounds, each in groups that nothing else on the path
  *          writes to at that moment; a transaction over one group is one.
  *   read:  read-only PREPARE in every group (shared locks, values answered):
@@ -20,9 +21,9 @@
  *          the locks are released.
  */
 import { assert } from '../../raft/assert.js';
-import type { PrepareCmd, TxnAge, TxnId, TxnResult, TxnWrite } from './txn-command.js';
+import type { PrepareCmd, TxnAge, TxnCmd, TxnId, TxnResult, TxnWrite } from './txn-command.js';
 import type { StrResult } from '../kv/str-command.js';
-import type { ProgramOp } from './txn-program.js';
+import { isFlush, type ProgramOp } from './txn-program.js';
 import { crashProcess, failLoudly, TxnError, type TxnEnv, type TxnGroupClient } from './txn-client.js';
 import { txnFailpoints } from './txn-failpoints.js';
 import { TxnOutbox } from './txn-outbox.js';
@@ -95,19 +96,25 @@ export class TxnDriver {
     this.#outbox = new TxnOutbox(client, env, opts.spreadLingerMs ?? 0);
   }
 
-  /** A step on the critical path: whatever spread steps wait for g leave with it, ahead of it. */
-  #run(g: number, cmd: Parameters<TxnGroupClient['run']>[1], deadlineMs: number): Promise<TxnResult> {
-    this.#outbox.flush(g);
+  /** A step on the critical path: spread steps held for g that unlock a key it locks leave with it, ahead of it. */
+  #run(g: number, cmd: TxnCmd, deadlineMs: number): Promise<TxnResult> {
+    if (cmd.op === 'tprepare') this.#outbox.flushFor(g, isFlush(cmd.program) ? 'all' : cmd.writes.map((w) => w.key));
     return this.client.run(g, cmd, deadlineMs);
   }
 
   /**
-   * Sends the spread steps held for group g now: called before any other
+   * Sends the spread steps held for group g that unlock one of `keys` (any,
+   * when absent: a command over the whole group) now: called before another
    * command to g leaves, so they share its frame, and a read of a key they
    * unlock does not wait out the linger.
    */
-  flushSpread(g: number): void {
-    this.#outbox.flush(g);
+  flushSpread(g: number, keys?: readonly Uint8Array[]): void {
+    this.#outbox.flushFor(g, keys ?? 'all');
+  }
+
+  /** Spread batches sent, and the steps in them (txn-outbox). */
+  get spreadBatches(): { readonly batches: number; readonly steps: number } {
+    return { batches: this.#outbox.batches, steps: this.#outbox.batchedSteps };
   }
 
   get finishing(): number {
@@ -216,7 +223,7 @@ export class TxnDriver {
     const outs = new Map<number, readonly StrResult[]>();
     const failed = (holder: TxnId | undefined, unmet: boolean): Attempt => {
       this.#step(txn, 'aborting');
-      const released = this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs);
+      const released = this.#spread(txn, primary, groups, { commit: false, indexes: [] }, deadlineMs, false);
       // A failed check is an answer (EXEC's nil, MSETNX's 0), not a reason to try again.
       return unmet ? { type: 'unmet' } : { type: 'aborted', holder, released };
     };
@@ -250,7 +257,7 @@ export class TxnDriver {
     if (d.type === 'conflict' || d.type === 'unmet' || d.type === 'expired') return failed(d.type === 'conflict' ? d.holder : undefined, d.type === 'unmet');
     assert(d.type === 'decided', () => `txn driver: the primary's PREPARE answered ${d.type}`);
     this.#step(txn, 'decided');
-    const released = this.#spread(txn, primary, groups, d, deadlineMs);
+    const released = this.#spread(txn, primary, groups, d, deadlineMs, false, (g) => body(g).writes.map((w) => w.key));
     // ABORT here: a lock timed out and a resolver decided first; the caller retries.
     if (!d.commit) return { type: 'aborted', holder: undefined, released };
     assert(d.present !== undefined, () => `txn driver: ${txn} committed without its primary share's answer`);
@@ -346,6 +353,9 @@ export class TxnDriver {
    * so a record that is prepared after this (a delayed PREPARE) still finds
    * the decision when its lock times out. Read-only transactions have no
    * decision to record or forget.
+   * A COMMIT's steps wait in the outbox to leave with other transactions'
+   * (`keysOf(g)`: the keys its RESOLVE unlocks in g); an ABORT's go at once,
+   * since the retry waits for its locks to go.
    */
   #spread(
     txn: TxnId,
@@ -353,9 +363,11 @@ export class TxnDriver {
     groups: readonly number[],
     d: { readonly commit: boolean; readonly indexes: readonly (readonly [number, number])[] },
     deadlineMs: number,
-    readOnly = false,
+    readOnly: boolean,
+    keysOf?: (g: number) => readonly Uint8Array[],
   ): Promise<void> {
-    const done = finishTxn(this.#outbox, txn, primary, groups, d, Math.max(deadlineMs, this.env.now() + 1_000), readOnly, (s) => this.#step(txn, s));
+    const client = d.commit && keysOf !== undefined ? this.#outbox.spreading(keysOf) : this.client;
+    const done = finishTxn(client, txn, primary, groups, d, Math.max(deadlineMs, this.env.now() + 1_000), readOnly, (s) => this.#step(txn, s));
     const p = done.then(
       () => {},
       (err: unknown) => failLoudly(err, this.opts.onFatal ?? crashProcess),

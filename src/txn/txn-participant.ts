@@ -83,6 +83,10 @@ export class TxnParticipant {
     // The leader's time, written in the entry: a program's expiries are decided by it, the same on every replica;
     // the primary's PREPARE and FORGET move the group's time (txn-table), which bounds when a copy may commit.
     if (cmd.op === 'tforget' || cmd.op === 'tdecide') return this.host.propose({ ...cmd, stampMs: this.#stamp() }, deadlineMs);
+    if (cmd.op === 'tspread') {
+      const stampMs = this.#stamp();
+      return this.host.propose({ op: 'tspread', steps: cmd.steps.map((s) => (s.op === 'tforget' ? { ...s, stampMs } : s)) }, deadlineMs);
+    }
     if (cmd.op !== 'tprepare' || (cmd.program === undefined && cmd.commitWith === undefined)) return this.host.propose(cmd, deadlineMs);
     const now = this.env.now();
     return this.host.propose({ ...cmd, ...(cmd.program !== undefined ? { program: { ...cmd.program, nowMs: now } } : {}), ...(cmd.commitWith !== undefined ? { stampMs: Math.floor(now) } : {}) }, deadlineMs);

@@ -196,6 +196,8 @@ export class TxnTable {
         return this.#decide(index, cmd, data);
       case 'tresolve':
         return this.#resolve(cmd, data);
+      case 'tspread':
+        return { type: 'spread', results: cmd.steps.map((step) => this.apply(index, step, data)) };
       case 'tforget': {
         this.#advance(cmd.stampMs);
         const d = this.#decisions.get(cmd.txn);

@@ -55,12 +55,16 @@ export class Sim2pcHistory implements ApplyObserver {
   readonly ops: OpRecord[] = [];
   readOnlyPrepares = 0;
   resurrected = 0;
+  /** SPREAD entries applied (several transactions' RESOLVEs or FORGETs in one). */
+  spreads = 0;
 
   now(): number {
     return ++this.#clock;
   }
 
-  before(g: SimGroup, _index: number, cmd: EntryCmd): unknown {
+  before(g: SimGroup, index: number, cmd: EntryCmd): unknown {
+    // A spread's steps are observed one by one (each from the state before the entry: a step never needs another's effect).
+    if (cmd.op === 'tspread') return cmd.steps.map((s) => this.before(g, index, s));
     if (cmd.op === 'tdecide' || cmd.op === 'tresolve' || (cmd.op === 'tprepare' && cmd.commitWith !== undefined)) return { p: g.sm.txns.prepared(cmd.txn), had: g.sm.txns.decision(cmd.txn) !== undefined };
     // A 1PC command's copy answered from the session cache changes nothing: only keys whose value changes get a version.
     const keys = cmd.op === 'set' ? [cmd.key] : cmd.op === 'del' ? cmd.keys : cmd.op === 'mset' ? cmd.pairs.map(([k]) => k) : [];
@@ -76,6 +80,13 @@ export class Sim2pcHistory implements ApplyObserver {
       if (was[i] !== now && after === now) this.#version(k.toString('latin1'), now, `1pc:${g.id}:${index}`, at);
     };
     switch (cmd.op) {
+      case 'tspread': {
+        const r = result as TxnResult;
+        assert(r.type === 'spread' && r.results.length === cmd.steps.length, 'sim2pc: a SPREAD answers one result per step');
+        this.spreads++;
+        cmd.steps.forEach((s, i) => this.after(g, index, s, r.results[i]!, (ctx as unknown[])[i]));
+        return;
+      }
       case 'set':
         if (result.type === 'ok') changed(0, cmd.key, cmd.values[0]!.toString('latin1'));
         return;

@@ -35,6 +35,8 @@ test.serial('2pc sim: the seeds crashed front doors at every protocol step and b
   t.log('totals', JSON.stringify(totals));
   // The world is not vacuous: transactions committed, reads crossed groups, late copies of PREPAREs came back.
   t.true(totals['crossGroupMsets']! > 1_000 && totals['crossGroupMgets']! > 1_000 && totals['resurrectedPrepares']! > 50);
+  // And outcomes were spread in batches (SPREAD entries: several transactions' steps in one).
+  t.true(totals['appliedSpreads']! > 300, `only ${totals['appliedSpreads']} SPREAD entries applied`);
 });
 
 test.serial('2pc sim: a seed replays exactly', async (t) => {

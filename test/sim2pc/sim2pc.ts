@@ -34,7 +34,11 @@ export interface Sim2pcParams {
   /** A group's leader fails over every this many ms (uniform in the range) while faults last. */
   readonly failoverEveryMs: readonly [number, number];
   readonly net: NetParams;
-  /** The driver's spread linger (txn-outbox): the shipped default, or 0 (spread at once) on odd seeds. */
+  /**
+   * The driver's spread linger (txn-outbox): the shipped default, 0 (spread
+   * at once) on odd seeds, or a long one on seeds 2 mod 4 (spreads then
+   * gather many transactions' steps, as under load).
+   */
   readonly spreadLingerMs: number;
   /**
    * The primary PREPARE's window (its notAfter): longer than the huge delays
@@ -74,10 +78,13 @@ export const CALM_SIM2PC_PARAMS: Sim2pcParams = {
   net: { ...DEFAULT_SIM2PC_PARAMS.net, lossP: 0.01, dupP: 0.02, hugeP: 0.005 },
 };
 
+const LONG_SPREAD_LINGER_MS = 60;
+
 export function paramsOfSeed(seed: number): Sim2pcParams {
   const base = seed % 4 === 0 ? CALM_SIM2PC_PARAMS : DEFAULT_SIM2PC_PARAMS;
   const window = seed % 3 === 0 ? { commitWindowMs: 150 } : {};
-  return seed % 2 === 1 ? { ...base, ...window, spreadLingerMs: 0 } : { ...base, ...window };
+  const linger = seed % 2 === 1 ? { spreadLingerMs: 0 } : seed % 4 === 2 ? { spreadLingerMs: LONG_SPREAD_LINGER_MS } : {};
+  return { ...base, ...window, ...linger };
 }
 
 export interface Sim2pcResult {
@@ -289,6 +296,7 @@ export async function runSim2pc(seed: number, params: Sim2pcParams = paramsOfSee
     crossGroupMgets: ok.filter((o) => o.kind === 'mget').length,
     readOnlyPrepares: history.readOnlyPrepares,
     resurrectedPrepares: history.resurrected,
+    appliedSpreads: history.spreads,
     failovers: [...groups.values()].reduce((s, g) => s + g.failovers, 0),
     locksResolved: [...groups.values()].reduce((s, g) => s + g.participant.resolvedLocks, 0),
     lost: net.lost,

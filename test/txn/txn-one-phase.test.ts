@@ -116,3 +116,31 @@ test('the wire form of a primary PREPARE and of stamped DECIDE/FORGET round-trip
   t.is(typeof parseTxnTuple(body([[[2, 7]], -1, 1])), 'string', 'a negative notAfter');
   t.is(typeof parseTxnTuple(body([[[2, 7]]])), 'string');
 });
+
+test('a SPREAD applies its RESOLVEs and FORGETs in order, each answering as it would alone, in one entry', (t) => {
+  const { sm, run } = machine();
+  // A secondary share prepared at index 1 (t1), and a decision held here as primary (t2).
+  const share: PrepareCmd = { op: 'tprepare', txn: 't1', primary: 2, groups: [1, 2], readOnly: false, writes: [{ key: b('k'), values: [b('v1')] }] };
+  t.is(run(share).type, 'prepared');
+  t.is(run(primary('t2', 1_000, 1_500)).type, 'decided');
+  const r = run({
+    op: 'tspread',
+    steps: [
+      { op: 'tresolve', txn: 't1', apply: true, index: 1 },
+      { op: 'tresolve', txn: 't1', apply: true, index: 1 },
+      { op: 'tforget', txn: 't2', stampMs: 2_000 },
+    ],
+  });
+  t.deepEqual(r, {
+    type: 'spread',
+    results: [
+      { type: 'resolved', applied: true, released: true },
+      { type: 'resolved', applied: false, released: false },
+      { type: 'forgotten' },
+    ],
+  });
+  t.is(value(sm, 'k'), 'v1');
+  t.is(sm.txns.lockedKeys, 0);
+  t.is(sm.txns.decision('t2'), undefined, 'group time (its FORGET\'s stamp) passed the decision\'s notAfter');
+  t.is(sm.appliedIndex, 3);
+});
