@@ -53,7 +53,7 @@ export const DEFAULT_COMMIT_WINDOW_MS = 1_000;
 
 export type TxnStep = 'begin' | 'prepare-sent' | 'prepared' | 'decide-sent' | 'decided' | 'resolve-sent' | 'resolved' | 'forgotten' | 'aborting';
 
-export const DEFAULT_TXN_DRIVER_OPTIONS: TxnDriverOptions = { backoffMinMs: 2, backoffMaxMs: 40, spreadLingerMs: 10, inFlightMax: 64 };
+export const DEFAULT_TXN_DRIVER_OPTIONS: TxnDriverOptions = { backoffMinMs: 2, backoffMaxMs: 40, spreadLingerMs: 10, inFlightMax: 128 };
 
 /** What a committed write transaction reports: keys of it that existed before (exact DEL counts). */
 export interface WriteOutcome {

@@ -7,6 +7,8 @@ interface HeldSteps {
   readonly answers: Array<{ resolve: (r: TxnResult) => void; reject: (err: unknown) => void }>;
   /** The latest deadline among them: the batch is tried that long. */
   deadlineMs: number;
+  /** When the first of them was held. */
+  readonly sinceMs: number;
   readonly unlocks: Set<string>;
 }
 
@@ -19,10 +21,13 @@ interface HeldSteps {
  * steps, so an MSET costs about its two PREPAREs.
  *
  * A group's steps leave when `lingerMs` has passed since the first of them
- * was held, when `stepsMax` are held, or at once ahead of a foreground
- * command to that group that needs a key one of them unlocks (flushFor), so
- * that command shares the frame and finds the key free instead of meeting
- * the lock: a held step makes nothing wait but its own transaction's spread.
+ * was held, when `stepsMax` are held, or ahead of a foreground command to
+ * that group (flushFor), in its frame and so in its Raft entry batch and
+ * fsync: at once when it needs a key one of them unlocks (it finds the key
+ * free instead of meeting the lock), else once half the linger has passed
+ * (at low load a step then never takes a disk turn of its own that the
+ * next transaction's step would wait behind). A held step makes nothing
+ * wait but its own transaction's spread.
  * Order per group is kept. Nothing here is needed for safety: a held step
  * is only late, and every step is idempotent, so a batch retried whole
  * (through a leader change) is safe.
@@ -49,7 +54,7 @@ export class TxnOutbox {
     return new Promise<TxnResult>((resolve, reject) => {
       let h = this.#held.get(g);
       if (h === undefined) {
-        const fresh: HeldSteps = { steps: [], answers: [], deadlineMs, unlocks: new Set() };
+        const fresh: HeldSteps = { steps: [], answers: [], deadlineMs, sinceMs: this.env.now(), unlocks: new Set() };
         this.#held.set(g, fresh);
         h = fresh;
         void this.env.sleep(this.lingerMs).then(() => {
@@ -73,14 +78,15 @@ export class TxnOutbox {
   }
 
   /**
-   * Sends g's held steps now if one of them unlocks one of `keys` (all of
-   * them when `keys` is 'all': a command that needs the whole group).
-   * Call it just before the foreground command leaves, so they share its frame.
+   * Sends g's held steps now if one of them unlocks one of `keys` (any,
+   * when `keys` is 'all': a command that needs the whole group), or if they
+   * have waited half the linger. Call it just before the foreground command
+   * leaves, so they share its frame.
    */
   flushFor(g: number, keys: readonly Uint8Array[] | 'all'): void {
     const h = this.#held.get(g);
     if (h === undefined) return;
-    if (keys === 'all' || keys.some((k) => h.unlocks.has(latin1(k)))) this.flush(g);
+    if (keys === 'all' || this.env.now() - h.sinceMs >= this.lingerMs / 2 || keys.some((k) => h.unlocks.has(latin1(k)))) this.flush(g);
   }
 
   /** Sends every step held for g now, as one command. */

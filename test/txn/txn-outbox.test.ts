@@ -18,7 +18,8 @@ function answer(cmd: SpreadStep): TxnResult {
 }
 
 /** A client that records what it was sent, and a clock whose sleeps the test releases by hand. */
-function world(): { client: TxnGroupClient; sent: string[]; env: TxnEnv; wake: () => void; wakeFirst: () => void } {
+function world(): { client: TxnGroupClient; sent: string[]; env: TxnEnv; wake: () => void; wakeFirst: () => void; clock: { ms: number } } {
+  const clock = { ms: 0 };
   const sent: string[] = [];
   const sleepers: Array<() => void> = [];
   const client: TxnGroupClient = {
@@ -30,8 +31,8 @@ function world(): { client: TxnGroupClient; sent: string[]; env: TxnEnv; wake: (
     },
     status: () => Promise.reject(new Error('not used')),
   };
-  const env: TxnEnv = { now: () => 0, random: () => 0.5, sleep: () => new Promise<void>((r) => sleepers.push(r)) };
-  return { client, sent, env, wake: () => sleepers.splice(0).forEach((r) => r()), wakeFirst: () => sleepers.shift()?.() };
+  const env: TxnEnv = { now: () => clock.ms, random: () => 0.5, sleep: () => new Promise<void>((r) => sleepers.push(r)) };
+  return { client, sent, env, wake: () => sleepers.splice(0).forEach((r) => r()), wakeFirst: () => sleepers.shift()?.(), clock };
 }
 
 const forget = (txn: string): SpreadStep => ({ op: 'tforget', txn, stampMs: 0 });
@@ -64,6 +65,20 @@ test('a foreground command sends the held steps ahead of it only when one of the
   void box.hold(3, forget('c'), 1_000, []);
   box.flushFor(3, 'all');
   t.deepEqual(sent, ['3:tspread:a,b', '3:tforget:c'], 'a command over the whole group sends them all');
+});
+
+test('held steps that waited half the linger ride with any foreground command to their group (no disk turn of their own at low load)', (t) => {
+  const { client, sent, env, clock } = world();
+  const box = new TxnOutbox(client, env, 10);
+  void box.hold(2, resolve('a'), 1_000, [k('x')]);
+  clock.ms = 4;
+  box.flushFor(2, [k('y')]);
+  t.deepEqual(sent, [], 'younger than half the linger: they wait to gather more');
+  clock.ms = 5;
+  box.flushFor(1, [k('y')]);
+  t.deepEqual(sent, [], 'another group\'s command does not take them');
+  box.flushFor(2, [k('y')]);
+  t.deepEqual(sent, ['2:tresolve:a']);
 });
 
 test('the linger of a batch already sent does not send the next batch early; stepsMax held leave at once; zero linger sends each alone', async (t) => {
