@@ -88,6 +88,7 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     ...DEFAULT_TXN_DRIVER_OPTIONS,
     onStep: txnStats.onStep,
   });
+  txnStats.spread = () => driver.spreadBatches;
   const kv = new RoutedKv(new SlotRouter(layout), groups, {
     txn: driver,
     requestTimeoutMs: limits.requestTimeoutMs,

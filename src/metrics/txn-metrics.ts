@@ -18,6 +18,8 @@ export function txnFrontDoorMetrics(registry: Registry, stats: TxnFrontDoorStats
   );
   collectedCounter(registry, 'kvstore_txn_attempts_total', 'Transaction attempts begun (a retried command makes several)', [], () => [[{}, stats.attempts]]);
   collectedCounter(registry, 'kvstore_txn_aborts_total', 'Transaction attempts aborted because a key was locked', [], () => [[{}, stats.aborts]]);
+  collectedCounter(registry, 'kvstore_txn_spread_batches_total', 'Commands that spread committed outcomes (RESOLVE, FORGET) to a group, each carrying one or more steps', [], () => [[{}, stats.spread().batches]]);
+  collectedCounter(registry, 'kvstore_txn_spread_steps_total', 'RESOLVE and FORGET steps in those commands (steps per batch is what batching saves)', [], () => [[{}, stats.spread().steps]]);
   const phase = new Histogram({
     name: 'kvstore_txn_phase_duration_seconds',
     help: 'A cross-group write attempt\'s rounds at this front door: prepare (every group\'s PREPARE sent to all answered prepared), decide (the primary\'s DECIDE)',

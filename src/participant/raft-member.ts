@@ -210,6 +210,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   const requestTimeoutMs = o.requestTimeoutMs ?? 1_500;
   // This peer's front door runs the same 2PC as the coordinator's, with its own transaction ids.
   const driver = new TxnDriver(txnClient, REAL_TXN_ENV, `m${o.id}-${randomBytes(5).toString('hex')}`, { ...DEFAULT_TXN_DRIVER_OPTIONS, onStep: txnStats.onStep });
+  txnStats.spread = () => driver.spreadBatches;
   // One group (the lab shape) routes too: EXEC and MSETNX are transactions even there.
   const onlyGroup = groups[0]!.groupId;
   const kv: KvService = new RoutedKv(o.sharding?.router ?? { groupOf: () => onlyGroup }, new Map(groups.map((g) => [g.groupId, g.kv])), {

@@ -23,6 +23,8 @@ export class TxnFrontDoorStats {
   /** Transaction attempts (a retried command makes several) and those that met a lock and aborted. */
   attempts = 0;
   aborts = 0;
+  /** The driver's spread batches and the steps in them (txn-outbox), read at scrape time; set once the driver exists. */
+  spread: () => { readonly batches: number; readonly steps: number } = () => ({ batches: 0, steps: 0 });
 
   /** Set by the metrics: each attempt's PREPARE round (sent to all answered) and DECIDE round, in seconds. */
   onPhase: ((phase: TxnPhase, seconds: number) => void) | undefined;

@@ -140,7 +140,10 @@ test('a coordinator and its participants serve /metrics: routing per group, part
   for (let k = 0; k < 30; k++) t.is(await cmd(coord!, 'SET', `key${k}`, 'v'), OK);
   // key0..key29 fall in every group: this MSET is a transaction over several of them.
   t.is(await cmd(coord!, 'MSET', ...Array.from({ length: 30 }, (_, k) => [`key${k}`, 'w']).flat()), OK);
+  // Its outcome spreads off the critical path: a RESOLVE to each other group, then FORGET to the primary, each held up to 10 ms.
+  await waitFor('the outcome spread', async () => sample(await scrape(mc!), 'kvstore_txn_spread_steps_total') === 3, 5_000, 20);
   const c = await scrape(mc!);
+  t.is(sample(c, 'kvstore_txn_spread_batches_total'), 3, 'one step per batch: nothing else was held with them');
   t.is(sample(c, 'kvstore_multikey_commands_total', { command: 'mset', path: 'cross' }), 1);
   t.is(sample(c, 'kvstore_txn_attempts_total')! >= 1, true);
   for (const phase of ['prepare', 'decide']) {
