@@ -202,50 +202,8 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
   if (op === 'tspread') return parseSpread(txn, body);
   if (typeof txn !== 'string' || txn.length < 1 || txn.length > txnIdCharsMax) return `txn id must be 1..${txnIdCharsMax} chars`;
   switch (op) {
-    case 'tprepare': {
-      if (!Array.isArray(body) || body.length < 4 || body.length > 7) return 'prepare body is [primary, groups, readOnly, writes, program?, age?, commitWith?]';
-      const [primary, groups, readOnly, writes, rawProgram, rawAge, rawWith] = body as unknown[];
-      const hasProgram = rawProgram !== undefined && rawProgram !== null;
-      let age: TxnAge | undefined;
-      if (rawAge !== undefined && rawAge !== null) {
-        if (!Array.isArray(rawAge) || rawAge.length !== 2 || typeof rawAge[0] !== 'number' || !Number.isSafeInteger(rawAge[0]) || typeof rawAge[1] !== 'string' || rawAge[1].length < 1 || rawAge[1].length > txnIdCharsMax) {
-          return 'an age is [startMs, origin id]';
-        }
-        age = [rawAge[0], rawAge[1]];
-      }
-      const g = parseGroups(groups);
-      if (typeof g === 'string') return g;
-      if (!isGroupId(primary) || !g.includes(primary)) return 'the primary must be one of the groups';
-      if (typeof readOnly !== 'boolean') return 'readOnly must be a boolean';
-      let oneP: { commitWith: [number, number][]; notAfter: number; stampMs: number } | undefined;
-      if (rawWith !== undefined) {
-        if (!Array.isArray(rawWith) || rawWith.length !== 3 || !isIndex(rawWith[1]) || !isIndex(rawWith[2])) return 'a commit-with is [indexes, notAfter, stampMs]';
-        const w = parseIndexes(rawWith[0], g);
-        if (typeof w === 'string') return w;
-        if (readOnly || w.length !== g.length - 1 || w.some(([x]) => x === primary)) return 'commitWith names the prepare index of every group but the primary, of a write';
-        oneP = { commitWith: w, notAfter: rawWith[1] as number, stampMs: rawWith[2] as number };
-      }
-      // Only a flush (checked with its program below) names no keys.
-      if (!Array.isArray(writes) || writes.length < (hasProgram ? 0 : 1) || writes.length > txnKeysMax) return `a prepare names 1..${txnKeysMax} keys`;
-      const ws: TxnWrite[] = [];
-      for (const w of writes as unknown[]) {
-        if (!Array.isArray(w) || w.length < 1 || w.length > 2 || !isBytes(w[0])) return 'a write is [key] or [key, values]';
-        if (w.length === 1) {
-          ws.push({ key: toBuffer(w[0]), values: null });
-          continue;
-        }
-        const vs: unknown = w[1];
-        if (readOnly || !Array.isArray(vs) || vs.length < 1 || !vs.every(isBytes)) return 'a set write has one or more value words; a read names only keys';
-        ws.push({ key: toBuffer(w[0]), values: vs.map((v) => toBuffer(v as Uint8Array)) });
-      }
-      const ageField = { ...(age !== undefined ? { age } : {}), ...(oneP ?? {}) };
-      if (!hasProgram) return { op, txn, primary, groups: g, readOnly, writes: ws, ...ageField };
-      const program = parseProgram(rawProgram, ws.length);
-      if (typeof program === 'string') return program;
-      if (readOnly || ws.some((w) => w.values !== null)) return 'a program prepare locks keys (no values) and is not read-only';
-      if (ws.length === 0 && !isFlush(program)) return `a prepare names 1..${txnKeysMax} keys`;
-      return { op, txn, primary, groups: g, readOnly, writes: ws, program, ...ageField };
-    }
+    case 'tprepare':
+      return parsePrepare(txn, body);
     case 'tdecide': {
       if (!Array.isArray(body) || body.length < 4 || body.length > 5) return 'decide body is [commit, groups, indexes, at, stampMs?]';
       const [commit, groups, indexes, at, stampMs] = body as unknown[];
@@ -272,6 +230,63 @@ export function parseTxnTuple(raw: unknown): TxnCmd | string {
     default:
       return `unknown txn op ${JSON.stringify(op)}`;
   }
+}
+
+/** A PREPARE's body, checked field by field (see parseTxnTuple). */
+function parsePrepare(txn: TxnId, body: unknown): PrepareCmd | string {
+  const op = 'tprepare';
+  if (!Array.isArray(body) || body.length < 4 || body.length > 7) return 'prepare body is [primary, groups, readOnly, writes, program?, age?, commitWith?]';
+  const [primary, groups, readOnly, writes, rawProgram, rawAge, rawWith] = body as unknown[];
+  const hasProgram = rawProgram !== undefined && rawProgram !== null;
+  const age = parseAge(rawAge);
+  if (typeof age === 'string') return age;
+  const g = parseGroups(groups);
+  if (typeof g === 'string') return g;
+  if (!isGroupId(primary) || !g.includes(primary)) return 'the primary must be one of the groups';
+  if (typeof readOnly !== 'boolean') return 'readOnly must be a boolean';
+  let oneP: { commitWith: [number, number][]; notAfter: number; stampMs: number } | undefined;
+  if (rawWith !== undefined) {
+    if (!Array.isArray(rawWith) || rawWith.length !== 3 || !isIndex(rawWith[1]) || !isIndex(rawWith[2])) return 'a commit-with is [indexes, notAfter, stampMs]';
+    const w = parseIndexes(rawWith[0], g);
+    if (typeof w === 'string') return w;
+    if (readOnly || w.length !== g.length - 1 || w.some(([x]) => x === primary)) return 'commitWith names the prepare index of every group but the primary, of a write';
+    oneP = { commitWith: w, notAfter: rawWith[1] as number, stampMs: rawWith[2] as number };
+  }
+  const ws = parseWrites(writes, readOnly, hasProgram);
+  if (typeof ws === 'string') return ws;
+  const ageField = { ...(age !== undefined ? { age } : {}), ...(oneP ?? {}) };
+  if (!hasProgram) return { op, txn, primary, groups: g, readOnly, writes: ws, ...ageField };
+  const program = parseProgram(rawProgram, ws.length);
+  if (typeof program === 'string') return program;
+  if (readOnly || ws.some((w) => w.values !== null)) return 'a program prepare locks keys (no values) and is not read-only';
+  if (ws.length === 0 && !isFlush(program)) return `a prepare names 1..${txnKeysMax} keys`;
+  return { op, txn, primary, groups: g, readOnly, writes: ws, program, ...ageField };
+}
+
+/** A PREPARE's age: absent (null), or [startMs, origin id]. */
+function parseAge(raw: unknown): TxnAge | undefined | string {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw) || raw.length !== 2 || typeof raw[0] !== 'number' || !Number.isSafeInteger(raw[0]) || typeof raw[1] !== 'string' || raw[1].length < 1 || raw[1].length > txnIdCharsMax) {
+    return 'an age is [startMs, origin id]';
+  }
+  return [raw[0], raw[1]];
+}
+
+/** A PREPARE's writes: [key] or [key, value words]; only a program's flush (checked with its program) names no keys. */
+function parseWrites(writes: unknown, readOnly: boolean, hasProgram: boolean): TxnWrite[] | string {
+  if (!Array.isArray(writes) || writes.length < (hasProgram ? 0 : 1) || writes.length > txnKeysMax) return `a prepare names 1..${txnKeysMax} keys`;
+  const ws: TxnWrite[] = [];
+  for (const w of writes as unknown[]) {
+    if (!Array.isArray(w) || w.length < 1 || w.length > 2 || !isBytes(w[0])) return 'a write is [key] or [key, values]';
+    if (w.length === 1) {
+      ws.push({ key: toBuffer(w[0]), values: null });
+      continue;
+    }
+    const vs: unknown = w[1];
+    if (readOnly || !Array.isArray(vs) || vs.length < 1 || !vs.every(isBytes)) return 'a set write has one or more value words; a read names only keys';
+    ws.push({ key: toBuffer(w[0]), values: vs.map((v) => toBuffer(v as Uint8Array)) });
+  }
+  return ws;
 }
 
 function parseSpread(txn: unknown, body: unknown): SpreadCmd | string {
