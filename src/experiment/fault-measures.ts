@@ -68,6 +68,24 @@ export function longestGapMs(records: readonly RequestRecord[], from: number, to
 export function measureFault(w: FaultWindow, samples: readonly NodeSample[], index: SampleIndex, records: readonly RequestRecord[], endMs: number, replicas: readonly string[]): FaultMeasures {
   const victims = new Set(w.victims);
   const others = replicas.filter((n) => !victims.has(n));
+  const elections = measureElections(w, samples, index, others);
+  const { measures, backUpAbs, caughtUpAbs } = measureRecovery(w, index, others, endMs);
+  const until = settledAt({ ...(caughtUpAbs !== undefined ? { caughtUpAbs } : {}), ...(backUpAbs !== undefined ? { backUpAbs } : {}) }, w, endMs);
+  const byGroup: Record<string, number> = {};
+  const groups = [...new Set(records.flatMap((r) => r.groups))].sort((a, b) => a - b);
+  for (const g of groups) byGroup[String(g)] = longestGapMs(records.filter((r) => r.groups.includes(g)), w.startMs, until, endMs);
+  return {
+    window: w,
+    elections,
+    unavailableMs: longestGapMs(records, w.startMs, until, endMs),
+    unavailableByGroupMs: byGroup,
+    failedRequests: records.filter((r) => r.outcome !== 'ok' && r.endMs >= w.startMs && r.startMs <= until).length,
+    ...measures,
+  };
+}
+
+/** For every group a victim led when the fault began: when the others noticed, and when (and who) a new leader was elected. */
+function measureElections(w: FaultWindow, samples: readonly NodeSample[], index: SampleIndex, others: readonly string[]): GroupElection[] {
   const elections: GroupElection[] = [];
   for (const v of w.victims) {
     const before = index.lastUpBefore(v, w.startMs);
@@ -95,61 +113,51 @@ export function measureFault(w: FaultWindow, samples: readonly NodeSample[], ind
       });
     }
   }
+  return elections;
+}
 
-  // The recovery, for a single victim (a partition side of several is measured on its first member).
+type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
+
+/**
+ * The recovery, for a single victim (a partition side of several is
+ * measured on its first member): back up, replayed, how far behind, caught
+ * up in every group it hosts, and by what (log or snapshot).
+ */
+function measureRecovery(w: FaultWindow, index: SampleIndex, others: readonly string[], endMs: number): { measures: Mutable<FaultMeasures>; backUpAbs?: number; caughtUpAbs?: number } {
   const victim = w.victims[0]!;
   const rec = w.recoverMs;
-  let backUpAbs: number | undefined;
-  let caughtUpAbs: number | undefined;
-  const m: { -readonly [K in keyof FaultMeasures]?: FaultMeasures[K] } = {};
-  if (rec !== undefined) {
-    const back = index.firstFrom(victim, rec, (s) => s.up);
-    if (back !== undefined) {
-      backUpAbs = back.tMs;
-      m.backUpMs = back.tMs - rec;
-      if (back.replayEntries !== undefined && w.recoverAction === 'restart') m.replayedEntries = back.replayEntries;
-      const replayed = index.firstFrom(victim, rec, (s) => s.up && s.replaySeconds !== undefined);
-      if (replayed?.replaySeconds !== undefined && w.recoverAction === 'restart') m.replaySeconds = replayed.replaySeconds;
-      // What it missed: the highest commit index the others showed before the recovery action.
-      const want = new Map<number, number>();
-      for (const o of others) for (const g of index.lastUpBefore(o, rec)?.groups ?? []) want.set(g.group, Math.max(want.get(g.group) ?? 0, g.commit));
-      const hosted = back.groups.map((g) => g.group);
-      if (hosted.length > 0) {
-        m.entriesBehind = hosted.reduce((n, g) => n + Math.max(0, (want.get(g) ?? 0) - (groupIn(back, g)?.applied ?? 0)), 0);
-        const caught = index.firstFrom(victim, rec, (s) => s.up && hosted.every((g) => (groupIn(s, g)?.applied ?? -1) >= (want.get(g) ?? 0)));
-        if (caught !== undefined) {
-          caughtUpAbs = caught.tMs;
-          m.caughtUpMs = caught.tMs - rec;
-          const vid = index.idOf(victim);
-          let bytes = 0;
-          let sent = 0;
-          for (const o of others) {
-            const a = index.lastUpBefore(o, rec);
-            const b = index.lastUpBefore(o, caught.tMs + 1) ?? a;
-            // A send is counted when the follower's answer comes back, which may be after its sample showed it caught up.
-            const c = index.lastUpBefore(o, Math.min(endMs, caught.tMs + SEND_COUNTED_WITHIN_MS) + 1) ?? b;
-            if (a === undefined || b === undefined || c === undefined) continue;
-            if (vid !== undefined) bytes += Math.max(0, (b.peerSentBytes[String(vid)] ?? 0) - (a.peerSentBytes[String(vid)] ?? 0));
-            sent += Math.max(0, c.snapshotsSent - a.snapshotsSent);
-          }
-          m.bytesToVictim = bytes;
-          m.snapshotsSent = sent;
-          const restoredLater = caught.snapshotsRestored > back.snapshotsRestored;
-          m.rejoinedBy = sent > 0 || restoredLater ? 'snapshot' : 'log';
-        }
-      }
-    }
+  const m: Mutable<FaultMeasures> = {};
+  if (rec === undefined) return { measures: m };
+  const back = index.firstFrom(victim, rec, (s) => s.up);
+  if (back === undefined) return { measures: m };
+  m.backUpMs = back.tMs - rec;
+  if (back.replayEntries !== undefined && w.recoverAction === 'restart') m.replayedEntries = back.replayEntries;
+  const replayed = index.firstFrom(victim, rec, (s) => s.up && s.replaySeconds !== undefined);
+  if (replayed?.replaySeconds !== undefined && w.recoverAction === 'restart') m.replaySeconds = replayed.replaySeconds;
+  // What it missed: the highest commit index the others showed before the recovery action.
+  const want = new Map<number, number>();
+  for (const o of others) for (const g of index.lastUpBefore(o, rec)?.groups ?? []) want.set(g.group, Math.max(want.get(g.group) ?? 0, g.commit));
+  const hosted = back.groups.map((g) => g.group);
+  if (hosted.length === 0) return { measures: m, backUpAbs: back.tMs };
+  m.entriesBehind = hosted.reduce((n, g) => n + Math.max(0, (want.get(g) ?? 0) - (groupIn(back, g)?.applied ?? 0)), 0);
+  const caught = index.firstFrom(victim, rec, (s) => s.up && hosted.every((g) => (groupIn(s, g)?.applied ?? -1) >= (want.get(g) ?? 0)));
+  if (caught === undefined) return { measures: m, backUpAbs: back.tMs };
+  m.caughtUpMs = caught.tMs - rec;
+  const vid = index.idOf(victim);
+  let bytes = 0;
+  let sent = 0;
+  for (const o of others) {
+    const a = index.lastUpBefore(o, rec);
+    const b = index.lastUpBefore(o, caught.tMs + 1) ?? a;
+    // A send is counted when the follower's answer comes back, which may be after its sample showed it caught up.
+    const c = index.lastUpBefore(o, Math.min(endMs, caught.tMs + SEND_COUNTED_WITHIN_MS) + 1) ?? b;
+    if (a === undefined || b === undefined || c === undefined) continue;
+    if (vid !== undefined) bytes += Math.max(0, (b.peerSentBytes[String(vid)] ?? 0) - (a.peerSentBytes[String(vid)] ?? 0));
+    sent += Math.max(0, c.snapshotsSent - a.snapshotsSent);
   }
-  const until = settledAt({ ...(caughtUpAbs !== undefined ? { caughtUpAbs } : {}), ...(backUpAbs !== undefined ? { backUpAbs } : {}) }, w, endMs);
-  const byGroup: Record<string, number> = {};
-  const groups = [...new Set(records.flatMap((r) => r.groups))].sort((a, b) => a - b);
-  for (const g of groups) byGroup[String(g)] = longestGapMs(records.filter((r) => r.groups.includes(g)), w.startMs, until, endMs);
-  return {
-    window: w,
-    elections,
-    unavailableMs: longestGapMs(records, w.startMs, until, endMs),
-    unavailableByGroupMs: byGroup,
-    failedRequests: records.filter((r) => r.outcome !== 'ok' && r.endMs >= w.startMs && r.startMs <= until).length,
-    ...m,
-  };
+  m.bytesToVictim = bytes;
+  m.snapshotsSent = sent;
+  const restoredLater = caught.snapshotsRestored > back.snapshotsRestored;
+  m.rejoinedBy = sent > 0 || restoredLater ? 'snapshot' : 'log';
+  return { measures: m, backUpAbs: back.tMs, caughtUpAbs: caught.tMs };
 }
