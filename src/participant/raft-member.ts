@@ -29,7 +29,7 @@ import { RoutedKv } from '../server/routed-kv.js';
 import type { KeyRouter } from '../server/routed-kv.js';
 import { groupOfRequest, parseForwardRequest } from '../rpc/forward-protocol.js';
 import { openGroupMember } from './group-member.js';
-import type { GroupMember } from './group-member.js';
+import type { GroupMember, GroupMemberOptions } from './group-member.js';
 import { IMMEDIATE_SCHEDULER, intervalTicker } from './host-contract.js';
 import type { HostLimits } from './host-contract.js';
 import { HostLoop } from './host-loop.js';
@@ -148,61 +148,19 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
     for (const [id, addr] of addresses) if (id !== o.id) transport.setAddress(id, dialAddress(addr));
   };
   const tickMs = o.tickMs ?? 50;
-  const snapshotEntries = o.snapshotEntries ?? 10_000;
-  const limits: HostLimits = {
-    tickMs,
-    snapshotEntries,
-    snapshotBytes: o.snapshotBytes ?? 256 * 1024 * 1024,
-    // Keep a tail for followers that lag a little, but never more than half the
-    // snapshot interval: a follower that was down gets a snapshot, not a replay.
-    compactionLagEntries: Math.min(1_000, Math.floor(snapshotEntries / 2)),
-    pendingProposalsMax: 100_000,
-    proposalBatchMax: 4_096,
-  };
-  let fatal = false;
-  const loop = new HostLoop(tickMs, IMMEDIATE_SCHEDULER, intervalTicker(), (err) => {
-    if (fatal) return;
-    fatal = true;
-    // Storage failed or an invariant broke: continuing could diverge. Crash loudly.
-    log.fatal({ err: err instanceof Error ? err.stack : String(err) }, 'raft host failed');
-    process.exitCode = 1;
-    setImmediate(() => process.exit(1));
-  });
+  const loop = new HostLoop(tickMs, IMMEDIATE_SCHEDULER, intervalTicker(), crashOnHostFailure(log));
 
   // Every member of the layout is reachable by id: a transaction's primary group may be hosted elsewhere.
   if (o.sharding !== undefined) syncAddresses(o.initialMembers);
   const txnClient = new MemberTxnClient(o.sharding?.replicasOf ?? (() => []), transport, 25);
-  const groups: GroupMember[] = [];
+  let groups: GroupMember[];
   try {
-    // The groups of this process take snapshots one at a time (their buffers would add up at the peak).
-    const snapshotTurns = new SnapshotTurns();
-    for (const h of hosted) {
-      const members = new Map([...o.initialMembers].filter(([id]) => h.voters.includes(id)));
-      const groupStore = await store.openGroup(h.id, { initialConf: { voters: [...h.voters], learners: [] }, snapshotData: 'disk' });
-      const g = await openGroupMember({
-        selfId: o.id,
-        groupId: h.id,
-        store: groupStore,
-        members,
-        transport,
-        onAddresses: syncAddresses,
-        limits,
-        electionTicks: o.electionTicks ?? 10,
-        requestTimeoutMs: o.requestTimeoutMs ?? 1_500,
-        logger: log,
-        seed: Date.now() ^ (o.id * 2654435761) ^ (h.id * 40503),
-        txnClient,
-        snapshotTurns,
-        ...(metrics !== undefined ? { onSnapshotSeconds: metrics.onSnapshotSeconds } : {}),
-      });
-      groups.push(g);
-      loop.add(g.replica);
-    }
+    groups = await openGroups(o, hosted, { store, transport, syncAddresses, limits: hostLimits(o, tickMs), txnClient, ...(metrics !== undefined ? { onSnapshotSeconds: metrics.onSnapshotSeconds } : {}) });
   } catch (err) {
     await store.close();
     throw err;
   }
-  const byId = new Map(groups.map((g) => [g.groupId, g]));
+  for (const g of groups) loop.add(g.replica);
   txnClient.attach(new Map(groups.map((g) => [g.groupId, g.kv])));
   const stopSweeper = startTxnSweeper(groups);
   const txnStats = new TxnFrontDoorStats();
@@ -232,35 +190,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   ];
   const info = (sections: readonly string[]): string => infoText(infoSections, sections);
 
-  transport.onRaft((from, frame, group) => {
-    const g = byId.get(group);
-    if (g === undefined) {
-      log.warn({ from, group }, 'dropping a raft message for a group this member does not host');
-      return;
-    }
-    g.receive(from, frame);
-  });
-  transport.onRequest(async (from, body) => {
-    const t = typeof body === 'object' && body !== null ? (body as { t?: unknown }).t : undefined;
-    if (t === 'status') return statusReply(o.id, groups, o.sharding?.layout);
-    const members = parseMembersNotice(body);
-    if (members !== undefined) {
-      // A leader adding us tells us where everyone is before it replicates to us.
-      log.info({ from, members: Object.fromEntries(members) }, 'learned member addresses');
-      const sm = groups[0]!.sm;
-      for (const [id, addr] of members) if (!sm.addresses.has(id)) sm.addresses.set(id, addr);
-      syncAddresses(sm.addresses);
-      return { t: 'ok' };
-    }
-    const req = parseForwardRequest(body);
-    if (typeof req === 'string') throw new NodeError('BAD_REQUEST', `forwarded request: ${req}`);
-    const g = byId.get(groupOfRequest(req));
-    if (g === undefined) throw new NodeError('BAD_REQUEST', `forwarded request for group ${groupOfRequest(req)}, which this member does not host`);
-    return g.kv.serveForwarded(req);
-  });
-  transport.onUnreachable((peer) => {
-    for (const g of groups) void g.replica.withNode((n) => n.reportUnreachable(peer)).catch(() => undefined);
-  });
+  serveTransport(transport, o.id, groups, o.sharding?.layout, syncAddresses, log);
 
   const clients = new Set<Socket>();
   const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
@@ -275,55 +205,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
       },
     });
   });
-  try {
-    await listenOn(server, o.listen);
-  } catch (err) {
-    transport.close();
-    await store.close();
-    throw err;
-  }
-  let metricsServer: HttpServer | undefined;
-  if (metrics !== undefined && o.metricsListen !== undefined) {
-    try {
-      metricsServer = await startMetricsServer(
-        o.metricsListen,
-        { registry: metrics.registry, ready: () => memberReadiness(groups), status: () => memberStatusJson(o.id, kind, groups) },
-        log,
-      );
-    } catch (err) {
-      transport.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      await store.close();
-      throw err;
-    }
-  }
-  let redisDoor: RedisDoor | undefined;
-  if (o.redisListen !== undefined) {
-    try {
-      // DBSIZE: the keys of this process's replica of every group (a raft peer hosts them all).
-      const dbsize = (): number => groups.reduce((n, g) => n + g.sm.kv.size, 0);
-      redisDoor = await startRedisDoor({ listen: o.redisListen, kv, info, dbsize, stats: frontDoor, log, pool: clientPool, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}), ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
-    } catch (err) {
-      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
-      transport.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      await store.close();
-      throw err;
-    }
-  }
-  let memcacheDoor: MemcacheDoor | undefined;
-  if (o.memcache !== undefined) {
-    try {
-      memcacheDoor = await startMemcacheDoor({ ...o.memcache, kv, items: () => groups.reduce((n, g) => n + g.sm.kv.size, 0), stats: frontDoor, log });
-    } catch (err) {
-      await redisDoor?.close();
-      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
-      transport.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      await store.close();
-      throw err;
-    }
-  }
+  const { metricsServer, redisDoor, memcacheDoor } = await startDoors(o, { server, store, transport, kv, info, groups, frontDoor, clientPool, metrics, log });
   loop.start();
   const balancer =
     groups.length > 1 ? new LeaderBalancer(o.id, groups.map((g, k) => ({ replica: g.replica, preferred: hosted[k]!.preferredLeader ?? 0 })), log) : undefined;
@@ -384,4 +266,173 @@ function statusReply(id: NodeId, groups: readonly GroupMember[], layout: unknown
     }),
     ...(layout !== undefined ? { layout } : {}),
   };
+}
+
+/** The host loop's fatal handler: storage failed or an invariant broke, and continuing could diverge. Crash loudly. */
+function crashOnHostFailure(log: Logger): (err: unknown) => void {
+  let fatal = false;
+  return (err) => {
+    if (fatal) return;
+    fatal = true;
+    log.fatal({ err: err instanceof Error ? err.stack : String(err) }, 'raft host failed');
+    process.exitCode = 1;
+    setImmediate(() => process.exit(1));
+  };
+}
+
+function hostLimits(o: MemberOptions, tickMs: number): HostLimits {
+  const snapshotEntries = o.snapshotEntries ?? 10_000;
+  return {
+    tickMs,
+    snapshotEntries,
+    snapshotBytes: o.snapshotBytes ?? 256 * 1024 * 1024,
+    // Keep a tail for followers that lag a little, but never more than half the
+    // snapshot interval: a follower that was down gets a snapshot, not a replay.
+    compactionLagEntries: Math.min(1_000, Math.floor(snapshotEntries / 2)),
+    pendingProposalsMax: 100_000,
+    proposalBatchMax: 4_096,
+  };
+}
+
+interface GroupsSetting {
+  readonly store: ProcessStore;
+  readonly transport: PeerTransport;
+  readonly syncAddresses: (addresses: ReadonlyMap<NodeId, string>) => void;
+  readonly limits: HostLimits;
+  readonly txnClient: MemberTxnClient;
+  readonly onSnapshotSeconds?: GroupMemberOptions['onSnapshotSeconds'];
+}
+
+/** Opens (and replays) this process's replica of every group it hosts, in one shared store. */
+async function openGroups(o: MemberOptions, hosted: readonly HostedGroup[], s: GroupsSetting): Promise<GroupMember[]> {
+  const groups: GroupMember[] = [];
+  // The groups of this process take snapshots one at a time (their buffers would add up at the peak).
+  const snapshotTurns = new SnapshotTurns();
+  for (const h of hosted) {
+    const members = new Map([...o.initialMembers].filter(([id]) => h.voters.includes(id)));
+    const groupStore = await s.store.openGroup(h.id, { initialConf: { voters: [...h.voters], learners: [] }, snapshotData: 'disk' });
+    groups.push(
+      await openGroupMember({
+        selfId: o.id,
+        groupId: h.id,
+        store: groupStore,
+        members,
+        transport: s.transport,
+        onAddresses: s.syncAddresses,
+        limits: s.limits,
+        electionTicks: o.electionTicks ?? 10,
+        requestTimeoutMs: o.requestTimeoutMs ?? 1_500,
+        logger: o.logger,
+        seed: Date.now() ^ (o.id * 2654435761) ^ (h.id * 40503),
+        txnClient: s.txnClient,
+        snapshotTurns,
+        ...(s.onSnapshotSeconds !== undefined ? { onSnapshotSeconds: s.onSnapshotSeconds } : {}),
+      }),
+    );
+  }
+  return groups;
+}
+
+/** What peers send: Raft messages by group, status asks, member address notices, forwarded client requests. */
+function serveTransport(
+  transport: PeerTransport,
+  selfId: NodeId,
+  groups: readonly GroupMember[],
+  layout: ParticipantStatus['layout'] | undefined,
+  syncAddresses: (addresses: ReadonlyMap<NodeId, string>) => void,
+  log: Logger,
+): void {
+  const byId = new Map(groups.map((g) => [g.groupId, g]));
+  transport.onRaft((from, frame, group) => {
+    const g = byId.get(group);
+    if (g === undefined) {
+      log.warn({ from, group }, 'dropping a raft message for a group this member does not host');
+      return;
+    }
+    g.receive(from, frame);
+  });
+  transport.onRequest(async (from, body) => {
+    const t = typeof body === 'object' && body !== null ? (body as { t?: unknown }).t : undefined;
+    if (t === 'status') return statusReply(selfId, groups, layout);
+    const members = parseMembersNotice(body);
+    if (members !== undefined) {
+      // A leader adding us tells us where everyone is before it replicates to us.
+      log.info({ from, members: Object.fromEntries(members) }, 'learned member addresses');
+      const sm = groups[0]!.sm;
+      for (const [id, addr] of members) if (!sm.addresses.has(id)) sm.addresses.set(id, addr);
+      syncAddresses(sm.addresses);
+      return { t: 'ok' };
+    }
+    const req = parseForwardRequest(body);
+    if (typeof req === 'string') throw new NodeError('BAD_REQUEST', `forwarded request: ${req}`);
+    const g = byId.get(groupOfRequest(req));
+    if (g === undefined) throw new NodeError('BAD_REQUEST', `forwarded request for group ${groupOfRequest(req)}, which this member does not host`);
+    return g.kv.serveForwarded(req);
+  });
+  transport.onUnreachable((peer) => {
+    for (const g of groups) void g.replica.withNode((n) => n.reportUnreachable(peer)).catch(() => undefined);
+  });
+
+}
+
+interface DoorsSetting {
+  readonly server: Server;
+  readonly store: ProcessStore;
+  readonly transport: PeerTransport;
+  readonly kv: KvService;
+  readonly info: (sections: readonly string[]) => string;
+  readonly groups: readonly GroupMember[];
+  readonly frontDoor: FrontDoorStats;
+  readonly clientPool: ReturnType<typeof processClientPool>;
+  readonly metrics: ReturnType<typeof memberMetrics> | undefined;
+  readonly log: Logger;
+}
+
+/**
+ * Listens on the member's port, then starts the optional doors (metrics,
+ * Redis, memcached). A door that cannot start undoes everything started
+ * before it, newest first (the transport before the server: peer sockets
+ * belong to it, or server.close() waits on them), then the store.
+ */
+async function startDoors(
+  o: MemberOptions,
+  d: DoorsSetting,
+): Promise<{ metricsServer: HttpServer | undefined; redisDoor: RedisDoor | undefined; memcacheDoor: MemcacheDoor | undefined }> {
+  const undo: Array<() => unknown> = [() => d.store.close(), () => d.transport.close()];
+  const started = async <T>(start: () => Promise<T>): Promise<T> => {
+    try {
+      return await start();
+    } catch (err) {
+      for (const u of undo.reverse()) await u();
+      throw err;
+    }
+  };
+  await started(() => listenOn(d.server, o.listen));
+  // Below the transport's close: undone after it.
+  undo.splice(1, 0, () => new Promise<void>((r) => d.server.close(() => r())));
+  let metricsServer: HttpServer | undefined;
+  const metrics = d.metrics;
+  if (metrics !== undefined && o.metricsListen !== undefined) {
+    const listen = o.metricsListen;
+    metricsServer = await started(() => startMetricsServer(listen, { registry: metrics.registry, ready: () => memberReadiness(d.groups), status: () => memberStatusJson(o.id, o.kind ?? 'raft', d.groups) }, d.log));
+    const m = metricsServer;
+    undo.push(() => closeMetricsServer(m));
+  }
+  let redisDoor: RedisDoor | undefined;
+  if (o.redisListen !== undefined) {
+    const listen = o.redisListen;
+    // DBSIZE: the keys of this process's replica of every group (a raft peer hosts them all).
+    const dbsize = (): number => d.groups.reduce((n, g) => n + g.sm.kv.size, 0);
+    const door = await started(() =>
+      startRedisDoor({ listen, kv: d.kv, info: d.info, dbsize, stats: d.frontDoor, log: d.log, pool: d.clientPool, ...(o.bulkBytesMax !== undefined ? { bulkBytesMax: o.bulkBytesMax } : {}), ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) }),
+    );
+    redisDoor = door;
+    undo.push(() => door.close());
+  }
+  let memcacheDoor: MemcacheDoor | undefined;
+  if (o.memcache !== undefined) {
+    const settings = o.memcache;
+    memcacheDoor = await started(() => startMemcacheDoor({ ...settings, kv: d.kv, items: () => d.groups.reduce((n, g) => n + g.sm.kv.size, 0), stats: d.frontDoor, log: d.log }));
+  }
+  return { metricsServer, redisDoor, memcacheDoor };
 }
