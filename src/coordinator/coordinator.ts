@@ -5,7 +5,6 @@ import { layoutEquals, makeLayout } from '../sharding/layout.js';
 import { decodeLayout, encodeLayout } from '../sharding/layout-codec.js';
 import type { Layout } from '../sharding/layout.js';
 import { SlotRouter } from '../sharding/router.js';
-import { RoutedKv } from '../server/routed-kv.js';
 import type { KvService } from '../server/kv-service.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -28,13 +27,12 @@ import type { KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
 import { rankAddresses } from '../sharding/rank.js';
 import { randomBytes } from 'node:crypto';
-import { TxnDriver, DEFAULT_TXN_DRIVER_OPTIONS } from '../txn/txn-driver.js';
-import { REAL_TXN_ENV } from '../txn/txn-env.js';
 import { CoordinatorError, CoordinatorKv } from './coordinator-kv.js';
 import { CoordinatorTxnClient } from './coordinator-txn-client.js';
-import { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
 import { ParticipantTracker } from './participant-tracker.js';
 import { listenOn } from '../net/listen.js';
+import { StartupUndo } from '../server/startup-undo.js';
+import { txnFrontDoor } from '../server/txn-front-door.js';
 
 export interface CoordinatorLimits {
   readonly heartbeatMs: number;
@@ -83,21 +81,12 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
   const groups = new Map<number, KvService>();
   for (let g = 1; g <= layout.groups; g++) groups.set(g, new CoordinatorKv(tracker, g, { requestTimeoutMs: limits.requestTimeoutMs, retryDelayMs: 25 }, log));
   // Transaction ids are new per process: a restarted coordinator never reuses one.
-  const txnStats = new TxnFrontDoorStats();
-  const driver = new TxnDriver(new CoordinatorTxnClient(tracker, 25, log), REAL_TXN_ENV, `c${randomBytes(6).toString('hex')}`, {
-    ...DEFAULT_TXN_DRIVER_OPTIONS,
-    onStep: txnStats.onStep,
-  });
-  txnStats.spread = () => driver.spreadBatches;
-  const kv = new RoutedKv(new SlotRouter(layout), groups, {
-    txn: driver,
+  const { kv, driver, stats: txnStats } = txnFrontDoor(new CoordinatorTxnClient(tracker, 25, log), `c${randomBytes(6).toString('hex')}`, new SlotRouter(layout), groups, {
     requestTimeoutMs: limits.requestTimeoutMs,
     admit: () => {
       const mismatch = tracker.layoutProblem();
       if (mismatch !== undefined) throw new CoordinatorError('LAYOUT_MISMATCH', `refused: ${mismatch}`);
     },
-    onPath: txnStats.onPath,
-    onCrossEnd: txnStats.onCrossEnd,
   });
   // A participant's first start asks for its layout (KVSTORE.LAYOUT) or, from older builds, its group.
   const groupReply = encodeBulkArray(participants.map((p) => Buffer.from(formatEndpoint(p.address))));
@@ -127,43 +116,30 @@ export async function startCoordinator(cfg: CoordinatorConfig, log: Logger, limi
     new ClientConnection(socket, Buffer.alloc(0), kv, { pipelineMax: 1024, parser: parserLimitsOf(clientPool.limits, cfg.bulkBytesMax), pool: clientPool }, log, admin, { stats: frontDoor, info, ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
   });
   await listenOn(server, cfg.self);
+  const undo = new StartupUndo();
+  undo.push(() => new Promise<void>((r) => server.close(() => r())));
+  undo.push(() => tracker.close());
   let metricsServer: HttpServer | undefined;
-  if (metrics !== undefined && cfg.metricsListen !== undefined) {
-    try {
-      metricsServer = await startMetricsServer(
-        cfg.metricsListen,
-        { registry: metrics, ready: () => coordinatorReadiness(layout, tracker), status: () => coordinatorStatusJson(formatEndpoint(cfg.self), layout, tracker) },
-        log,
-      );
-    } catch (err) {
-      tracker.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      throw err;
-    }
+  const metricsListen = cfg.metricsListen;
+  if (metrics !== undefined && metricsListen !== undefined) {
+    const m = await undo.start(() =>
+      startMetricsServer(metricsListen, { registry: metrics, ready: () => coordinatorReadiness(layout, tracker), status: () => coordinatorStatusJson(formatEndpoint(cfg.self), layout, tracker) }, log),
+    );
+    metricsServer = m;
+    undo.push(() => closeMetricsServer(m));
   }
   let redisDoor: RedisDoor | undefined;
-  if (cfg.redisListen !== undefined) {
-    try {
-      redisDoor = await startRedisDoor({ listen: cfg.redisListen, kv, info, dbsize: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log, pool: clientPool, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}), ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) });
-    } catch (err) {
-      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
-      tracker.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      throw err;
-    }
+  const redisListen = cfg.redisListen;
+  if (redisListen !== undefined) {
+    const door = await undo.start(() =>
+      startRedisDoor({ listen: redisListen, kv, info, dbsize: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log, pool: clientPool, ...(cfg.bulkBytesMax !== undefined ? { bulkBytesMax: cfg.bulkBytesMax } : {}), ...(cfg.requirepass !== undefined ? { requirepass: cfg.requirepass } : {}) }),
+    );
+    redisDoor = door;
+    undo.push(() => door.close());
   }
-  let memcacheDoor: MemcacheDoor | undefined;
-  if (cfg.memcache !== undefined) {
-    try {
-      memcacheDoor = await startMemcacheDoor({ ...cfg.memcache, kv, items: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log });
-    } catch (err) {
-      await redisDoor?.close();
-      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
-      tracker.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      throw err;
-    }
-  }
+  const memcache = cfg.memcache;
+  const memcacheDoor: MemcacheDoor | undefined =
+    memcache !== undefined ? await undo.start(() => startMemcacheDoor({ ...memcache, kv, items: () => dbsizeOf(layout.groups, tracker), stats: frontDoor, log })) : undefined;
   tracker.start();
   log.info({ listen: formatEndpoint(cfg.self), ...(cfg.metricsListen !== undefined ? { metrics: formatEndpoint(cfg.metricsListen) } : {}), ...(cfg.redisListen !== undefined ? { redis: formatEndpoint(cfg.redisListen) } : {}), participants: participants.map((p) => formatEndpoint(p.address)), groups: layout.groups, replicas: layout.replicas }, 'coordinator started');
 

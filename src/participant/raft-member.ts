@@ -25,7 +25,6 @@ import { commonInfoSections } from '../server/info-common.js';
 import { infoText } from '../server/info-text.js';
 import type { KvService, KvSession } from '../server/kv-service.js';
 import type { Logger } from '../server/logger.js';
-import { RoutedKv } from '../server/routed-kv.js';
 import type { KeyRouter } from '../server/routed-kv.js';
 import { groupOfRequest, parseForwardRequest } from '../rpc/forward-protocol.js';
 import { openGroupMember } from './group-member.js';
@@ -42,13 +41,12 @@ import { memberInfoSections, memberReadiness, memberStatusJson } from './member-
 import { memberListText, memberStatusText } from './member-text.js';
 import { NodeError } from './node-error.js';
 import { MemberTxnClient } from './member-txn-client.js';
-import { TxnDriver, DEFAULT_TXN_DRIVER_OPTIONS } from '../txn/txn-driver.js';
-import { REAL_TXN_ENV } from '../txn/txn-env.js';
 import { groupTxnViews, resolverTotals, startTxnSweeper } from './member-txn.js';
-import { TxnFrontDoorStats } from '../server/txn-front-door-stats.js';
 import { txnInfoSection } from '../server/txn-info.js';
 import { randomBytes } from 'node:crypto';
 import { listenOn } from '../net/listen.js';
+import { StartupUndo } from '../server/startup-undo.js';
+import { txnFrontDoor } from '../server/txn-front-door.js';
 
 /** One group this process hosts: its id, its voters at bootstrap, and who should lead it. */
 export interface HostedGroup {
@@ -163,20 +161,13 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
   for (const g of groups) loop.add(g.replica);
   txnClient.attach(new Map(groups.map((g) => [g.groupId, g.kv])));
   const stopSweeper = startTxnSweeper(groups);
-  const txnStats = new TxnFrontDoorStats();
-  metrics?.watch({ groups, loop, transport, txn: txnStats });
-  const requestTimeoutMs = o.requestTimeoutMs ?? 1_500;
   // This peer's front door runs the same 2PC as the coordinator's, with its own transaction ids.
-  const driver = new TxnDriver(txnClient, REAL_TXN_ENV, `m${o.id}-${randomBytes(5).toString('hex')}`, { ...DEFAULT_TXN_DRIVER_OPTIONS, onStep: txnStats.onStep });
-  txnStats.spread = () => driver.spreadBatches;
   // One group (the lab shape) routes too: EXEC and MSETNX are transactions even there.
   const onlyGroup = groups[0]!.groupId;
-  const kv: KvService = new RoutedKv(o.sharding?.router ?? { groupOf: () => onlyGroup }, new Map(groups.map((g) => [g.groupId, g.kv])), {
-    txn: driver,
-    requestTimeoutMs,
-    onPath: txnStats.onPath,
-    onCrossEnd: txnStats.onCrossEnd,
+  const { kv, driver, stats: txnStats } = txnFrontDoor(txnClient, `m${o.id}-${randomBytes(5).toString('hex')}`, o.sharding?.router ?? { groupOf: () => onlyGroup }, new Map(groups.map((g) => [g.groupId, g.kv])), {
+    requestTimeoutMs: o.requestTimeoutMs ?? 1_500,
   });
+  metrics?.watch({ groups, loop, transport, txn: txnStats });
 
   const infoSections = [
     ...commonInfoSections({ kind, tcpPort: o.listen.port, stats: frontDoor, loading: () => groups.some((g) => g.replay.doneSeconds === undefined), maxclients: clientPool.limits.maxclients }),
@@ -192,19 +183,7 @@ export async function startMember(o: MemberOptions): Promise<RaftMember> {
 
   serveTransport(transport, o.id, groups, o.sharding?.layout, syncAddresses, log);
 
-  const clients = new Set<Socket>();
-  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
-    socket.on('error', () => {});
-    sniffConnection(socket, {
-      onPeer: (s, head) => transport.acceptPeer(s, head),
-      onClient: (s, head) => {
-        if (!clientPool.admit(s, LAB_ERROR_REPLY)) return;
-        clients.add(s);
-        s.on('close', () => clients.delete(s));
-        new ClientConnection(s, head, kv, { pipelineMax: 1024, parser: parserLimitsOf(clientPool.limits, o.bulkBytesMax), pool: clientPool }, log, undefined, { stats: frontDoor, info, ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
-      },
-    });
-  });
+  const { server, clients } = memberServer(o, { transport, kv, info, clientPool, frontDoor, log });
   const { metricsServer, redisDoor, memcacheDoor } = await startDoors(o, { server, store, transport, kv, info, groups, frontDoor, clientPool, metrics, log });
   loop.start();
   const balancer =
@@ -375,6 +354,27 @@ function serveTransport(
 
 }
 
+/** The member's one port: peers (told apart by their first byte) go to the transport, clients to the lab front door. */
+function memberServer(
+  o: MemberOptions,
+  d: Pick<DoorsSetting, 'transport' | 'kv' | 'info' | 'clientPool' | 'frontDoor' | 'log'>,
+): { server: Server; clients: Set<Socket> } {
+  const clients = new Set<Socket>();
+  const server = createServer(CLIENT_SERVER_OPTIONS, (socket) => {
+    socket.on('error', () => {});
+    sniffConnection(socket, {
+      onPeer: (s, head) => d.transport.acceptPeer(s, head),
+      onClient: (s, head) => {
+        if (!d.clientPool.admit(s, LAB_ERROR_REPLY)) return;
+        clients.add(s);
+        s.on('close', () => clients.delete(s));
+        new ClientConnection(s, head, d.kv, { pipelineMax: 1024, parser: parserLimitsOf(d.clientPool.limits, o.bulkBytesMax), pool: d.clientPool }, d.log, undefined, { stats: d.frontDoor, info: d.info, ...(o.requirepass !== undefined ? { requirepass: o.requirepass } : {}) });
+      },
+    });
+  });
+  return { server, clients };
+}
+
 interface DoorsSetting {
   readonly server: Server;
   readonly store: ProcessStore;
@@ -398,18 +398,16 @@ async function startDoors(
   o: MemberOptions,
   d: DoorsSetting,
 ): Promise<{ metricsServer: HttpServer | undefined; redisDoor: RedisDoor | undefined; memcacheDoor: MemcacheDoor | undefined }> {
-  const undo: Array<() => unknown> = [() => d.store.close(), () => d.transport.close()];
-  const started = async <T>(start: () => Promise<T>): Promise<T> => {
-    try {
-      return await start();
-    } catch (err) {
-      for (const u of undo.reverse()) await u();
-      throw err;
-    }
-  };
-  await started(() => listenOn(d.server, o.listen));
-  // Below the transport's close: undone after it.
-  undo.splice(1, 0, () => new Promise<void>((r) => d.server.close(() => r())));
+  const undo = new StartupUndo();
+  undo.push(() => d.store.close());
+  undo.push(() => d.transport.close());
+  await undo.start(() => listenOn(d.server, o.listen));
+  // Peer sockets belong to the transport: it closes first (again: idempotent), or server.close() waits on them.
+  undo.push(() => {
+    d.transport.close();
+    return new Promise<void>((r) => d.server.close(() => r()));
+  });
+  const started = <T>(start: () => Promise<T>): Promise<T> => undo.start(start);
   let metricsServer: HttpServer | undefined;
   const metrics = d.metrics;
   if (metrics !== undefined && o.metricsListen !== undefined) {
