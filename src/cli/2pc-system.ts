@@ -9,6 +9,7 @@ import { shardingOf } from '../participant/sharding-of.js';
 import { createLogger } from '../server/logger.js';
 import { runNodePrompt } from '../shell/node-prompt.js';
 import { runMember } from './run-member.js';
+import { failedListenAddress } from '../net/listen.js';
 
 /**
  * `kvstore2pcsystem --config_path FILE`: the lab's main program, a
@@ -41,7 +42,7 @@ async function runCoordinator(c: CoordinatorConfig): Promise<void> {
     coord = await startCoordinator(c, log);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    process.stderr.write(`kvstore2pcsystem: cannot listen on ${formatEndpoint(c.self)}: ${e.code ?? e.message}\n`);
+    process.stderr.write(`kvstore2pcsystem: cannot listen on ${failedListenAddress(err, c.self)}: ${e.code ?? e.message}\n`);
     process.exit(2);
   }
   const running = coord;

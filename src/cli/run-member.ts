@@ -2,6 +2,7 @@ import { StorageError } from '../../storage/storage-error.js';
 import { startMember } from '../participant/raft-member.js';
 import type { MemberOptions, RaftMember } from '../participant/raft-member.js';
 import { runNodePrompt } from '../shell/node-prompt.js';
+import { failedListenAddress } from '../net/listen.js';
 
 /**
  * Starts a member the way every CLI does: a data dir we cannot use is one
@@ -19,7 +20,7 @@ export async function runMember(o: MemberOptions): Promise<RaftMember> {
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EADDRNOTAVAIL' || e.code === 'EACCES') {
-      process.stderr.write(`kvstore: cannot listen on ${o.listen.host}:${o.listen.port}: ${e.code}\n`);
+      process.stderr.write(`kvstore: cannot listen on ${failedListenAddress(err, o.listen)}: ${e.code}\n`);
       process.exit(2);
     }
     throw err;

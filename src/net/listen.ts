@@ -15,3 +15,13 @@ export function listenOn(server: Pick<Server, 'listen' | 'once' | 'off'>, at: En
     });
   });
 }
+
+/**
+ * The address a failed listen was for: a process opens several ports (the
+ * lab port, metrics, Redis, memcached), and the error names the one that
+ * failed; `fallback` when it carries none.
+ */
+export function failedListenAddress(err: unknown, fallback: Endpoint): string {
+  const e = err as { address?: unknown; port?: unknown };
+  return typeof e.address === 'string' && typeof e.port === 'number' ? `${e.address}:${e.port}` : `${fallback.host}:${fallback.port}`;
+}

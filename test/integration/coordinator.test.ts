@@ -1,6 +1,8 @@
 import test from 'ava';
 import { TwoPcCluster } from '../helpers/twopc-cluster.js';
-import { sleep, waitFor } from '../helpers/processes.js';
+import { createServer } from 'node:net';
+import { ProcessGroup, sleep, waitFor } from '../helpers/processes.js';
+import { freePorts } from '../helpers/ports.js';
 import { ERROR, NIL, OK, arrayReply, cmd } from '../helpers/resp-client.js';
 
 test('coordinator then three participants: SET/GET/DEL answer exactly through the coordinator', async (t) => {
@@ -107,4 +109,18 @@ test('the coordinator killed at random moments while a client writes and retries
     const allowed = [value, ...(pending.get(key) ?? [])].map((v) => arrayReply(v));
     t.true(allowed.includes(got), `${key}: got ${JSON.stringify(got)}, acknowledged ${value}`);
   }
+});
+
+test('a door that cannot listen (its port taken) is the address the refusal names, not the lab port', async (t) => {
+  const group = new ProcessGroup();
+  t.teardown(() => group.cleanup());
+  const [coord, part, redis] = await freePorts(3);
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(redis!, '127.0.0.1', () => r()));
+  t.teardown(() => taken.close());
+  group.file('c.conf', ['mode coordinator', `coordinator_info 127.0.0.1:${coord}`, `participant_info 127.0.0.1:${part}`, `redis_info 127.0.0.1:${redis}`, ''].join('\n'));
+  const c = group.start('coordinator', 'kvstore2pcsystem', ['--config_path', 'c.conf']);
+  t.is(await c.exited, 2);
+  t.regex(c.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${redis}: EADDRINUSE`), 'the Redis port, not the lab port, is the one refused');
+  t.notRegex(c.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${coord}`));
 });
