@@ -1,11 +1,29 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** CPU time a process has used so far (user + system), from Linux's /proc. */
+/** CPU time a process has used so far (user + system) and its I/O calls, from Linux's /proc. */
 export interface CpuSample {
   readonly pid: number;
   /** utime + stime in microseconds, or null if the process could not be read. */
   readonly cpuUs: number | null;
+  /** stime alone (the kernel's share: socket and disk calls, wake-ups), or null. */
+  readonly sysUs: number | null;
+  /**
+   * read- and write-family system calls so far, all threads (syscr and
+   * syscw of /proc/<pid>/io: socket reads and sends, disk writes; not
+   * fsync), or null if that file could not be read.
+   */
+  readonly readCalls: number | null;
+  readonly writeCalls: number | null;
+}
+
+/** What a process used between two samples; null where either sample could not read it. */
+export interface CpuUsed {
+  readonly pid: number;
+  readonly cpuUs: number | null;
+  readonly sysUs: number | null;
+  readonly readCalls: number | null;
+  readonly writeCalls: number | null;
 }
 
 let clockTicksPerSec: number | null = null;
@@ -31,25 +49,46 @@ function ticksPerSec(): number {
  * the last `)`.
  */
 export function sampleCpu(pid: number): CpuSample {
+  const calls = sampleCalls(pid);
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return { pid, cpuUs: null };
+    return { pid, cpuUs: null, sysUs: null, ...calls };
   }
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); utime is field 14 -> rest[11], stime rest[12].
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return { pid, cpuUs: null };
-  return { pid, cpuUs: ((utime + stime) * 1e6) / ticksPerSec() };
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return { pid, cpuUs: null, sysUs: null, ...calls };
+  const us = 1e6 / ticksPerSec();
+  return { pid, cpuUs: (utime + stime) * us, sysUs: stime * us, ...calls };
 }
 
-/** CPU used between two samples of the same pids; null for any pid unreadable in either. */
-export function cpuUsedUs(before: readonly CpuSample[], after: readonly CpuSample[]): { pid: number; cpuUs: number | null }[] {
+/** syscr and syscw of /proc/<pid>/io (absent where the kernel hides it, e.g. another user's process). */
+function sampleCalls(pid: number): { readCalls: number | null; writeCalls: number | null } {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/io`, 'utf8');
+  } catch {
+    return { readCalls: null, writeCalls: null };
+  }
+  const field = (name: string): number | null => {
+    const m = new RegExp(`^${name}: (\\d+)$`, 'm').exec(text);
+    return m === null ? null : Number(m[1]);
+  };
+  return { readCalls: field('syscr'), writeCalls: field('syscw') };
+}
+
+/** What each pid used between two samples of the same pids; null for anything unreadable in either. */
+export function cpuUsedUs(before: readonly CpuSample[], after: readonly CpuSample[]): CpuUsed[] {
   return before.map((b) => {
     const a = after.find((s) => s.pid === b.pid);
-    const used = a?.cpuUs != null && b.cpuUs !== null ? a.cpuUs - b.cpuUs : null;
-    return { pid: b.pid, cpuUs: used };
+    const diff = (k: 'cpuUs' | 'sysUs' | 'readCalls' | 'writeCalls'): number | null => {
+      const x = a?.[k];
+      const y = b[k];
+      return x != null && y !== null ? x - y : null;
+    };
+    return { pid: b.pid, cpuUs: diff('cpuUs'), sysUs: diff('sysUs'), readCalls: diff('readCalls'), writeCalls: diff('writeCalls') };
   });
 }

@@ -20,7 +20,11 @@ export function formatResult(r: BenchResult): string {
   lines.push(`bench CPU     ${r.clientUsPerOp.toFixed(1)} µs/op  (this load generator's own process)`);
   if (r.cpu !== null) {
     const per = r.cpu.perPid.map((p) => `${p.pid}: ${p.cpuUs === null ? 'unreadable' : `${(p.cpuUs / 1e6).toFixed(2)} s`}`).join(', ');
-    lines.push(`server CPU    ${r.cpu.usPerOp.toFixed(1)} µs/op  (${(r.cpu.totalUs / 1e6).toFixed(2)} s total; ${per})`);
+    const sys = r.cpu.sysUsPerOp === null ? '' : `, ${r.cpu.sysUsPerOp.toFixed(1)} of it in the kernel`;
+    lines.push(`server CPU    ${r.cpu.usPerOp.toFixed(1)} µs/op${sys}  (${(r.cpu.totalUs / 1e6).toFixed(2)} s total; ${per})`);
+    if (r.cpu.writeCallsPerOp !== null && r.cpu.readCallsPerOp !== null) {
+      lines.push(`server calls  ${r.cpu.writeCallsPerOp.toFixed(2)} write + ${r.cpu.readCallsPerOp.toFixed(2)} read system calls per op  (sockets and disk, every thread; fsync not counted)`);
+    }
   }
   return lines.join('\n');
 }

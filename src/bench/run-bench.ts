@@ -5,7 +5,7 @@ import { BenchConnection } from './bench-connection.js';
 import type { ConnectionOwner } from './bench-connection.js';
 import type { BenchOptions } from './bench-options.js';
 import { validateBenchOptions } from './bench-options.js';
-import { cpuUsedUs, sampleCpu } from './cpu-sampler.js';
+import { cpuUsedUs, sampleCpu, type CpuUsed } from './cpu-sampler.js';
 import { BenchCommand, RequestEncoder } from './request-encoder.js';
 import { ReplyKind } from './reply-counter.js';
 
@@ -48,7 +48,23 @@ export interface BenchResult {
   /** CPU time of the given server PIDs over the run; null when none were given. */
   /** CPU this load generator's own process spent per reply (µs), to show it is not the bottleneck. */
   readonly clientUsPerOp: number;
-  readonly cpu: { readonly perPid: { pid: number; cpuUs: number | null }[]; readonly totalUs: number; readonly usPerOp: number } | null;
+  readonly cpu: ServerCpu | null;
+}
+
+/** What the given server processes used over a run, summed and per reply. */
+export interface ServerCpu {
+  readonly perPid: readonly CpuUsed[];
+  readonly totalUs: number;
+  readonly usPerOp: number;
+  /** The kernel's share of usPerOp; null if any pid's stime was unreadable. */
+  readonly sysUsPerOp: number | null;
+  /**
+   * Read- and write-family system calls per reply, over every thread of the
+   * servers (socket reads and sends, disk writes; fsync not counted): what
+   * batching saves shows here. Null if any pid's /proc/<pid>/io was unreadable.
+   */
+  readonly readCallsPerOp: number | null;
+  readonly writeCallsPerOp: number | null;
 }
 
 /** Operating error: the target could not be reached for a whole timeout. */
@@ -209,7 +225,7 @@ class BenchRun implements ConnectionOwner {
     for (const c of this.connections) c.stop();
   }
 
-  private result(cpu: { pid: number; cpuUs: number | null }[] | null): BenchResult {
+  private result(cpu: CpuUsed[] | null): BenchResult {
     const ops = this.okReplies + this.errors.error + this.errors.otherError;
     const end = this.lastReplyMs > 0 ? this.lastReplyMs : performance.now();
     const elapsedMs = Math.max(end - this.startMs, 1e-3);
@@ -219,7 +235,6 @@ class BenchRun implements ConnectionOwner {
     // digits), which can pass the exact maximum; never report p > max.
     const at = (p: number): number => (empty ? 0 : Math.min(h.getValueAtPercentile(p), h.maxValue));
     const client = process.cpuUsage(this.clientCpuBefore);
-    const totalUs = cpu === null ? 0 : cpu.reduce((s, p) => s + (p.cpuUs ?? 0), 0);
     return {
       target: `${this.o.host}:${this.o.port}`,
       connections: this.o.connections,
@@ -241,9 +256,26 @@ class BenchRun implements ConnectionOwner {
       errors: { ...this.errors },
       commands: { ...this.commands },
       clientUsPerOp: ops > 0 ? (client.user + client.system) / ops : 0,
-      cpu: cpu === null ? null : { perPid: cpu, totalUs, usPerOp: ops > 0 ? totalUs / ops : 0 },
+      cpu: cpu === null ? null : serverCpu(cpu, ops),
     };
   }
+}
+
+function serverCpu(perPid: readonly CpuUsed[], ops: number): ServerCpu {
+  const totalUs = perPid.reduce((s, p) => s + (p.cpuUs ?? 0), 0);
+  /** A sum over every pid, per reply; null if any pid lacks it. */
+  const perOp = (k: 'sysUs' | 'readCalls' | 'writeCalls'): number | null => {
+    if (perPid.some((p) => p[k] === null)) return null;
+    return ops > 0 ? perPid.reduce((s, p) => s + p[k]!, 0) / ops : 0;
+  };
+  return {
+    perPid,
+    totalUs,
+    usPerOp: ops > 0 ? totalUs / ops : 0,
+    sysUsPerOp: perOp('sysUs'),
+    readCallsPerOp: perOp('readCalls'),
+    writeCallsPerOp: perOp('writeCalls'),
+  };
 }
 
 /** Runs one load-generator run against a RESP endpoint. */

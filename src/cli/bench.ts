@@ -107,7 +107,7 @@ export function addBenchCommand(program: Command): void {
     .option('--key-pattern <p>', 'random (uniform) or sequential (key:0, key:1, ... across all connections, wrapping; --ops = --keyspace fills every key once)', DEFAULT_BENCH_OPTIONS.keyPattern)
     .option('--value-size <bytes>', 'bytes of each SET value', String(DEFAULT_BENCH_OPTIONS.valueBytes))
     .option('--mix <weights>', 'command weights, e.g. set=50,get=50,del=0; mset = MSET of two keys in two groups, mset1 = of two keys in one group', 'set=100,get=0,del=0')
-    .option('--pids <list>', 'server PIDs (comma-separated) whose CPU time per op is reported')
+    .option('--pids <list>', 'server PIDs (comma-separated) whose CPU time (and the kernel\'s share) and read/write system calls per op are reported')
     .option('--json', 'print one JSON line instead of the summary (no progress bar)')
     .option('--seed <n>', 'seed of the key and command choices', String(DEFAULT_BENCH_OPTIONS.seed))
     .option('--timeout-ms <n>', 'a request unanswered this long counts as a timeout', String(DEFAULT_BENCH_OPTIONS.timeoutMs))

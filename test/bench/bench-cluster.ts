@@ -139,7 +139,7 @@ async function measureRounds(systems: readonly RunningSystem[]): Promise<Measure
         const r: BenchResult = await runBench(options(sys, row, round * 1000 + measured.length));
         measured.push({ row: row.name, system: sys.name, result: r });
         const errs = r.errors.error + r.errors.otherError + r.errors.timeout + r.errors.connection;
-        log(`round ${round}/${rounds}  ${row.name.padEnd(26)} ${sys.name.padEnd(24)} ${Math.round(r.opsPerSec).toString().padStart(7)} ops/s  p50 ${r.latencyUs.p50} µs  cpu ${r.cpu?.usPerOp.toFixed(0) ?? '-'} µs/op${errs > 0 ? `  errors ${errs}` : ''}`);
+        log(`round ${round}/${rounds}  ${row.name.padEnd(26)} ${sys.name.padEnd(24)} ${Math.round(r.opsPerSec).toString().padStart(7)} ops/s  p50 ${r.latencyUs.p50} µs  cpu ${r.cpu?.usPerOp.toFixed(0) ?? '-'} µs/op  calls ${r.cpu?.writeCallsPerOp?.toFixed(2) ?? '-'} w ${r.cpu?.readCallsPerOp?.toFixed(2) ?? '-'} r /op${errs > 0 ? `  errors ${errs}` : ''}`);
       }
     }
   }

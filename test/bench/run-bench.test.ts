@@ -1,5 +1,7 @@
 import test from 'ava';
 import { BenchOptionError, DEFAULT_BENCH_OPTIONS, parseMix, validateBenchOptions, type BenchOptions } from '../../src/bench/bench-options.js';
+import { cpuUsedUs, sampleCpu } from '../../src/bench/cpu-sampler.js';
+import { formatResult } from '../../src/bench/format-result.js';
 import { BenchUnreachableError, runBench } from '../../src/bench/run-bench.js';
 import { freePorts } from '../helpers/ports.js';
 import { makeLayout } from '../../src/sharding/layout.js';
@@ -126,6 +128,25 @@ test('server CPU per op is reported for the given pids', async (t) => {
   // The fake server runs in this process, so it used some CPU for 3000 requests.
   t.true((r.cpu?.totalUs ?? 0) > 0);
   t.is(r.cpu?.usPerOp, (r.cpu?.totalUs ?? 0) / 3000);
+  // The kernel's share, and the system calls: this process both sent every
+  // request and answered it, so it made at least one socket write and one
+  // socket read per 3 replies (Node coalesces writes of one tick).
+  const cpu = r.cpu!;
+  t.true(cpu.sysUsPerOp !== null && cpu.sysUsPerOp >= 0 && cpu.sysUsPerOp <= cpu.usPerOp);
+  t.true(cpu.writeCallsPerOp !== null && cpu.writeCallsPerOp > 1 / 3, `write calls per op ${cpu.writeCallsPerOp}`);
+  t.true(cpu.readCallsPerOp !== null && cpu.readCallsPerOp > 1 / 3, `read calls per op ${cpu.readCallsPerOp}`);
+  t.regex(formatResult(r), /server calls {2}\d+\.\d\d write \+ \d+\.\d\d read system calls per op/);
+});
+
+test('a pid that is gone samples as unreadable, and its use as null', (t) => {
+  const gone = sampleCpu(2 ** 22 + 1); // above the kernel's pid_max limit: never a process
+  t.deepEqual(gone, { pid: 2 ** 22 + 1, cpuUs: null, sysUs: null, readCalls: null, writeCalls: null });
+  const me = sampleCpu(process.pid);
+  t.true(me.cpuUs !== null && me.sysUs !== null && me.sysUs <= me.cpuUs);
+  t.true(me.writeCalls !== null && me.readCalls !== null);
+  const used = cpuUsedUs([me, gone], [sampleCpu(process.pid), gone]);
+  t.true(used[0]!.cpuUs !== null && used[0]!.cpuUs >= 0 && used[0]!.writeCalls !== null && used[0]!.writeCalls >= 0);
+  t.deepEqual(used[1], { pid: 2 ** 22 + 1, cpuUs: null, sysUs: null, readCalls: null, writeCalls: null });
 });
 
 test('an endpoint nobody listens on fails with BenchUnreachableError', async (t) => {
