@@ -17,14 +17,8 @@ export interface CpuSample {
   readonly writeCalls: number | null;
 }
 
-/** What a process used between two samples; null where either sample could not read it. */
-export interface CpuUsed {
-  readonly pid: number;
-  readonly cpuUs: number | null;
-  readonly sysUs: number | null;
-  readonly readCalls: number | null;
-  readonly writeCalls: number | null;
-}
+/** What a process used between two samples (the same fields, as differences); null where either could not read it. */
+export type CpuUsed = CpuSample;
 
 let clockTicksPerSec: number | null = null;
 
