@@ -96,7 +96,15 @@ export class HostLoop {
     } catch (err) {
       return this.fatal(err);
     }
-    if (turns.length === 0) return this.idle();
+    if (turns.length === 0) {
+      // What the last turn's writes promised waited for this turn's sends to ride with: none came.
+      try {
+        this.flushEvery();
+      } catch (err) {
+        return this.fatal(err);
+      }
+      return this.idle();
+    }
     this.stats.turns++;
     this.stats.readies += turns.length;
     const writes: Array<Promise<void>> = [];
@@ -105,8 +113,9 @@ export class HostLoop {
       // write lands (Raft thesis §10.2.1): its commit counts only after it.
       for (const t of turns) t.replica.sendEarly(t.turn);
       // One flush for every group: a peer gets this turn's frames of all of
-      // them in ONE socket write, before the disk work that follows.
-      flushAll(turns);
+      // them, and what the last turn's writes promised, in ONE socket write,
+      // before the disk work that follows.
+      this.flushEvery();
       // Every write starts in this one synchronous run: one batch for all.
       for (const t of turns) {
         const w = t.replica.persist(t.turn);
@@ -139,16 +148,23 @@ export class HostLoop {
 
   private finish(turns: ReadonlyArray<{ replica: GroupReplica; turn: ReplicaTurn }>): void {
     if (this.closed) return;
+    // More may be ready already (inputs that came during the write): turn
+    // again. Scheduled before the sends below, so the next turn runs before
+    // the links' own flush and what the write promised (acknowledgements)
+    // leaves with the next turn's appends in one socket write per peer.
+    this.scheduler.soon(() => this.turn());
     try {
       for (const t of turns) t.replica.sendPersisted(t.turn);
-      flushAll(turns);
       for (const t of turns) t.replica.finish(t.turn);
       for (const t of turns) t.replica.snapshots.maybeStart();
     } catch (err) {
       return this.fatal(err);
     }
-    // More may be ready already (inputs that came during the write): turn again.
-    this.scheduler.soon(() => this.turn());
+  }
+
+  /** Flushes every replica's sends (each group may have sent since its last flush; the links are shared, so one call sends all). */
+  private flushEvery(): void {
+    for (const r of this.replicas) r.flushSends();
   }
 
   private idle(): void {
@@ -160,8 +176,4 @@ export class HostLoop {
     this.running = false;
     if (this.again) this.kick();
   }
-}
-
-function flushAll(turns: ReadonlyArray<{ replica: GroupReplica }>): void {
-  for (const t of turns) t.replica.flushSends();
 }
