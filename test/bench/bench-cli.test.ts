@@ -37,3 +37,22 @@ test('kvstore bench rejects a bad option with exit status 2', async (t) => {
   t.is(r.code, 2);
   t.regex(r.stderr, /--mix/);
 });
+
+/** The npm bench scripts: --help explains them, a misspelt option is named, neither starts a cluster or dumps a stack. */
+for (const script of ['bench-cluster', 'latency-floor', 'metrics-overhead']) {
+  test(`${script}: --help prints its options, an unknown option is refused by name`, async (t) => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+        const child = execFile(process.execPath, ['--import', 'tsx', `test/bench/${script}.ts`, ...args], { cwd: REPO, timeout: 20_000 }, (err, stdout, stderr) => {
+          done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : child.exitCode, stdout, stderr });
+        });
+      });
+    const help = await run(['--help']);
+    t.is(help.code, 0, help.stderr);
+    t.regex(help.stdout, /--rounds <n>/);
+    const bad = await run(['--bogus']);
+    t.not(bad.code, 0);
+    t.regex(bad.stderr, /unknown option '--bogus'/);
+    t.notRegex(bad.stderr, /at .*\.(js|ts):\d+/, 'no stack trace');
+  });
+}

@@ -18,7 +18,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { DEFAULT_BENCH_OPTIONS } from '../../src/bench/bench-options.js';
 import type { BenchOptions } from '../../src/bench/bench-options.js';
 import { runBench } from '../../src/bench/run-bench.js';
@@ -31,17 +31,17 @@ import { formatTable, type Measured, type SuiteRow } from './suite-table.js';
 import { ProcessOwner } from './process-owner.js';
 import { checkTargets, formatMemory, formatTargets } from './targets.js';
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
-    systems: { type: 'string', default: ALL_SYSTEM_KEYS },
-    'memory-keys': { type: 'string', default: '1000000' },
-    // Only the memory and restart phase (no throughput rows, no other systems).
-    'memory-only': { type: 'boolean', default: false },
-  },
-});
-const memoryKeys = Number(args['memory-keys']);
+const args = new Command('bench:cluster')
+  .description('the standard suite against every cluster shape, durable redis and the latency-floor skeleton, rounds interleaved; then memory and restart')
+  .option('--seconds <s>', 'seconds per row per system', '5')
+  .option('--rounds <n>', 'rounds (the table shows medians)', '3')
+  .option('--systems <list>', `comma-separated, of ${ALL_SYSTEM_KEYS}`, ALL_SYSTEM_KEYS)
+  .option('--memory-keys <n>', 'keys for the memory and restart phase (0 skips it)', '1000000')
+  .option('--memory-only', 'only the memory and restart phase (no throughput rows, no other systems)', false)
+  .showHelpAfterError()
+  .parse(process.argv)
+  .opts<{ seconds: string; rounds: string; systems: string; memoryKeys: string; memoryOnly: boolean }>();
+const memoryKeys = Number(args.memoryKeys);
 const seconds = Number(args.seconds);
 const rounds = Number(args.rounds);
 if (!(seconds > 0) || !Number.isSafeInteger(rounds) || rounds < 1 || !Number.isSafeInteger(memoryKeys) || memoryKeys < 0) {
@@ -165,7 +165,7 @@ async function mainMemoryOnly(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (args['memory-only']) return mainMemoryOnly();
+  if (args.memoryOnly) return mainMemoryOnly();
   const started = Date.now();
   const { systems, unavailable } = await startSystems(owner, dir, starters, log);
   if (systems.length === 0) throw new Error('no system could be started');

@@ -17,17 +17,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { startRedis } from './cluster-systems.js';
 import { startSkeleton } from './floor-skeleton.js';
 import { ProcessOwner } from './process-owner.js';
 
-const { values: args } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    requests: { type: 'string', default: '3000' },
-  },
-});
+const args = new Command('bench:floor')
+  .description('the fastest replicated write at c=1 on this machine: the skeleton path with LevelDB and a raw file, and durable redis')
+  .option('--rounds <n>', 'rounds (medians are printed)', '3')
+  .option('--requests <n>', 'SETs per row per round (>= 100)', '3000')
+  .showHelpAfterError()
+  .parse(process.argv)
+  .opts<{ rounds: string; requests: string }>();
 const rounds = Number(args.rounds);
 const requests = Number(args.requests);
 if (!Number.isSafeInteger(rounds) || rounds < 1 || !Number.isSafeInteger(requests) || requests < 100) {

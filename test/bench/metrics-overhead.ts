@@ -13,16 +13,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { DEFAULT_BENCH_OPTIONS } from '../../src/bench/bench-options.js';
 import { runBench } from '../../src/bench/run-bench.js';
 import { start2pc } from './cluster-systems.js';
 import { ProcessOwner } from './process-owner.js';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' }, 'scrape-ms': { type: 'string', default: '100' } } });
+const args = new Command('metrics-overhead')
+  .description('SET c=128 against a coordinator and 3 participants with metrics off and on (scraped), alternated')
+  .option('--seconds <s>', 'seconds per run', '5')
+  .option('--rounds <n>', 'off/on pairs', '2')
+  .option('--scrape-ms <ms>', 'scrape period (0: metrics on, never scraped)', '100')
+  .showHelpAfterError()
+  .parse(process.argv)
+  .opts<{ seconds: string; rounds: string; scrapeMs: string }>();
 const seconds = Number(args.seconds);
 const rounds = Number(args.rounds);
-const scrapeMs = Number(args['scrape-ms']);
+const scrapeMs = Number(args.scrapeMs);
+if (!(seconds > 0) || !Number.isSafeInteger(rounds) || rounds < 1 || !Number.isSafeInteger(scrapeMs) || scrapeMs < 0) {
+  process.stderr.write('metrics-overhead: --seconds must be > 0, --rounds a positive integer, --scrape-ms an integer >= 0\n');
+  process.exit(2);
+}
 
 function scrapeOnce(port: number): Promise<number> {
   return new Promise((resolve) => {
