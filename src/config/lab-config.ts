@@ -449,7 +449,9 @@ export async function loadConfigFile(path: string): Promise<LabConfig> {
     bytes = await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError('READ_FAILED', path, null, `cannot read config file (${code}): ${(err as Error).message}`);
+    // Node says "ENOENT: no such file or directory, open '<path>'": the code and the path are given once already.
+    const why = (err as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '');
+    throw new ConfigError('READ_FAILED', path, null, `cannot read config file (${code}): ${why}`);
   }
   if (bytes.length > configBytesMax) {
     throw new ConfigError('TOO_LARGE', path, null, `config file is ${bytes.length} bytes, more than ${configBytesMax}`);
